@@ -1,0 +1,349 @@
+/* concurry-core.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "concurry-dispatch-private.h"
+#include "concurry-future-private.h"
+#include "concurry-i18n-private.h"
+
+/*
+ * The completion core. Every transition happens with @mutex held; nothing
+ * foreign (callbacks, destroy notifies, cancellable handlers, unrefs of
+ * user objects) ever runs with it held: the list of callbacks is stolen
+ * under the lock and handed to the dispatchers after it is released.
+ */
+
+void
+_concurry_core_init (ConcurryCore *core)
+{
+  g_mutex_init (&core->mutex);
+  g_cond_init (&core->cond);
+  core->state = CONCURRY_FUTURE_STATE_PENDING;
+}
+
+/* For futures that are terminal from birth: no other thread can see them
+ * yet, so no lock and no atomics. Takes @value and @error. */
+void
+_concurry_core_init_resolved (ConcurryCore *core,
+                              GValue       *value,
+                              GError       *error)
+{
+  g_mutex_init (&core->mutex);
+  g_cond_init (&core->cond);
+
+  if (error != NULL)
+    {
+      core->error = error;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        core->state = CONCURRY_FUTURE_STATE_CANCELLED;
+      else
+        core->state = CONCURRY_FUTURE_STATE_FAILED;
+    }
+  else
+    {
+      if (value != NULL)
+        core->value = *value;
+      core->state = CONCURRY_FUTURE_STATE_DONE;
+    }
+}
+
+static gboolean unobserved_warnings_disabled;
+
+static void
+warn_unobserved (ConcurryCore   *core,
+                 ConcurryFuture *future)
+{
+  const char *id;
+
+  if (g_atomic_int_get (&unobserved_warnings_disabled))
+    return;
+
+  id = concurry_future_get_id (future);
+
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+                    "CONCURRY_FUTURE_ID", id,
+                    "CONCURRY_ERROR_DOMAIN", g_quark_to_string (core->error->domain),
+                    "CONCURRY_ERROR_CODE", "%d", core->error->code,
+                    /* Translators: the first %s is the id of a future, the second an error message */
+                    "MESSAGE", _("Future %s failed and its error was never retrieved: %s"),
+                    id, core->error->message);
+}
+
+void
+_concurry_core_finalize (ConcurryCore   *core,
+                         ConcurryFuture *future)
+{
+  ConcurryCallback *cb;
+
+  if (core->state == CONCURRY_FUTURE_STATE_FAILED && !core->error_observed)
+    warn_unobserved (core, future);
+
+  /* Only a future that was never completed can still hold callbacks; the
+   * implementations complete it in dispose, so this is a safety net. */
+  while ((cb = core->callbacks) != NULL)
+    {
+      core->callbacks = cb->next;
+      _concurry_callback_free (cb);
+    }
+
+  if (G_IS_VALUE (&core->value))
+    g_value_unset (&core->value);
+  g_clear_error (&core->error);
+  g_clear_object (&core->cancellable);
+  g_free (core->id);
+  g_mutex_clear (&core->mutex);
+  g_cond_clear (&core->cond);
+}
+
+gboolean
+_concurry_core_mark_running (ConcurryCore *core)
+{
+  gboolean ret = FALSE;
+
+  g_mutex_lock (&core->mutex);
+  if (core->state == CONCURRY_FUTURE_STATE_PENDING)
+    {
+      g_atomic_int_set (&core->state, CONCURRY_FUTURE_STATE_RUNNING);
+      ret = TRUE;
+    }
+  g_mutex_unlock (&core->mutex);
+
+  return ret;
+}
+
+static ConcurryCallback *
+reverse (ConcurryCallback *list)
+{
+  ConcurryCallback *out = NULL;
+
+  while (list != NULL)
+    {
+      ConcurryCallback *next = list->next;
+      list->next = out;
+      out = list;
+      list = next;
+    }
+
+  return out;
+}
+
+/* Moves @core to the terminal state implied by @error (none: DONE;
+ * G_IO_ERROR_CANCELLED: CANCELLED; any other: FAILED), taking @value and
+ * @error. Returns FALSE, and frees them, if @core was already terminal.
+ * @cancel_work trips the cancellable of the work, for cancel(). */
+static gboolean
+core_finish (ConcurryCore   *core,
+             ConcurryFuture *future,
+             GValue         *value,
+             GError         *error,
+             gboolean        cancel_work)
+{
+  ConcurryCallback *callbacks;
+  GCancellable *cancellable = NULL;
+  int state;
+
+  if (error == NULL)
+    state = CONCURRY_FUTURE_STATE_DONE;
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    state = CONCURRY_FUTURE_STATE_CANCELLED;
+  else
+    state = CONCURRY_FUTURE_STATE_FAILED;
+
+  g_mutex_lock (&core->mutex);
+
+  if (CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+    {
+      g_mutex_unlock (&core->mutex);
+      if (value != NULL && G_IS_VALUE (value))
+        g_value_unset (value);
+      g_clear_error (&error);
+      return FALSE;
+    }
+
+  if (value != NULL)
+    core->value = *value;
+  core->error = error;
+  g_atomic_int_set (&core->state, state);
+
+  callbacks = core->callbacks;
+  core->callbacks = NULL;
+
+  if (cancel_work && core->cancellable != NULL)
+    cancellable = g_object_ref (core->cancellable);
+
+  if (core->n_waiters > 0)
+    g_cond_broadcast (&core->cond);
+
+  g_mutex_unlock (&core->mutex);
+
+  if (cancellable != NULL)
+    {
+      g_cancellable_cancel (cancellable);
+      g_object_unref (cancellable);
+    }
+
+  if (callbacks != NULL)
+    _concurry_callbacks_queue (reverse (callbacks), future);
+
+  return TRUE;
+}
+
+gboolean
+_concurry_core_complete (ConcurryCore   *core,
+                         ConcurryFuture *future,
+                         GValue         *value,
+                         GError         *error)
+{
+  return core_finish (core, future, value, error, FALSE);
+}
+
+gboolean
+_concurry_core_cancel (ConcurryCore   *core,
+                       ConcurryFuture *future)
+{
+  int state = _concurry_core_get_state (core);
+
+  if (state == CONCURRY_FUTURE_STATE_CANCELLED)
+    return TRUE;
+  if (CONCURRY_FUTURE_STATE_IS_TERMINAL (state))
+    return FALSE;
+
+  core_finish (core, future, NULL,
+               g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                    _("The future was cancelled")),
+               TRUE);
+
+  /* Whoever won, the outcome is now fixed. */
+  return _concurry_core_get_state (core) == CONCURRY_FUTURE_STATE_CANCELLED;
+}
+
+GCancellable *
+_concurry_core_get_cancellable (ConcurryCore *core)
+{
+  GCancellable *cancellable;
+  GCancellable *created;
+  gboolean cancelled = FALSE;
+
+  cancellable = g_atomic_pointer_get (&core->cancellable);
+  if (cancellable != NULL)
+    return cancellable;
+
+  created = g_cancellable_new ();
+
+  g_mutex_lock (&core->mutex);
+  if (core->cancellable == NULL)
+    {
+      g_atomic_pointer_set (&core->cancellable, created);
+      cancelled = core->state == CONCURRY_FUTURE_STATE_CANCELLED;
+      created = NULL;
+    }
+  cancellable = core->cancellable;
+  g_mutex_unlock (&core->mutex);
+
+  if (created != NULL)
+    g_object_unref (created);
+  else if (cancelled)
+    g_cancellable_cancel (cancellable);
+
+  return cancellable;
+}
+
+gboolean
+_concurry_core_has_callbacks (ConcurryCore *core)
+{
+  gboolean ret;
+
+  g_mutex_lock (&core->mutex);
+  ret = core->callbacks != NULL;
+  g_mutex_unlock (&core->mutex);
+
+  return ret;
+}
+
+guint
+_concurry_core_add_callback (ConcurryCore     *core,
+                             ConcurryFuture   *future,
+                             ConcurryCallback *cb)
+{
+  guint id = cb->id;
+
+  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)))
+    {
+      g_mutex_lock (&core->mutex);
+      if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+        {
+          cb->next = core->callbacks;
+          core->callbacks = cb;
+          g_mutex_unlock (&core->mutex);
+          return id;
+        }
+      g_mutex_unlock (&core->mutex);
+    }
+
+  _concurry_callbacks_queue (cb, future);
+
+  return id;
+}
+
+gboolean
+_concurry_core_remove_callback (ConcurryCore *core,
+                                guint         id)
+{
+  ConcurryCallback **link;
+  ConcurryCallback *found = NULL;
+
+  g_mutex_lock (&core->mutex);
+  for (link = &core->callbacks; *link != NULL; link = &(*link)->next)
+    {
+      if ((*link)->id == id)
+        {
+          found = *link;
+          *link = found->next;
+          found->next = NULL;
+          break;
+        }
+    }
+  g_mutex_unlock (&core->mutex);
+
+  if (found == NULL)
+    return FALSE;
+
+  _concurry_callback_free (found);
+
+  return TRUE;
+}
+
+/* Sets @error to the outcome of a terminal @core (nothing on DONE) and
+ * counts as looking at the error. */
+gboolean
+_concurry_core_propagate (ConcurryCore  *core,
+                          GError       **error)
+{
+  int state = _concurry_core_get_state (core);
+
+  g_assert (CONCURRY_FUTURE_STATE_IS_TERMINAL (state));
+
+  if (state == CONCURRY_FUTURE_STATE_DONE)
+    return TRUE;
+
+  g_atomic_int_set (&core->error_observed, TRUE);
+  if (error != NULL)
+    *error = g_error_copy (core->error);
+
+  return FALSE;
+}
+
+void
+_concurry_set_unobserved_warnings (gboolean enabled)
+{
+  g_atomic_int_set (&unobserved_warnings_disabled, !enabled);
+}
+
+gboolean
+_concurry_get_unobserved_warnings (void)
+{
+  return !g_atomic_int_get (&unobserved_warnings_disabled);
+}

@@ -1,0 +1,45 @@
+/* concurry-dispatch-private.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#ifndef PACKAGE_VERSION
+# error "config.h must be included before concurry-dispatch-private.h"
+#endif
+
+#include "concurry-future.h"
+
+G_BEGIN_DECLS
+
+typedef struct _ConcurryDispatcher ConcurryDispatcher;
+typedef struct _ConcurryCallback ConcurryCallback;
+
+/*
+ * ConcurryCallback:
+ *
+ * One done callback. It is created on the thread that adds it, bound to the
+ * dispatcher of the main context that was thread-default there, and is
+ * run, destroyed and freed by that dispatcher, on that context.
+ */
+struct _ConcurryCallback
+{
+  ConcurryCallback       *next;
+  ConcurryDispatcher     *dispatcher;
+  ConcurryFutureCallback  func;
+  gpointer                user_data;
+  GDestroyNotify          destroy;
+  ConcurryFuture         *future;      /* a reference, once queued */
+  guint                   id;
+};
+
+ConcurryCallback *_concurry_callback_new        (GMainContext           *context,
+                                                 ConcurryFutureCallback  func,
+                                                 gpointer                user_data,
+                                                 GDestroyNotify          destroy);
+void              _concurry_callback_free       (ConcurryCallback       *callback);
+void              _concurry_callbacks_queue     (ConcurryCallback       *callbacks,
+                                                 ConcurryFuture         *future);
+
+G_END_DECLS

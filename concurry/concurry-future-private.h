@@ -1,0 +1,98 @@
+/* concurry-future-private.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#ifndef PACKAGE_VERSION
+# error "config.h must be included before concurry-future-private.h"
+#endif
+
+#include "concurry-future.h"
+
+G_BEGIN_DECLS
+
+typedef struct _ConcurryCallback ConcurryCallback;
+
+/*
+ * ConcurryCore:
+ *
+ * The completion core that every implementation of ConcurryFuture embeds:
+ * the state machine, the outcome, the done callbacks and the waiters.
+ * Implementations never touch the fields themselves; they go through the
+ * _concurry_core_*() functions so that the semantics are the same for all.
+ *
+ * @state is written with the mutex held (after the outcome fields) and may
+ * be read without it through atomics: once it is terminal, @value and
+ * @error never change again.
+ */
+typedef struct _ConcurryCore
+{
+  GMutex            mutex;
+  GCond             cond;
+  int               state;
+  int               error_observed;
+  guint             n_waiters;
+  GValue            value;
+  GError           *error;
+  ConcurryCallback *callbacks;     /* most recently added first */
+  char             *id;            /* created on first use */
+  GCancellable     *cancellable;   /* created on first use */
+} ConcurryCore;
+
+/*
+ * The interface structure is private: every implementation of
+ * ConcurryFuture lives in concurry and embeds a ConcurryCore. Other code
+ * that has results to hand out uses ConcurryPromise.
+ */
+struct _ConcurryFutureInterface
+{
+  GTypeInterface parent_iface;
+
+  /* offset of the ConcurryCore inside the instance, and the prefix of the
+   * ids of the futures of this type */
+  gsize          core_offset;
+  const char    *id_prefix;
+};
+
+#define CONCURRY_FUTURE_STATE_IS_TERMINAL(s) ((s) >= CONCURRY_FUTURE_STATE_DONE)
+
+void           _concurry_future_implement        (ConcurryFutureInterface *iface,
+                                                  gsize                    core_offset,
+                                                  const char              *id_prefix);
+ConcurryCore  *_concurry_future_get_core         (ConcurryFuture          *self);
+
+void           _concurry_core_init               (ConcurryCore            *core);
+void           _concurry_core_init_resolved      (ConcurryCore            *core,
+                                                  GValue                  *value,
+                                                  GError                  *error);
+void           _concurry_core_finalize           (ConcurryCore            *core,
+                                                  ConcurryFuture          *future);
+
+gboolean       _concurry_core_mark_running       (ConcurryCore            *core);
+gboolean       _concurry_core_complete           (ConcurryCore            *core,
+                                                  ConcurryFuture          *future,
+                                                  GValue                  *value,
+                                                  GError                  *error);
+gboolean       _concurry_core_cancel             (ConcurryCore            *core,
+                                                  ConcurryFuture          *future);
+GCancellable  *_concurry_core_get_cancellable    (ConcurryCore            *core);
+gboolean       _concurry_core_has_callbacks      (ConcurryCore            *core);
+guint          _concurry_core_add_callback       (ConcurryCore            *core,
+                                                  ConcurryFuture          *future,
+                                                  ConcurryCallback        *cb);
+gboolean       _concurry_core_remove_callback    (ConcurryCore            *core,
+                                                  guint                    id);
+gboolean       _concurry_core_propagate          (ConcurryCore            *core,
+                                                  GError                 **error);
+void           _concurry_set_unobserved_warnings (gboolean                 enabled);
+gboolean       _concurry_get_unobserved_warnings (void);
+
+static inline int
+_concurry_core_get_state (ConcurryCore *core)
+{
+  return g_atomic_int_get (&core->state);
+}
+
+G_END_DECLS

@@ -1,0 +1,1032 @@
+/* concurry-future.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#ifdef __linux__
+# include <sys/syscall.h>
+# include <unistd.h>
+#endif
+
+#include "concurry-dispatch-private.h"
+#include "concurry-enum-types.h"
+#include "concurry-future-private.h"
+#include "concurry-i18n-private.h"
+
+/**
+ * ConcurryFuture:
+ *
+ * A result that may not be known yet.
+ *
+ * `ConcurryFuture` is the one type that users of concurry hold, whatever
+ * produces the result: a [class@Concurry.Promise] resolved by hand, a
+ * [class@Concurry.ResolvedFuture] that is done from birth, or work run by
+ * an executor. It is the read side only: its state, its value or error,
+ * waiting for it, cancelling it and being told when it is done.
+ *
+ * ## States
+ *
+ * A future starts `PENDING`, may become `RUNNING` while its work runs, and
+ * ends in exactly one terminal state: `DONE` with a value (a `GValue`, of
+ * any type), `FAILED` with a `GError`, or `CANCELLED`, which reads as the
+ * error `G_IO_ERROR_CANCELLED`. A terminal state never changes again, so
+ * everything read from a terminal future stays valid for its lifetime.
+ *
+ * ## Waiting
+ *
+ * [method@Concurry.Future.wait] blocks with a timeout and works on any
+ * thread without a running main loop. When the calling thread owns its
+ * main context (the thread-default one, or the global default context on
+ * the main thread) the wait iterates that context while it blocks, so
+ * that work which completes through the main loop (a GIO call, an idle
+ * callback resolving a promise) can still finish: a blocking wait never
+ * deadlocks on its own thread. Code that cannot block uses
+ * [method@Concurry.Future.wait_async], which is what `await` uses in
+ * GJS (through `Gio._promisify()`) and `yield` in Vala.
+ *
+ * ## Done callbacks
+ *
+ * A callback added with [method@Concurry.Future.add_done_callback] runs
+ * exactly once, after the future reaches a terminal state, on the
+ * `GMainContext` that was thread-default when it was added, in the order
+ * the callbacks were added, and never from inside the call that added
+ * it, even when the future is already done. Its user data is destroyed
+ * on that context too. This is what makes a future safe to hand between a
+ * worker thread and a GTK application, a GJS extension (JavaScript must
+ * never run on another thread) or a PyGObject script.
+ *
+ * Deliveries are batched: every context with callbacks to run gets a
+ * single source, woken once however many futures complete together.
+ *
+ * ```c
+ * static void
+ * on_done (ConcurryFuture *future,
+ *          gpointer        user_data)
+ * {
+ *   g_autoptr(GError) error = NULL;
+ *
+ *   if (concurry_future_wait (future, 0, &error))
+ *     g_print ("%d\n", concurry_future_get_int (future));
+ *   else
+ *     g_printerr ("%s\n", error->message);
+ * }
+ *
+ * concurry_future_add_done_callback (future, on_done, NULL, NULL);
+ * ```
+ *
+ * ## Errors nobody looked at
+ *
+ * A future that failed and is finalized while nobody ever retrieved its
+ * error (with [method@Concurry.Future.get_error], a wait, or
+ * [method@Concurry.Future.wait_finish]) logs a warning with the future's
+ * id and the error message through GLib's structured logging (fields
+ * `CONCURRY_FUTURE_ID`, `CONCURRY_ERROR_DOMAIN`, `CONCURRY_ERROR_CODE`),
+ * so that lost errors are visible. [func@Concurry.set_unobserved_error_warnings]
+ * turns that off.
+ *
+ * ## Thread safety
+ *
+ * Every function of a future may be called from any thread at any time.
+ *
+ * `ConcurryFuture` is implemented only inside concurry; every
+ * implementation shares one completion core, so that they cannot behave
+ * differently. Code with its own source of results wraps it with a
+ * [class@Concurry.Promise].
+ *
+ * Since: 0.1
+ */
+
+G_DEFINE_INTERFACE (ConcurryFuture, concurry_future, G_TYPE_OBJECT)
+
+static void
+concurry_future_default_init (ConcurryFutureInterface *iface)
+{
+}
+
+void
+_concurry_future_implement (ConcurryFutureInterface *iface,
+                            gsize                    core_offset,
+                            const char              *id_prefix)
+{
+  iface->core_offset = core_offset;
+  iface->id_prefix = id_prefix;
+}
+
+ConcurryCore *
+_concurry_future_get_core (ConcurryFuture *self)
+{
+  ConcurryFutureInterface *iface = CONCURRY_FUTURE_GET_IFACE (self);
+
+  if G_UNLIKELY (iface->core_offset == 0)
+    {
+      g_critical ("%s implements ConcurryFuture outside concurry, which is not "
+                  "supported; use a ConcurryPromise instead",
+                  G_OBJECT_TYPE_NAME (self));
+      return NULL;
+    }
+
+  return G_STRUCT_MEMBER_P (self, iface->core_offset);
+}
+
+#define GET_CORE_OR_RETURN(self, val)                       \
+  ConcurryCore *core;                                       \
+  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), (val));  \
+  core = _concurry_future_get_core (self);                  \
+  if (core == NULL)                                         \
+    return (val)
+
+/**
+ * concurry_future_get_state:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the current state of @self.
+ *
+ * Returns: the state of @self
+ *
+ * Since: 0.1
+ */
+ConcurryFutureState
+concurry_future_get_state (ConcurryFuture *self)
+{
+  GET_CORE_OR_RETURN (self, CONCURRY_FUTURE_STATE_PENDING);
+
+  return _concurry_core_get_state (core);
+}
+
+/**
+ * concurry_future_is_done:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Checks whether @self has reached a terminal state: done with a value,
+ * failed, or cancelled.
+ *
+ * Returns: %TRUE if @self is done, failed or cancelled
+ *
+ * Since: 0.1
+ */
+gboolean
+concurry_future_is_done (ConcurryFuture *self)
+{
+  GET_CORE_OR_RETURN (self, FALSE);
+
+  return CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core));
+}
+
+/**
+ * concurry_future_is_running:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Checks whether the work of @self has started and not finished yet. A
+ * future whose work is still queued is not running.
+ *
+ * Returns: %TRUE if @self is in the running state
+ *
+ * Since: 0.1
+ */
+gboolean
+concurry_future_is_running (ConcurryFuture *self)
+{
+  GET_CORE_OR_RETURN (self, FALSE);
+
+  return _concurry_core_get_state (core) == CONCURRY_FUTURE_STATE_RUNNING;
+}
+
+/**
+ * concurry_future_is_cancelled:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Checks whether @self was cancelled.
+ *
+ * Returns: %TRUE if @self is in the cancelled state
+ *
+ * Since: 0.1
+ */
+gboolean
+concurry_future_is_cancelled (ConcurryFuture *self)
+{
+  GET_CORE_OR_RETURN (self, FALSE);
+
+  return _concurry_core_get_state (core) == CONCURRY_FUTURE_STATE_CANCELLED;
+}
+
+/**
+ * concurry_future_is_failed:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Checks whether @self completed with an error. A cancelled future is not
+ * failed.
+ *
+ * Returns: %TRUE if @self is in the failed state
+ *
+ * Since: 0.1
+ */
+gboolean
+concurry_future_is_failed (ConcurryFuture *self)
+{
+  GET_CORE_OR_RETURN (self, FALSE);
+
+  return _concurry_core_get_state (core) == CONCURRY_FUTURE_STATE_FAILED;
+}
+
+/**
+ * concurry_future_get_id:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets a string that identifies @self among all futures of the process,
+ * for logs and debugging: the kind of future followed by a random UUID,
+ * such as `promise-0b0a4b32-6cd8-4bfa-8d39-6c3a3e1ce1b4`.
+ *
+ * The id is made the first time it is asked for.
+ *
+ * Returns: (transfer none): the id of @self
+ *
+ * Since: 0.1
+ */
+const char *
+concurry_future_get_id (ConcurryFuture *self)
+{
+  ConcurryFutureInterface *iface;
+  char *id;
+  char *uuid;
+
+  GET_CORE_OR_RETURN (self, NULL);
+
+  id = g_atomic_pointer_get (&core->id);
+  if (id != NULL)
+    return id;
+
+  iface = CONCURRY_FUTURE_GET_IFACE (self);
+  uuid = g_uuid_string_random ();
+  id = g_strconcat (iface->id_prefix, "-", uuid, NULL);
+  g_free (uuid);
+
+  if (!g_atomic_pointer_compare_and_exchange (&core->id, NULL, id))
+    {
+      g_free (id);
+      id = g_atomic_pointer_get (&core->id);
+    }
+
+  return id;
+}
+
+/**
+ * concurry_future_get_value:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the value @self completed with.
+ *
+ * This is %NULL while @self is not done, when it failed or was cancelled,
+ * and when it completed without a value (a promise resolved with %NULL).
+ * The value never changes once set, so the pointer stays valid as long as
+ * @self is alive.
+ *
+ * Returns: (transfer none) (nullable): the value of @self
+ *
+ * Since: 0.1
+ */
+const GValue *
+concurry_future_get_value (ConcurryFuture *self)
+{
+  GET_CORE_OR_RETURN (self, NULL);
+
+  if (_concurry_core_get_state (core) != CONCURRY_FUTURE_STATE_DONE ||
+      !G_IS_VALUE (&core->value))
+    return NULL;
+
+  return &core->value;
+}
+
+/**
+ * concurry_future_dup_value:
+ * @self: a [iface@Concurry.Future]
+ * @value: (out caller-allocates): an uninitialized `GValue` to copy into
+ *
+ * Copies the value of @self into @value, if it has one (see
+ * [method@Concurry.Future.get_value]).
+ *
+ * Returns: %TRUE if @value was initialized with a copy of the value
+ *
+ * Since: 0.1
+ */
+gboolean
+concurry_future_dup_value (ConcurryFuture *self,
+                           GValue         *value)
+{
+  const GValue *v;
+
+  g_return_val_if_fail (value != NULL, FALSE);
+
+  v = concurry_future_get_value (self);
+  if (v == NULL)
+    return FALSE;
+
+  g_value_init (value, G_VALUE_TYPE (v));
+  g_value_copy (v, value);
+
+  return TRUE;
+}
+
+/**
+ * concurry_future_get_value_type:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the type of the value of @self.
+ *
+ * Returns: the `GType` of the value, or %G_TYPE_INVALID if there is none
+ *
+ * Since: 0.1
+ */
+GType
+concurry_future_get_value_type (ConcurryFuture *self)
+{
+  const GValue *v = concurry_future_get_value (self);
+
+  return v != NULL ? G_VALUE_TYPE (v) : G_TYPE_INVALID;
+}
+
+#define DEFINE_TYPED_GETTER(name, ctype, HOLDS, getter, zero)       \
+  ctype                                                               \
+  concurry_future_get_##name (ConcurryFuture *self)                   \
+  {                                                                   \
+    const GValue *v = concurry_future_get_value (self);               \
+                                                                      \
+    if (v == NULL)                                                    \
+      return zero;                                                    \
+    g_return_val_if_fail (HOLDS (v), zero);                           \
+    return getter (v);                                                \
+  }
+
+/**
+ * concurry_future_get_boolean:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the value of @self, which must hold a `gboolean`.
+ *
+ * Returns: the value, or %FALSE if @self has no value
+ *
+ * Since: 0.1
+ */
+DEFINE_TYPED_GETTER (boolean, gboolean, G_VALUE_HOLDS_BOOLEAN, g_value_get_boolean, FALSE)
+
+/**
+ * concurry_future_get_int:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the value of @self, which must hold an `int`.
+ *
+ * Returns: the value, or 0 if @self has no value
+ *
+ * Since: 0.1
+ */
+DEFINE_TYPED_GETTER (int, int, G_VALUE_HOLDS_INT, g_value_get_int, 0)
+
+/**
+ * concurry_future_get_uint:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the value of @self, which must hold a `guint`.
+ *
+ * Returns: the value, or 0 if @self has no value
+ *
+ * Since: 0.1
+ */
+DEFINE_TYPED_GETTER (uint, guint, G_VALUE_HOLDS_UINT, g_value_get_uint, 0)
+
+/**
+ * concurry_future_get_int64:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the value of @self, which must hold a `gint64`.
+ *
+ * Returns: the value, or 0 if @self has no value
+ *
+ * Since: 0.1
+ */
+DEFINE_TYPED_GETTER (int64, gint64, G_VALUE_HOLDS_INT64, g_value_get_int64, 0)
+
+/**
+ * concurry_future_get_uint64:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the value of @self, which must hold a `guint64`.
+ *
+ * Returns: the value, or 0 if @self has no value
+ *
+ * Since: 0.1
+ */
+DEFINE_TYPED_GETTER (uint64, guint64, G_VALUE_HOLDS_UINT64, g_value_get_uint64, 0)
+
+/**
+ * concurry_future_get_double:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the value of @self, which must hold a `double`.
+ *
+ * Returns: the value, or 0 if @self has no value
+ *
+ * Since: 0.1
+ */
+DEFINE_TYPED_GETTER (double, double, G_VALUE_HOLDS_DOUBLE, g_value_get_double, 0.0)
+
+/**
+ * concurry_future_get_string:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the value of @self, which must hold a string.
+ *
+ * Returns: (transfer none) (nullable): the value, or %NULL if @self has no value
+ *
+ * Since: 0.1
+ */
+DEFINE_TYPED_GETTER (string, const char *, G_VALUE_HOLDS_STRING, g_value_get_string, NULL)
+
+/**
+ * concurry_future_get_object:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the value of @self, which must hold a `GObject`.
+ *
+ * Returns: (transfer none) (nullable) (type GObject): the value, or %NULL
+ *   if @self has no value
+ *
+ * Since: 0.1
+ */
+DEFINE_TYPED_GETTER (object, gpointer, G_VALUE_HOLDS_OBJECT, g_value_get_object, NULL)
+
+/**
+ * concurry_future_get_pointer:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the value of @self, which must hold a `gpointer`.
+ *
+ * Returns: (transfer none) (nullable): the value, or %NULL if @self has no value
+ *
+ * Since: 0.1
+ */
+DEFINE_TYPED_GETTER (pointer, gpointer, G_VALUE_HOLDS_POINTER, g_value_get_pointer, NULL)
+
+/**
+ * concurry_future_get_boxed:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the value of @self, which must hold a boxed type.
+ *
+ * Returns: (transfer none) (nullable): the value, or %NULL if @self has no value
+ *
+ * Since: 0.1
+ */
+DEFINE_TYPED_GETTER (boxed, gpointer, G_VALUE_HOLDS_BOXED, g_value_get_boxed, NULL)
+
+/**
+ * concurry_future_get_variant:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the value of @self, which must hold a `GVariant`.
+ *
+ * Returns: (transfer none) (nullable): the value, or %NULL if @self has no value
+ *
+ * Since: 0.1
+ */
+DEFINE_TYPED_GETTER (variant, GVariant *, G_VALUE_HOLDS_VARIANT, g_value_get_variant, NULL)
+
+/**
+ * concurry_future_get_error:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the error of a failed or cancelled future. A cancelled future
+ * reports `G_IO_ERROR_CANCELLED`.
+ *
+ * Calling this counts as looking at the error: the future will not warn
+ * about an unobserved error when it is finalized.
+ *
+ * Returns: (transfer none) (nullable): the error, or %NULL if @self is not
+ *   failed or cancelled
+ *
+ * Since: 0.1
+ */
+const GError *
+concurry_future_get_error (ConcurryFuture *self)
+{
+  int state;
+
+  GET_CORE_OR_RETURN (self, NULL);
+
+  state = _concurry_core_get_state (core);
+  if (state != CONCURRY_FUTURE_STATE_FAILED && state != CONCURRY_FUTURE_STATE_CANCELLED)
+    return NULL;
+
+  g_atomic_int_set (&core->error_observed, TRUE);
+
+  return core->error;
+}
+
+/**
+ * concurry_future_cancel:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Cancels @self.
+ *
+ * A future that is not done yet becomes cancelled at once: every read
+ * reports `CANCELLED` (the error is `G_IO_ERROR_CANCELLED`), waiters wake
+ * up and the done callbacks are scheduled. Work that has not started yet
+ * never starts; work that is already running sees its `GCancellable`
+ * cancelled and its eventual result is dropped.
+ *
+ * Cancelling is idempotent: cancelling a cancelled future returns %TRUE
+ * again and runs nothing twice. A future that already completed with a
+ * value or an error cannot be cancelled.
+ *
+ * Returns: %FALSE if @self had already completed with a value or an
+ *   error, %TRUE otherwise
+ *
+ * Since: 0.1
+ */
+gboolean
+concurry_future_cancel (ConcurryFuture *self)
+{
+  GET_CORE_OR_RETURN (self, FALSE);
+
+  return _concurry_core_cancel (core, self);
+}
+
+/**
+ * concurry_future_add_done_callback:
+ * @self: a [iface@Concurry.Future]
+ * @callback: (scope notified) (closure user_data) (destroy destroy): the
+ *   function to call once @self is done
+ * @user_data: data for @callback
+ * @destroy: (nullable): a function to free @user_data with, or %NULL
+ *
+ * Calls @callback once @self reaches a terminal state.
+ *
+ * The callback runs exactly once, on the `GMainContext` that is
+ * thread-default for the calling thread (the global default context if
+ * none was pushed), after the callbacks added before it, and never from
+ * inside this call, even if @self is already done. @destroy is called
+ * right after it, on the same context. See
+ * [method@Concurry.Future.add_done_callback_full] to choose the context.
+ *
+ * Returns: an id for [method@Concurry.Future.remove_done_callback], never 0
+ *
+ * Since: 0.1
+ */
+guint
+concurry_future_add_done_callback (ConcurryFuture         *self,
+                                   ConcurryFutureCallback  callback,
+                                   gpointer                user_data,
+                                   GDestroyNotify          destroy)
+{
+  return concurry_future_add_done_callback_full (self, NULL, callback, user_data, destroy);
+}
+
+/**
+ * concurry_future_add_done_callback_full:
+ * @self: a [iface@Concurry.Future]
+ * @context: (nullable): the `GMainContext` to run @callback on, or %NULL
+ *   for the thread-default one
+ * @callback: (scope notified) (closure user_data) (destroy destroy): the
+ *   function to call once @self is done
+ * @user_data: data for @callback
+ * @destroy: (nullable): a function to free @user_data with, or %NULL
+ *
+ * Like [method@Concurry.Future.add_done_callback], on an explicit
+ * main context.
+ *
+ * Returns: an id for [method@Concurry.Future.remove_done_callback], never 0
+ *
+ * Since: 0.1
+ */
+guint
+concurry_future_add_done_callback_full (ConcurryFuture         *self,
+                                        GMainContext           *context,
+                                        ConcurryFutureCallback  callback,
+                                        gpointer                user_data,
+                                        GDestroyNotify          destroy)
+{
+  GET_CORE_OR_RETURN (self, 0);
+  g_return_val_if_fail (callback != NULL, 0);
+
+  return _concurry_core_add_callback (core, self,
+                                      _concurry_callback_new (context, callback,
+                                                              user_data, destroy));
+}
+
+/**
+ * concurry_future_remove_done_callback:
+ * @self: a [iface@Concurry.Future]
+ * @callback_id: an id returned by [method@Concurry.Future.add_done_callback]
+ *
+ * Removes a done callback that has not been scheduled yet. Its destroy
+ * notify is called right away, on the calling thread.
+ *
+ * Once @self is done its callbacks are already scheduled and can no longer
+ * be removed.
+ *
+ * Returns: %TRUE if the callback was removed and will not run
+ *
+ * Since: 0.1
+ */
+gboolean
+concurry_future_remove_done_callback (ConcurryFuture *self,
+                                      guint           callback_id)
+{
+  GET_CORE_OR_RETURN (self, FALSE);
+  g_return_val_if_fail (callback_id != 0, FALSE);
+
+  return _concurry_core_remove_callback (core, callback_id);
+}
+
+static gboolean
+is_main_thread (void)
+{
+#ifdef __linux__
+  return syscall (SYS_gettid) == getpid ();
+#else
+  return FALSE;
+#endif
+}
+
+/* The context that a blocking wait on this thread should iterate, acquired,
+ * or NULL if the thread does not own one: a context pushed as
+ * thread-default here, the global default one on the main thread, or any
+ * context this thread is already iterating. */
+static GMainContext *
+acquire_context_to_iterate (void)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+
+  if (context == NULL)
+    {
+      context = g_main_context_default ();
+      if (!is_main_thread () && !g_main_context_is_owner (context))
+        return NULL;
+    }
+
+  if (!g_main_context_acquire (context))
+    return NULL;
+
+  return context;
+}
+
+static gboolean
+deadline_dispatch (GSource     *source,
+                   GSourceFunc  callback,
+                   gpointer     user_data)
+{
+  g_source_set_ready_time (source, -1);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs deadline_funcs = {
+  .dispatch = deadline_dispatch,
+};
+
+static void
+wait_iterating (ConcurryCore   *core,
+                ConcurryFuture *self,
+                GMainContext   *context,
+                gint64          deadline)
+{
+  GSource *timer = NULL;
+  guint waker;
+
+  /* A callback that does nothing: its delivery is what wakes the
+   * context when another thread completes the future. */
+  waker = _concurry_core_add_callback (core, self,
+                                       _concurry_callback_new (context, NULL, NULL, NULL));
+
+  if (deadline >= 0)
+    {
+      timer = g_source_new (&deadline_funcs, sizeof (GSource));
+      g_source_set_static_name (timer, "[concurry] wait deadline");
+      g_source_set_ready_time (timer, deadline);
+      g_source_attach (timer, context);
+    }
+
+  while (!CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)))
+    {
+      if (deadline >= 0 && g_get_monotonic_time () >= deadline)
+        break;
+      g_main_context_iteration (context, TRUE);
+    }
+
+  if (timer != NULL)
+    {
+      g_source_destroy (timer);
+      g_source_unref (timer);
+    }
+
+  _concurry_core_remove_callback (core, waker);
+}
+
+static void
+wait_blocking (ConcurryCore *core,
+               gint64        deadline)
+{
+  g_mutex_lock (&core->mutex);
+  core->n_waiters++;
+
+  /* Loops over spurious wake-ups; the deadline is absolute. */
+  while (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+    {
+      if (deadline < 0)
+        g_cond_wait (&core->cond, &core->mutex);
+      else if (!g_cond_wait_until (&core->cond, &core->mutex, deadline))
+        break;
+    }
+
+  core->n_waiters--;
+  g_mutex_unlock (&core->mutex);
+}
+
+/**
+ * concurry_future_wait_until:
+ * @self: a [iface@Concurry.Future]
+ * @deadline_usec: an absolute time on the monotonic clock (see
+ *   g_get_monotonic_time()), in microseconds, or a negative value to wait
+ *   for ever
+ * @error: return location for a `GError`
+ *
+ * Blocks until @self is done or @deadline_usec passes.
+ *
+ * On a thread that owns its main context (see [iface@Concurry.Future]) the
+ * context is iterated while waiting, so sources of that context, done
+ * callbacks included, may run during the call. Anywhere else the thread
+ * just sleeps.
+ *
+ * A deadline that has already passed makes this a poll.
+ *
+ * Returns: %TRUE if @self completed with a value. %FALSE with @error set
+ *   to the error of @self if it failed or was cancelled, or to
+ *   `G_IO_ERROR_TIMED_OUT` if the deadline passed first; @self is not
+ *   changed by a timeout.
+ *
+ * Since: 0.1
+ */
+gboolean
+concurry_future_wait_until (ConcurryFuture  *self,
+                            gint64           deadline_usec,
+                            GError         **error)
+{
+  GET_CORE_OR_RETURN (self, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)) &&
+      (deadline_usec < 0 || deadline_usec > g_get_monotonic_time ()))
+    {
+      GMainContext *context = acquire_context_to_iterate ();
+
+      if (context != NULL)
+        {
+          wait_iterating (core, self, context, deadline_usec);
+          g_main_context_release (context);
+        }
+      else
+        {
+          wait_blocking (core, deadline_usec);
+        }
+    }
+
+  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                           _("Timed out waiting for the future"));
+      return FALSE;
+    }
+
+  return _concurry_core_propagate (core, error);
+}
+
+/**
+ * concurry_future_wait:
+ * @self: a [iface@Concurry.Future]
+ * @timeout_usec: how long to wait, in microseconds: 0 only polls, a
+ *   negative value waits for ever
+ * @error: return location for a `GError`
+ *
+ * Blocks until @self is done or @timeout_usec has passed; see
+ * [method@Concurry.Future.wait_until]. The timeout is turned into an
+ * absolute deadline once, at the start of the call.
+ *
+ * Returns: %TRUE if @self completed with a value. %FALSE with @error set
+ *   to the error of @self if it failed or was cancelled, or to
+ *   `G_IO_ERROR_TIMED_OUT` on timeout.
+ *
+ * Since: 0.1
+ */
+gboolean
+concurry_future_wait (ConcurryFuture  *self,
+                      gint64           timeout_usec,
+                      GError         **error)
+{
+  gint64 deadline;
+
+  if (timeout_usec < 0)
+    deadline = -1;
+  else
+    deadline = g_get_monotonic_time () + timeout_usec;
+
+  return concurry_future_wait_until (self, deadline, error);
+}
+
+typedef struct
+{
+  GSource  *cancel_source;
+  guint     callback_id;
+  gboolean  returned;
+} WaitData;
+
+static void
+wait_data_free (gpointer data)
+{
+  WaitData *wait = data;
+
+  g_assert (wait->cancel_source == NULL);
+  g_free (wait);
+}
+
+static void
+wait_async_return (GTask  *task,
+                   GError *error)
+{
+  WaitData *wait = g_task_get_task_data (task);
+
+  wait->returned = TRUE;
+  if (wait->cancel_source != NULL)
+    {
+      g_source_destroy (wait->cancel_source);
+      g_clear_pointer (&wait->cancel_source, g_source_unref);
+    }
+
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+wait_async_done_cb (ConcurryFuture *future,
+                    gpointer        user_data)
+{
+  GTask *task = user_data;
+  WaitData *wait = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (wait->returned)
+    return;
+
+  _concurry_core_propagate (_concurry_future_get_core (future), &error);
+  wait_async_return (task, error);
+}
+
+static gboolean
+wait_async_cancelled_cb (GCancellable *cancellable,
+                         gpointer      user_data)
+{
+  GTask *task = g_object_ref (user_data);
+  WaitData *wait = g_task_get_task_data (task);
+  ConcurryFuture *future = g_task_get_source_object (task);
+
+  if (!wait->returned)
+    {
+      GError *error = NULL;
+
+      /* The future is not done (or its callback is about to run): stop
+       * waiting, and drop our callback so that it does not keep the task
+       * and the future alive. */
+      concurry_future_remove_done_callback (future, wait->callback_id);
+      g_cancellable_set_error_if_cancelled (cancellable, &error);
+      wait_async_return (task, error);
+    }
+
+  g_object_unref (task);
+
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * concurry_future_wait_async:
+ * @self: a [iface@Concurry.Future]
+ * @cancellable: (nullable): a `GCancellable` to stop waiting with, or %NULL
+ * @callback: (scope async) (closure user_data): the function to call when
+ *   @self is done
+ * @user_data: data for @callback
+ *
+ * Waits for @self without blocking: @callback runs on the thread-default
+ * main context of the caller once @self is done, and gets the outcome
+ * with [method@Concurry.Future.wait_finish].
+ *
+ * Cancelling @cancellable stops the wait (the result is then
+ * `G_IO_ERROR_CANCELLED`) but does not cancel @self; use
+ * [method@Concurry.Future.cancel] for that.
+ *
+ * This pair is what bindings await on:
+ *
+ * ```js
+ * Gio._promisify(Concurry.Future.prototype, 'wait_async', 'wait_finish');
+ * await future.wait_async(null);
+ * print(future.get_value());
+ * ```
+ *
+ * ```vala
+ * yield future.wait_async (null);
+ * ```
+ *
+ * Since: 0.1
+ */
+void
+concurry_future_wait_async (ConcurryFuture      *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  WaitData *wait;
+
+  g_return_if_fail (CONCURRY_IS_FUTURE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, concurry_future_wait_async);
+  g_task_set_name (task, "[concurry] concurry_future_wait_async");
+
+  wait = g_new0 (WaitData, 1);
+  g_task_set_task_data (task, wait, wait_data_free);
+
+  if (cancellable != NULL)
+    {
+      wait->cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_static_name (wait->cancel_source, "[concurry] wait cancelled");
+      g_source_set_callback (wait->cancel_source,
+                             G_SOURCE_FUNC (wait_async_cancelled_cb),
+                             g_object_ref (task), g_object_unref);
+      g_source_attach (wait->cancel_source, g_task_get_context (task));
+    }
+
+  wait->callback_id = concurry_future_add_done_callback_full (self,
+                                                              g_task_get_context (task),
+                                                              wait_async_done_cb,
+                                                              g_object_ref (task),
+                                                              g_object_unref);
+}
+
+/**
+ * concurry_future_wait_finish:
+ * @self: a [iface@Concurry.Future]
+ * @result: the `GAsyncResult` given to the callback
+ * @error: return location for a `GError`
+ *
+ * Finishes [method@Concurry.Future.wait_async].
+ *
+ * Returns: %TRUE if @self completed with a value (read it with
+ *   [method@Concurry.Future.get_value]); %FALSE with @error set to the
+ *   error of @self if it failed or was cancelled, or to
+ *   `G_IO_ERROR_CANCELLED` if the wait was cancelled
+ *
+ * Since: 0.1
+ */
+gboolean
+concurry_future_wait_finish (ConcurryFuture  *self,
+                             GAsyncResult    *result,
+                             GError         **error)
+{
+  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == concurry_future_wait_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * concurry_set_unobserved_error_warnings:
+ * @enabled: whether to warn
+ *
+ * Sets whether a future that failed and is finalized while nobody ever
+ * retrieved its error logs a warning (the default), for the whole
+ * process.
+ *
+ * Since: 0.1
+ */
+void
+concurry_set_unobserved_error_warnings (gboolean enabled)
+{
+  _concurry_set_unobserved_warnings (enabled);
+}
+
+/**
+ * concurry_get_unobserved_error_warnings:
+ *
+ * Gets whether unobserved errors are logged; see
+ * [func@Concurry.set_unobserved_error_warnings].
+ *
+ * Returns: %TRUE if they are
+ *
+ * Since: 0.1
+ */
+gboolean
+concurry_get_unobserved_error_warnings (void)
+{
+  return _concurry_get_unobserved_warnings ();
+}

@@ -1,0 +1,18 @@
+/* concurry.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#define CONCURRY_INSIDE
+# include "concurry-version.h"
+# include "concurry-version-macros.h"
+# include "concurry-enum-types.h"
+# include "concurry-error.h"
+# include "concurry-future.h"
+# include "concurry-promise.h"
+# include "concurry-resolved-future.h"
+#undef CONCURRY_INSIDE
