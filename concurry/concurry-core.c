@@ -56,20 +56,31 @@ static void
 warn_unobserved (ConcurryCore   *core,
                  ConcurryFuture *future)
 {
+  g_autofree char *code = NULL;
+  g_autofree char *message = NULL;
   const char *id;
 
   if (g_atomic_int_get (&unobserved_warnings_disabled))
     return;
 
   id = concurry_future_get_id (future);
+  code = g_strdup_printf ("%d", core->error->code);
+  /* Translators: the first %s is the id of a future, the second an error message */
+  message = g_strdup_printf (_("Future %s failed and its error was never retrieved: %s"),
+                             id, core->error->message);
 
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
-                    "CONCURRY_FUTURE_ID", id,
-                    "CONCURRY_ERROR_DOMAIN", g_quark_to_string (core->error->domain),
-                    "CONCURRY_ERROR_CODE", "%d", core->error->code,
-                    /* Translators: the first %s is the id of a future, the second an error message */
-                    "MESSAGE", _("Future %s failed and its error was never retrieved: %s"),
-                    id, core->error->message);
+  {
+    const GLogField fields[] = {
+      { "GLIB_DOMAIN", G_LOG_DOMAIN, -1 },
+      { "PRIORITY", "4", -1 },   /* syslog's warning, as g_warning() */
+      { "MESSAGE", message, -1 },
+      { "CONCURRY_FUTURE_ID", id, -1 },
+      { "CONCURRY_ERROR_DOMAIN", g_quark_to_string (core->error->domain), -1 },
+      { "CONCURRY_ERROR_CODE", code, -1 },
+    };
+
+    g_log_structured_array (G_LOG_LEVEL_WARNING, fields, G_N_ELEMENTS (fields));
+  }
 }
 
 void

@@ -1,0 +1,361 @@
+/* test-races.c: many threads on the same futures at once
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Resolvers, cancellers, callback adders (on two main contexts) and
+ * waiters all work on the same array of promises without any ordering
+ * between them. Whatever the interleaving: exactly one completion wins per
+ * promise, every waiter sees that outcome, every callback runs exactly
+ * once on its own context, and every promise is finalized.
+ */
+
+#include <concurry.h>
+
+#define N_PROMISES 20000
+#define N_ROUNDS   10
+
+typedef struct
+{
+  ConcurryPromise **promises;
+  int              *resolve_wins;       /* per promise, atomic */
+  int              *main_calls;         /* per promise, atomic */
+  int              *thread_calls;
+  int              *wrong_context;
+  guint             n_main_calls;       /* main thread only */
+  int               n_thread_calls;
+  int               n_finalized;
+  GMainContext     *thread_context;
+  GThread          *main_thread;
+  gint              start;
+  int               n_ready;
+} Race;
+
+static void
+wait_for_start (Race *race)
+{
+  g_atomic_int_inc (&race->n_ready);
+  while (!g_atomic_int_get (&race->start))
+    g_thread_yield ();
+}
+
+static gpointer
+resolver_thread (gpointer data)
+{
+  Race *race = data;
+
+  wait_for_start (race);
+  for (guint i = 0; i < N_PROMISES; i++)
+    if (concurry_promise_resolve_int (race->promises[i], (int)i))
+      g_atomic_int_inc (&race->resolve_wins[i]);
+
+  return NULL;
+}
+
+static gpointer
+reverse_resolver_thread (gpointer data)
+{
+  Race *race = data;
+
+  wait_for_start (race);
+  for (guint i = N_PROMISES; i-- > 0;)
+    if (concurry_promise_resolve_int (race->promises[i], (int)i))
+      g_atomic_int_inc (&race->resolve_wins[i]);
+
+  return NULL;
+}
+
+static gpointer
+canceller_thread (gpointer data)
+{
+  Race *race = data;
+
+  wait_for_start (race);
+  for (guint i = N_PROMISES; i >= 2;)
+    {
+      i -= 2;
+      gboolean cancelled = concurry_future_cancel (CONCURRY_FUTURE (race->promises[i]));
+      /* Either we (or nobody else) cancelled it, or it was already done. */
+      g_assert_true (cancelled == concurry_future_is_cancelled (CONCURRY_FUTURE (race->promises[i])));
+    }
+
+  return NULL;
+}
+
+static void
+main_cb (ConcurryFuture *future,
+         gpointer        user_data)
+{
+  Race *race = g_object_get_data (G_OBJECT (future), "race");
+  guint i = GPOINTER_TO_UINT (user_data);
+
+  if (g_thread_self () != race->main_thread)
+    g_atomic_int_inc (&race->wrong_context[i]);
+  g_atomic_int_inc (&race->main_calls[i]);
+  race->n_main_calls++;
+}
+
+static void
+thread_cb (ConcurryFuture *future,
+           gpointer        user_data)
+{
+  Race *race = g_object_get_data (G_OBJECT (future), "race");
+  guint i = GPOINTER_TO_UINT (user_data);
+
+  if (g_main_context_get_thread_default () != race->thread_context)
+    g_atomic_int_inc (&race->wrong_context[i]);
+  g_atomic_int_inc (&race->thread_calls[i]);
+  g_atomic_int_inc (&race->n_thread_calls);
+}
+
+static gpointer
+main_adder_thread (gpointer data)
+{
+  Race *race = data;
+
+  /* No context pushed: the callbacks belong to the global default
+   * context, which the main thread iterates. */
+  wait_for_start (race);
+  for (guint i = 0; i < N_PROMISES; i++)
+    {
+      concurry_future_add_done_callback (CONCURRY_FUTURE (race->promises[i]), main_cb,
+                                         GUINT_TO_POINTER (i), NULL);
+      concurry_future_add_done_callback (CONCURRY_FUTURE (race->promises[i]), main_cb,
+                                         GUINT_TO_POINTER (i), NULL);
+    }
+
+  return NULL;
+}
+
+static gpointer
+context_adder_thread (gpointer data)
+{
+  Race *race = data;
+  gint64 deadline;
+
+  g_main_context_push_thread_default (race->thread_context);
+  wait_for_start (race);
+  for (guint i = 0; i < N_PROMISES; i++)
+    {
+      concurry_future_add_done_callback (CONCURRY_FUTURE (race->promises[i]), thread_cb,
+                                         GUINT_TO_POINTER (i), NULL);
+      /* Deliver while adding, too. */
+      if (i % 64 == 0)
+        g_main_context_iteration (race->thread_context, FALSE);
+    }
+
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (g_atomic_int_get (&race->n_thread_calls) < N_PROMISES)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (race->thread_context, TRUE);
+    }
+  g_main_context_pop_thread_default (race->thread_context);
+
+  return NULL;
+}
+
+static gpointer
+waiter_thread (gpointer data)
+{
+  Race *race = data;
+
+  wait_for_start (race);
+  for (guint i = 0; i < N_PROMISES; i++)
+    {
+      ConcurryFuture *future = CONCURRY_FUTURE (race->promises[i]);
+      GError *error = NULL;
+      gboolean ok = concurry_future_wait (future, -1, &error);
+
+      if (ok)
+        {
+          g_assert_no_error (error);
+          g_assert_cmpint (concurry_future_get_state (future), ==, CONCURRY_FUTURE_STATE_DONE);
+          g_assert_cmpint (concurry_future_get_int (future), ==, (int)i);
+        }
+      else
+        {
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+          g_assert_cmpint (concurry_future_get_state (future), ==, CONCURRY_FUTURE_STATE_CANCELLED);
+          g_error_free (error);
+        }
+    }
+
+  return NULL;
+}
+
+static gpointer
+reader_thread (gpointer data)
+{
+  Race *race = data;
+
+  wait_for_start (race);
+  for (guint i = 0; i < N_PROMISES; i++)
+    {
+      ConcurryFuture *future = CONCURRY_FUTURE (race->promises[i]);
+      ConcurryFutureState state = concurry_future_get_state (future);
+
+      /* States only move forward. */
+      if (CONCURRY_FUTURE_STATE_DONE <= state)
+        g_assert_true (concurry_future_is_done (future));
+      g_assert_nonnull (concurry_future_get_id (future));
+    }
+
+  return NULL;
+}
+
+static void
+finalized_cb (gpointer  data,
+              GObject  *where)
+{
+  Race *race = data;
+
+  g_atomic_int_inc (&race->n_finalized);
+}
+
+static void
+run_round (void)
+{
+  Race race = { 0, };
+  GThreadFunc funcs[] = {
+    resolver_thread, reverse_resolver_thread, canceller_thread,
+    main_adder_thread, context_adder_thread, waiter_thread, reader_thread,
+  };
+  GThread *threads[G_N_ELEMENTS (funcs)];
+  gint64 deadline;
+  guint n_done = 0, n_cancelled = 0;
+
+  race.promises = g_new0 (ConcurryPromise *, N_PROMISES);
+  race.resolve_wins = g_new0 (int, N_PROMISES);
+  race.main_calls = g_new0 (int, N_PROMISES);
+  race.thread_calls = g_new0 (int, N_PROMISES);
+  race.wrong_context = g_new0 (int, N_PROMISES);
+  race.thread_context = g_main_context_new ();
+  race.main_thread = g_thread_self ();
+
+  for (guint i = 0; i < N_PROMISES; i++)
+    {
+      race.promises[i] = concurry_promise_new ();
+      g_object_set_data (G_OBJECT (race.promises[i]), "race", &race);
+      g_object_weak_ref (G_OBJECT (race.promises[i]), finalized_cb, &race);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (funcs); i++)
+    threads[i] = g_thread_new ("racer", funcs[i], &race);
+  while (g_atomic_int_get (&race.n_ready) < (int)G_N_ELEMENTS (funcs))
+    g_thread_yield ();
+  g_atomic_int_set (&race.start, TRUE);
+
+  /* Deliver the main-context callbacks while the others race. */
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (race.n_main_calls < 2 * N_PROMISES)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (funcs); i++)
+    g_thread_join (threads[i]);
+
+  for (guint i = 0; i < N_PROMISES; i++)
+    {
+      ConcurryFuture *future = CONCURRY_FUTURE (race.promises[i]);
+      ConcurryFutureState state = concurry_future_get_state (future);
+
+      g_assert_cmpint (race.main_calls[i], ==, 2);
+      g_assert_cmpint (race.thread_calls[i], ==, 1);
+      g_assert_cmpint (race.wrong_context[i], ==, 0);
+
+      if (state == CONCURRY_FUTURE_STATE_DONE)
+        {
+          g_assert_cmpint (race.resolve_wins[i], ==, 1);
+          n_done++;
+        }
+      else
+        {
+          g_assert_cmpint (state, ==, CONCURRY_FUTURE_STATE_CANCELLED);
+          g_assert_cmpint (race.resolve_wins[i], ==, 0);
+          g_assert_true (i % 2 == 0);
+          n_cancelled++;
+        }
+    }
+  g_assert_cmpuint (n_done + n_cancelled, ==, N_PROMISES);
+  g_test_message ("%u resolved, %u cancelled", n_done, n_cancelled);
+
+  for (guint i = 0; i < N_PROMISES; i++)
+    g_object_unref (race.promises[i]);
+  /* Nothing else holds them: the deliveries are over. */
+  g_assert_cmpint (race.n_finalized, ==, N_PROMISES);
+
+  /* Nothing is left to deliver either. */
+  g_assert_false (g_main_context_pending (NULL));
+  g_assert_false (g_main_context_pending (race.thread_context));
+
+  g_main_context_unref (race.thread_context);
+  g_free (race.promises);
+  g_free (race.resolve_wins);
+  g_free (race.main_calls);
+  g_free (race.thread_calls);
+  g_free (race.wrong_context);
+}
+
+static void
+test_races (void)
+{
+  for (guint round = 0; round < N_ROUNDS; round++)
+    run_round ();
+}
+
+typedef struct
+{
+  ConcurryFuture *future;
+  int             calls;
+} Late;
+
+static void
+late_cb (ConcurryFuture *future,
+         gpointer        user_data)
+{
+  Late *late = user_data;
+
+  late->calls++;
+}
+
+static gpointer
+late_resolver (gpointer data)
+{
+  concurry_promise_resolve_int (data, 1);
+  return NULL;
+}
+
+/* BEHAVIOR.md item 46: adding a callback while another thread completes
+ * the future runs it exactly once, whichever side wins. */
+static void
+test_add_while_completing (void)
+{
+  for (guint i = 0; i < 5000; i++)
+    {
+      g_autoptr(ConcurryPromise) promise = concurry_promise_new ();
+      Late late = { CONCURRY_FUTURE (promise), 0 };
+      GThread *thread = g_thread_new ("late", late_resolver, promise);
+
+      concurry_future_add_done_callback (CONCURRY_FUTURE (promise), late_cb, &late, NULL);
+      g_thread_join (thread);
+      while (late.calls == 0)
+        g_main_context_iteration (NULL, TRUE);
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_assert_cmpint (late.calls, ==, 1);
+    }
+}
+
+int
+main (int argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/Concurry/Races/everything-at-once", test_races);
+  g_test_add_func ("/Concurry/Races/add-while-completing", test_add_while_completing);
+
+  return g_test_run ();
+}

@@ -1,0 +1,196 @@
+/* test-unobserved.c: failed futures nobody looked at are logged
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <locale.h>
+
+#include <concurry.h>
+
+/* What the structured log writer saw from concurry. */
+static GPtrArray *messages;
+static GPtrArray *future_ids;
+
+static GLogWriterOutput
+writer (GLogLevelFlags   level,
+        const GLogField *fields,
+        gsize            n_fields,
+        gpointer         user_data)
+{
+  const char *domain = NULL, *message = NULL, *id = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
+        domain = fields[i].value;
+      else if (g_str_equal (fields[i].key, "MESSAGE"))
+        message = fields[i].value;
+      else if (g_str_equal (fields[i].key, "CONCURRY_FUTURE_ID"))
+        id = fields[i].value;
+    }
+
+  if (g_strcmp0 (domain, "Concurry") == 0 && (level & G_LOG_LEVEL_WARNING) != 0)
+    {
+      g_ptr_array_add (messages, g_strdup (message));
+      g_ptr_array_add (future_ids, g_strdup (id));
+      return G_LOG_WRITER_HANDLED;
+    }
+
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+static void
+reset (void)
+{
+  g_ptr_array_set_size (messages, 0);
+  g_ptr_array_set_size (future_ids, 0);
+}
+
+static void
+test_unobserved_is_logged (void)
+{
+  ConcurryPromise *promise = concurry_promise_new ();
+  g_autofree char *id = NULL;
+
+  reset ();
+  concurry_promise_reject_literal (promise, G_IO_ERROR, G_IO_ERROR_FAILED, "disk on fire");
+  id = g_strdup (concurry_future_get_id (CONCURRY_FUTURE (promise)));
+  g_object_unref (promise);
+
+  g_assert_cmpuint (messages->len, ==, 1);
+  g_assert_cmpstr (future_ids->pdata[0], ==, id);
+  g_assert_nonnull (strstr (messages->pdata[0], id));
+  g_assert_nonnull (strstr (messages->pdata[0], "disk on fire"));
+}
+
+static void
+test_unobserved_resolved_future (void)
+{
+  ConcurryFuture *future = concurry_resolved_future_new_error_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "lost");
+
+  reset ();
+  g_object_unref (future);
+  g_assert_cmpuint (messages->len, ==, 1);
+  g_assert_nonnull (strstr (messages->pdata[0], "lost"));
+}
+
+static void
+test_observed_is_quiet (void)
+{
+  ConcurryPromise *a = concurry_promise_new ();
+  ConcurryPromise *b = concurry_promise_new ();
+  ConcurryPromise *c = concurry_promise_new ();
+  g_autoptr(GError) error = NULL;
+
+  reset ();
+  concurry_promise_reject_literal (a, G_IO_ERROR, G_IO_ERROR_FAILED, "a");
+  concurry_promise_reject_literal (b, G_IO_ERROR, G_IO_ERROR_FAILED, "b");
+  concurry_promise_reject_literal (c, G_IO_ERROR, G_IO_ERROR_FAILED, "c");
+
+  g_assert_nonnull (concurry_future_get_error (CONCURRY_FUTURE (a)));
+  g_assert_false (concurry_future_wait (CONCURRY_FUTURE (b), 0, &error));
+  g_clear_error (&error);
+  g_assert_false (concurry_future_wait_until (CONCURRY_FUTURE (c), -1, &error));
+
+  g_object_unref (a);
+  g_object_unref (b);
+  g_object_unref (c);
+  g_assert_cmpuint (messages->len, ==, 0);
+}
+
+static void
+wait_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GError **error = user_data;
+
+  g_assert_false (concurry_future_wait_finish (CONCURRY_FUTURE (object), result, error));
+}
+
+static void
+test_observed_by_wait_async (void)
+{
+  ConcurryFuture *future = concurry_resolved_future_new_error_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "x");
+  GError *error = NULL;
+
+  reset ();
+  concurry_future_wait_async (future, NULL, wait_cb, &error);
+  while (error == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_clear_error (&error);
+  g_object_unref (future);
+  g_assert_cmpuint (messages->len, ==, 0);
+}
+
+static void
+test_cancelled_and_abandoned_are_quiet (void)
+{
+  ConcurryPromise *cancelled = concurry_promise_new ();
+  ConcurryPromise *abandoned = concurry_promise_new ();
+
+  reset ();
+  concurry_future_cancel (CONCURRY_FUTURE (cancelled));
+  g_object_unref (cancelled);
+  g_object_unref (abandoned);
+  g_assert_cmpuint (messages->len, ==, 0);
+}
+
+static void
+test_can_be_turned_off (void)
+{
+  ConcurryFuture *future = concurry_resolved_future_new_error_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "x");
+
+  reset ();
+  g_assert_true (concurry_get_unobserved_error_warnings ());
+  concurry_set_unobserved_error_warnings (FALSE);
+  g_assert_false (concurry_get_unobserved_error_warnings ());
+  g_object_unref (future);
+  concurry_set_unobserved_error_warnings (TRUE);
+  g_assert_cmpuint (messages->len, ==, 0);
+}
+
+static void
+test_translated (void)
+{
+  g_autoptr(ConcurryPromise) promise = concurry_promise_new ();
+  char *old_locale = g_strdup (setlocale (LC_ALL, NULL));
+
+  /* glibc honours LANGUAGE with any locale but C/POSIX. */
+  if (setlocale (LC_ALL, "C.UTF-8") == NULL)
+    {
+      g_test_skip ("C.UTF-8 locale not available");
+      g_free (old_locale);
+      return;
+    }
+  g_setenv ("LANGUAGE", "de", TRUE);
+
+  concurry_future_cancel (CONCURRY_FUTURE (promise));
+  g_assert_cmpstr (concurry_future_get_error (CONCURRY_FUTURE (promise))->message, ==,
+                   "Die Zukunft wurde abgebrochen");
+
+  g_unsetenv ("LANGUAGE");
+  setlocale (LC_ALL, old_locale);
+  g_free (old_locale);
+}
+
+int
+main (int argc,
+      char *argv[])
+{
+  messages = g_ptr_array_new_with_free_func (g_free);
+  future_ids = g_ptr_array_new_with_free_func (g_free);
+  g_log_set_writer_func (writer, NULL, NULL);
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/Concurry/Unobserved/logged", test_unobserved_is_logged);
+  g_test_add_func ("/Concurry/Unobserved/resolved-future", test_unobserved_resolved_future);
+  g_test_add_func ("/Concurry/Unobserved/observed-is-quiet", test_observed_is_quiet);
+  g_test_add_func ("/Concurry/Unobserved/observed-by-wait-async", test_observed_by_wait_async);
+  g_test_add_func ("/Concurry/Unobserved/cancelled-and-abandoned-are-quiet", test_cancelled_and_abandoned_are_quiet);
+  g_test_add_func ("/Concurry/Unobserved/can-be-turned-off", test_can_be_turned_off);
+  g_test_add_func ("/Concurry/Unobserved/translated", test_translated);
+
+  return g_test_run ();
+}
