@@ -16,11 +16,13 @@
  * under the lock and handed to the dispatchers after it is released.
  */
 
+/* The core lives in a fresh, zeroed GObject instance. A zeroed GMutex and
+ * GCond are valid initialized ones (as for static ones: GLib allocates any
+ * backing lazily), so there is nothing to call here; _concurry_core_finalize()
+ * still clears them. */
 void
 _concurry_core_init (ConcurryCore *core)
 {
-  g_mutex_init (&core->mutex);
-  g_cond_init (&core->cond);
   core->state = CONCURRY_FUTURE_STATE_PENDING;
 }
 
@@ -31,9 +33,6 @@ _concurry_core_init_resolved (ConcurryCore *core,
                               GValue       *value,
                               GError       *error)
 {
-  g_mutex_init (&core->mutex);
-  g_cond_init (&core->cond);
-
   if (error != NULL)
     {
       core->error = error;
@@ -89,22 +88,39 @@ _concurry_core_finalize (ConcurryCore   *core,
 {
   ConcurryCallback *cb;
 
-  if (core->state == CONCURRY_FUTURE_STATE_FAILED && !core->error_observed)
+  if G_UNLIKELY (core->state == CONCURRY_FUTURE_STATE_FAILED && !core->error_observed)
     warn_unobserved (core, future);
 
   /* Only a future that was never completed can still hold callbacks; the
    * implementations complete it in dispose, so this is a safety net. */
-  while ((cb = core->callbacks) != NULL)
+  while G_UNLIKELY ((cb = core->callbacks) != NULL)
     {
       core->callbacks = cb->next;
       _concurry_callback_free (cb);
     }
 
-  if (G_IS_VALUE (&core->value))
-    g_value_unset (&core->value);
-  g_clear_error (&core->error);
-  g_clear_object (&core->cancellable);
-  g_free (core->id);
+  switch (G_VALUE_TYPE (&core->value))
+    {
+    case G_TYPE_INVALID:
+    case G_TYPE_BOOLEAN:
+    case G_TYPE_INT:
+    case G_TYPE_UINT:
+    case G_TYPE_INT64:
+    case G_TYPE_UINT64:
+    case G_TYPE_DOUBLE:
+    case G_TYPE_POINTER:
+      /* nothing to free: skip the value table lookup of g_value_unset() */
+      break;
+    default:
+      g_value_unset (&core->value);
+      break;
+    }
+  if (core->error != NULL)
+    g_error_free (core->error);
+  if (core->cancellable != NULL)
+    g_object_unref (core->cancellable);
+  if (core->id != NULL)
+    g_free (core->id);
   g_mutex_clear (&core->mutex);
   g_cond_clear (&core->cond);
 }
@@ -144,13 +160,13 @@ reverse (ConcurryCallback *list)
 /* Moves @core to the terminal state implied by @error (none: DONE;
  * G_IO_ERROR_CANCELLED: CANCELLED; any other: FAILED), taking @value and
  * @error. Returns FALSE, and frees them, if @core was already terminal.
- * @cancel_work trips the cancellable of the work, for cancel(). */
+ * Becoming CANCELLED trips the cancellable of the work, however it
+ * happened. */
 static gboolean
 core_finish (ConcurryCore   *core,
              ConcurryFuture *future,
              GValue         *value,
-             GError         *error,
-             gboolean        cancel_work)
+             GError         *error)
 {
   ConcurryCallback *callbacks;
   GCancellable *cancellable = NULL;
@@ -182,7 +198,7 @@ core_finish (ConcurryCore   *core,
   callbacks = core->callbacks;
   core->callbacks = NULL;
 
-  if (cancel_work && core->cancellable != NULL)
+  if (state == CONCURRY_FUTURE_STATE_CANCELLED && core->cancellable != NULL)
     cancellable = g_object_ref (core->cancellable);
 
   if (core->n_waiters > 0)
@@ -208,7 +224,7 @@ _concurry_core_complete (ConcurryCore   *core,
                          GValue         *value,
                          GError         *error)
 {
-  return core_finish (core, future, value, error, FALSE);
+  return core_finish (core, future, value, error);
 }
 
 gboolean
@@ -224,8 +240,7 @@ _concurry_core_cancel (ConcurryCore   *core,
 
   core_finish (core, future, NULL,
                g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                    _("The future was cancelled")),
-               TRUE);
+                                    _("The future was cancelled")));
 
   /* Whoever won, the outcome is now fixed. */
   return _concurry_core_get_state (core) == CONCURRY_FUTURE_STATE_CANCELLED;

@@ -105,20 +105,70 @@ concurry_future_default_init (ConcurryFutureInterface *iface)
 {
 }
 
+/*
+ * Finding the core of a future is on every call's path, so besides the
+ * interface vtable each implementation is recorded in a small table keyed
+ * by its (final) type: one pointer comparison per implementation instead of
+ * an interface check plus an interface lookup. Entries are only appended,
+ * before the type has any instance, and published by the atomic count.
+ */
+typedef struct
+{
+  GType type;
+  gsize core_offset;
+} Implementation;
+
+static Implementation implementations[16];
+static guint n_implementations;
+G_LOCK_DEFINE_STATIC (implementations);
+
 void
 _concurry_future_implement (ConcurryFutureInterface *iface,
                             gsize                    core_offset,
                             const char              *id_prefix)
 {
+  guint n;
+
   iface->core_offset = core_offset;
   iface->id_prefix = id_prefix;
+
+  G_LOCK (implementations);
+  n = g_atomic_int_get (&n_implementations);
+  if (n < G_N_ELEMENTS (implementations))
+    {
+      implementations[n].type = ((GTypeInterface *)iface)->g_instance_type;
+      implementations[n].core_offset = core_offset;
+      g_atomic_int_set (&n_implementations, n + 1);
+    }
+  G_UNLOCK (implementations);
+}
+
+static inline ConcurryCore *
+peek_core (gpointer self)
+{
+  if G_LIKELY (self != NULL && ((GTypeInstance *)self)->g_class != NULL)
+    {
+      GType type = G_TYPE_FROM_INSTANCE (self);
+      guint n = g_atomic_int_get (&n_implementations);
+
+      for (guint i = 0; i < n; i++)
+        if (implementations[i].type == type)
+          return G_STRUCT_MEMBER_P (self, implementations[i].core_offset);
+    }
+
+  return NULL;
 }
 
 ConcurryCore *
 _concurry_future_get_core (ConcurryFuture *self)
 {
-  ConcurryFutureInterface *iface = CONCURRY_FUTURE_GET_IFACE (self);
+  ConcurryFutureInterface *iface;
+  ConcurryCore *core = peek_core (self);
 
+  if G_LIKELY (core != NULL)
+    return core;
+
+  iface = CONCURRY_FUTURE_GET_IFACE (self);
   if G_UNLIKELY (iface->core_offset == 0)
     {
       g_critical ("%s implements ConcurryFuture outside concurry, which is not "
@@ -130,12 +180,15 @@ _concurry_future_get_core (ConcurryFuture *self)
   return G_STRUCT_MEMBER_P (self, iface->core_offset);
 }
 
-#define GET_CORE_OR_RETURN(self, val)                       \
-  ConcurryCore *core;                                       \
-  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), (val));  \
-  core = _concurry_future_get_core (self);                  \
-  if (core == NULL)                                         \
-    return (val)
+#define GET_CORE_OR_RETURN(self, val)                         \
+  ConcurryCore *core = peek_core (self);                      \
+  if G_UNLIKELY (core == NULL)                                \
+    {                                                         \
+      g_return_val_if_fail (CONCURRY_IS_FUTURE (self), (val)); \
+      core = _concurry_future_get_core (self);                \
+      if (core == NULL)                                       \
+        return (val);                                         \
+    }
 
 /**
  * concurry_future_get_state:
@@ -292,7 +345,7 @@ concurry_future_get_value (ConcurryFuture *self)
   GET_CORE_OR_RETURN (self, NULL);
 
   if (_concurry_core_get_state (core) != CONCURRY_FUTURE_STATE_DONE ||
-      !G_IS_VALUE (&core->value))
+      G_VALUE_TYPE (&core->value) == G_TYPE_INVALID)
     return NULL;
 
   return &core->value;
@@ -346,13 +399,20 @@ concurry_future_get_value_type (ConcurryFuture *self)
   return v != NULL ? G_VALUE_TYPE (v) : G_TYPE_INVALID;
 }
 
+/* The typed getters are on the hot path of reading a result: one exact
+ * type comparison (the fast path of G_VALUE_HOLDS) and the getter. */
 #define DEFINE_TYPED_GETTER(name, ctype, HOLDS, getter, zero)       \
   ctype                                                               \
   concurry_future_get_##name (ConcurryFuture *self)                   \
   {                                                                   \
-    const GValue *v = concurry_future_get_value (self);               \
+    const GValue *v;                                                  \
                                                                       \
-    if (v == NULL)                                                    \
+    GET_CORE_OR_RETURN (self, zero);                                  \
+                                                                      \
+    if (_concurry_core_get_state (core) != CONCURRY_FUTURE_STATE_DONE) \
+      return zero;                                                    \
+    v = &core->value;                                                 \
+    if (G_VALUE_TYPE (v) == G_TYPE_INVALID)                           \
       return zero;                                                    \
     g_return_val_if_fail (HOLDS (v), zero);                           \
     return getter (v);                                                \

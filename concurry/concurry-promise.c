@@ -66,7 +66,7 @@ future_iface_init (ConcurryFutureInterface *iface)
 static void
 concurry_promise_dispose (GObject *object)
 {
-  ConcurryPromise *self = CONCURRY_PROMISE (object);
+  ConcurryPromise *self = (ConcurryPromise *)object;
 
   /* Nobody can resolve it any more. If callbacks wait for it, rejecting it
    * queues them with a reference on us, and we live on until they ran. */
@@ -74,24 +74,24 @@ concurry_promise_dispose (GObject *object)
     {
       gboolean watched = _concurry_core_has_callbacks (&self->core);
 
-      _concurry_core_complete (&self->core, CONCURRY_FUTURE (self), NULL,
+      _concurry_core_complete (&self->core, (ConcurryFuture *)self, NULL,
                                g_error_new_literal (CONCURRY_ERROR, CONCURRY_ERROR_ABANDONED,
                                                     _("The promise was dropped before it was resolved")));
       if (!watched)
         g_atomic_int_set (&self->core.error_observed, TRUE);
     }
 
-  G_OBJECT_CLASS (concurry_promise_parent_class)->dispose (object);
+  ((GObjectClass *)concurry_promise_parent_class)->dispose (object);
 }
 
 static void
 concurry_promise_finalize (GObject *object)
 {
-  ConcurryPromise *self = CONCURRY_PROMISE (object);
+  ConcurryPromise *self = (ConcurryPromise *)object;
 
-  _concurry_core_finalize (&self->core, CONCURRY_FUTURE (self));
+  _concurry_core_finalize (&self->core, (ConcurryFuture *)self);
 
-  G_OBJECT_CLASS (concurry_promise_parent_class)->finalize (object);
+  ((GObjectClass *)concurry_promise_parent_class)->finalize (object);
 }
 
 static void
@@ -140,7 +140,7 @@ concurry_promise_get_future (ConcurryPromise *self)
 {
   g_return_val_if_fail (CONCURRY_IS_PROMISE (self), NULL);
 
-  return CONCURRY_FUTURE (self);
+  return (ConcurryFuture *)self;
 }
 
 /**
@@ -207,7 +207,7 @@ concurry_promise_take_value (ConcurryPromise *self,
   v = *value;
   memset (value, 0, sizeof *value);
 
-  return _concurry_core_complete (&self->core, CONCURRY_FUTURE (self), &v, NULL);
+  return _concurry_core_complete (&self->core, (ConcurryFuture *)self, &v, NULL);
 }
 
 /**
@@ -231,12 +231,12 @@ concurry_promise_resolve (ConcurryPromise *self,
   g_return_val_if_fail (value == NULL || G_IS_VALUE (value), FALSE);
 
   if (value == NULL)
-    return _concurry_core_complete (&self->core, CONCURRY_FUTURE (self), NULL, NULL);
+    return _concurry_core_complete (&self->core, (ConcurryFuture *)self, NULL, NULL);
 
   g_value_init (&copy, G_VALUE_TYPE (value));
   g_value_copy (value, &copy);
 
-  return _concurry_core_complete (&self->core, CONCURRY_FUTURE (self), &copy, NULL);
+  return _concurry_core_complete (&self->core, (ConcurryFuture *)self, &copy, NULL);
 }
 
 #define DEFINE_TYPED_RESOLVE(name, ctype, gtype, setter)                   \
@@ -254,7 +254,7 @@ concurry_promise_resolve (ConcurryPromise *self,
     g_value_init (&v, gtype);                                                \
     setter (&v, value);                                                      \
                                                                              \
-    return _concurry_core_complete (&self->core, CONCURRY_FUTURE (self), &v, NULL); \
+    return _concurry_core_complete (&self->core, (ConcurryFuture *)self, &v, NULL); \
   }
 
 /**
@@ -372,7 +372,7 @@ concurry_promise_resolve_object (ConcurryPromise *self,
   g_value_init (&v, value != NULL ? G_OBJECT_TYPE (value) : G_TYPE_OBJECT);
   g_value_set_object (&v, value);
 
-  return _concurry_core_complete (&self->core, CONCURRY_FUTURE (self), &v, NULL);
+  return _concurry_core_complete (&self->core, (ConcurryFuture *)self, &v, NULL);
 }
 
 /**
@@ -411,7 +411,7 @@ concurry_promise_resolve_variant (ConcurryPromise *self,
   g_value_init (&v, G_TYPE_VARIANT);
   g_value_set_variant (&v, value);
 
-  return _concurry_core_complete (&self->core, CONCURRY_FUTURE (self), &v, NULL);
+  return _concurry_core_complete (&self->core, (ConcurryFuture *)self, &v, NULL);
 }
 
 /**
@@ -439,7 +439,7 @@ concurry_promise_resolve_boxed (ConcurryPromise *self,
   g_value_init (&v, boxed_type);
   g_value_set_boxed (&v, value);
 
-  return _concurry_core_complete (&self->core, CONCURRY_FUTURE (self), &v, NULL);
+  return _concurry_core_complete (&self->core, (ConcurryFuture *)self, &v, NULL);
 }
 
 /**
@@ -461,7 +461,7 @@ concurry_promise_take_error (ConcurryPromise *self,
   g_return_val_if_fail (CONCURRY_IS_PROMISE (self), FALSE);
   g_return_val_if_fail (error != NULL, FALSE);
 
-  return _concurry_core_complete (&self->core, CONCURRY_FUTURE (self), NULL, error);
+  return _concurry_core_complete (&self->core, (ConcurryFuture *)self, NULL, error);
 }
 
 /**
@@ -483,7 +483,7 @@ concurry_promise_reject (ConcurryPromise *self,
   g_return_val_if_fail (CONCURRY_IS_PROMISE (self), FALSE);
   g_return_val_if_fail (error != NULL, FALSE);
 
-  return _concurry_core_complete (&self->core, CONCURRY_FUTURE (self), NULL,
+  return _concurry_core_complete (&self->core, (ConcurryFuture *)self, NULL,
                                   g_error_copy (error));
 }
 
@@ -510,6 +510,6 @@ concurry_promise_reject_literal (ConcurryPromise *self,
   g_return_val_if_fail (domain != 0, FALSE);
   g_return_val_if_fail (message != NULL, FALSE);
 
-  return _concurry_core_complete (&self->core, CONCURRY_FUTURE (self), NULL,
+  return _concurry_core_complete (&self->core, (ConcurryFuture *)self, NULL,
                                   g_error_new_literal (domain, code, message));
 }
