@@ -11,8 +11,10 @@
 
 #include <concurry.h>
 
-#define N_PROMISES 20000
-#define N_ROUNDS   10
+/* Lowered under valgrind (CONCURRY_TEST_SLOW), where each step is ~50x slower. */
+static guint N_PROMISES = 20000;
+static guint N_ROUNDS = 10;
+static guint N_LATE = 5000;
 
 typedef struct
 {
@@ -144,7 +146,7 @@ context_adder_thread (gpointer data)
     }
 
   deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  while (g_atomic_int_get (&race->n_thread_calls) < N_PROMISES)
+  while (g_atomic_int_get (&race->n_thread_calls) < (int)N_PROMISES)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_main_context_iteration (race->thread_context, TRUE);
@@ -332,7 +334,7 @@ late_resolver (gpointer data)
 static void
 test_add_while_completing (void)
 {
-  for (guint i = 0; i < 5000; i++)
+  for (guint i = 0; i < N_LATE; i++)
     {
       g_autoptr(ConcurryPromise) promise = concurry_promise_new ();
       Late late = { CONCURRY_FUTURE (promise), 0 };
@@ -353,6 +355,13 @@ main (int argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+
+  if (g_getenv ("CONCURRY_TEST_SLOW") != NULL)
+    {
+      N_PROMISES = 2000;
+      N_ROUNDS = 2;
+      N_LATE = 500;
+    }
 
   g_test_add_func ("/Concurry/Races/everything-at-once", test_races);
   g_test_add_func ("/Concurry/Races/add-while-completing", test_add_while_completing);
