@@ -35,7 +35,7 @@ _concurry_core_init_resolved (ConcurryCore *core,
 {
   if (error != NULL)
     {
-      core->error = error;
+      core->outcome.error = error;
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         core->state = CONCURRY_FUTURE_STATE_CANCELLED;
       else
@@ -44,7 +44,7 @@ _concurry_core_init_resolved (ConcurryCore *core,
   else
     {
       if (value != NULL)
-        core->value = *value;
+        core->outcome.value = *value;
       core->state = CONCURRY_FUTURE_STATE_DONE;
     }
 }
@@ -63,10 +63,10 @@ warn_unobserved (ConcurryCore   *core,
     return;
 
   id = concurry_future_get_id (future);
-  code = g_strdup_printf ("%d", core->error->code);
+  code = g_strdup_printf ("%d", core->outcome.error->code);
   /* Translators: the first %s is the id of a future, the second an error message */
   message = g_strdup_printf (_("Future %s failed and its error was never retrieved: %s"),
-                             id, core->error->message);
+                             id, core->outcome.error->message);
 
   {
     const GLogField fields[] = {
@@ -74,7 +74,7 @@ warn_unobserved (ConcurryCore   *core,
       { "PRIORITY", "4", -1 },   /* syslog's warning, as g_warning() */
       { "MESSAGE", message, -1 },
       { "CONCURRY_FUTURE_ID", id, -1 },
-      { "CONCURRY_ERROR_DOMAIN", g_quark_to_string (core->error->domain), -1 },
+      { "CONCURRY_ERROR_DOMAIN", g_quark_to_string (core->outcome.error->domain), -1 },
       { "CONCURRY_ERROR_CODE", code, -1 },
     };
 
@@ -88,7 +88,7 @@ _concurry_core_finalize (ConcurryCore   *core,
 {
   ConcurryCallback *cb;
 
-  if G_UNLIKELY (core->state == CONCURRY_FUTURE_STATE_FAILED && !core->error_observed)
+  if G_UNLIKELY (core->state == CONCURRY_FUTURE_STATE_FAILED && !(core->flags & CORE_OBSERVED))
     warn_unobserved (core, future);
 
   /* Only a future that was never completed can still hold callbacks; the
@@ -99,24 +99,30 @@ _concurry_core_finalize (ConcurryCore   *core,
       _concurry_callback_free (cb);
     }
 
-  switch (G_VALUE_TYPE (&core->value))
+  if (core->state == CONCURRY_FUTURE_STATE_DONE)
     {
-    case G_TYPE_INVALID:
-    case G_TYPE_BOOLEAN:
-    case G_TYPE_INT:
-    case G_TYPE_UINT:
-    case G_TYPE_INT64:
-    case G_TYPE_UINT64:
-    case G_TYPE_DOUBLE:
-    case G_TYPE_POINTER:
-      /* nothing to free: skip the value table lookup of g_value_unset() */
-      break;
-    default:
-      g_value_unset (&core->value);
-      break;
+      switch (G_VALUE_TYPE (&core->outcome.value))
+        {
+        case G_TYPE_INVALID:
+        case G_TYPE_BOOLEAN:
+        case G_TYPE_INT:
+        case G_TYPE_UINT:
+        case G_TYPE_INT64:
+        case G_TYPE_UINT64:
+        case G_TYPE_DOUBLE:
+        case G_TYPE_POINTER:
+          /* nothing to free: skip the value table lookup of g_value_unset() */
+          break;
+        default:
+          g_value_unset (&core->outcome.value);
+          break;
+        }
     }
-  if (core->error != NULL)
-    g_error_free (core->error);
+  else if (core->state != CONCURRY_FUTURE_STATE_PENDING &&
+           core->state != CONCURRY_FUTURE_STATE_RUNNING)
+    {
+      g_error_free (core->outcome.error);
+    }
   if (core->cancellable != NULL)
     g_object_unref (core->cancellable);
   if (core->id != NULL)
@@ -190,9 +196,10 @@ core_finish (ConcurryCore   *core,
       return FALSE;
     }
 
-  if (value != NULL)
-    core->value = *value;
-  core->error = error;
+  if (error != NULL)
+    core->outcome.error = error;
+  else if (value != NULL)
+    core->outcome.value = *value;
   g_atomic_int_set (&core->state, state);
 
   callbacks = core->callbacks;
@@ -201,7 +208,7 @@ core_finish (ConcurryCore   *core,
   if (state == CONCURRY_FUTURE_STATE_CANCELLED && core->cancellable != NULL)
     cancellable = g_object_ref (core->cancellable);
 
-  if (core->n_waiters > 0)
+  if (g_atomic_int_get (&core->flags) >= CORE_ONE_WAITER)
     g_cond_broadcast (&core->cond);
 
   g_mutex_unlock (&core->mutex);
@@ -355,9 +362,9 @@ _concurry_core_propagate (ConcurryCore  *core,
   if (state == CONCURRY_FUTURE_STATE_DONE)
     return TRUE;
 
-  g_atomic_int_set (&core->error_observed, TRUE);
+  _concurry_core_set_observed (core);
   if (error != NULL)
-    *error = g_error_copy (core->error);
+    *error = g_error_copy (core->outcome.error);
 
   return FALSE;
 }

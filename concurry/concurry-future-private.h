@@ -23,23 +23,38 @@ typedef struct _ConcurryCallback ConcurryCallback;
  * Implementations never touch the fields themselves; they go through the
  * _concurry_core_*() functions so that the semantics are the same for all.
  *
- * @state is written with the mutex held (after the outcome fields) and may
- * be read without it through atomics: once it is terminal, @value and
- * @error never change again.
+ * @state is written with the mutex held (after the outcome) and may be
+ * read without it through atomics: once it is terminal, the outcome never
+ * changes again. The outcome is the value when DONE, the error when FAILED
+ * or CANCELLED. @flags holds CORE_OBSERVED (somebody retrieved the error)
+ * and, above it, the number of threads blocked on @cond; it is only
+ * changed with atomics.
+ *
+ * Kept small on purpose: an executor may hold millions of pending futures.
  */
 typedef struct _ConcurryCore
 {
   GMutex            mutex;
   GCond             cond;
   int               state;
-  int               error_observed;
-  guint             n_waiters;
-  GValue            value;
-  GError           *error;
+  int               flags;
+  union {
+    GValue          value;
+    GError         *error;
+  } outcome;
   ConcurryCallback *callbacks;     /* most recently added first */
   char             *id;            /* created on first use */
   GCancellable     *cancellable;   /* created on first use */
 } ConcurryCore;
+
+#define CORE_OBSERVED    1
+#define CORE_ONE_WAITER  2
+
+static inline void
+_concurry_core_set_observed (ConcurryCore *core)
+{
+  g_atomic_int_or ((guint *)&core->flags, CORE_OBSERVED);
+}
 
 /*
  * The interface structure is private: every implementation of

@@ -345,10 +345,10 @@ concurry_future_get_value (ConcurryFuture *self)
   GET_CORE_OR_RETURN (self, NULL);
 
   if (_concurry_core_get_state (core) != CONCURRY_FUTURE_STATE_DONE ||
-      G_VALUE_TYPE (&core->value) == G_TYPE_INVALID)
+      G_VALUE_TYPE (&core->outcome.value) == G_TYPE_INVALID)
     return NULL;
 
-  return &core->value;
+  return &core->outcome.value;
 }
 
 /**
@@ -411,7 +411,7 @@ concurry_future_get_value_type (ConcurryFuture *self)
                                                                       \
     if (_concurry_core_get_state (core) != CONCURRY_FUTURE_STATE_DONE) \
       return zero;                                                    \
-    v = &core->value;                                                 \
+    v = &core->outcome.value;                                                 \
     if (G_VALUE_TYPE (v) == G_TYPE_INVALID)                           \
       return zero;                                                    \
     g_return_val_if_fail (HOLDS (v), zero);                           \
@@ -577,9 +577,9 @@ concurry_future_get_error (ConcurryFuture *self)
   if (state != CONCURRY_FUTURE_STATE_FAILED && state != CONCURRY_FUTURE_STATE_CANCELLED)
     return NULL;
 
-  g_atomic_int_set (&core->error_observed, TRUE);
+  _concurry_core_set_observed (core);
 
-  return core->error;
+  return core->outcome.error;
 }
 
 /**
@@ -786,7 +786,7 @@ wait_blocking (ConcurryCore *core,
                gint64        deadline)
 {
   g_mutex_lock (&core->mutex);
-  core->n_waiters++;
+  g_atomic_int_add (&core->flags, CORE_ONE_WAITER);
 
   /* Loops over spurious wake-ups; the deadline is absolute. */
   while (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
@@ -797,7 +797,7 @@ wait_blocking (ConcurryCore *core,
         break;
     }
 
-  core->n_waiters--;
+  g_atomic_int_add (&core->flags, -CORE_ONE_WAITER);
   g_mutex_unlock (&core->mutex);
 }
 

@@ -78,7 +78,7 @@ concurry_promise_dispose (GObject *object)
                                g_error_new_literal (CONCURRY_ERROR, CONCURRY_ERROR_ABANDONED,
                                                     _("The promise was dropped before it was resolved")));
       if (!watched)
-        g_atomic_int_set (&self->core.error_observed, TRUE);
+        _concurry_core_set_observed (&self->core);
     }
 
   ((GObjectClass *)concurry_promise_parent_class)->dispose (object);

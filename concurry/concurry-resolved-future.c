@@ -143,8 +143,8 @@ concurry_resolved_future_new_take_value (GValue *value)
       g_object_new_with_properties (CONCURRY_TYPE_RESOLVED_FUTURE, 0, NULL, NULL); \
                                                                            \
     self->core.state = CONCURRY_FUTURE_STATE_DONE;                         \
-    self->core.value.g_type = gtype;                                       \
-    setter (&self->core.value, value);                                     \
+    self->core.outcome.value.g_type = gtype;                                       \
+    setter (&self->core.outcome.value, value);                                     \
                                                                            \
     return (ConcurryFuture *)self;                                         \
   }
