@@ -19,6 +19,24 @@
 
 #define CONCURRY_VERSION_0_1 (CONCURRY_ENCODE_VERSION (0, 1, 0))
 
+/**
+ * CONCURRY_DEPRECATED_FOR:
+ * @f: the name of the symbol to use instead
+ *
+ * Marks a declaration as deprecated in favour of @f.
+ *
+ * Since: 0.1
+ */
+
+/**
+ * CONCURRY_UNAVAILABLE:
+ * @maj: the major version that introduced the declaration
+ * @min: the minor version that introduced the declaration
+ *
+ * Marks a declaration as unavailable before the given version.
+ *
+ * Since: 0.1
+ */
 #ifdef CONCURRY_DISABLE_DEPRECATION_WARNINGS
 # define CONCURRY_DEPRECATED _CONCURRY_EXTERN
 # define CONCURRY_DEPRECATED_FOR(f) _CONCURRY_EXTERN

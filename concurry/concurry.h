@@ -13,6 +13,11 @@
 # include "concurry-enum-types.h"
 # include "concurry-error.h"
 # include "concurry-future.h"
+# include "concurry-executor.h"
+# include "concurry-main-context-executor.h"
+# include "concurry-map-results.h"
 # include "concurry-promise.h"
 # include "concurry-resolved-future.h"
+# include "concurry-task-executor.h"
+# include "concurry-thread-pool-executor.h"
 #undef CONCURRY_INSIDE

@@ -1,0 +1,159 @@
+/* concurry-work-future.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <dlfcn.h>
+
+#include "concurry-i18n-private.h"
+#include "concurry-work-future-private.h"
+
+static void future_iface_init (ConcurryFutureInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (ConcurryWorkFuture, _concurry_work_future, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (CONCURRY_TYPE_FUTURE, future_iface_init))
+
+static void
+future_iface_init (ConcurryFutureInterface *iface)
+{
+  _concurry_future_implement (iface, G_STRUCT_OFFSET (ConcurryWorkFuture, core), "work");
+}
+
+static void
+_concurry_work_future_dispose (GObject *object)
+{
+  ConcurryWorkFuture *self = (ConcurryWorkFuture *)object;
+
+  /* Only reachable for work that was never run nor discarded, which the
+   * executors do not allow; stay safe anyway. */
+  _concurry_work_future_discard (self);
+
+  ((GObjectClass *)_concurry_work_future_parent_class)->dispose (object);
+}
+
+static void
+_concurry_work_future_finalize (GObject *object)
+{
+  ConcurryWorkFuture *self = (ConcurryWorkFuture *)object;
+
+  _concurry_core_finalize (&self->core, (ConcurryFuture *)self);
+
+  ((GObjectClass *)_concurry_work_future_parent_class)->finalize (object);
+}
+
+static void
+_concurry_work_future_class_init (ConcurryWorkFutureClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = _concurry_work_future_dispose;
+  object_class->finalize = _concurry_work_future_finalize;
+}
+
+static void
+_concurry_work_future_init (ConcurryWorkFuture *self)
+{
+  _concurry_core_init (&self->core);
+}
+
+ConcurryWorkFuture *
+_concurry_work_future_new (ConcurryWorkFunc func,
+                           gpointer         user_data,
+                           GDestroyNotify   destroy)
+{
+  ConcurryWorkFuture *self = (ConcurryWorkFuture *)
+    g_object_new_with_properties (CONCURRY_TYPE_WORK_FUTURE, 0, NULL, NULL);
+
+  self->func = func;
+  self->user_data = user_data;
+  self->destroy = destroy;
+
+  return self;
+}
+
+static void
+drop_work (ConcurryWorkFuture *self)
+{
+  GDestroyNotify destroy = self->destroy;
+  gpointer user_data = self->user_data;
+
+  self->func = NULL;
+  self->destroy = NULL;
+  self->user_data = NULL;
+
+  if (destroy != NULL)
+    destroy (user_data);
+}
+
+/* Runs the work on the calling thread unless the future was cancelled
+ * first, completes the future with its outcome and frees the work's data.
+ * Returns FALSE if the work was skipped. */
+gboolean
+_concurry_work_future_run (ConcurryWorkFuture *self)
+{
+  GValue value = G_VALUE_INIT;
+  GError *error = NULL;
+
+  if (self->func == NULL || !_concurry_core_mark_running (&self->core))
+    {
+      drop_work (self);
+      return FALSE;
+    }
+
+  self->func (_concurry_core_get_cancellable (&self->core), &value, self->user_data, &error);
+
+  if (error != NULL)
+    {
+      if (G_IS_VALUE (&value))
+        g_value_unset (&value);
+      _concurry_core_complete (&self->core, (ConcurryFuture *)self, NULL, error);
+    }
+  else
+    {
+      _concurry_core_complete (&self->core, (ConcurryFuture *)self,
+                               G_IS_VALUE (&value) ? &value : NULL, NULL);
+    }
+
+  drop_work (self);
+
+  return TRUE;
+}
+
+/* The work will never run: cancels the future and frees the work. */
+void
+_concurry_work_future_discard (ConcurryWorkFuture *self)
+{
+  _concurry_core_cancel (&self->core, (ConcurryFuture *)self);
+  drop_work (self);
+}
+
+/*
+ * A work function written in JavaScript must never be called on a worker
+ * thread: GJS refuses it with a critical and the call silently returns
+ * nothing. Bindings hand C a trampoline that lives in memory of their own,
+ * outside every loaded object, while C functions always belong to a
+ * loaded object; so a function that is in no object, in a process where
+ * GJS is loaded, is a JavaScript one. (Python's trampolines are in no
+ * object either, but Python and GJS do not share a process in practice,
+ * and Python callables are fine on worker threads.)
+ */
+gboolean
+_concurry_work_func_is_javascript (gpointer func)
+{
+  static gsize gjs_loaded = 0;
+  Dl_info info;
+
+  if (g_once_init_enter (&gjs_loaded))
+    {
+      gboolean loaded = dlsym (RTLD_DEFAULT, "gjs_context_get_current") != NULL;
+      g_once_init_leave (&gjs_loaded, loaded ? 2 : 1);
+    }
+
+  if (gjs_loaded != 2)
+    return FALSE;
+
+  return dladdr (func, &info) == 0;
+}

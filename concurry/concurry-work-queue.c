@@ -1,0 +1,213 @@
+/* concurry-work-queue.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "concurry-error.h"
+#include "concurry-executor-private.h"
+#include "concurry-i18n-private.h"
+#include "concurry-work-queue-private.h"
+
+void
+_concurry_work_queue_init (ConcurryWorkQueue *queue)
+{
+  memset (queue, 0, sizeof *queue);
+  g_mutex_init (&queue->mutex);
+  g_cond_init (&queue->idle);
+}
+
+void
+_concurry_work_queue_clear (ConcurryWorkQueue *queue)
+{
+  g_assert (queue->n_outstanding == 0);
+  g_assert (queue->head == NULL);
+
+  g_mutex_clear (&queue->mutex);
+  g_cond_clear (&queue->idle);
+}
+
+/* Queues new work. Returns the future with two references, the caller's
+ * and the queue's (handed over by _concurry_work_queue_pop()), or NULL
+ * with @error set, in which case @user_data was destroyed. The executor
+ * then hands the item to whatever runs its work. */
+ConcurryWorkFuture *
+_concurry_work_queue_push (ConcurryWorkQueue  *queue,
+                           ConcurryExecutor   *executor,
+                           ConcurryWorkFunc    func,
+                           gpointer            user_data,
+                           GDestroyNotify      destroy,
+                           gboolean            on_worker_threads,
+                           GError            **error)
+{
+  ConcurryWorkFuture *item;
+  gboolean first;
+
+  if (on_worker_threads && _concurry_executor_refuse_javascript (func, error))
+    goto refused;
+
+  item = _concurry_work_future_new (func, user_data, destroy);
+
+  g_mutex_lock (&queue->mutex);
+  if (queue->shut_down)
+    {
+      g_mutex_unlock (&queue->mutex);
+      item->func = NULL;
+      item->destroy = NULL;
+      g_object_unref (item);
+      _concurry_executor_set_shut_down_error (error);
+      goto refused;
+    }
+
+  g_object_ref (item);
+  if (queue->tail != NULL)
+    queue->tail->next = item;
+  else
+    queue->head = item;
+  queue->tail = item;
+  first = queue->n_outstanding++ == 0;
+  g_mutex_unlock (&queue->mutex);
+
+  if (first)
+    g_object_ref (executor);
+
+  return item;
+
+refused:
+  if (destroy != NULL)
+    destroy (user_data);
+  return NULL;
+}
+
+/* Takes the oldest queued item, with the queue's reference. */
+ConcurryWorkFuture *
+_concurry_work_queue_pop (ConcurryWorkQueue *queue)
+{
+  ConcurryWorkFuture *item;
+
+  g_mutex_lock (&queue->mutex);
+  item = queue->head;
+  if (item != NULL)
+    {
+      queue->head = item->next;
+      if (queue->head == NULL)
+        queue->tail = NULL;
+      item->next = NULL;
+    }
+  g_mutex_unlock (&queue->mutex);
+
+  return item;
+}
+
+/* Runs a popped item on the calling thread (or skips it if it was
+ * cancelled), then counts it as finished. May drop the last reference to
+ * @executor: the caller must not touch it afterwards. */
+void
+_concurry_work_queue_run (ConcurryWorkQueue  *queue,
+                          ConcurryExecutor   *executor,
+                          ConcurryWorkFuture *item)
+{
+  ConcurryExecutor *previous = _concurry_executor_get_current ();
+  gboolean last;
+
+  _concurry_executor_set_current (executor);
+  _concurry_work_future_run (item);
+  _concurry_executor_set_current (previous);
+
+  g_object_unref (item);
+
+  g_mutex_lock (&queue->mutex);
+  g_assert (queue->n_outstanding > 0);
+  last = --queue->n_outstanding == 0;
+  if (last && queue->n_idle_waiters > 0)
+    g_cond_broadcast (&queue->idle);
+  g_mutex_unlock (&queue->mutex);
+
+  if (last)
+    g_object_unref (executor);
+}
+
+static guint
+outstanding (ConcurryWorkQueue *queue)
+{
+  guint n;
+
+  g_mutex_lock (&queue->mutex);
+  n = queue->n_outstanding;
+  g_mutex_unlock (&queue->mutex);
+
+  return n;
+}
+
+/* @context: where the work runs, for an executor running it on a main
+ * context: waiting on the thread that owns it must iterate it. */
+gboolean
+_concurry_work_queue_shutdown (ConcurryWorkQueue  *queue,
+                               ConcurryExecutor   *executor,
+                               gboolean            wait,
+                               gboolean            cancel_futures,
+                               GMainContext       *context,
+                               GError            **error)
+{
+  GPtrArray *to_cancel = NULL;
+
+  g_mutex_lock (&queue->mutex);
+  queue->shut_down = TRUE;
+  if (cancel_futures && queue->head != NULL)
+    {
+      to_cancel = g_ptr_array_new_with_free_func (g_object_unref);
+      for (ConcurryWorkFuture *item = queue->head; item != NULL; item = item->next)
+        g_ptr_array_add (to_cancel, g_object_ref (item));
+    }
+  g_mutex_unlock (&queue->mutex);
+
+  /* Outside the lock: cancelling schedules callbacks and runs the handlers
+   * of the cancellables. The items stay queued and are skipped. */
+  if (to_cancel != NULL)
+    {
+      for (guint i = 0; i < to_cancel->len; i++)
+        concurry_future_cancel (to_cancel->pdata[i]);
+      g_ptr_array_unref (to_cancel);
+    }
+
+  if (!wait)
+    return TRUE;
+
+  if (_concurry_executor_get_current () == executor)
+    {
+      g_set_error_literal (error, CONCURRY_ERROR, CONCURRY_ERROR_WRONG_THREAD,
+                           _("Cannot wait for an executor to finish from one of its own workers"));
+      return FALSE;
+    }
+
+  if (context != NULL && g_main_context_acquire (context))
+    {
+      /* Our work runs here: run it while waiting. */
+      while (outstanding (queue) > 0)
+        g_main_context_iteration (context, TRUE);
+      g_main_context_release (context);
+      return TRUE;
+    }
+
+  g_mutex_lock (&queue->mutex);
+  queue->n_idle_waiters++;
+  while (queue->n_outstanding > 0)
+    g_cond_wait (&queue->idle, &queue->mutex);
+  queue->n_idle_waiters--;
+  g_mutex_unlock (&queue->mutex);
+
+  return TRUE;
+}
+
+gboolean
+_concurry_work_queue_is_shut_down (ConcurryWorkQueue *queue)
+{
+  gboolean ret;
+
+  g_mutex_lock (&queue->mutex);
+  ret = queue->shut_down;
+  g_mutex_unlock (&queue->mutex);
+
+  return ret;
+}
