@@ -14,6 +14,7 @@
 # include "concurry-error.h"
 # include "concurry-future.h"
 # include "concurry-executor.h"
+# include "concurry-gio.h"
 # include "concurry-main-context-executor.h"
 # include "concurry-map-results.h"
 # include "concurry-promise.h"

@@ -1,8 +1,913 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-executor.c: executors, map and shutdown
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
 #include <concurry.h>
 
-int
-main (int argc, char *argv[])
+static gboolean slow_mode;
+
+/* A gate work can block on until the test opens it. */
+typedef struct
 {
-  return 0;
+  GMutex   mutex;
+  GCond    cond;
+  gboolean open;
+  guint    n_waiting;   /* work items blocked on the gate */
+} Gate;
+
+static void
+gate_init (Gate *gate)
+{
+  g_mutex_init (&gate->mutex);
+  g_cond_init (&gate->cond);
+  gate->open = FALSE;
+  gate->n_waiting = 0;
+}
+
+static void
+gate_clear (Gate *gate)
+{
+  g_mutex_clear (&gate->mutex);
+  g_cond_clear (&gate->cond);
+}
+
+static void
+gate_pass (Gate *gate)
+{
+  g_mutex_lock (&gate->mutex);
+  gate->n_waiting++;
+  g_cond_broadcast (&gate->cond);
+  while (!gate->open)
+    g_cond_wait (&gate->cond, &gate->mutex);
+  gate->n_waiting--;
+  g_mutex_unlock (&gate->mutex);
+}
+
+static void
+gate_wait_for (Gate  *gate,
+               guint  n_waiting)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  g_mutex_lock (&gate->mutex);
+  while (gate->n_waiting < n_waiting)
+    g_assert_true (g_cond_wait_until (&gate->cond, &gate->mutex, deadline));
+  g_mutex_unlock (&gate->mutex);
+}
+
+static void
+gate_open (Gate *gate)
+{
+  g_mutex_lock (&gate->mutex);
+  gate->open = TRUE;
+  g_cond_broadcast (&gate->cond);
+  g_mutex_unlock (&gate->mutex);
+}
+
+static void
+answer_work (GCancellable  *cancellable,
+             GValue        *value,
+             gpointer       user_data,
+             GError       **error)
+{
+  g_value_init (value, G_TYPE_INT);
+  g_value_set_int (value, 42);
+}
+
+static void
+thread_work (GCancellable  *cancellable,
+             GValue        *value,
+             gpointer       user_data,
+             GError       **error)
+{
+  g_value_init (value, G_TYPE_POINTER);
+  g_value_set_pointer (value, g_thread_self ());
+}
+
+static void
+failing_work (GCancellable  *cancellable,
+              GValue        *value,
+              gpointer       user_data,
+              GError       **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "nothing here");
+}
+
+static void
+nothing_work (GCancellable  *cancellable,
+              GValue        *value,
+              gpointer       user_data,
+              GError       **error)
+{
+}
+
+static void
+gated_work (GCancellable  *cancellable,
+            GValue        *value,
+            gpointer       user_data,
+            GError       **error)
+{
+  gate_pass (user_data);
+  g_value_init (value, G_TYPE_BOOLEAN);
+  g_value_set_boolean (value, g_cancellable_is_cancelled (cancellable));
+}
+
+static void
+count_work (GCancellable  *cancellable,
+            GValue        *value,
+            gpointer       user_data,
+            GError       **error)
+{
+  g_atomic_int_inc ((int *)user_data);
+}
+
+static void
+count_destroy (gpointer data)
+{
+  g_atomic_int_inc ((int *)data);
+}
+
+typedef ConcurryExecutor *(*NewExecutor) (void);
+
+static ConcurryExecutor *
+new_pool (void)
+{
+  return concurry_thread_pool_executor_new (4);
+}
+
+static ConcurryExecutor *
+new_task (void)
+{
+  return concurry_task_executor_new ();
+}
+
+static ConcurryExecutor *
+new_main_context (void)
+{
+  return concurry_main_context_executor_new (NULL);
+}
+
+static void
+test_submit (gconstpointer data)
+{
+  NewExecutor new_executor = data;
+  g_autoptr(ConcurryExecutor) executor = new_executor ();
+  g_autoptr(ConcurryFuture) ok = NULL, failed = NULL, none = NULL, where = NULL;
+  g_autoptr(GError) error = NULL;
+  int destroyed = 0;
+
+  ok = concurry_executor_submit (executor, answer_work, &destroyed, count_destroy, &error);
+  g_assert_no_error (error);
+  failed = concurry_executor_submit (executor, failing_work, NULL, NULL, &error);
+  none = concurry_executor_submit (executor, nothing_work, NULL, NULL, &error);
+  where = concurry_executor_submit (executor, thread_work, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (concurry_future_wait (ok, -1, &error));
+  g_assert_cmpint (concurry_future_get_int (ok), ==, 42);
+  g_assert_false (concurry_future_wait (failed, -1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (concurry_future_wait (none, -1, &error));
+  g_assert_null (concurry_future_get_value (none));
+  g_assert_true (concurry_future_wait (where, -1, &error));
+
+  if (new_executor == new_main_context)
+    g_assert_true (concurry_future_get_pointer (where) == g_thread_self ());
+  else
+    g_assert_true (concurry_future_get_pointer (where) != g_thread_self ());
+
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+  g_assert_cmpint (destroyed, ==, 1);
+  g_assert_true (concurry_executor_is_shutdown (executor));
+}
+
+static void
+test_submit_after_shutdown (gconstpointer data)
+{
+  NewExecutor new_executor = data;
+  g_autoptr(ConcurryExecutor) executor = new_executor ();
+  g_autoptr(GError) error = NULL;
+  ConcurryFuture *future;
+  int destroyed = 0;
+
+  g_assert_false (concurry_executor_is_shutdown (executor));
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, TRUE, &error));
+  future = concurry_executor_submit (executor, answer_work, &destroyed, count_destroy, &error);
+  g_assert_null (future);
+  g_assert_error (error, CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN);
+  /* The work's data is not lost either. */
+  g_assert_cmpint (destroyed, ==, 1);
+}
+
+static void
+test_queued_cancel_never_runs (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryFuture) blocker = NULL, queued = NULL, after = NULL;
+  g_autoptr(GError) error = NULL;
+  int ran = 0, destroyed = 0;
+  Gate gate;
+
+  gate_init (&gate);
+  blocker = concurry_executor_submit (executor, gated_work, &gate, NULL, &error);
+  queued = concurry_executor_submit (executor, count_work, &ran, NULL, &error);
+  after = concurry_executor_submit (executor, answer_work, &destroyed, count_destroy, &error);
+  gate_wait_for (&gate, 1);
+
+  g_assert_true (concurry_future_is_running (blocker));
+  g_assert_false (concurry_future_is_running (queued));
+  g_assert_cmpint (concurry_future_get_state (queued), ==, CONCURRY_FUTURE_STATE_PENDING);
+
+  g_assert_true (concurry_future_cancel (queued));
+  g_assert_true (concurry_future_is_cancelled (queued));
+
+  gate_open (&gate);
+  g_assert_true (concurry_future_wait (after, -1, &error));
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+  g_assert_cmpint (ran, ==, 0);
+  g_assert_cmpint (destroyed, ==, 1);
+  g_assert_false (concurry_future_get_boolean (blocker));
+  gate_clear (&gate);
+}
+
+static void
+test_running_sees_cancellable (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryFuture) future = NULL;
+  g_autoptr(GError) error = NULL;
+  Gate gate;
+
+  gate_init (&gate);
+  future = concurry_executor_submit (executor, gated_work, &gate, NULL, &error);
+  gate_wait_for (&gate, 1);
+  g_assert_true (concurry_future_is_running (future));
+
+  /* Cancelled at once; the work sees it when it looks. */
+  g_assert_true (concurry_future_cancel (future));
+  g_assert_true (concurry_future_is_cancelled (future));
+  gate_open (&gate);
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+  g_assert_true (concurry_future_is_cancelled (future));
+  gate_clear (&gate);
+}
+
+static void
+test_shutdown_cancel_futures (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryFuture) running = NULL;
+  ConcurryFuture *queued[10];
+  g_autoptr(GError) error = NULL;
+  int ran = 0;
+  Gate gate;
+
+  gate_init (&gate);
+  running = concurry_executor_submit (executor, gated_work, &gate, NULL, &error);
+  for (guint i = 0; i < G_N_ELEMENTS (queued); i++)
+    queued[i] = concurry_executor_submit (executor, count_work, &ran, NULL, &error);
+  gate_wait_for (&gate, 1);
+
+  /* Without waiting: the queued ones are cancelled before it returns. */
+  g_assert_true (concurry_executor_shutdown (executor, FALSE, TRUE, &error));
+  for (guint i = 0; i < G_N_ELEMENTS (queued); i++)
+    g_assert_true (concurry_future_is_cancelled (queued[i]));
+  g_assert_false (concurry_future_is_done (running));
+
+  gate_open (&gate);
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+  /* The running one finished normally. */
+  g_assert_cmpint (concurry_future_get_state (running), ==, CONCURRY_FUTURE_STATE_DONE);
+  g_assert_cmpint (ran, ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (queued); i++)
+    g_object_unref (queued[i]);
+  gate_clear (&gate);
+}
+
+static void
+test_shutdown_no_wait_still_runs (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryFuture) running = NULL;
+  ConcurryFuture *queued[10];
+  g_autoptr(GError) error = NULL;
+  int ran = 0;
+  Gate gate;
+
+  gate_init (&gate);
+  running = concurry_executor_submit (executor, gated_work, &gate, NULL, &error);
+  for (guint i = 0; i < G_N_ELEMENTS (queued); i++)
+    queued[i] = concurry_executor_submit (executor, count_work, &ran, NULL, &error);
+  gate_wait_for (&gate, 1);
+
+  g_assert_true (concurry_executor_shutdown (executor, FALSE, FALSE, &error));
+  g_assert_false (concurry_future_is_done (queued[0]));
+  gate_open (&gate);
+
+  for (guint i = 0; i < G_N_ELEMENTS (queued); i++)
+    {
+      g_assert_true (concurry_future_wait (queued[i], -1, &error));
+      g_object_unref (queued[i]);
+    }
+  g_assert_cmpint (ran, ==, G_N_ELEMENTS (queued));
+  gate_clear (&gate);
+}
+
+static void
+test_shutdown_wait_waits (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(GError) error = NULL;
+  int ran = 0;
+
+  for (guint i = 0; i < 1000; i++)
+    {
+      ConcurryFuture *future = concurry_executor_submit (executor, count_work, &ran, NULL, &error);
+      g_object_unref (future);
+    }
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+  g_assert_cmpint (g_atomic_int_get (&ran), ==, 1000);
+}
+
+typedef struct
+{
+  ConcurryExecutor *executor;
+  GError           *error;
+  gboolean          returned;
+} SelfWait;
+
+static void
+self_wait_work (GCancellable  *cancellable,
+                GValue        *value,
+                gpointer       user_data,
+                GError       **error)
+{
+  SelfWait *sw = user_data;
+
+  sw->returned = concurry_executor_shutdown (sw->executor, TRUE, FALSE, &sw->error);
+}
+
+static void
+test_shutdown_from_own_worker (gconstpointer data)
+{
+  NewExecutor new_executor = data;
+  g_autoptr(ConcurryExecutor) executor = new_executor ();
+  g_autoptr(ConcurryFuture) future = NULL;
+  g_autoptr(GError) error = NULL;
+  SelfWait sw = { executor, NULL, TRUE };
+
+  future = concurry_executor_submit (executor, self_wait_work, &sw, NULL, &error);
+  g_assert_true (concurry_future_wait (future, -1, &error));
+  g_assert_false (sw.returned);
+  g_assert_error (sw.error, CONCURRY_ERROR, CONCURRY_ERROR_WRONG_THREAD);
+  g_clear_error (&sw.error);
+  /* Still shut down. */
+  g_assert_true (concurry_executor_is_shutdown (executor));
+}
+
+static void
+test_drop_last_reference (gconstpointer data)
+{
+  NewExecutor new_executor = data;
+  ConcurryExecutor *executor = new_executor ();
+  ConcurryFuture *futures[100];
+  g_autoptr(GError) error = NULL;
+  GWeakRef weak;
+  int ran = 0;
+
+  g_weak_ref_init (&weak, executor);
+  for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
+    futures[i] = concurry_executor_submit (executor, count_work, &ran, NULL, &error);
+  g_object_unref (executor);
+
+  for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
+    {
+      g_assert_true (concurry_future_wait (futures[i], -1, &error));
+      g_object_unref (futures[i]);
+    }
+  g_assert_cmpint (g_atomic_int_get (&ran), ==, G_N_ELEMENTS (futures));
+
+  /* Gone once its work is (the last worker may still be returning). */
+  {
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+    GObject *alive;
+
+    while ((alive = g_weak_ref_get (&weak)) != NULL)
+      {
+        g_object_unref (alive);
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+        g_main_context_iteration (NULL, FALSE);
+        g_thread_yield ();
+      }
+  }
+  g_weak_ref_clear (&weak);
+}
+
+typedef struct
+{
+  GString *log;
+  char     tag;
+} Tagged;
+
+static void
+tagged_work (GCancellable  *cancellable,
+             GValue        *value,
+             gpointer       user_data,
+             GError       **error)
+{
+  Tagged *t = user_data;
+
+  g_string_append_c (t->log, t->tag);
+}
+
+static void
+test_main_context_executor (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(ConcurryExecutor) executor = concurry_main_context_executor_new (context);
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  Tagged tags[] = { { log, 'a' }, { log, 'b' }, { log, 'c' } };
+  ConcurryFuture *futures[G_N_ELEMENTS (tags)];
+
+  g_assert_true (concurry_main_context_executor_get_context (CONCURRY_MAIN_CONTEXT_EXECUTOR (executor)) == context);
+  g_assert_cmpuint (concurry_executor_get_max_workers (executor), ==, 1);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tags); i++)
+    futures[i] = concurry_executor_submit (executor, tagged_work, &tags[i], NULL, &error);
+  /* Nothing runs until the context does. */
+  g_assert_cmpstr (log->str, ==, "");
+  concurry_future_cancel (futures[1]);
+
+  /* Waiting on the thread that owns nothing else: shutdown iterates the
+   * executor's context. */
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+  g_assert_cmpstr (log->str, ==, "ac");
+  for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
+    g_object_unref (futures[i]);
+}
+
+/* ---- map ---- */
+
+typedef struct
+{
+  int  next;
+  int  end;        /* -1: endless */
+  int  n_read;
+} Counter;
+
+static gboolean
+counter_input (GValue   *item,
+               gpointer  user_data)
+{
+  Counter *c = user_data;
+
+  if (c->end >= 0 && c->next >= c->end)
+    return FALSE;
+  g_value_init (item, G_TYPE_INT);
+  g_value_set_int (item, c->next++);
+  c->n_read++;
+  return TRUE;
+}
+
+static void
+square (const GValue  *item,
+        GCancellable  *cancellable,
+        GValue        *result,
+        gpointer       user_data,
+        GError       **error)
+{
+  int n = g_value_get_int (item);
+
+  if (user_data != NULL && n == GPOINTER_TO_INT (user_data))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad item %d", n);
+      return;
+    }
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, n * n);
+}
+
+static void
+test_map_order (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (4);
+  g_autoptr(GError) error = NULL;
+  Counter counter = { 0, 1000, 0 };
+
+  for (guint chunksize = 1; chunksize <= 7; chunksize += 3)
+    {
+      g_autoptr(ConcurryMapResults) results = NULL;
+      GValue value = G_VALUE_INIT;
+      int expected = 0;
+
+      counter.next = 0;
+      results = concurry_executor_map (executor, square, NULL, NULL, counter_input, &counter, NULL,
+                                       -1, chunksize, 0, &error);
+      g_assert_no_error (error);
+      while (concurry_map_results_next (results, &value, &error))
+        {
+          g_assert_cmpint (g_value_get_int (&value), ==, expected * expected);
+          g_value_unset (&value);
+          expected++;
+        }
+      g_assert_no_error (error);
+      g_value_unset (&value);
+      g_assert_cmpint (expected, ==, 1000);
+      /* Exhausted for good. */
+      g_assert_false (concurry_map_results_next (results, &value, &error));
+      g_assert_no_error (error);
+      g_value_unset (&value);
+    }
+}
+
+static void
+test_map_empty (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  Counter counter = { 0, 0, 0 };
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  results = concurry_executor_map (executor, square, NULL, NULL, counter_input, &counter, NULL,
+                                   -1, 1, 0, &error);
+  g_assert_false (concurry_map_results_next (results, &value, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_map_error_stops (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  Counter counter = { 0, 100, 0 };
+  GValue value = G_VALUE_INIT;
+  int n = 0;
+
+  results = concurry_executor_map (executor, square, GINT_TO_POINTER (5), NULL,
+                                   counter_input, &counter, NULL, -1, 2, 0, &error);
+  while (concurry_map_results_next (results, &value, &error))
+    {
+      g_assert_cmpint (g_value_get_int (&value), ==, n * n);
+      g_value_unset (&value);
+      n++;
+    }
+  g_value_unset (&value);
+  /* Earlier results normally, the error at its position, then nothing. */
+  g_assert_cmpint (n, ==, 5);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+  g_assert_false (concurry_map_results_next (results, &value, &error));
+  g_assert_no_error (error);
+  g_value_unset (&value);
+  /* The rest was not read. */
+  g_assert_cmpint (counter.n_read, <, 100);
+}
+
+static void
+gated_square (const GValue  *item,
+              GCancellable  *cancellable,
+              GValue        *result,
+              gpointer       user_data,
+              GError       **error)
+{
+  gate_pass (user_data);
+  square (item, cancellable, result, NULL, error);
+}
+
+static void
+test_map_backpressure (void)
+{
+  /* Endless input, one worker blocked: only the window is read. */
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  Counter counter = { 0, -1, 0 };
+  GValue value = G_VALUE_INIT;
+  Gate gate;
+
+  gate_init (&gate);
+  results = concurry_executor_map (executor, gated_square, &gate, NULL, counter_input, &counter, NULL,
+                                   -1, 3, 4, &error);
+  g_assert_no_error (error);
+  /* max_in_flight × chunksize */
+  g_assert_cmpint (counter.n_read, ==, 12);
+  gate_wait_for (&gate, 1);
+  g_assert_cmpint (counter.n_read, ==, 12);
+
+  gate_open (&gate);
+  for (int i = 0; i < 50; i++)
+    {
+      g_assert_true (concurry_map_results_next (results, &value, &error));
+      g_assert_cmpint (g_value_get_int (&value), ==, i * i);
+      g_value_unset (&value);
+      /* Never more than the window ahead of what was consumed. */
+      g_assert_cmpint (counter.n_read, <=, i + 1 + 12 + 3);
+    }
+  concurry_map_results_close (results);
+  g_assert_false (concurry_map_results_next (results, &value, &error));
+  g_assert_no_error (error);
+  g_value_unset (&value);
+  gate_clear (&gate);
+}
+
+static void
+test_map_timeout (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  Counter counter = { 0, 20, 0 };
+  GValue value = G_VALUE_INIT;
+  gint64 start = g_get_monotonic_time ();
+  Gate gate;
+
+  gate_init (&gate);
+  results = concurry_executor_map (executor, gated_square, &gate, NULL, counter_input, &counter, NULL,
+                                   50000, 1, 0, &error);
+  g_assert_false (concurry_map_results_next (results, &value, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  g_value_unset (&value);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 50000);
+  /* Exhausted, the rest cancelled: releasing the worker runs nothing else. */
+  g_assert_false (concurry_map_results_next (results, &value, &error));
+  g_assert_no_error (error);
+  g_value_unset (&value);
+  gate_open (&gate);
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+  gate_clear (&gate);
+}
+
+static void
+test_map_timeout_zero (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  Counter counter = { 0, 20, 0 };
+  GValue value = G_VALUE_INIT;
+  Gate gate;
+
+  gate_init (&gate);
+  results = concurry_executor_map (executor, gated_square, &gate, NULL, counter_input, &counter, NULL,
+                                   0, 1, 0, &error);
+  g_assert_false (concurry_map_results_next (results, &value, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_value_unset (&value);
+  gate_open (&gate);
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, NULL));
+  gate_clear (&gate);
+}
+
+/* ---- stress ---- */
+
+typedef struct
+{
+  ConcurryExecutor *executor;
+  guint             n_items;
+  int               n_done;
+  int               n_failed;
+  int               n_cancelled;
+  int               n_refused;
+  int               n_ran;
+  int               n_destroyed;
+  int               n_callbacks;
+} Stress;
+
+static void
+stress_work (GCancellable  *cancellable,
+             GValue        *value,
+             gpointer       user_data,
+             GError       **error)
+{
+  Stress *s = user_data;
+  int n = g_atomic_int_add (&s->n_ran, 1);
+
+  if (n % 7 == 0)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "seventh");
+}
+
+static void
+stress_destroy (gpointer data)
+{
+  Stress *s = data;
+
+  g_atomic_int_inc (&s->n_destroyed);
+}
+
+static gpointer
+stress_submitter (gpointer data)
+{
+  Stress *s = data;
+  GPtrArray *futures = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < s->n_items; i++)
+    {
+      GError *error = NULL;
+      ConcurryFuture *future = concurry_executor_submit (s->executor, stress_work, s, stress_destroy, &error);
+
+      if (future == NULL)
+        {
+          g_assert_error (error, CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN);
+          g_error_free (error);
+          g_atomic_int_inc (&s->n_refused);
+          continue;
+        }
+      if (i % 3 == 0)
+        concurry_future_cancel (future);
+      g_ptr_array_add (futures, future);
+    }
+
+  for (guint i = 0; i < futures->len; i++)
+    {
+      ConcurryFuture *future = futures->pdata[i];
+      GError *error = NULL;
+
+      concurry_future_wait (future, -1, &error);
+      switch (concurry_future_get_state (future))
+        {
+        case CONCURRY_FUTURE_STATE_DONE:
+          g_atomic_int_inc (&s->n_done);
+          break;
+        case CONCURRY_FUTURE_STATE_FAILED:
+          g_atomic_int_inc (&s->n_failed);
+          break;
+        case CONCURRY_FUTURE_STATE_CANCELLED:
+          g_atomic_int_inc (&s->n_cancelled);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+      g_clear_error (&error);
+    }
+  g_ptr_array_unref (futures);
+
+  return NULL;
+}
+
+static gpointer
+stress_shutter (gpointer data)
+{
+  Stress *s = data;
+
+  /* Shut down somewhere in the middle of the submissions. */
+  while (g_atomic_int_get (&s->n_ran) < (int)s->n_items)
+    g_thread_yield ();
+  g_assert_true (concurry_executor_shutdown (s->executor, FALSE, TRUE, NULL));
+
+  return NULL;
+}
+
+static void
+test_stress (gconstpointer data)
+{
+  NewExecutor new_executor = data;
+  guint n_threads = 4;
+  GThread *threads[5];
+  Stress s = { 0, };
+  guint total;
+  int ran, cancelled_not_run;
+
+  s.executor = new_executor ();
+  s.n_items = slow_mode ? 2000 : (new_executor == new_pool ? 50000 : 10000);
+
+  for (guint i = 0; i < n_threads; i++)
+    threads[i] = g_thread_new ("submitter", stress_submitter, &s);
+  threads[n_threads] = g_thread_new ("shutter", stress_shutter, &s);
+  for (guint i = 0; i <= n_threads; i++)
+    g_thread_join (threads[i]);
+  g_assert_true (concurry_executor_shutdown (s.executor, TRUE, FALSE, NULL));
+
+  total = n_threads * s.n_items;
+  /* Every item ended in exactly one way. */
+  g_assert_cmpuint (s.n_done + s.n_failed + s.n_cancelled + s.n_refused, ==, total);
+  /* Every accepted item's data was destroyed exactly once, run or not... */
+  g_assert_cmpint (s.n_destroyed, ==, (int)total);
+  /* ...and nothing that was cancelled before starting ran. */
+  ran = s.n_ran;
+  cancelled_not_run = (int)total - s.n_refused - ran;
+  g_assert_cmpint (cancelled_not_run, <=, s.n_cancelled);
+  g_assert_cmpint (s.n_done + s.n_failed, <=, ran);
+  g_test_message ("%d done, %d failed, %d cancelled, %d refused; %d ran",
+                  s.n_done, s.n_failed, s.n_cancelled, s.n_refused, ran);
+
+  g_object_unref (s.executor);
+}
+
+static void
+callback_count (ConcurryFuture *future,
+                gpointer        user_data)
+{
+  guint *n = user_data;
+
+  (*n)++;
+}
+
+static void
+test_callbacks_on_main_thread (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (4);
+  g_autoptr(GError) error = NULL;
+  guint n = 0;
+
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autoptr(ConcurryFuture) future = concurry_executor_submit (executor, answer_work, NULL, NULL, &error);
+      concurry_future_add_done_callback (future, callback_count, &n, NULL);
+    }
+  while (n < 200)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+}
+
+static void
+test_max_workers (void)
+{
+  g_autoptr(ConcurryExecutor) four = concurry_thread_pool_executor_new (4);
+  g_autoptr(ConcurryExecutor) dflt = concurry_thread_pool_executor_new (0);
+  guint max = 0;
+
+  g_assert_cmpuint (concurry_executor_get_max_workers (four), ==, 4);
+  g_assert_cmpuint (concurry_executor_get_max_workers (dflt), ==, g_get_num_processors ());
+  g_object_get (four, "max-workers", &max, NULL);
+  g_assert_cmpuint (max, ==, 4);
+}
+
+static void
+test_saturation (void)
+{
+  /* Never more than max_workers at once. */
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (3);
+  g_autoptr(GError) error = NULL;
+  ConcurryFuture *futures[6];
+  Gate gate;
+
+  gate_init (&gate);
+  for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
+    futures[i] = concurry_executor_submit (executor, gated_work, &gate, NULL, &error);
+  gate_wait_for (&gate, 3);
+  g_mutex_lock (&gate.mutex);
+  g_assert_cmpuint (gate.n_waiting, ==, 3);
+  g_mutex_unlock (&gate.mutex);
+  gate_open (&gate);
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+  for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
+    {
+      g_assert_true (concurry_future_is_done (futures[i]));
+      g_object_unref (futures[i]);
+    }
+  gate_clear (&gate);
+}
+
+int
+main (int argc,
+      char *argv[])
+{
+  struct { const char *name; NewExecutor func; } kinds[] = {
+    { "thread-pool", new_pool },
+    { "task", new_task },
+    { "main-context", new_main_context },
+  };
+
+  g_test_init (&argc, &argv, NULL);
+  slow_mode = g_getenv ("CONCURRY_TEST_SLOW") != NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      g_autofree char *submit = g_strdup_printf ("/Concurry/Executor/%s/submit", kinds[i].name);
+      g_autofree char *after = g_strdup_printf ("/Concurry/Executor/%s/submit-after-shutdown", kinds[i].name);
+      g_autofree char *self = g_strdup_printf ("/Concurry/Executor/%s/shutdown-from-own-worker", kinds[i].name);
+      g_autofree char *drop = g_strdup_printf ("/Concurry/Executor/%s/drop-last-reference", kinds[i].name);
+
+      g_test_add_data_func (submit, kinds[i].func, test_submit);
+      g_test_add_data_func (after, kinds[i].func, test_submit_after_shutdown);
+      g_test_add_data_func (self, kinds[i].func, test_shutdown_from_own_worker);
+      g_test_add_data_func (drop, kinds[i].func, test_drop_last_reference);
+    }
+  g_test_add_data_func ("/Concurry/Executor/thread-pool/stress", new_pool, test_stress);
+  g_test_add_data_func ("/Concurry/Executor/task/stress", new_task, test_stress);
+
+  g_test_add_func ("/Concurry/Executor/queued-cancel-never-runs", test_queued_cancel_never_runs);
+  g_test_add_func ("/Concurry/Executor/running-sees-cancellable", test_running_sees_cancellable);
+  g_test_add_func ("/Concurry/Executor/shutdown-cancel-futures", test_shutdown_cancel_futures);
+  g_test_add_func ("/Concurry/Executor/shutdown-no-wait-still-runs", test_shutdown_no_wait_still_runs);
+  g_test_add_func ("/Concurry/Executor/shutdown-wait-waits", test_shutdown_wait_waits);
+  g_test_add_func ("/Concurry/Executor/main-context", test_main_context_executor);
+  g_test_add_func ("/Concurry/Executor/callbacks-on-main-thread", test_callbacks_on_main_thread);
+  g_test_add_func ("/Concurry/Executor/max-workers", test_max_workers);
+  g_test_add_func ("/Concurry/Executor/saturation", test_saturation);
+  g_test_add_func ("/Concurry/Map/order", test_map_order);
+  g_test_add_func ("/Concurry/Map/empty", test_map_empty);
+  g_test_add_func ("/Concurry/Map/error-stops", test_map_error_stops);
+  g_test_add_func ("/Concurry/Map/backpressure", test_map_backpressure);
+  g_test_add_func ("/Concurry/Map/timeout", test_map_timeout);
+  g_test_add_func ("/Concurry/Map/timeout-zero", test_map_timeout_zero);
+
+  return g_test_run ();
 }
