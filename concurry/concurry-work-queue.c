@@ -49,10 +49,17 @@ _concurry_work_queue_push (ConcurryWorkQueue  *queue,
 
   item = _concurry_work_future_new (func, user_data, destroy);
 
+  /* The reference for the outstanding period must exist before the item
+   * is visible to a worker, which may finish it and drop that reference
+   * at once. Taken outside the lock (a toggle reference may call into a
+   * binding), and given back below if another item already holds one. */
+  g_object_ref (executor);
+
   g_mutex_lock (&queue->mutex);
   if (queue->shut_down)
     {
       g_mutex_unlock (&queue->mutex);
+      g_object_unref (executor);
       item->func = NULL;
       item->destroy = NULL;
       g_object_unref (item);
@@ -69,8 +76,8 @@ _concurry_work_queue_push (ConcurryWorkQueue  *queue,
   first = queue->n_outstanding++ == 0;
   g_mutex_unlock (&queue->mutex);
 
-  if (first)
-    g_object_ref (executor);
+  if (!first)
+    g_object_unref (executor);
 
   return item;
 
