@@ -205,6 +205,22 @@ core_finish (ConcurryCore   *core,
   callbacks = core->callbacks;
   core->callbacks = NULL;
 
+  /* Waiters iterating a main context only need that context woken. Their
+   * nodes live on their stacks: use them only here, under the lock (the
+   * waiter takes it before returning). */
+  for (ConcurryCallback **link = &callbacks; *link != NULL;)
+    {
+      if ((*link)->dispatcher == NULL)
+        {
+          g_main_context_wakeup ((*link)->user_data);
+          *link = (*link)->next;
+        }
+      else
+        {
+          link = &(*link)->next;
+        }
+    }
+
   if (state == CONCURRY_FUTURE_STATE_CANCELLED && core->cancellable != NULL)
     cancellable = g_object_ref (core->cancellable);
 
@@ -347,6 +363,47 @@ _concurry_core_remove_callback (ConcurryCore *core,
   _concurry_callback_free (found);
 
   return TRUE;
+}
+
+/* A waiter iterating @context while it waits for @core: @waker lives on
+ * the waiter's stack. Returns FALSE if @core is already terminal. */
+gboolean
+_concurry_core_add_waker (ConcurryCore     *core,
+                          ConcurryCallback *waker,
+                          GMainContext     *context)
+{
+  gboolean added = FALSE;
+
+  memset (waker, 0, sizeof *waker);
+  waker->user_data = context;
+
+  g_mutex_lock (&core->mutex);
+  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+    {
+      waker->next = core->callbacks;
+      core->callbacks = waker;
+      added = TRUE;
+    }
+  g_mutex_unlock (&core->mutex);
+
+  return added;
+}
+
+/* After this, whoever completes @core no longer touches @waker. */
+void
+_concurry_core_remove_waker (ConcurryCore     *core,
+                             ConcurryCallback *waker)
+{
+  g_mutex_lock (&core->mutex);
+  for (ConcurryCallback **link = &core->callbacks; *link != NULL; link = &(*link)->next)
+    {
+      if (*link == waker)
+        {
+          *link = waker->next;
+          break;
+        }
+    }
+  g_mutex_unlock (&core->mutex);
 }
 
 /* Sets @error to the outcome of a terminal @core (nothing on DONE) and

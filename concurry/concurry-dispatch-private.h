@@ -22,6 +22,9 @@ typedef struct _ConcurryCallback ConcurryCallback;
  * One done callback. It is created on the thread that adds it, bound to the
  * dispatcher of the main context that was thread-default there, and is
  * run, destroyed and freed by that dispatcher, on that context.
+ *
+ * A node without a dispatcher is a waker: a blocking wait iterating
+ * @user_data (a GMainContext) that only needs it woken up on completion.
  */
 struct _ConcurryCallback
 {

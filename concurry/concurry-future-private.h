@@ -99,6 +99,11 @@ guint          _concurry_core_add_callback       (ConcurryCore            *core,
                                                   ConcurryCallback        *cb);
 gboolean       _concurry_core_remove_callback    (ConcurryCore            *core,
                                                   guint                    id);
+gboolean       _concurry_core_add_waker          (ConcurryCore            *core,
+                                                  ConcurryCallback        *waker,
+                                                  GMainContext            *context);
+void           _concurry_core_remove_waker       (ConcurryCore            *core,
+                                                  ConcurryCallback        *waker);
 gboolean       _concurry_core_propagate          (ConcurryCore            *core,
                                                   GError                 **error);
 void           _concurry_set_unobserved_warnings (gboolean                 enabled);

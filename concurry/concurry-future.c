@@ -749,13 +749,12 @@ wait_iterating (ConcurryCore   *core,
                 GMainContext   *context,
                 gint64          deadline)
 {
+  ConcurryCallback waker;
   GSource *timer = NULL;
-  guint waker;
 
-  /* A callback that does nothing: its delivery is what wakes the
-   * context when another thread completes the future. */
-  waker = _concurry_core_add_callback (core, self,
-                                       _concurry_callback_new (context, NULL, NULL, NULL));
+  /* Whoever completes the future wakes the context up. */
+  if (!_concurry_core_add_waker (core, &waker, context))
+    return;
 
   if (deadline >= 0)
     {
@@ -778,7 +777,7 @@ wait_iterating (ConcurryCore   *core,
       g_source_unref (timer);
     }
 
-  _concurry_core_remove_callback (core, waker);
+  _concurry_core_remove_waker (core, &waker);
 }
 
 static void
