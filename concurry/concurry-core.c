@@ -131,20 +131,15 @@ _concurry_core_finalize (ConcurryCore   *core,
   g_cond_clear (&core->cond);
 }
 
+/* No lock: every other transition happens under the lock and reads the
+ * state there, so a compare-and-swap from PENDING cannot lose against a
+ * completion or a cancellation; it just loses the race or wins it. */
 gboolean
 _concurry_core_mark_running (ConcurryCore *core)
 {
-  gboolean ret = FALSE;
-
-  g_mutex_lock (&core->mutex);
-  if (core->state == CONCURRY_FUTURE_STATE_PENDING)
-    {
-      g_atomic_int_set (&core->state, CONCURRY_FUTURE_STATE_RUNNING);
-      ret = TRUE;
-    }
-  g_mutex_unlock (&core->mutex);
-
-  return ret;
+  return g_atomic_int_compare_and_exchange (&core->state,
+                                            CONCURRY_FUTURE_STATE_PENDING,
+                                            CONCURRY_FUTURE_STATE_RUNNING);
 }
 
 static ConcurryCallback *

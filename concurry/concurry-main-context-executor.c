@@ -103,7 +103,7 @@ concurry_main_context_executor_submit (ConcurryExecutor  *executor,
   ConcurryMainContextExecutor *self = CONCURRY_MAIN_CONTEXT_EXECUTOR (executor);
   ConcurryWorkFuture *item;
 
-  item = _concurry_work_queue_push (&self->queue, executor, func, user_data, destroy, FALSE, error);
+  item = _concurry_work_queue_push (&self->queue, executor, func, user_data, destroy, FALSE, NULL, error);
   if (item != NULL)
     g_source_set_ready_time (self->source, 0);
 

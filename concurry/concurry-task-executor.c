@@ -39,6 +39,8 @@ static void executor_iface_init (ConcurryExecutorInterface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE (ConcurryTaskExecutor, concurry_task_executor, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (CONCURRY_TYPE_EXECUTOR, executor_iface_init))
 
+/* One GTask per drainer, not per item: each runs queued items until none
+ * are left, so a burst of submissions costs a few GTasks. */
 static void
 task_thread (GTask        *task,
              gpointer      source_object,
@@ -47,10 +49,7 @@ task_thread (GTask        *task,
 {
   ConcurryTaskExecutor *self = task_data;
 
-  /* The task's data holds a reference on us; the item's outstanding
-   * reference may be the other one. */
-  _concurry_work_queue_run (&self->queue, CONCURRY_EXECUTOR (self),
-                            _concurry_work_queue_pop (&self->queue));
+  _concurry_work_queue_drain (&self->queue, CONCURRY_EXECUTOR (self));
   g_task_return_boolean (task, TRUE);
 }
 
@@ -63,16 +62,19 @@ concurry_task_executor_submit (ConcurryExecutor  *executor,
 {
   ConcurryTaskExecutor *self = CONCURRY_TASK_EXECUTOR (executor);
   ConcurryWorkFuture *item;
+  gboolean start_drainer = FALSE;
   GTask *task;
 
-  item = _concurry_work_queue_push (&self->queue, executor, func, user_data, destroy, TRUE, error);
-  if (item == NULL)
-    return NULL;
+  item = _concurry_work_queue_push (&self->queue, executor, func, user_data, destroy,
+                                    TRUE, &start_drainer, error);
+  if (!start_drainer)
+    return (ConcurryFuture *)item;
 
+  /* The drainer's reference on us is passed to the task's data. */
   task = g_task_new (NULL, NULL, NULL, NULL);
   g_task_set_source_tag (task, concurry_task_executor_submit);
   g_task_set_name (task, "[concurry] ConcurryTaskExecutor work");
-  g_task_set_task_data (task, g_object_ref (self), g_object_unref);
+  g_task_set_task_data (task, self, NULL);
   g_task_run_in_thread (task, task_thread);
   g_object_unref (task);
 
@@ -99,8 +101,7 @@ concurry_task_executor_is_shutdown (ConcurryExecutor *executor)
 static guint
 concurry_task_executor_get_max_workers (ConcurryExecutor *executor)
 {
-  /* GLib's shared pool starts with 10 threads (gtask.c). */
-  return 10;
+  return CONCURRY_TASK_EXECUTOR (executor)->queue.max_drainers;
 }
 
 static void
@@ -134,6 +135,9 @@ static void
 concurry_task_executor_init (ConcurryTaskExecutor *self)
 {
   _concurry_work_queue_init (&self->queue);
+  /* GLib's shared pool has at least 10 threads (gtask.c); leave room for
+   * GIO's own jobs. */
+  self->queue.max_drainers = MAX (2, MIN (g_get_num_processors (), 8));
 }
 
 /**

@@ -57,17 +57,16 @@ static void executor_iface_init (ConcurryExecutorInterface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE (ConcurryThreadPoolExecutor, concurry_thread_pool_executor, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (CONCURRY_TYPE_EXECUTOR, executor_iface_init))
 
-/* One pool task per submitted item: it runs whichever item is first in
- * our queue. The queue is ours, not the pool's, so that shutdown can
- * cancel what has not started. */
+/* The pool runs drainers, at most max-workers at once: each runs queued
+ * items until none are left. The queue is ours, not the pool's, so that
+ * shutdown can cancel what has not started. */
 static void
-worker (gpointer token,
-        gpointer user_data)
+drainer (gpointer token,
+         gpointer user_data)
 {
   ConcurryThreadPoolExecutor *self = user_data;
 
-  _concurry_work_queue_run (&self->queue, CONCURRY_EXECUTOR (self),
-                            _concurry_work_queue_pop (&self->queue));
+  _concurry_work_queue_drain (&self->queue, CONCURRY_EXECUTOR (self));
 }
 
 static ConcurryFuture *
@@ -79,9 +78,11 @@ concurry_thread_pool_executor_submit (ConcurryExecutor  *executor,
 {
   ConcurryThreadPoolExecutor *self = CONCURRY_THREAD_POOL_EXECUTOR (executor);
   ConcurryWorkFuture *item;
+  gboolean start_drainer = FALSE;
 
-  item = _concurry_work_queue_push (&self->queue, executor, func, user_data, destroy, TRUE, error);
-  if (item != NULL)
+  item = _concurry_work_queue_push (&self->queue, executor, func, user_data, destroy,
+                                    TRUE, &start_drainer, error);
+  if (start_drainer)
     g_thread_pool_push (self->pool, GINT_TO_POINTER (1), NULL);
 
   return (ConcurryFuture *)item;
@@ -133,7 +134,8 @@ concurry_thread_pool_executor_constructed (GObject *object)
 
   /* Non-exclusive: threads are started on demand and shared with GLib's
    * pool of unused threads when idle; never more than max_workers run. */
-  self->pool = g_thread_pool_new (worker, self, (int)self->max_workers, FALSE, NULL);
+  self->queue.max_drainers = self->max_workers;
+  self->pool = g_thread_pool_new (drainer, self, (int)self->max_workers, FALSE, NULL);
 }
 
 static void

@@ -22,6 +22,11 @@ G_BEGIN_DECLS
  * of items not finished (so shutdown can wait for them), and the
  * shut-down flag. While items are outstanding the queue holds a reference
  * on its executor, so dropping the executor never loses work.
+ *
+ * Executors running work on threads use drainers: a drainer is one job
+ * given to a thread pool that runs queued items until the queue is empty.
+ * A push starts a drainer only while fewer than @max_drainers run, so a
+ * burst of submissions costs one pool job per worker, not one per item.
  */
 typedef struct
 {
@@ -31,6 +36,8 @@ typedef struct
   ConcurryWorkFuture *tail;
   guint               n_outstanding;
   guint               n_idle_waiters;
+  guint               n_drainers;
+  guint               max_drainers;
   gboolean            shut_down;
 } ConcurryWorkQueue;
 
@@ -42,7 +49,10 @@ ConcurryWorkFuture *_concurry_work_queue_push       (ConcurryWorkQueue  *queue,
                                                      gpointer            user_data,
                                                      GDestroyNotify      destroy,
                                                      gboolean            on_worker_threads,
+                                                     gboolean           *start_drainer,
                                                      GError            **error);
+void                _concurry_work_queue_drain      (ConcurryWorkQueue  *queue,
+                                                     ConcurryExecutor   *executor);
 ConcurryWorkFuture *_concurry_work_queue_pop        (ConcurryWorkQueue  *queue);
 void                _concurry_work_queue_run        (ConcurryWorkQueue  *queue,
                                                      ConcurryExecutor   *executor,

@@ -39,27 +39,35 @@ _concurry_work_queue_push (ConcurryWorkQueue  *queue,
                            gpointer            user_data,
                            GDestroyNotify      destroy,
                            gboolean            on_worker_threads,
+                           gboolean           *start_drainer,
                            GError            **error)
 {
   ConcurryWorkFuture *item;
   gboolean first;
+
+  g_assert (start_drainer == NULL || on_worker_threads);
 
   if (on_worker_threads && _concurry_executor_refuse_javascript (func, error))
     goto refused;
 
   item = _concurry_work_future_new (func, user_data, destroy);
 
-  /* The reference for the outstanding period must exist before the item
-   * is visible to a worker, which may finish it and drop that reference
-   * at once. Taken outside the lock (a toggle reference may call into a
-   * binding), and given back below if another item already holds one. */
-  g_object_ref (executor);
+  /* Without drainers, the queue holds a reference on the executor while
+   * items are outstanding. It must exist before the item is visible to
+   * whatever runs it, which may finish it and drop that reference at once;
+   * so it is taken outside the lock (a toggle reference may call into a
+   * binding) and given back below if another item already holds one.
+   * With drainers, each running drainer holds a reference instead, and
+   * queued items always have a drainer coming. */
+  if (start_drainer == NULL)
+    g_object_ref (executor);
 
   g_mutex_lock (&queue->mutex);
   if (queue->shut_down)
     {
       g_mutex_unlock (&queue->mutex);
-      g_object_unref (executor);
+      if (start_drainer == NULL)
+        g_object_unref (executor);
       item->func = NULL;
       item->destroy = NULL;
       g_object_unref (item);
@@ -74,9 +82,20 @@ _concurry_work_queue_push (ConcurryWorkQueue  *queue,
     queue->head = item;
   queue->tail = item;
   first = queue->n_outstanding++ == 0;
+  if (start_drainer != NULL)
+    {
+      *start_drainer = queue->n_drainers < queue->max_drainers;
+      if (*start_drainer)
+        queue->n_drainers++;
+    }
   g_mutex_unlock (&queue->mutex);
 
-  if (!first)
+  /* A new drainer holds its own reference until it returns; it does not
+   * exist before the caller starts it after this returns. */
+  if (start_drainer != NULL && *start_drainer)
+    g_object_ref (executor);
+
+  if (start_drainer == NULL && !first)
     g_object_unref (executor);
 
   return item;
@@ -133,6 +152,48 @@ _concurry_work_queue_run (ConcurryWorkQueue  *queue,
 
   if (last)
     g_object_unref (executor);
+}
+
+/* The body of a drainer, on a pool thread: runs queued items until there
+ * are none, then drops the drainer's reference on @executor (maybe the
+ * last one). Finishing an item and taking the next share one lock. */
+void
+_concurry_work_queue_drain (ConcurryWorkQueue *queue,
+                            ConcurryExecutor  *executor)
+{
+  ConcurryWorkFuture *item = NULL;
+
+  _concurry_executor_set_current (executor);
+
+  for (;;)
+    {
+      g_mutex_lock (&queue->mutex);
+      if (item != NULL &&
+          --queue->n_outstanding == 0 && queue->n_idle_waiters > 0)
+        g_cond_broadcast (&queue->idle);
+      item = queue->head;
+      if (item != NULL)
+        {
+          queue->head = item->next;
+          if (queue->head == NULL)
+            queue->tail = NULL;
+          item->next = NULL;
+        }
+      else
+        {
+          queue->n_drainers--;
+        }
+      g_mutex_unlock (&queue->mutex);
+
+      if (item == NULL)
+        break;
+
+      _concurry_work_future_run (item);
+      g_object_unref (item);
+    }
+
+  _concurry_executor_set_current (NULL);
+  g_object_unref (executor);
 }
 
 static guint
