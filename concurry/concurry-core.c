@@ -205,7 +205,7 @@ core_finish (ConcurryCore   *core,
    * waiter takes it before returning). */
   for (ConcurryCallback **link = &callbacks; *link != NULL;)
     {
-      if ((*link)->dispatcher == NULL)
+      if ((*link)->dispatcher == NULL && (*link)->func == NULL)
         {
           g_main_context_wakeup ((*link)->user_data);
           *link = (*link)->next;

@@ -23,8 +23,10 @@ typedef struct _ConcurryCallback ConcurryCallback;
  * dispatcher of the main context that was thread-default there, and is
  * run, destroyed and freed by that dispatcher, on that context.
  *
- * A node without a dispatcher is a waker: a blocking wait iterating
- * @user_data (a GMainContext) that only needs it woken up on completion.
+ * A node without a dispatcher is either inline (@func set: internal
+ * machinery run at once by the completing thread, never user code) or a
+ * waker (no @func: a blocking wait iterating @user_data, a GMainContext,
+ * that only needs it woken up on completion).
  */
 struct _ConcurryCallback
 {
@@ -39,6 +41,9 @@ struct _ConcurryCallback
 
 ConcurryCallback *_concurry_callback_new        (GMainContext           *context,
                                                  ConcurryFutureCallback  func,
+                                                 gpointer                user_data,
+                                                 GDestroyNotify          destroy);
+ConcurryCallback *_concurry_callback_new_inline (ConcurryFutureCallback  func,
                                                  gpointer                user_data,
                                                  GDestroyNotify          destroy);
 void              _concurry_callback_free       (ConcurryCallback       *callback);

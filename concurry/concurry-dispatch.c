@@ -251,9 +251,28 @@ _concurry_callback_free (ConcurryCallback *cb)
   g_free (cb);
 }
 
+/* An internal callback of concurry's own machinery (combinators): no
+ * user code, run at once on the thread that completes the future. */
+ConcurryCallback *
+_concurry_callback_new_inline (ConcurryFutureCallback func,
+                               gpointer               user_data,
+                               GDestroyNotify         destroy)
+{
+  ConcurryCallback *cb = g_new0 (ConcurryCallback, 1);
+
+  cb->func = func;
+  cb->user_data = user_data;
+  cb->destroy = destroy;
+  do
+    cb->id = (guint)g_atomic_int_add (&next_callback_id, 1) + 1;
+  while (cb->id == 0);
+
+  return cb;
+}
+
 /* Hands @callbacks (a list in the order they must run) to their
- * dispatchers. Each takes a reference on @future. Must not be called with
- * a lock held. */
+ * dispatchers, each with a reference on @future; inline ones run right
+ * here. Must not be called with a lock held. */
 void
 _concurry_callbacks_queue (ConcurryCallback *callbacks,
                            ConcurryFuture   *future)
@@ -262,6 +281,15 @@ _concurry_callbacks_queue (ConcurryCallback *callbacks,
     {
       ConcurryCallback *first = callbacks;
       ConcurryCallback *last = first;
+
+      if (first->dispatcher == NULL)
+        {
+          callbacks = first->next;
+          first->next = NULL;
+          first->func (future, first->user_data);
+          _concurry_callback_free (first);
+          continue;
+        }
 
       first->future = g_object_ref (future);
 

@@ -1,0 +1,366 @@
+/* concurry-as-completed.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "concurry-as-completed.h"
+#include "concurry-combinators.h"
+#include "concurry-dispatch-private.h"
+#include "concurry-future-private.h"
+#include "concurry-i18n-private.h"
+#include "concurry-promise.h"
+
+/**
+ * ConcurryAsCompleted:
+ *
+ * The futures of a group, one at a time, in the order they complete.
+ *
+ * Made with [func@Concurry.as_completed]. Each call of
+ * [method@Concurry.AsCompleted.next] (blocking) or
+ * [method@Concurry.AsCompleted.next_async] gives the next future to be done,
+ * each distinct future once: those already done first, in the order given,
+ * then the others as they complete. The deadline is absolute, counted from
+ * the creation; once it passes, `next()` fails with `G_IO_ERROR_TIMED_OUT`
+ * and a message saying how many futures are unfinished. A future that was
+ * given out is no longer referenced by the iterator.
+ *
+ * ```js
+ * Gio._promisify(Concurry.AsCompleted.prototype, 'next_async', 'next_finish');
+ * const it = Concurry.as_completed(futures, -1);
+ * for (let f; (f = await it.next_async(null)) !== null;)
+ *     print(f.get_value());
+ * ```
+ *
+ * Since: 0.1
+ */
+struct _ConcurryAsCompleted
+{
+  GObject          parent_instance;
+
+  GMutex           mutex;
+  GQueue           completed;     /* references, completion order */
+  guint            n_distinct;
+  guint            n_given;
+  gint64           deadline;
+  ConcurryPromise *signal;        /* completed when something is queued */
+};
+
+G_DEFINE_FINAL_TYPE (ConcurryAsCompleted, concurry_as_completed, G_TYPE_OBJECT)
+
+static void
+concurry_as_completed_finalize (GObject *object)
+{
+  ConcurryAsCompleted *self = (ConcurryAsCompleted *)object;
+
+  g_queue_clear_full (&self->completed, g_object_unref);
+  g_clear_object (&self->signal);
+  g_mutex_clear (&self->mutex);
+
+  G_OBJECT_CLASS (concurry_as_completed_parent_class)->finalize (object);
+}
+
+static void
+concurry_as_completed_class_init (ConcurryAsCompletedClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = concurry_as_completed_finalize;
+}
+
+static void
+concurry_as_completed_init (ConcurryAsCompleted *self)
+{
+  g_mutex_init (&self->mutex);
+  g_queue_init (&self->completed);
+}
+
+/* Inline: on the thread that completed @future. Holds only a weak
+ * reference on @self: a dropped iterator stops collecting. */
+static void
+input_done (ConcurryFuture *future,
+            gpointer        user_data)
+{
+  ConcurryAsCompleted *self = g_weak_ref_get (user_data);
+  ConcurryPromise *signal;
+
+  if (self == NULL)
+    return;
+
+  g_mutex_lock (&self->mutex);
+  g_queue_push_tail (&self->completed, g_object_ref (future));
+  signal = g_steal_pointer (&self->signal);
+  g_mutex_unlock (&self->mutex);
+
+  if (signal != NULL)
+    {
+      concurry_promise_resolve (signal, NULL);
+      g_object_unref (signal);
+    }
+  g_object_unref (self);
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+/**
+ * concurry_as_completed:
+ * @futures: (array length=n_futures): the futures
+ * @n_futures: the number of futures
+ * @timeout_usec: a time limit for the whole iteration, in microseconds
+ *   from now: 0 gives only the futures already done, a negative value
+ *   means none
+ *
+ * Starts iterating over @futures in completion order; see
+ * [class@Concurry.AsCompleted].
+ *
+ * Returns: (transfer full): the iterator
+ *
+ * Since: 0.1
+ */
+ConcurryAsCompleted *
+concurry_as_completed (ConcurryFuture **futures,
+                       guint            n_futures,
+                       gint64           timeout_usec)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  ConcurryAsCompleted *self;
+
+  g_return_val_if_fail (n_futures == 0 || futures != NULL, NULL);
+  for (guint i = 0; i < n_futures; i++)
+    g_return_val_if_fail (CONCURRY_IS_FUTURE (futures[i]), NULL);
+
+  self = g_object_new (CONCURRY_TYPE_AS_COMPLETED, NULL);
+  self->deadline = timeout_usec < 0 ? -1 : g_get_monotonic_time () + timeout_usec;
+
+  for (guint i = 0; i < n_futures; i++)
+    {
+      GWeakRef *weak;
+
+      if (!g_hash_table_add (seen, futures[i]))
+        continue;
+      self->n_distinct++;
+      weak = g_new0 (GWeakRef, 1);
+      g_weak_ref_init (weak, self);
+      /* Those already done are queued right here, in the order given. */
+      _concurry_core_add_callback (_concurry_future_get_core (futures[i]), futures[i],
+                                   _concurry_callback_new_inline (input_done, weak, weak_ref_free));
+    }
+
+  return self;
+}
+
+/**
+ * concurry_as_completed_get_n_remaining:
+ * @self: a [class@Concurry.AsCompleted]
+ *
+ * Gets how many futures have not been given out yet.
+ *
+ * Returns: the number of futures still to come
+ *
+ * Since: 0.1
+ */
+guint
+concurry_as_completed_get_n_remaining (ConcurryAsCompleted *self)
+{
+  g_return_val_if_fail (CONCURRY_IS_AS_COMPLETED (self), 0);
+
+  return self->n_distinct - self->n_given;
+}
+
+/* The next future if one is ready (and sets *@exhausted when none will
+ * ever come); otherwise a reference on the signal to wait on. */
+static ConcurryFuture *
+try_next (ConcurryAsCompleted  *self,
+          gboolean             *exhausted,
+          ConcurryPromise     **signal)
+{
+  ConcurryFuture *future;
+
+  *exhausted = FALSE;
+  *signal = NULL;
+
+  g_mutex_lock (&self->mutex);
+  future = g_queue_pop_head (&self->completed);
+  if (future != NULL)
+    self->n_given++;
+  else if (self->n_given == self->n_distinct)
+    *exhausted = TRUE;
+  else
+    {
+      if (self->signal == NULL)
+        self->signal = concurry_promise_new ();
+      *signal = g_object_ref (self->signal);
+    }
+  g_mutex_unlock (&self->mutex);
+
+  return future;
+}
+
+static void
+set_timed_out (ConcurryAsCompleted  *self,
+               GError              **error)
+{
+  guint remaining = concurry_as_completed_get_n_remaining (self);
+
+  /* Translators: like concurrent.futures: "2 (of 4) futures unfinished" */
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+               _("%u (of %u) futures unfinished"), remaining, self->n_distinct);
+}
+
+/**
+ * concurry_as_completed_next:
+ * @self: a [class@Concurry.AsCompleted]
+ * @error: return location for a `GError`
+ *
+ * Blocks until another future is done and gives it. Waiting follows
+ * [method@Concurry.Future.wait]: a thread that owns its main context keeps
+ * it running meanwhile.
+ *
+ * Returns: (transfer full) (nullable): the next future to complete, or
+ *   %NULL when all were given (no error) or the deadline passed
+ *   (`G_IO_ERROR_TIMED_OUT`)
+ *
+ * Since: 0.1
+ */
+ConcurryFuture *
+concurry_as_completed_next (ConcurryAsCompleted  *self,
+                            GError              **error)
+{
+  g_return_val_if_fail (CONCURRY_IS_AS_COMPLETED (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  for (;;)
+    {
+      g_autoptr(ConcurryPromise) signal = NULL;
+      ConcurryFuture *future;
+      gboolean exhausted;
+
+      future = try_next (self, &exhausted, &signal);
+      if (future != NULL || exhausted)
+        return future;
+
+      if (!concurry_future_wait_until (CONCURRY_FUTURE (signal), self->deadline, NULL))
+        {
+          /* Last chance: something may have come with the deadline. */
+          g_clear_object (&signal);
+          future = try_next (self, &exhausted, &signal);
+          if (future != NULL || exhausted)
+            return future;
+          set_timed_out (self, error);
+          return NULL;
+        }
+    }
+}
+
+static void next_async_step (GTask *task);
+
+static void
+signal_ready_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GTask *task = user_data;
+  GError *error = NULL;
+
+  if (!concurry_future_wait_finish (CONCURRY_FUTURE (object), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_task_return_error (task, error);
+  else
+    {
+      g_clear_error (&error);
+      next_async_step (task);
+    }
+
+  g_object_unref (task);
+}
+
+static void
+next_async_step (GTask *task)
+{
+  ConcurryAsCompleted *self = g_task_get_source_object (task);
+  g_autoptr(ConcurryPromise) signal = NULL;
+  g_autoptr(ConcurryFuture) timed = NULL;
+  ConcurryFuture *future;
+  gboolean exhausted;
+
+  future = try_next (self, &exhausted, &signal);
+  if (future != NULL || exhausted)
+    {
+      g_task_return_pointer (task, future, g_object_unref);
+      return;
+    }
+
+  if (self->deadline >= 0 && g_get_monotonic_time () >= self->deadline)
+    {
+      GError *error = NULL;
+
+      set_timed_out (self, &error);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* Wait for the signal, bounded by the deadline. */
+  timed = self->deadline < 0
+    ? g_object_ref (CONCURRY_FUTURE (signal))
+    : concurry_future_with_timeout (CONCURRY_FUTURE (signal), self->deadline - g_get_monotonic_time ());
+  concurry_future_wait_async (timed, g_task_get_cancellable (task), signal_ready_cb, g_object_ref (task));
+}
+
+/**
+ * concurry_as_completed_next_async:
+ * @self: a [class@Concurry.AsCompleted]
+ * @cancellable: (nullable): a `GCancellable` to stop waiting with
+ * @callback: (scope async) (closure user_data): called with the next future
+ * @user_data: data for @callback
+ *
+ * Waits without blocking for the next future to complete; get it with
+ * [method@Concurry.AsCompleted.next_finish].
+ *
+ * Since: 0.1
+ */
+void
+concurry_as_completed_next_async (ConcurryAsCompleted *self,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (CONCURRY_IS_AS_COMPLETED (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, concurry_as_completed_next_async);
+  next_async_step (task);
+}
+
+/**
+ * concurry_as_completed_next_finish:
+ * @self: a [class@Concurry.AsCompleted]
+ * @result: the `GAsyncResult` given to the callback
+ * @error: return location for a `GError`
+ *
+ * Finishes [method@Concurry.AsCompleted.next_async].
+ *
+ * Returns: (transfer full) (nullable): the next future, or %NULL when all
+ *   were given (no error), the deadline passed (`G_IO_ERROR_TIMED_OUT`) or
+ *   the wait was cancelled
+ *
+ * Since: 0.1
+ */
+ConcurryFuture *
+concurry_as_completed_next_finish (ConcurryAsCompleted  *self,
+                                   GAsyncResult         *result,
+                                   GError              **error)
+{
+  g_return_val_if_fail (CONCURRY_IS_AS_COMPLETED (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -1,0 +1,1059 @@
+/* concurry-combinators.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "concurry-combinators.h"
+#include "concurry-dispatch-private.h"
+#include "concurry-error.h"
+#include "concurry-future-private.h"
+#include "concurry-i18n-private.h"
+#include "concurry-promise.h"
+
+/*
+ * Combinators complete their future from internal callbacks that run on
+ * whichever thread completes an input (they never call user code), so
+ * groups of futures work whether or not any main loop runs. Chains call
+ * user code, so their steps run on the main context of the code that
+ * built them, like any done callback.
+ */
+
+static guint
+add_inline (ConcurryFuture         *future,
+            ConcurryFutureCallback  func,
+            gpointer                user_data,
+            GDestroyNotify          destroy)
+{
+  return _concurry_core_add_callback (_concurry_future_get_core (future), future,
+                                      _concurry_callback_new_inline (func, user_data, destroy));
+}
+
+/* Completes @promise with the outcome of the terminal @from. */
+static void
+mirror (ConcurryFuture  *from,
+        ConcurryPromise *promise)
+{
+  GError *error = NULL;
+
+  if (_concurry_core_propagate (_concurry_future_get_core (from), &error))
+    concurry_promise_resolve (promise, concurry_future_get_value (from));
+  else
+    concurry_promise_take_error (promise, error);
+}
+
+static void
+mirror_cb (ConcurryFuture *future,
+           gpointer        user_data)
+{
+  mirror (future, user_data);
+}
+
+/* ---- timers ---- */
+
+/* Timers run on a context of their own, so that a timeout fires whether
+ * or not the application runs a main loop. */
+static gpointer
+timer_thread (gpointer data)
+{
+  GMainContext *context = data;
+
+  g_main_context_push_thread_default (context);
+  for (;;)
+    g_main_context_iteration (context, TRUE);
+
+  return NULL;
+}
+
+static GMainContext *
+timer_context (void)
+{
+  static gsize context;
+
+  if (g_once_init_enter (&context))
+    {
+      GMainContext *new_context = g_main_context_new ();
+
+      g_thread_unref (g_thread_new ("concurry-timers", timer_thread, new_context));
+      g_once_init_leave (&context, (gsize)new_context);
+    }
+
+  return (GMainContext *)context;
+}
+
+typedef struct
+{
+  ConcurryPromise *promise;
+  GError          *error;     /* NULL: resolve */
+  GSource         *source;
+} Timer;
+
+static void
+timer_free (gpointer data)
+{
+  Timer *timer = data;
+
+  g_clear_error (&timer->error);
+  g_object_unref (timer->promise);
+  g_free (timer);
+}
+
+static gboolean
+timer_fired (gpointer data)
+{
+  Timer *timer = data;
+
+  if (timer->error != NULL)
+    concurry_promise_take_error (timer->promise, g_steal_pointer (&timer->error));
+  else
+    concurry_promise_resolve (timer->promise, NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+timer_dispatch (GSource     *source,
+                GSourceFunc  callback,
+                gpointer     user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs timer_funcs = {
+  .dispatch = timer_dispatch,
+};
+
+static void
+destroy_source_cb (GCancellable *cancellable,
+                   gpointer      user_data)
+{
+  g_source_destroy (user_data);
+}
+
+/* Completes @promise after @delay_usec, with @error or without a value. A
+ * cancelled promise drops its timer at once. Returns a reference on the
+ * timer's source. */
+static GSource *
+start_timer (ConcurryPromise *promise,
+             gint64           delay_usec,
+             GError          *error)
+{
+  Timer *timer = g_new0 (Timer, 1);
+  GSource *source = g_source_new (&timer_funcs, sizeof (GSource));
+
+  timer->promise = g_object_ref (promise);
+  timer->error = error;
+  g_source_set_static_name (source, "[concurry] timer");
+  g_source_set_ready_time (source, g_get_monotonic_time () + MAX (delay_usec, 0));
+  g_source_set_callback (source, timer_fired, timer, timer_free);
+
+  g_signal_connect_data (concurry_promise_get_cancellable (promise), "cancelled",
+                         G_CALLBACK (destroy_source_cb), g_source_ref (source),
+                         (GClosureNotify)(void (*) (void))g_source_unref, 0);
+  g_source_attach (source, timer_context ());
+
+  return source;
+}
+
+/**
+ * concurry_delay:
+ * @delay_usec: the delay in microseconds
+ *
+ * Creates a future that completes, without a value, once @delay_usec has
+ * passed. The clock runs on a thread of concurry's own: no main loop needs
+ * to run for it. Cancelling the future drops the timer.
+ *
+ * Returns: (transfer full): a new future
+ *
+ * Since: 0.1
+ */
+ConcurryFuture *
+concurry_delay (gint64 delay_usec)
+{
+  ConcurryPromise *promise = concurry_promise_new ();
+
+  g_source_unref (start_timer (promise, delay_usec, NULL));
+
+  return CONCURRY_FUTURE (promise);
+}
+
+/**
+ * concurry_timeout:
+ * @delay_usec: the delay in microseconds
+ *
+ * Creates a future that fails with `G_IO_ERROR_TIMED_OUT` once @delay_usec
+ * has passed; race it against other futures to bound them, or use
+ * [method@Concurry.Future.with_timeout]. Like [func@Concurry.delay], it
+ * needs no main loop.
+ *
+ * Returns: (transfer full): a new future
+ *
+ * Since: 0.1
+ */
+ConcurryFuture *
+concurry_timeout (gint64 delay_usec)
+{
+  ConcurryPromise *promise = concurry_promise_new ();
+
+  g_source_unref (start_timer (promise, delay_usec,
+                               g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                                    _("The operation timed out"))));
+
+  return CONCURRY_FUTURE (promise);
+}
+
+typedef struct
+{
+  ConcurryPromise *promise;
+  GSource         *timer;
+} WithTimeout;
+
+static void
+with_timeout_free (gpointer data)
+{
+  WithTimeout *wt = data;
+
+  g_object_unref (wt->promise);
+  g_source_unref (wt->timer);
+  g_free (wt);
+}
+
+static void
+with_timeout_done (ConcurryFuture *future,
+                   gpointer        user_data)
+{
+  WithTimeout *wt = user_data;
+
+  mirror (future, wt->promise);
+  g_source_destroy (wt->timer);
+}
+
+static void
+cancel_future_cb (GCancellable *cancellable,
+                  gpointer      user_data)
+{
+  concurry_future_cancel (user_data);
+}
+
+/* Cancelling @promise cancels @target, what it waits on. */
+static void
+forward_cancel (ConcurryPromise *promise,
+                ConcurryFuture  *target)
+{
+  g_signal_connect_data (concurry_promise_get_cancellable (promise), "cancelled",
+                         G_CALLBACK (cancel_future_cb), g_object_ref (target),
+                         (GClosureNotify)(void (*) (void))g_object_unref, 0);
+}
+
+/**
+ * concurry_future_with_timeout:
+ * @self: a [iface@Concurry.Future]
+ * @timeout_usec: the time limit, in microseconds from now
+ *
+ * Creates a future with the outcome of @self, unless @timeout_usec passes
+ * first: then it fails with `G_IO_ERROR_TIMED_OUT`. @self itself is not
+ * cancelled by the timeout (it may be shared); cancelling the returned
+ * future cancels @self.
+ *
+ * Returns: (transfer full): a new future
+ *
+ * Since: 0.1
+ */
+ConcurryFuture *
+concurry_future_with_timeout (ConcurryFuture *self,
+                              gint64          timeout_usec)
+{
+  ConcurryPromise *promise;
+  WithTimeout *wt;
+
+  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
+
+  promise = concurry_promise_new ();
+  wt = g_new0 (WithTimeout, 1);
+  wt->promise = g_object_ref (promise);
+  wt->timer = start_timer (promise, timeout_usec,
+                           g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                                _("The operation timed out")));
+  forward_cancel (promise, self);
+  add_inline (self, with_timeout_done, wt, with_timeout_free);
+
+  return CONCURRY_FUTURE (promise);
+}
+
+/* ---- groups: wait, gather, any, race ---- */
+
+typedef enum
+{
+  GROUP_WAIT,
+  GROUP_GATHER,
+  GROUP_ANY,
+  GROUP_RACE,
+} GroupKind;
+
+typedef struct
+{
+  gatomicrefcount   ref_count;
+  GMutex            mutex;
+  GroupKind         kind;
+  ConcurryWaitMode  mode;
+  guint             flags;
+  ConcurryPromise  *promise;      /* cleared once settled */
+  GPtrArray        *inputs;       /* as given, duplicates included */
+  guint             n_distinct;
+  guint             n_done;
+  guint             n_failed;
+} Group;
+
+static Group *
+group_ref (Group *group)
+{
+  g_atomic_ref_count_inc (&group->ref_count);
+  return group;
+}
+
+static void
+group_unref (gpointer data)
+{
+  Group *group = data;
+
+  if (g_atomic_ref_count_dec (&group->ref_count))
+    {
+      g_clear_object (&group->promise);
+      g_ptr_array_unref (group->inputs);
+      g_mutex_clear (&group->mutex);
+      g_free (group);
+    }
+}
+
+/* Runs on the thread that completed @future, with no lock held. */
+static void
+group_input_done (ConcurryFuture *future,
+                  gpointer        user_data)
+{
+  Group *group = user_data;
+  ConcurryFutureState state = concurry_future_get_state (future);
+  ConcurryPromise *settle = NULL;
+  gboolean all_done;
+
+  g_mutex_lock (&group->mutex);
+
+  if (group->promise == NULL)
+    {
+      g_mutex_unlock (&group->mutex);
+      return;
+    }
+
+  group->n_done++;
+  if (state != CONCURRY_FUTURE_STATE_DONE)
+    group->n_failed++;
+  all_done = group->n_done == group->n_distinct;
+
+  switch (group->kind)
+    {
+    case GROUP_WAIT:
+      if (all_done ||
+          group->mode == CONCURRY_WAIT_FIRST_COMPLETED ||
+          (group->mode == CONCURRY_WAIT_FIRST_EXCEPTION && state == CONCURRY_FUTURE_STATE_FAILED))
+        settle = g_steal_pointer (&group->promise);
+      break;
+
+    case GROUP_GATHER:
+      if (all_done ||
+          (!(group->flags & CONCURRY_GATHER_FLAGS_ALL_OUTCOMES) && state != CONCURRY_FUTURE_STATE_DONE))
+        settle = g_steal_pointer (&group->promise);
+      break;
+
+    case GROUP_ANY:
+      if (all_done || state == CONCURRY_FUTURE_STATE_DONE)
+        settle = g_steal_pointer (&group->promise);
+      break;
+
+    case GROUP_RACE:
+    default:
+      settle = g_steal_pointer (&group->promise);
+      break;
+    }
+
+  g_mutex_unlock (&group->mutex);
+
+  if (settle == NULL)
+    return;
+
+  switch (group->kind)
+    {
+    case GROUP_WAIT:
+      concurry_promise_resolve (settle, NULL);
+      break;
+
+    case GROUP_GATHER:
+      if (state != CONCURRY_FUTURE_STATE_DONE && !(group->flags & CONCURRY_GATHER_FLAGS_ALL_OUTCOMES))
+        {
+          mirror (future, settle);
+        }
+      else
+        {
+          GValue value = G_VALUE_INIT;
+
+          g_value_init (&value, G_TYPE_PTR_ARRAY);
+          g_value_set_boxed (&value, group->inputs);
+          concurry_promise_take_value (settle, &value);
+        }
+      break;
+
+    case GROUP_ANY:
+      if (state == CONCURRY_FUTURE_STATE_DONE)
+        {
+          mirror (future, settle);
+        }
+      else
+        {
+          const GError *last = NULL;
+          GError *error;
+
+          /* Every input failed: report how many, and the error of the one
+           * given first, which is the most predictable to point at. */
+          for (guint i = 0; i < group->inputs->len && last == NULL; i++)
+            last = concurry_future_get_error (group->inputs->pdata[i]);
+          for (guint i = 0; i < group->inputs->len; i++)
+            concurry_future_get_error (group->inputs->pdata[i]);
+          /* Translators: %u is a number of futures, %s an error message */
+          error = g_error_new (CONCURRY_ERROR, CONCURRY_ERROR_FAILED,
+                               _("All %u futures failed; the first one with: %s"),
+                               group->n_distinct, last != NULL ? last->message : "");
+          concurry_promise_take_error (settle, error);
+        }
+      break;
+
+    case GROUP_RACE:
+    default:
+      mirror (future, settle);
+      break;
+    }
+
+  g_object_unref (settle);
+}
+
+static void
+cancel_inputs_cb (GCancellable *cancellable,
+                  gpointer      user_data)
+{
+  Group *group = user_data;
+
+  for (guint i = 0; i < group->inputs->len; i++)
+    concurry_future_cancel (group->inputs->pdata[i]);
+}
+
+/* Builds a group over @futures and registers it on each distinct one.
+ * Returns the group's future; @ids gets the callback ids if not NULL. */
+static ConcurryFuture *
+group_start (ConcurryFuture   **futures,
+             guint              n_futures,
+             GroupKind          kind,
+             ConcurryWaitMode   mode,
+             guint              flags,
+             gboolean           cancel_inputs,
+             GArray           **ids)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  g_autoptr(GPtrArray) distinct = g_ptr_array_sized_new (n_futures);
+  ConcurryPromise *promise = concurry_promise_new ();
+  Group *group = g_new0 (Group, 1);
+
+  g_atomic_ref_count_init (&group->ref_count);
+  g_mutex_init (&group->mutex);
+  group->kind = kind;
+  group->mode = mode;
+  group->flags = flags;
+  group->inputs = g_ptr_array_new_full (n_futures, g_object_unref);
+
+  for (guint i = 0; i < n_futures; i++)
+    {
+      g_ptr_array_add (group->inputs, g_object_ref (futures[i]));
+      if (g_hash_table_add (seen, futures[i]))
+        g_ptr_array_add (distinct, futures[i]);
+    }
+  group->n_distinct = distinct->len;
+
+  if (distinct->len == 0)
+    {
+      if (kind == GROUP_WAIT)
+        {
+          concurry_promise_resolve (promise, NULL);
+        }
+      else if (kind == GROUP_GATHER)
+        {
+          GValue value = G_VALUE_INIT;
+
+          g_value_init (&value, G_TYPE_PTR_ARRAY);
+          g_value_set_boxed (&value, group->inputs);
+          concurry_promise_take_value (promise, &value);
+        }
+      else
+        {
+          concurry_promise_reject_literal (promise, CONCURRY_ERROR, CONCURRY_ERROR_INVALID_STATE,
+                                           _("There are no futures to choose from"));
+        }
+      group_unref (group);
+      if (ids != NULL)
+        *ids = g_array_new (FALSE, FALSE, sizeof (guint));
+      return CONCURRY_FUTURE (promise);
+    }
+
+  group->promise = g_object_ref (promise);
+
+  if (cancel_inputs)
+    g_signal_connect_data (concurry_promise_get_cancellable (promise), "cancelled",
+                           G_CALLBACK (cancel_inputs_cb), group_ref (group),
+                           (GClosureNotify)(void (*) (void))group_unref, 0);
+
+  if (ids != NULL)
+    *ids = g_array_sized_new (FALSE, FALSE, sizeof (guint), distinct->len);
+
+  /* Inputs already done settle the group right here, in input order. */
+  for (guint i = 0; i < distinct->len; i++)
+    {
+      guint id = add_inline (distinct->pdata[i], group_input_done, group_ref (group), group_unref);
+
+      if (ids != NULL)
+        g_array_append_val (*ids, id);
+    }
+
+  group_unref (group);
+
+  return CONCURRY_FUTURE (promise);
+}
+
+static gboolean
+check_futures (ConcurryFuture **futures,
+               guint            n_futures)
+{
+  g_return_val_if_fail (n_futures == 0 || futures != NULL, FALSE);
+
+  for (guint i = 0; i < n_futures; i++)
+    g_return_val_if_fail (CONCURRY_IS_FUTURE (futures[i]), FALSE);
+
+  return TRUE;
+}
+
+/**
+ * concurry_wait_future:
+ * @futures: (array length=n_futures): the futures
+ * @n_futures: the number of futures
+ * @mode: when to complete
+ *
+ * Creates a future that completes, without a value, once @futures meet
+ * @mode; the non-blocking counterpart of [func@Concurry.wait]. Inspect the
+ * futures to see which are done. With no futures it is done at once.
+ *
+ * Returns: (transfer full): a new future
+ *
+ * Since: 0.1
+ */
+ConcurryFuture *
+concurry_wait_future (ConcurryFuture   **futures,
+                      guint              n_futures,
+                      ConcurryWaitMode   mode)
+{
+  if (!check_futures (futures, n_futures))
+    return NULL;
+
+  return group_start (futures, n_futures, GROUP_WAIT, mode, 0, FALSE, NULL);
+}
+
+/**
+ * concurry_wait:
+ * @futures: (array length=n_futures): the futures
+ * @n_futures: the number of futures
+ * @mode: when to return
+ * @timeout_usec: how long to wait at most, in microseconds: 0 polls, a
+ *   negative value waits for ever
+ * @done: (out) (optional) (transfer container) (element-type ConcurryFuture):
+ *   the futures that are done, each once, as given
+ * @not_done: (out) (optional) (transfer container) (element-type ConcurryFuture):
+ *   the futures that are not done, each once, as given
+ *
+ * Blocks until @futures meet @mode or @timeout_usec passes, like
+ * `concurrent.futures.wait()`: a timeout is not an error, it just returns
+ * with futures in @not_done. %CONCURRY_WAIT_FIRST_EXCEPTION with no failure
+ * waits for all; cancelled futures count as done, not as failures.
+ *
+ * The sets hold the same instances that were given, duplicates merged, in
+ * the order they were given. Waiting follows [method@Concurry.Future.wait]:
+ * on a thread that owns its main context, the context runs meanwhile.
+ *
+ * Returns: %TRUE if @mode was met, %FALSE on timeout
+ *
+ * Since: 0.1
+ */
+gboolean
+concurry_wait (ConcurryFuture   **futures,
+               guint              n_futures,
+               ConcurryWaitMode   mode,
+               gint64             timeout_usec,
+               GPtrArray        **done,
+               GPtrArray        **not_done)
+{
+  g_autoptr(ConcurryFuture) waited = NULL;
+  g_autoptr(GHashTable) seen = NULL;
+  g_autoptr(GArray) ids = NULL;
+  gboolean met;
+
+  if (!check_futures (futures, n_futures))
+    return FALSE;
+
+  waited = group_start (futures, n_futures, GROUP_WAIT, mode, 0, FALSE, &ids);
+  met = concurry_future_wait (waited, timeout_usec, NULL);
+
+  if (!met)
+    {
+      /* Do not leave our callbacks behind on futures that go on. */
+      g_autoptr(GHashTable) distinct = g_hash_table_new (NULL, NULL);
+      guint k = 0;
+
+      for (guint i = 0; i < n_futures; i++)
+        if (g_hash_table_add (distinct, futures[i]))
+          _concurry_core_remove_callback (_concurry_future_get_core (futures[i]),
+                                          g_array_index (ids, guint, k++));
+    }
+
+  seen = g_hash_table_new (NULL, NULL);
+  if (done != NULL)
+    *done = g_ptr_array_new_with_free_func (g_object_unref);
+  if (not_done != NULL)
+    *not_done = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < n_futures; i++)
+    {
+      GPtrArray *set;
+
+      if (!g_hash_table_add (seen, futures[i]))
+        continue;
+      set = concurry_future_is_done (futures[i]) ? (done ? *done : NULL) : (not_done ? *not_done : NULL);
+      if (set != NULL)
+        g_ptr_array_add (set, g_object_ref (futures[i]));
+    }
+
+  return met;
+}
+
+/**
+ * concurry_gather:
+ * @futures: (array length=n_futures): the futures
+ * @n_futures: the number of futures
+ * @flags: how to treat failures
+ *
+ * Creates a future that completes once all @futures succeeded, with a
+ * `GPtrArray` of @futures in the order given (read each value from its
+ * future); like `Promise.all`, it fails as soon as any input fails or is
+ * cancelled, with that input's error. With
+ * %CONCURRY_GATHER_FLAGS_ALL_OUTCOMES it waits for every input and
+ * succeeds whatever their outcomes.
+ *
+ * Cancelling the returned future cancels the inputs. No futures: done at
+ * once with an empty array.
+ *
+ * Returns: (transfer full): a new future
+ *
+ * Since: 0.1
+ */
+ConcurryFuture *
+concurry_gather (ConcurryFuture      **futures,
+                 guint                 n_futures,
+                 ConcurryGatherFlags   flags)
+{
+  if (!check_futures (futures, n_futures))
+    return NULL;
+
+  return group_start (futures, n_futures, GROUP_GATHER, 0, flags, TRUE, NULL);
+}
+
+/**
+ * concurry_any:
+ * @futures: (array length=n_futures): the futures
+ * @n_futures: the number of futures
+ *
+ * Creates a future with the value of the first of @futures to succeed,
+ * like `Promise.any`. If none succeeds it fails with
+ * %CONCURRY_ERROR_FAILED, naming the error of the first input given. No
+ * futures: it fails at once with %CONCURRY_ERROR_INVALID_STATE.
+ *
+ * Cancelling the returned future cancels the inputs.
+ *
+ * Returns: (transfer full): a new future
+ *
+ * Since: 0.1
+ */
+ConcurryFuture *
+concurry_any (ConcurryFuture **futures,
+              guint            n_futures)
+{
+  if (!check_futures (futures, n_futures))
+    return NULL;
+
+  return group_start (futures, n_futures, GROUP_ANY, 0, 0, TRUE, NULL);
+}
+
+/**
+ * concurry_race:
+ * @futures: (array length=n_futures): the futures
+ * @n_futures: the number of futures
+ *
+ * Creates a future with the outcome of the first of @futures to finish,
+ * whether it succeeded, failed or was cancelled, like `Promise.race`. No
+ * futures: it fails at once with %CONCURRY_ERROR_INVALID_STATE.
+ *
+ * Cancelling the returned future cancels the inputs.
+ *
+ * Returns: (transfer full): a new future
+ *
+ * Since: 0.1
+ */
+ConcurryFuture *
+concurry_race (ConcurryFuture **futures,
+               guint            n_futures)
+{
+  if (!check_futures (futures, n_futures))
+    return NULL;
+
+  return group_start (futures, n_futures, GROUP_RACE, 0, 0, TRUE, NULL);
+}
+
+/* ---- chains ---- */
+
+typedef enum
+{
+  STEP_AND_THEN,
+  STEP_MAP,
+  STEP_CATCH,
+  STEP_FINALLY,
+} StepKind;
+
+typedef struct
+{
+  gatomicrefcount  ref_count;
+  StepKind         kind;
+  ConcurryPromise *promise;
+  gpointer         func;
+  gpointer         user_data;
+  GDestroyNotify   destroy;
+  GMutex           mutex;
+  ConcurryFuture  *current;   /* what the step waits on, for cancel */
+} Step;
+
+static Step *
+step_ref (Step *step)
+{
+  g_atomic_ref_count_inc (&step->ref_count);
+  return step;
+}
+
+static void
+step_unref (gpointer data)
+{
+  Step *step = data;
+
+  if (g_atomic_ref_count_dec (&step->ref_count))
+    {
+      g_assert (step->promise == NULL);
+      g_clear_object (&step->current);
+      g_mutex_clear (&step->mutex);
+      g_free (step);
+    }
+}
+
+static void
+step_set_current (Step           *step,
+                  ConcurryFuture *current)
+{
+  ConcurryFuture *old;
+
+  g_mutex_lock (&step->mutex);
+  old = step->current;
+  step->current = current ? g_object_ref (current) : NULL;
+  g_mutex_unlock (&step->mutex);
+
+  g_clear_object (&old);
+}
+
+static void
+step_cancelled_cb (GCancellable *cancellable,
+                   gpointer      user_data)
+{
+  Step *step = user_data;
+  ConcurryFuture *current;
+
+  g_mutex_lock (&step->mutex);
+  current = step->current ? g_object_ref (step->current) : NULL;
+  g_mutex_unlock (&step->mutex);
+
+  if (current != NULL)
+    {
+      concurry_future_cancel (current);
+      g_object_unref (current);
+    }
+}
+
+/* Settles the step's promise with what its function produced: an error, a
+ * future to continue with (flattened), a value, or nothing. */
+static void
+step_settle (Step    *step,
+             GValue  *result,
+             GError  *error)
+{
+  ConcurryPromise *promise = g_steal_pointer (&step->promise);
+
+  if (error != NULL)
+    {
+      if (G_IS_VALUE (result))
+        g_value_unset (result);
+      concurry_promise_take_error (promise, error);
+      step_set_current (step, NULL);
+    }
+  else if (G_IS_VALUE (result) && G_VALUE_HOLDS_OBJECT (result) &&
+           CONCURRY_IS_FUTURE (g_value_get_object (result)))
+    {
+      ConcurryFuture *next = g_value_get_object (result);
+
+      /* Flattened: the chain goes on with the future it returned. */
+      step_set_current (step, next);
+      if (concurry_future_is_cancelled (CONCURRY_FUTURE (promise)))
+        concurry_future_cancel (next);
+      add_inline (next, mirror_cb, g_object_ref (promise), g_object_unref);
+      g_value_unset (result);
+    }
+  else if (G_IS_VALUE (result))
+    {
+      concurry_promise_take_value (promise, result);
+      step_set_current (step, NULL);
+    }
+  else
+    {
+      concurry_promise_resolve (promise, NULL);
+      step_set_current (step, NULL);
+    }
+
+  g_object_unref (promise);
+}
+
+/* A done callback: runs on the main context of the code that built the
+ * chain. */
+static void
+step_run (ConcurryFuture *upstream,
+          gpointer        user_data)
+{
+  Step *step = user_data;
+  ConcurryFutureState state = concurry_future_get_state (upstream);
+  GValue result = G_VALUE_INIT;
+  GError *error = NULL;
+
+  /* Cancelled meanwhile: nothing to run. */
+  if (concurry_future_is_done (CONCURRY_FUTURE (step->promise)))
+    {
+      g_clear_object (&step->promise);
+      step_set_current (step, NULL);
+      return;
+    }
+
+  switch (step->kind)
+    {
+    case STEP_AND_THEN:
+      if (state != CONCURRY_FUTURE_STATE_DONE)
+        break;
+      ((ConcurryChainFunc)step->func) (upstream, &result, step->user_data, &error);
+      step_settle (step, &result, error);
+      return;
+
+    case STEP_MAP:
+      if (state != CONCURRY_FUTURE_STATE_DONE)
+        break;
+      ((ConcurryValueFunc)step->func) (concurry_future_get_value (upstream), &result,
+                                       step->user_data, &error);
+      step_settle (step, &result, error);
+      return;
+
+    case STEP_CATCH:
+      if (state != CONCURRY_FUTURE_STATE_FAILED)
+        break;
+      ((ConcurryChainFunc)step->func) (upstream, &result, step->user_data, &error);
+      /* The error was handled by the step. */
+      concurry_future_get_error (upstream);
+      step_settle (step, &result, error);
+      return;
+
+    case STEP_FINALLY:
+    default:
+      ((ConcurryFutureCallback)step->func) (upstream, step->user_data);
+      break;
+    }
+
+  /* Not this step's case: the outcome goes down the chain unchanged. */
+  {
+    ConcurryPromise *promise = g_steal_pointer (&step->promise);
+
+    mirror (upstream, promise);
+    step_set_current (step, NULL);
+    g_object_unref (promise);
+  }
+}
+
+static void
+step_free_func (gpointer data)
+{
+  Step *step = data;
+
+  if (step->destroy != NULL)
+    step->destroy (step->user_data);
+  step->destroy = NULL;
+  /* Only if the step never ran (the future was dropped unfinished). */
+  g_clear_object (&step->promise);
+  step_unref (step);
+}
+
+static ConcurryFuture *
+chain (ConcurryFuture *self,
+       StepKind        kind,
+       gpointer        func,
+       gpointer        user_data,
+       GDestroyNotify  destroy)
+{
+  ConcurryPromise *promise = concurry_promise_new ();
+  Step *step = g_new0 (Step, 1);
+
+  g_atomic_ref_count_init (&step->ref_count);
+  g_mutex_init (&step->mutex);
+  step->kind = kind;
+  step->promise = g_object_ref (promise);
+  step->func = func;
+  step->user_data = user_data;
+  step->destroy = destroy;
+  step->current = g_object_ref (self);
+
+  /* Cancelling the end of the chain cancels what it waits on. */
+  g_signal_connect_data (concurry_promise_get_cancellable (promise), "cancelled",
+                         G_CALLBACK (step_cancelled_cb), step_ref (step),
+                         (GClosureNotify)(void (*) (void))step_unref, 0);
+
+  concurry_future_add_done_callback (self, step_run, step, step_free_func);
+
+  return CONCURRY_FUTURE (promise);
+}
+
+/**
+ * concurry_future_and_then:
+ * @self: a [iface@Concurry.Future]
+ * @func: (scope notified) (closure user_data) (destroy destroy): the next step
+ * @user_data: data for @func
+ * @destroy: (nullable): a function to free @user_data with
+ *
+ * Continues @self with @func once it succeeds: the returned future gets
+ * what @func produces. If @func produces a future, the chain waits for it
+ * and takes its outcome (it is flattened), so steps that start more work
+ * chain without glue. A failure or cancellation of @self skips @func and
+ * goes down the chain unchanged, with its original error.
+ *
+ * @func runs on the main context that is thread-default here, like a done
+ * callback. Cancelling the returned future cancels what it waits on:
+ * @self, or the future @func returned.
+ *
+ * (Not named `then`: in JavaScript an object with a `then` method is
+ * awaited as a promise.)
+ *
+ * Returns: (transfer full): the future at the end of the chain
+ *
+ * Since: 0.1
+ */
+ConcurryFuture *
+concurry_future_and_then (ConcurryFuture    *self,
+                          ConcurryChainFunc  func,
+                          gpointer           user_data,
+                          GDestroyNotify     destroy)
+{
+  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  return chain (self, STEP_AND_THEN, func, user_data, destroy);
+}
+
+/**
+ * concurry_future_map:
+ * @self: a [iface@Concurry.Future]
+ * @func: (scope notified) (closure user_data) (destroy destroy): the
+ *   transformation
+ * @user_data: data for @func
+ * @destroy: (nullable): a function to free @user_data with
+ *
+ * Like [method@Concurry.Future.and_then], but @func gets the value of
+ * @self rather than the future.
+ *
+ * Returns: (transfer full): the future at the end of the chain
+ *
+ * Since: 0.1
+ */
+ConcurryFuture *
+concurry_future_map (ConcurryFuture    *self,
+                     ConcurryValueFunc  func,
+                     gpointer           user_data,
+                     GDestroyNotify     destroy)
+{
+  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  return chain (self, STEP_MAP, func, user_data, destroy);
+}
+
+/**
+ * concurry_future_catch_error:
+ * @self: a [iface@Concurry.Future]
+ * @func: (scope notified) (closure user_data) (destroy destroy): the
+ *   recovery
+ * @user_data: data for @func
+ * @destroy: (nullable): a function to free @user_data with
+ *
+ * Recovers from a failure of @self: when @self fails, @func gets it and
+ * produces a value, a future (flattened) or another error for the
+ * returned future. Success goes down the chain unchanged, and so does
+ * cancellation, which is not a failure.
+ *
+ * Returns: (transfer full): the future at the end of the chain
+ *
+ * Since: 0.1
+ */
+ConcurryFuture *
+concurry_future_catch_error (ConcurryFuture    *self,
+                             ConcurryChainFunc  func,
+                             gpointer           user_data,
+                             GDestroyNotify     destroy)
+{
+  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  return chain (self, STEP_CATCH, func, user_data, destroy);
+}
+
+/**
+ * concurry_future_finally_do:
+ * @self: a [iface@Concurry.Future]
+ * @func: (scope notified) (closure user_data) (destroy destroy): the
+ *   function to run whatever the outcome
+ * @user_data: data for @func
+ * @destroy: (nullable): a function to free @user_data with
+ *
+ * Runs @func once @self is done, whatever its outcome, then passes that
+ * outcome down the chain unchanged.
+ *
+ * Returns: (transfer full): the future at the end of the chain
+ *
+ * Since: 0.1
+ */
+ConcurryFuture *
+concurry_future_finally_do (ConcurryFuture         *self,
+                            ConcurryFutureCallback  func,
+                            gpointer                user_data,
+                            GDestroyNotify          destroy)
+{
+  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  return chain (self, STEP_FINALLY, func, user_data, destroy);
+}
