@@ -295,13 +295,16 @@ _concurry_core_get_cancellable (ConcurryCore *core)
   return cancellable;
 }
 
+/* Whether user code waits for @core: done callbacks of users, not the
+ * internal ones of concurry's combinators. */
 gboolean
 _concurry_core_has_callbacks (ConcurryCore *core)
 {
-  gboolean ret;
+  gboolean ret = FALSE;
 
   g_mutex_lock (&core->mutex);
-  ret = core->callbacks != NULL;
+  for (ConcurryCallback *cb = core->callbacks; cb != NULL && !ret; cb = cb->next)
+    ret = cb->dispatcher != NULL;
   g_mutex_unlock (&core->mutex);
 
   return ret;

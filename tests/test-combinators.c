@@ -1,0 +1,731 @@
+/* test-combinators.c: wait, as_completed, gather, any, race, chains, timeouts
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <concurry.h>
+
+#define SECOND G_USEC_PER_SEC
+
+static ConcurryPromise *
+promise (void)
+{
+  return concurry_promise_new ();
+}
+
+static gboolean
+has (GPtrArray *set,
+     gpointer   item)
+{
+  return g_ptr_array_find (set, item, NULL);
+}
+
+static void
+iterate_until_done (ConcurryFuture *future)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * SECOND;
+
+  while (!concurry_future_is_done (future))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+/* ---- wait ---- */
+
+static void
+test_wait_empty (void)
+{
+  g_autoptr(GPtrArray) done = NULL, not_done = NULL;
+
+  g_assert_true (concurry_wait (NULL, 0, CONCURRY_WAIT_ALL_COMPLETED, -1, &done, &not_done));
+  g_assert_cmpuint (done->len, ==, 0);
+  g_assert_cmpuint (not_done->len, ==, 0);
+}
+
+static void
+test_wait_modes_already_done (void)
+{
+  g_autoptr(ConcurryPromise) pending = promise ();
+  g_autoptr(ConcurryFuture) ok = concurry_resolved_future_new_int (1);
+  g_autoptr(ConcurryFuture) failed = concurry_resolved_future_new_error_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "x");
+  g_autoptr(ConcurryPromise) cancelled = promise ();
+  ConcurryFuture *fs[4];
+
+  concurry_future_cancel (CONCURRY_FUTURE (cancelled));
+  fs[0] = CONCURRY_FUTURE (pending);
+  fs[1] = ok;
+  fs[2] = failed;
+  fs[3] = CONCURRY_FUTURE (cancelled);
+
+  /* FIRST_COMPLETED returns at once with all the done ones. */
+  {
+    g_autoptr(GPtrArray) done = NULL, not_done = NULL;
+    g_assert_true (concurry_wait (fs, 4, CONCURRY_WAIT_FIRST_COMPLETED, -1, &done, &not_done));
+    g_assert_cmpuint (done->len, ==, 3);
+    g_assert_true (has (done, ok) && has (done, failed) && has (done, fs[3]));
+    g_assert_cmpuint (not_done->len, ==, 1);
+    g_assert_true (not_done->pdata[0] == fs[0]);
+  }
+  /* FIRST_EXCEPTION: one already failed. */
+  {
+    g_autoptr(GPtrArray) done = NULL, not_done = NULL;
+    g_assert_true (concurry_wait (fs, 4, CONCURRY_WAIT_FIRST_EXCEPTION, -1, &done, &not_done));
+    g_assert_cmpuint (done->len, ==, 3);
+  }
+  /* ALL_COMPLETED with a pending one: times out and returns the sets. */
+  {
+    g_autoptr(GPtrArray) done = NULL, not_done = NULL;
+    g_assert_false (concurry_wait (fs, 4, CONCURRY_WAIT_ALL_COMPLETED, 0, &done, &not_done));
+    g_assert_cmpuint (done->len, ==, 3);
+    g_assert_cmpuint (not_done->len, ==, 1);
+  }
+  /* Negative timeout waits: resolve first from another place. */
+  concurry_promise_resolve_int (pending, 2);
+  {
+    g_autoptr(GPtrArray) done = NULL, not_done = NULL;
+    g_assert_true (concurry_wait (fs, 4, CONCURRY_WAIT_ALL_COMPLETED, -1, &done, &not_done));
+    g_assert_cmpuint (done->len, ==, 4);
+    g_assert_cmpuint (not_done->len, ==, 0);
+  }
+  concurry_future_get_error (failed);
+}
+
+static void
+test_wait_duplicates (void)
+{
+  g_autoptr(ConcurryFuture) f = concurry_resolved_future_new_int (1);
+  ConcurryFuture *fs[] = { f, f, f };
+  g_autoptr(GPtrArray) done = NULL, not_done = NULL;
+
+  g_assert_true (concurry_wait (fs, 3, CONCURRY_WAIT_ALL_COMPLETED, -1, &done, &not_done));
+  g_assert_cmpuint (done->len, ==, 1);
+  g_assert_true (done->pdata[0] == f);
+}
+
+static void
+test_wait_first_exception_without_failure (void)
+{
+  /* Behaves as ALL_COMPLETED; a cancellation is not an exception. */
+  g_autoptr(ConcurryPromise) a = promise ();
+  g_autoptr(ConcurryPromise) b = promise ();
+  ConcurryFuture *fs[] = { CONCURRY_FUTURE (a), CONCURRY_FUTURE (b) };
+  g_autoptr(GPtrArray) done = NULL, not_done = NULL;
+
+  concurry_future_cancel (fs[0]);
+  g_assert_false (concurry_wait (fs, 2, CONCURRY_WAIT_FIRST_EXCEPTION, 0, NULL, NULL));
+  concurry_promise_resolve_int (b, 1);
+  g_assert_true (concurry_wait (fs, 2, CONCURRY_WAIT_FIRST_EXCEPTION, 0, &done, &not_done));
+  g_assert_cmpuint (done->len, ==, 2);
+}
+
+static void
+test_wait_timeout (void)
+{
+  g_autoptr(ConcurryPromise) a = promise ();
+  ConcurryFuture *fs[] = { CONCURRY_FUTURE (a) };
+  g_autoptr(GPtrArray) done = NULL, not_done = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  g_assert_false (concurry_wait (fs, 1, CONCURRY_WAIT_FIRST_COMPLETED, 20000, &done, &not_done));
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 20000);
+  g_assert_cmpuint (not_done->len, ==, 1);
+  g_clear_pointer (&not_done, g_ptr_array_unref);
+  /* The timed-out wait left nothing behind on the future. */
+  g_assert_cmpint (G_OBJECT (a)->ref_count, ==, 1);
+}
+
+typedef struct
+{
+  ConcurryFuture *future;
+  gint64          woke_at;
+  gboolean        met;
+} Waiter;
+
+static gpointer
+waiter_thread (gpointer data)
+{
+  Waiter *w = data;
+  ConcurryFuture *fs[] = { w->future };
+
+  w->met = concurry_wait (fs, 1, CONCURRY_WAIT_ALL_COMPLETED, 30 * SECOND, NULL, NULL);
+  w->woke_at = g_get_monotonic_time ();
+  return NULL;
+}
+
+static void
+test_wait_cancel_wakes_other_thread (void)
+{
+  g_autoptr(ConcurryPromise) a = promise ();
+  Waiter w = { CONCURRY_FUTURE (a), 0, FALSE };
+  GThread *thread = g_thread_new ("waiter", waiter_thread, &w);
+  gint64 cancelled_at;
+
+  /* Wait until the thread is registered on the future (a callback). */
+  while (G_OBJECT (a)->ref_count < 2)
+    g_thread_yield ();
+  cancelled_at = g_get_monotonic_time ();
+  concurry_future_cancel (CONCURRY_FUTURE (a));
+  g_thread_join (thread);
+  g_assert_true (w.met);
+  /* Promptly: far from the 30 s timeout. */
+  g_assert_cmpint (w.woke_at - cancelled_at, <, 5 * SECOND);
+}
+
+static void
+test_wait_large (void)
+{
+  guint n = 100000;
+  ConcurryFuture **fs = g_new (ConcurryFuture *, n);
+  g_autoptr(GPtrArray) done = NULL, not_done = NULL;
+
+  for (guint i = 0; i < n; i++)
+    fs[i] = i % 2 ? concurry_resolved_future_new_int (i) : CONCURRY_FUTURE (promise ());
+  for (guint i = 0; i < n; i += 2)
+    concurry_promise_resolve_int (CONCURRY_PROMISE (fs[i]), i);
+  g_assert_true (concurry_wait (fs, n, CONCURRY_WAIT_ALL_COMPLETED, -1, &done, &not_done));
+  g_assert_cmpuint (done->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    g_object_unref (fs[i]);
+  g_free (fs);
+}
+
+/* ---- as_completed ---- */
+
+static void
+test_as_completed_order (void)
+{
+  g_autoptr(ConcurryPromise) slow = promise ();
+  g_autoptr(ConcurryPromise) fast = promise ();
+  g_autoptr(ConcurryFuture) done = concurry_resolved_future_new_int (0);
+  ConcurryFuture *fs[] = { CONCURRY_FUTURE (slow), done, CONCURRY_FUTURE (fast), done };
+  g_autoptr(ConcurryAsCompleted) it = concurry_as_completed (fs, G_N_ELEMENTS (fs), -1);
+  g_autoptr(GError) error = NULL;
+  ConcurryFuture *f;
+
+  g_assert_cmpuint (concurry_as_completed_get_n_remaining (it), ==, 3);
+  /* Already done first. */
+  f = concurry_as_completed_next (it, &error);
+  g_assert_true (f == done);
+  g_object_unref (f);
+
+  concurry_promise_resolve_int (fast, 1);
+  concurry_promise_resolve_int (slow, 2);
+  f = concurry_as_completed_next (it, &error);
+  g_assert_true (f == CONCURRY_FUTURE (fast));
+  g_object_unref (f);
+  f = concurry_as_completed_next (it, &error);
+  g_assert_true (f == CONCURRY_FUTURE (slow));
+  g_object_unref (f);
+  /* Each distinct future once, then the end. */
+  g_assert_null (concurry_as_completed_next (it, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_as_completed_empty (void)
+{
+  g_autoptr(ConcurryAsCompleted) it = concurry_as_completed (NULL, 0, 0);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (concurry_as_completed_next (it, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_as_completed_timeout (void)
+{
+  g_autoptr(ConcurryPromise) a = promise ();
+  g_autoptr(ConcurryPromise) b = promise ();
+  g_autoptr(ConcurryFuture) c = concurry_resolved_future_new_int (0);
+  g_autoptr(ConcurryFuture) d = concurry_resolved_future_new_int (0);
+  ConcurryFuture *fs[] = { CONCURRY_FUTURE (a), CONCURRY_FUTURE (b), c, d };
+  g_autoptr(GError) error = NULL;
+
+  /* Negative timeout here means none; 0 yields what is done, then fails. */
+  for (gint64 timeout = 0; timeout <= 10000; timeout += 10000)
+    {
+      g_autoptr(ConcurryAsCompleted) it = concurry_as_completed (fs, 4, timeout);
+      ConcurryFuture *f;
+
+      for (int i = 0; i < 2; i++)
+        {
+          f = concurry_as_completed_next (it, &error);
+          g_assert_no_error (error);
+          g_assert_true (f == c || f == d);
+          g_object_unref (f);
+        }
+      g_assert_null (concurry_as_completed_next (it, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+      g_assert_cmpstr (error->message, ==, "2 (of 4) futures unfinished");
+      g_clear_error (&error);
+    }
+}
+
+static void
+test_as_completed_drops_references (void)
+{
+  ConcurryFuture *f = concurry_resolved_future_new_int (1);
+  g_autoptr(ConcurryAsCompleted) it = concurry_as_completed (&f, 1, -1);
+  ConcurryFuture *got;
+  GWeakRef weak;
+
+  g_weak_ref_init (&weak, f);
+  g_object_unref (f);
+  got = concurry_as_completed_next (it, NULL);
+  g_object_unref (got);
+  /* The iterator kept nothing once it gave the future out. */
+  g_assert_null (g_weak_ref_get (&weak));
+  g_weak_ref_clear (&weak);
+}
+
+static void
+next_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GPtrArray *got = user_data;
+  GError *error = NULL;
+  ConcurryFuture *f = concurry_as_completed_next_finish (CONCURRY_AS_COMPLETED (object), result, &error);
+
+  g_assert_no_error (error);
+  g_ptr_array_add (got, f ? (gpointer)f : (gpointer)"end");
+}
+
+static void
+test_as_completed_async (void)
+{
+  g_autoptr(ConcurryPromise) a = promise ();
+  g_autoptr(ConcurryPromise) b = promise ();
+  ConcurryFuture *fs[] = { CONCURRY_FUTURE (a), CONCURRY_FUTURE (b) };
+  g_autoptr(ConcurryAsCompleted) it = concurry_as_completed (fs, 2, -1);
+  g_autoptr(GPtrArray) got = g_ptr_array_new ();
+
+  for (int i = 0; i < 3; i++)
+    {
+      guint before = got->len;
+
+      concurry_as_completed_next_async (it, NULL, next_cb, got);
+      if (i == 0)
+        concurry_promise_resolve_int (b, 1);
+      else if (i == 1)
+        concurry_promise_resolve_int (a, 1);
+      while (got->len == before)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_true (got->pdata[0] == CONCURRY_FUTURE (b));
+  g_assert_true (got->pdata[1] == CONCURRY_FUTURE (a));
+  g_assert_cmpstr (got->pdata[2], ==, "end");
+  g_object_unref (got->pdata[0]);
+  g_object_unref (got->pdata[1]);
+}
+
+static void
+items_changed_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  gpointer    user_data)
+{
+  GThread **thread = user_data;
+
+  *thread = g_thread_self ();
+}
+
+static gpointer
+resolve_later (gpointer data)
+{
+  concurry_promise_resolve_int (data, 7);
+  return NULL;
+}
+
+static void
+test_completion_list (void)
+{
+  g_autoptr(ConcurryPromise) a = promise ();
+  g_autoptr(ConcurryPromise) b = promise ();
+  g_autoptr(ConcurryFuture) c = concurry_resolved_future_new_int (0);
+  ConcurryFuture *fs[] = { CONCURRY_FUTURE (a), CONCURRY_FUTURE (b), c, c };
+  g_autoptr(ConcurryCompletionList) list = concurry_completion_list_new (fs, 4);
+  GListModel *model = G_LIST_MODEL (list);
+  GThread *changed_on = NULL;
+  g_autoptr(GObject) item = NULL;
+
+  g_signal_connect (list, "items-changed", G_CALLBACK (items_changed_cb), &changed_on);
+  g_assert_cmpint (g_list_model_get_item_type (model), ==, CONCURRY_TYPE_FUTURE);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 0);
+  while (g_list_model_get_n_items (model) < 1)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* Completed from a worker: appended on this thread's context. */
+  g_thread_join (g_thread_new ("resolver", resolve_later, b));
+  concurry_promise_resolve_int (a, 1);
+  while (g_list_model_get_n_items (model) < 3)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (changed_on == g_thread_self ());
+
+  item = g_list_model_get_item (model, 0);
+  g_assert_true (item == (GObject *)c);
+  g_clear_object (&item);
+  item = g_list_model_get_item (model, 1);
+  g_assert_true (item == (GObject *)b);
+  g_clear_object (&item);
+  item = g_list_model_get_item (model, 2);
+  g_assert_true (item == (GObject *)a);
+  g_assert_null (g_list_model_get_item (model, 3));
+}
+
+/* ---- gather, any, race ---- */
+
+static void
+test_gather_order (void)
+{
+  g_autoptr(ConcurryPromise) a = promise ();
+  g_autoptr(ConcurryPromise) b = promise ();
+  ConcurryFuture *fs[] = { CONCURRY_FUTURE (a), CONCURRY_FUTURE (b), CONCURRY_FUTURE (a) };
+  g_autoptr(ConcurryFuture) all = concurry_gather (fs, 3, CONCURRY_GATHER_FLAGS_NONE);
+  GPtrArray *results;
+
+  concurry_promise_resolve_int (b, 2);
+  g_assert_false (concurry_future_is_done (all));
+  concurry_promise_resolve_int (a, 1);
+  g_assert_true (concurry_future_wait (all, 0, NULL));
+  results = concurry_future_get_boxed (all);
+  /* Input order, duplicates kept in place. */
+  g_assert_cmpuint (results->len, ==, 3);
+  g_assert_cmpint (concurry_future_get_int (results->pdata[0]), ==, 1);
+  g_assert_cmpint (concurry_future_get_int (results->pdata[1]), ==, 2);
+  g_assert_true (results->pdata[2] == CONCURRY_FUTURE (a));
+}
+
+static void
+test_gather_first_failure (void)
+{
+  g_autoptr(ConcurryPromise) a = promise ();
+  g_autoptr(ConcurryPromise) b = promise ();
+  g_autoptr(ConcurryPromise) c = promise ();
+  ConcurryFuture *fs[] = { CONCURRY_FUTURE (a), CONCURRY_FUTURE (b), CONCURRY_FUTURE (c) };
+  g_autoptr(ConcurryFuture) all = concurry_gather (fs, 3, CONCURRY_GATHER_FLAGS_NONE);
+  g_autoptr(GError) error = NULL;
+
+  /* The first failure to happen, not the first in input order. */
+  concurry_promise_reject_literal (c, G_IO_ERROR, G_IO_ERROR_BUSY, "c failed");
+  g_assert_false (concurry_future_wait (all, 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&error);
+  /* The others are left alone... */
+  g_assert_false (concurry_future_is_done (CONCURRY_FUTURE (a)));
+  concurry_promise_reject_literal (a, G_IO_ERROR, G_IO_ERROR_FAILED, "a failed");
+  concurry_future_get_error (CONCURRY_FUTURE (a));
+  g_assert_error (concurry_future_get_error (all), G_IO_ERROR, G_IO_ERROR_BUSY);
+  concurry_future_cancel (CONCURRY_FUTURE (b));
+}
+
+static void
+test_gather_cancelled_input (void)
+{
+  g_autoptr(ConcurryPromise) a = promise ();
+  g_autoptr(ConcurryFuture) ok = concurry_resolved_future_new_int (1);
+  ConcurryFuture *fs[] = { ok, CONCURRY_FUTURE (a) };
+  g_autoptr(ConcurryFuture) all = concurry_gather (fs, 2, CONCURRY_GATHER_FLAGS_NONE);
+  g_autoptr(ConcurryFuture) outcomes = concurry_gather (fs, 2, CONCURRY_GATHER_FLAGS_ALL_OUTCOMES);
+
+  concurry_future_cancel (fs[1]);
+  g_assert_error (concurry_future_get_error (all), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* Every outcome, in input order. */
+  g_assert_true (concurry_future_wait (outcomes, 0, NULL));
+  g_assert_true (concurry_future_is_cancelled (((GPtrArray *)concurry_future_get_boxed (outcomes))->pdata[1]));
+}
+
+static void
+test_gather_empty_and_cancel (void)
+{
+  g_autoptr(ConcurryFuture) empty = concurry_gather (NULL, 0, CONCURRY_GATHER_FLAGS_NONE);
+  g_autoptr(ConcurryPromise) a = promise ();
+  ConcurryFuture *fs[] = { CONCURRY_FUTURE (a) };
+  g_autoptr(ConcurryFuture) all = concurry_gather (fs, 1, CONCURRY_GATHER_FLAGS_NONE);
+
+  g_assert_true (concurry_future_wait (empty, 0, NULL));
+  g_assert_cmpuint (((GPtrArray *)concurry_future_get_boxed (empty))->len, ==, 0);
+  /* Cancelling the gather cancels its inputs. */
+  concurry_future_cancel (all);
+  g_assert_true (concurry_future_is_cancelled (CONCURRY_FUTURE (a)));
+}
+
+static void
+test_any (void)
+{
+  g_autoptr(ConcurryPromise) a = promise ();
+  g_autoptr(ConcurryPromise) b = promise ();
+  ConcurryFuture *fs[] = { CONCURRY_FUTURE (a), CONCURRY_FUTURE (b) };
+  g_autoptr(ConcurryFuture) first = concurry_any (fs, 2);
+  g_autoptr(ConcurryFuture) none = concurry_any (NULL, 0);
+  g_autoptr(ConcurryFuture) failing = NULL;
+  g_autoptr(ConcurryPromise) c = promise ();
+  g_autoptr(ConcurryPromise) d = promise ();
+  ConcurryFuture *gs[] = { CONCURRY_FUTURE (c), CONCURRY_FUTURE (d) };
+
+  concurry_promise_reject_literal (a, G_IO_ERROR, G_IO_ERROR_FAILED, "a");
+  g_assert_false (concurry_future_is_done (first));
+  concurry_promise_resolve_string (b, "b");
+  g_assert_cmpstr (concurry_future_get_string (first), ==, "b");
+  concurry_future_get_error (CONCURRY_FUTURE (a));
+
+  g_assert_error (concurry_future_get_error (none), CONCURRY_ERROR, CONCURRY_ERROR_INVALID_STATE);
+
+  failing = concurry_any (gs, 2);
+  concurry_promise_reject_literal (d, G_IO_ERROR, G_IO_ERROR_FAILED, "d");
+  concurry_promise_reject_literal (c, G_IO_ERROR, G_IO_ERROR_FAILED, "c");
+  g_assert_error (concurry_future_get_error (failing), CONCURRY_ERROR, CONCURRY_ERROR_FAILED);
+  g_assert_nonnull (strstr (concurry_future_get_error (failing)->message, "2"));
+}
+
+static void
+test_race (void)
+{
+  g_autoptr(ConcurryPromise) a = promise ();
+  g_autoptr(ConcurryPromise) b = promise ();
+  ConcurryFuture *fs[] = { CONCURRY_FUTURE (a), CONCURRY_FUTURE (b) };
+  g_autoptr(ConcurryFuture) first = concurry_race (fs, 2);
+
+  concurry_promise_reject_literal (b, G_IO_ERROR, G_IO_ERROR_EXISTS, "b");
+  g_assert_error (concurry_future_get_error (first), G_IO_ERROR, G_IO_ERROR_EXISTS);
+  concurry_promise_resolve_int (a, 1);
+  g_assert_true (concurry_future_is_failed (first));
+}
+
+/* ---- chains ---- */
+
+static void
+add_one (ConcurryFuture  *future,
+         GValue          *result,
+         gpointer         user_data,
+         GError         **error)
+{
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, concurry_future_get_int (future) + 1);
+}
+
+static gboolean
+resolve_idle (gpointer data)
+{
+  concurry_promise_resolve_int (data, 100);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_more_work (const GValue  *value,
+                 GValue        *result,
+                 gpointer       user_data,
+                 GError       **error)
+{
+  ConcurryPromise *later = concurry_promise_new ();
+
+  g_idle_add_full (G_PRIORITY_DEFAULT, resolve_idle, later, g_object_unref);
+  g_value_init (result, CONCURRY_TYPE_FUTURE);
+  g_value_set_object (result, later);
+}
+
+static void
+times_ten (const GValue  *value,
+           GValue        *result,
+           gpointer       user_data,
+           GError       **error)
+{
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, g_value_get_int (value) * 10);
+}
+
+static void
+test_chain_flattens (void)
+{
+  g_autoptr(ConcurryPromise) start = promise ();
+  g_autoptr(ConcurryFuture) a = concurry_future_and_then (CONCURRY_FUTURE (start), add_one, NULL, NULL);
+  g_autoptr(ConcurryFuture) b = concurry_future_map (a, start_more_work, NULL, NULL);
+  g_autoptr(ConcurryFuture) c = concurry_future_map (b, times_ten, NULL, NULL);
+
+  concurry_promise_resolve_int (start, 1);
+  /* Never synchronous: steps run on this context. */
+  g_assert_false (concurry_future_is_done (a));
+  g_assert_true (concurry_future_wait (c, 30 * SECOND, NULL));
+  g_assert_cmpint (concurry_future_get_int (a), ==, 2);
+  g_assert_cmpint (concurry_future_get_int (b), ==, 100);
+  g_assert_cmpint (concurry_future_get_int (c), ==, 1000);
+}
+
+static void
+must_not_run (ConcurryFuture  *future,
+              GValue          *result,
+              gpointer         user_data,
+              GError         **error)
+{
+  g_assert_not_reached ();
+}
+
+static void
+recover (ConcurryFuture  *future,
+         GValue          *result,
+         gpointer         user_data,
+         GError         **error)
+{
+  g_assert_error (concurry_future_get_error (future), G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_value_init (result, G_TYPE_STRING);
+  g_value_set_string (result, "recovered");
+}
+
+static void
+count_finally (ConcurryFuture *future,
+               gpointer        user_data)
+{
+  (*(int *)user_data)++;
+}
+
+static void
+test_chain_errors_propagate (void)
+{
+  int finally_runs = 0;
+  g_autoptr(ConcurryPromise) start = promise ();
+  g_autoptr(ConcurryFuture) a = concurry_future_and_then (CONCURRY_FUTURE (start), must_not_run, NULL, NULL);
+  g_autoptr(ConcurryFuture) b = concurry_future_finally_do (a, count_finally, &finally_runs, NULL);
+  g_autoptr(ConcurryFuture) c = concurry_future_catch_error (b, recover, NULL, NULL);
+  g_autoptr(ConcurryFuture) d = concurry_future_catch_error (c, must_not_run, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+
+  concurry_promise_reject_literal (start, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "missing");
+  g_assert_true (concurry_future_wait (d, 30 * SECOND, &error));
+  /* The original error, unchanged, down to the step that handled it. */
+  g_assert_error (concurry_future_get_error (a), G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_error (concurry_future_get_error (b), G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_cmpstr (concurry_future_get_string (c), ==, "recovered");
+  g_assert_cmpstr (concurry_future_get_string (d), ==, "recovered");
+  g_assert_cmpint (finally_runs, ==, 1);
+}
+
+static void
+test_chain_cancel_end_cancels_upstream (void)
+{
+  g_autoptr(ConcurryPromise) start = promise ();
+  g_autoptr(ConcurryFuture) a = concurry_future_and_then (CONCURRY_FUTURE (start), add_one, NULL, NULL);
+  g_autoptr(ConcurryFuture) b = concurry_future_and_then (a, add_one, NULL, NULL);
+
+  g_assert_true (concurry_future_cancel (b));
+  g_assert_true (concurry_future_is_cancelled (a));
+  g_assert_true (concurry_future_is_cancelled (CONCURRY_FUTURE (start)));
+
+  /* Cancellation goes down too. */
+  {
+    g_autoptr(ConcurryPromise) s2 = promise ();
+    g_autoptr(ConcurryFuture) x = concurry_future_and_then (CONCURRY_FUTURE (s2), must_not_run, NULL, NULL);
+    concurry_future_cancel (CONCURRY_FUTURE (s2));
+    iterate_until_done (x);
+    g_assert_true (concurry_future_is_cancelled (x));
+  }
+}
+
+static void
+destroy_count (gpointer data)
+{
+  (*(int *)data)++;
+}
+
+static void
+test_chain_user_data_destroyed (void)
+{
+  g_autoptr(ConcurryPromise) start = promise ();
+  int destroyed = 0;
+  g_autoptr(ConcurryFuture) a = concurry_future_and_then (CONCURRY_FUTURE (start), add_one,
+                                                          &destroyed, destroy_count);
+
+  concurry_promise_resolve_int (start, 1);
+  iterate_until_done (a);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpint (destroyed, ==, 1);
+}
+
+/* ---- timers ---- */
+
+static void
+test_delay_and_timeout (void)
+{
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr(ConcurryFuture) delay = concurry_delay (20000);
+  g_autoptr(ConcurryFuture) timeout = concurry_timeout (20000);
+  g_autoptr(GError) error = NULL;
+
+  /* No main loop needed: wait from this thread without iterating helps
+   * nothing here, the timers have their own thread. */
+  g_assert_true (concurry_future_wait (delay, 30 * SECOND, &error));
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 20000);
+  g_assert_false (concurry_future_wait (timeout, 30 * SECOND, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+}
+
+static void
+test_with_timeout (void)
+{
+  g_autoptr(ConcurryPromise) slow = promise ();
+  g_autoptr(ConcurryPromise) fast = promise ();
+  g_autoptr(ConcurryFuture) slow_t = concurry_future_with_timeout (CONCURRY_FUTURE (slow), 10000);
+  g_autoptr(ConcurryFuture) fast_t = concurry_future_with_timeout (CONCURRY_FUTURE (fast), 30 * SECOND);
+  g_autoptr(ConcurryFuture) zero = NULL;
+  g_autoptr(GError) error = NULL;
+
+  concurry_promise_resolve_int (fast, 5);
+  g_assert_cmpint (concurry_future_get_int (fast_t), ==, 5);
+  g_assert_false (concurry_future_wait (slow_t, 30 * SECOND, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  /* The source is not cancelled by the timeout. */
+  g_assert_false (concurry_future_is_done (CONCURRY_FUTURE (slow)));
+
+  /* 0 and negative time out at once. */
+  zero = concurry_future_with_timeout (CONCURRY_FUTURE (slow), -5);
+  g_assert_false (concurry_future_wait (zero, 30 * SECOND, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+
+  /* Cancelling the bounded future cancels the source. */
+  concurry_future_cancel (slow_t);
+  g_assert_false (concurry_future_is_cancelled (CONCURRY_FUTURE (slow)));
+  {
+    g_autoptr(ConcurryFuture) bounded = concurry_future_with_timeout (CONCURRY_FUTURE (slow), 30 * SECOND);
+    concurry_future_cancel (bounded);
+    g_assert_true (concurry_future_is_cancelled (CONCURRY_FUTURE (slow)));
+  }
+}
+
+int
+main (int argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/Concurry/Wait/empty", test_wait_empty);
+  g_test_add_func ("/Concurry/Wait/modes-already-done", test_wait_modes_already_done);
+  g_test_add_func ("/Concurry/Wait/duplicates", test_wait_duplicates);
+  g_test_add_func ("/Concurry/Wait/first-exception-without-failure", test_wait_first_exception_without_failure);
+  g_test_add_func ("/Concurry/Wait/timeout", test_wait_timeout);
+  g_test_add_func ("/Concurry/Wait/cancel-wakes-other-thread", test_wait_cancel_wakes_other_thread);
+  g_test_add_func ("/Concurry/Wait/large", test_wait_large);
+  g_test_add_func ("/Concurry/AsCompleted/order", test_as_completed_order);
+  g_test_add_func ("/Concurry/AsCompleted/empty", test_as_completed_empty);
+  g_test_add_func ("/Concurry/AsCompleted/timeout", test_as_completed_timeout);
+  g_test_add_func ("/Concurry/AsCompleted/drops-references", test_as_completed_drops_references);
+  g_test_add_func ("/Concurry/AsCompleted/async", test_as_completed_async);
+  g_test_add_func ("/Concurry/AsCompleted/completion-list", test_completion_list);
+  g_test_add_func ("/Concurry/Gather/order", test_gather_order);
+  g_test_add_func ("/Concurry/Gather/first-failure", test_gather_first_failure);
+  g_test_add_func ("/Concurry/Gather/cancelled-input", test_gather_cancelled_input);
+  g_test_add_func ("/Concurry/Gather/empty-and-cancel", test_gather_empty_and_cancel);
+  g_test_add_func ("/Concurry/Any/basic", test_any);
+  g_test_add_func ("/Concurry/Race/basic", test_race);
+  g_test_add_func ("/Concurry/Chain/flattens", test_chain_flattens);
+  g_test_add_func ("/Concurry/Chain/errors-propagate", test_chain_errors_propagate);
+  g_test_add_func ("/Concurry/Chain/cancel-end-cancels-upstream", test_chain_cancel_end_cancels_upstream);
+  g_test_add_func ("/Concurry/Chain/user-data-destroyed", test_chain_user_data_destroyed);
+  g_test_add_func ("/Concurry/Timer/delay-and-timeout", test_delay_and_timeout);
+  g_test_add_func ("/Concurry/Timer/with-timeout", test_with_timeout);
+
+  return g_test_run ();
+}
