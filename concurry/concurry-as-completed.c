@@ -35,17 +35,47 @@
  *
  * Since: 0.1
  */
-struct _ConcurryAsCompleted
+/* What the inputs' callbacks share with the iterator: one reference
+ * counted box rather than a weak reference per input, which would make
+ * registering N futures cost N² (GObject keeps weak references in a list). */
+typedef struct
 {
-  GObject          parent_instance;
-
+  gatomicrefcount  ref_count;
   GMutex           mutex;
   GQueue           completed;     /* references, completion order */
-  guint            n_distinct;
-  guint            n_given;
-  gint64           deadline;
   ConcurryPromise *signal;        /* completed when something is queued */
+  gboolean         closed;        /* the iterator is gone */
+} Channel;
+
+struct _ConcurryAsCompleted
+{
+  GObject  parent_instance;
+  Channel *channel;
+  guint    n_distinct;
+  guint    n_given;
+  gint64   deadline;
 };
+
+static Channel *
+channel_ref (Channel *channel)
+{
+  g_atomic_ref_count_inc (&channel->ref_count);
+  return channel;
+}
+
+static void
+channel_unref (gpointer data)
+{
+  Channel *channel = data;
+
+  if (g_atomic_ref_count_dec (&channel->ref_count))
+    {
+      g_queue_clear_full (&channel->completed, g_object_unref);
+      g_clear_object (&channel->signal);
+      g_mutex_clear (&channel->mutex);
+      g_free (channel);
+    }
+}
 
 G_DEFINE_FINAL_TYPE (ConcurryAsCompleted, concurry_as_completed, G_TYPE_OBJECT)
 
@@ -53,10 +83,16 @@ static void
 concurry_as_completed_finalize (GObject *object)
 {
   ConcurryAsCompleted *self = (ConcurryAsCompleted *)object;
+  GQueue dropped = G_QUEUE_INIT;
 
-  g_queue_clear_full (&self->completed, g_object_unref);
-  g_clear_object (&self->signal);
-  g_mutex_clear (&self->mutex);
+  /* Futures completing later are not collected any more. */
+  g_mutex_lock (&self->channel->mutex);
+  self->channel->closed = TRUE;
+  dropped = self->channel->completed;
+  g_queue_init (&self->channel->completed);
+  g_mutex_unlock (&self->channel->mutex);
+  g_queue_clear_full (&dropped, g_object_unref);
+  channel_unref (self->channel);
 
   G_OBJECT_CLASS (concurry_as_completed_parent_class)->finalize (object);
 }
@@ -72,40 +108,33 @@ concurry_as_completed_class_init (ConcurryAsCompletedClass *klass)
 static void
 concurry_as_completed_init (ConcurryAsCompleted *self)
 {
-  g_mutex_init (&self->mutex);
-  g_queue_init (&self->completed);
+  self->channel = g_new0 (Channel, 1);
+  g_atomic_ref_count_init (&self->channel->ref_count);
+  g_mutex_init (&self->channel->mutex);
+  g_queue_init (&self->channel->completed);
 }
 
-/* Inline: on the thread that completed @future. Holds only a weak
- * reference on @self: a dropped iterator stops collecting. */
+/* Inline: on the thread that completed @future. */
 static void
 input_done (ConcurryFuture *future,
             gpointer        user_data)
 {
-  ConcurryAsCompleted *self = g_weak_ref_get (user_data);
-  ConcurryPromise *signal;
+  Channel *channel = user_data;
+  ConcurryPromise *signal = NULL;
 
-  if (self == NULL)
-    return;
-
-  g_mutex_lock (&self->mutex);
-  g_queue_push_tail (&self->completed, g_object_ref (future));
-  signal = g_steal_pointer (&self->signal);
-  g_mutex_unlock (&self->mutex);
+  g_mutex_lock (&channel->mutex);
+  if (!channel->closed)
+    {
+      g_queue_push_tail (&channel->completed, g_object_ref (future));
+      signal = g_steal_pointer (&channel->signal);
+    }
+  g_mutex_unlock (&channel->mutex);
 
   if (signal != NULL)
     {
       concurry_promise_resolve (signal, NULL);
       g_object_unref (signal);
     }
-  g_object_unref (self);
-}
-
-static void
-weak_ref_free (gpointer data)
-{
-  g_weak_ref_clear (data);
-  g_free (data);
 }
 
 /**
@@ -140,16 +169,20 @@ concurry_as_completed (ConcurryFuture **futures,
 
   for (guint i = 0; i < n_futures; i++)
     {
-      GWeakRef *weak;
+      ConcurryCore *core;
 
       if (!g_hash_table_add (seen, futures[i]))
         continue;
       self->n_distinct++;
-      weak = g_new0 (GWeakRef, 1);
-      g_weak_ref_init (weak, self);
+      core = _concurry_future_get_core (futures[i]);
       /* Those already done are queued right here, in the order given. */
-      _concurry_core_add_callback (_concurry_future_get_core (futures[i]), futures[i],
-                                   _concurry_callback_new_inline (input_done, weak, weak_ref_free));
+      if (CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)))
+        input_done (futures[i], self->channel);
+      else
+        _concurry_core_add_callback (core, futures[i],
+                                     _concurry_callback_new_inline (input_done,
+                                                                    channel_ref (self->channel),
+                                                                    channel_unref));
     }
 
   return self;
@@ -185,19 +218,19 @@ try_next (ConcurryAsCompleted  *self,
   *exhausted = FALSE;
   *signal = NULL;
 
-  g_mutex_lock (&self->mutex);
-  future = g_queue_pop_head (&self->completed);
+  g_mutex_lock (&self->channel->mutex);
+  future = g_queue_pop_head (&self->channel->completed);
   if (future != NULL)
     self->n_given++;
   else if (self->n_given == self->n_distinct)
     *exhausted = TRUE;
   else
     {
-      if (self->signal == NULL)
-        self->signal = concurry_promise_new ();
-      *signal = g_object_ref (self->signal);
+      if (self->channel->signal == NULL)
+        self->channel->signal = concurry_promise_new ();
+      *signal = g_object_ref (self->channel->signal);
     }
-  g_mutex_unlock (&self->mutex);
+  g_mutex_unlock (&self->channel->mutex);
 
   return future;
 }

@@ -300,7 +300,7 @@ typedef struct
   guint             flags;
   ConcurryPromise  *promise;      /* cleared once settled */
   GPtrArray        *inputs;       /* as given, duplicates included */
-  guint             n_distinct;
+  guint             n_inputs;     /* duplicates counted */
   guint             n_done;
   guint             n_failed;
 } Group;
@@ -347,7 +347,7 @@ group_input_done (ConcurryFuture *future,
   group->n_done++;
   if (state != CONCURRY_FUTURE_STATE_DONE)
     group->n_failed++;
-  all_done = group->n_done == group->n_distinct;
+  all_done = group->n_done == group->n_inputs;
 
   switch (group->kind)
     {
@@ -420,7 +420,7 @@ group_input_done (ConcurryFuture *future,
           /* Translators: %u is a number of futures, %s an error message */
           error = g_error_new (CONCURRY_ERROR, CONCURRY_ERROR_FAILED,
                                _("All %u futures failed; the first one with: %s"),
-                               group->n_distinct, last != NULL ? last->message : "");
+                               group->n_inputs, last != NULL ? last->message : "");
           concurry_promise_take_error (settle, error);
         }
       break;
@@ -446,6 +446,10 @@ cancel_inputs_cb (GCancellable *cancellable,
 
 /* Builds a group over @futures and registers it on each distinct one.
  * Returns the group's future; @ids gets the callback ids if not NULL. */
+/* Builds a group over @futures and registers it on each of them (a
+ * future given twice counts twice, which changes no outcome). Returns the
+ * group's future; @ids gets the callback ids, 0 for inputs that were
+ * already done, if not NULL. */
 static ConcurryFuture *
 group_start (ConcurryFuture   **futures,
              guint              n_futures,
@@ -455,8 +459,6 @@ group_start (ConcurryFuture   **futures,
              gboolean           cancel_inputs,
              GArray           **ids)
 {
-  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
-  g_autoptr(GPtrArray) distinct = g_ptr_array_sized_new (n_futures);
   ConcurryPromise *promise = concurry_promise_new ();
   Group *group = g_new0 (Group, 1);
 
@@ -466,16 +468,15 @@ group_start (ConcurryFuture   **futures,
   group->mode = mode;
   group->flags = flags;
   group->inputs = g_ptr_array_new_full (n_futures, g_object_unref);
+  group->n_inputs = n_futures;
 
   for (guint i = 0; i < n_futures; i++)
-    {
-      g_ptr_array_add (group->inputs, g_object_ref (futures[i]));
-      if (g_hash_table_add (seen, futures[i]))
-        g_ptr_array_add (distinct, futures[i]);
-    }
-  group->n_distinct = distinct->len;
+    g_ptr_array_add (group->inputs, g_object_ref (futures[i]));
 
-  if (distinct->len == 0)
+  if (ids != NULL)
+    *ids = g_array_sized_new (FALSE, TRUE, sizeof (guint), n_futures);
+
+  if (n_futures == 0)
     {
       if (kind == GROUP_WAIT)
         {
@@ -495,8 +496,6 @@ group_start (ConcurryFuture   **futures,
                                            _("There are no futures to choose from"));
         }
       group_unref (group);
-      if (ids != NULL)
-        *ids = g_array_new (FALSE, FALSE, sizeof (guint));
       return CONCURRY_FUTURE (promise);
     }
 
@@ -507,14 +506,20 @@ group_start (ConcurryFuture   **futures,
                            G_CALLBACK (cancel_inputs_cb), group_ref (group),
                            (GClosureNotify)(void (*) (void))group_unref, 0);
 
-  if (ids != NULL)
-    *ids = g_array_sized_new (FALSE, FALSE, sizeof (guint), distinct->len);
-
-  /* Inputs already done settle the group right here, in input order. */
-  for (guint i = 0; i < distinct->len; i++)
+  /* Inputs already done settle the group right here, in input order,
+   * without a callback: gathering results that are ready is cheap. */
+  for (guint i = 0; i < n_futures; i++)
     {
-      guint id = add_inline (distinct->pdata[i], group_input_done, group_ref (group), group_unref);
+      ConcurryCore *core = _concurry_future_get_core (futures[i]);
+      guint id = 0;
 
+      if (CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)))
+        group_input_done (futures[i], group);
+      else
+        id = _concurry_core_add_callback (core, futures[i],
+                                          _concurry_callback_new_inline (group_input_done,
+                                                                         group_ref (group),
+                                                                         group_unref));
       if (ids != NULL)
         g_array_append_val (*ids, id);
     }
@@ -608,13 +613,10 @@ concurry_wait (ConcurryFuture   **futures,
   if (!met)
     {
       /* Do not leave our callbacks behind on futures that go on. */
-      g_autoptr(GHashTable) distinct = g_hash_table_new (NULL, NULL);
-      guint k = 0;
-
       for (guint i = 0; i < n_futures; i++)
-        if (g_hash_table_add (distinct, futures[i]))
+        if (g_array_index (ids, guint, i) != 0)
           _concurry_core_remove_callback (_concurry_future_get_core (futures[i]),
-                                          g_array_index (ids, guint, k++));
+                                          g_array_index (ids, guint, i));
     }
 
   seen = g_hash_table_new (NULL, NULL);

@@ -87,12 +87,39 @@ concurry_completion_list_init (ConcurryCompletionList *self)
   self->items = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
+/* One weak reference shared by all the callbacks: a weak reference per
+ * input would make registering N futures cost N². */
+typedef struct
+{
+  gatomicrefcount ref_count;
+  GWeakRef        list;
+} SharedRef;
+
+static SharedRef *
+shared_ref_ref (SharedRef *ref)
+{
+  g_atomic_ref_count_inc (&ref->ref_count);
+  return ref;
+}
+
+static void
+shared_ref_unref (gpointer data)
+{
+  SharedRef *ref = data;
+
+  if (g_atomic_ref_count_dec (&ref->ref_count))
+    {
+      g_weak_ref_clear (&ref->list);
+      g_free (ref);
+    }
+}
+
 /* A done callback: on the list's main context. */
 static void
 append_cb (ConcurryFuture *future,
            gpointer        user_data)
 {
-  ConcurryCompletionList *self = g_weak_ref_get (user_data);
+  ConcurryCompletionList *self = g_weak_ref_get (&((SharedRef *)user_data)->list);
 
   if (self == NULL)
     return;
@@ -100,13 +127,6 @@ append_cb (ConcurryFuture *future,
   g_ptr_array_add (self->items, g_object_ref (future));
   g_list_model_items_changed (G_LIST_MODEL (self), self->items->len - 1, 0, 1);
   g_object_unref (self);
-}
-
-static void
-weak_ref_free (gpointer data)
-{
-  g_weak_ref_clear (data);
-  g_free (data);
 }
 
 /**
@@ -126,23 +146,26 @@ concurry_completion_list_new (ConcurryFuture **futures,
 {
   g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
   ConcurryCompletionList *self;
+  SharedRef *shared;
 
   g_return_val_if_fail (n_futures == 0 || futures != NULL, NULL);
   for (guint i = 0; i < n_futures; i++)
     g_return_val_if_fail (CONCURRY_IS_FUTURE (futures[i]), NULL);
 
   self = g_object_new (CONCURRY_TYPE_COMPLETION_LIST, NULL);
+  shared = g_new0 (SharedRef, 1);
+  g_atomic_ref_count_init (&shared->ref_count);
+  g_weak_ref_init (&shared->list, self);
+
   for (guint i = 0; i < n_futures; i++)
     {
-      GWeakRef *weak;
-
       if (!g_hash_table_add (seen, futures[i]))
         continue;
       self->n_distinct++;
-      weak = g_new0 (GWeakRef, 1);
-      g_weak_ref_init (weak, self);
-      concurry_future_add_done_callback (futures[i], append_cb, weak, weak_ref_free);
+      concurry_future_add_done_callback (futures[i], append_cb, shared_ref_ref (shared),
+                                         shared_ref_unref);
     }
+  shared_ref_unref (shared);
 
   return self;
 }

@@ -400,6 +400,31 @@ def test_results_of_many_items(executor):
     assert [wait_value(f) for f in futures] == [i * i for i in range(200)]
 
 
+def test_waiting_on_a_plain_thread_needs_no_main_loop(executor):
+    # Nobody iterates the main context while the other thread waits: the
+    # futures are completed by the workers themselves.
+    futures = [executor.submit(lambda c, i=i: i + 1) for i in range(20)]
+    out = []
+
+    def waiter():
+        for f in futures:
+            f.wait(5 * SECOND)
+            out.append(f.get_value())
+
+    join(start_thread(waiter, name='waiter'))
+    assert out == list(range(1, 21))
+
+
+def test_each_thread_pool_has_its_own_workers(pools, releases):
+    busy = pools(1)
+    other = pools(1)
+    blocker = Blocker(busy, releases)
+    # The other pool is not starved by the blocked one.
+    assert wait_value(other.submit(lambda c: 'free')) == 'free'
+    assert blocker.future.get_state() == State.RUNNING
+    blocker.finish()
+
+
 def test_wait_async_on_executor_future(executor):
     release = threading.Event()
     future = executor.submit(lambda c: 'late' if release.wait(LONG) else 'timed out')
@@ -927,7 +952,8 @@ def test_main_context_executor_on_a_context_of_another_thread():
 
     def work(cancellable, i):
         seen.append((i, threading.current_thread()))
-        release.wait(LONG) if i == 0 else None
+        if i == 0:
+            release.wait(LONG)
         return i
 
     futures = [ex.submit(work, i) for i in range(4)]

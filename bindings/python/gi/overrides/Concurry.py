@@ -1,12 +1,1587 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""PyGObject override for Concurry.
+"""PyGObject override for Concurry: ``concurrent.futures`` and asyncio on GLib.
 
-For now this only loads the introspected module; the Pythonic API
-(result(), add_done_callback(), asyncio, executors) builds on top of it.
+``from gi.repository import Concurry`` gives the C library with a Pythonic
+layer on top:
+
+* every ``Concurry.Future`` (promises, resolved futures, executor work) has
+  ``result(timeout=None)``, ``exception(timeout=None)``, ``done()``,
+  ``running()``, ``cancelled()``, ``cancel()``, ``add_done_callback(fn)``,
+  ``uuid``, a ``concurrent.futures``-like ``repr`` and can be awaited in
+  asyncio;
+* ``Concurry.Promise`` also has ``set_result()``, ``set_exception()`` and
+  ``set_running_or_notify_cancel()``;
+* ``Concurry.wrap_future()``, ``Concurry.wait()``, ``Concurry.as_completed()``,
+  ``Concurry.gather()`` and ``Concurry.gio_call()``;
+* ``Concurry.ThreadPoolExecutor(max_workers=None)`` with ``submit()``,
+  ``map()``, ``shutdown()`` and ``with`` support.
+
+Design notes (the user documentation is doc/python-quickstart.md):
+
+* Values produced by Python are stored in the C future as the Python object
+  itself (a ``PyObject`` GValue), so ``result()`` returns the very object
+  and any int fits.  ``None`` is stored as "no value" and GObjects as
+  themselves.
+* An exception raised by Python work is kept on the future's wrapper and
+  the C future fails with a ``GError`` (``Concurry.Error.FAILED``, or the
+  domain and code of a ``GLib.Error``), so that C and other bindings see a
+  failure and ``result()`` re-raises the very same exception object.
+* Done callbacks added by the user go through the C library, which runs
+  them on the main context that was thread-default when they were added
+  (the global default context for plain threads).  Scripts without a
+  running main loop get them whenever the thread that owns that context
+  blocks in this API, and at the latest at interpreter exit.
+* Everything this module needs internally (awaiting, wait(), gather(),
+  as_completed(), unwrapping of argument futures, wrap_future()) gets its
+  notifications on a private ``GLib.MainContext`` iterated by one daemon
+  thread, so it never depends on the application's main loop.  Blocking
+  calls wait in C (``Concurry.Future.wait_until()``), which iterates the
+  calling thread's own main context while it blocks, so they cannot
+  deadlock on work that completes through that context.
 """
 
+import asyncio
+import atexit
+import collections
+import concurrent.futures
+import functools
+import inspect
+import os
+import sys
+import threading
+import weakref
+
+from gi.repository import GLib, GObject, Gio
+
 from ..module import get_introspection_module
+from ..overrides import override
+
+try:
+    from gi._gi import _gvalue_set
+except ImportError:  # pragma: no cover - very old or very new PyGObject
+    def _gvalue_set(gvalue, value):
+        gvalue.set_boxed(value)
 
 Concurry = get_introspection_module('Concurry')
 
 __all__ = []
+
+CancelledError = concurrent.futures.CancelledError
+InvalidStateError = concurrent.futures.InvalidStateError
+TimeoutError = TimeoutError  # the built-in, which concurrent.futures uses too
+
+FIRST_COMPLETED = concurrent.futures.FIRST_COMPLETED
+FIRST_EXCEPTION = concurrent.futures.FIRST_EXCEPTION
+ALL_COMPLETED = concurrent.futures.ALL_COMPLETED
+_FIRST_FAILURE = '_FIRST_FAILURE'  # gather(): a failure or a cancellation
+
+DoneAndNotDoneFutures = collections.namedtuple('DoneAndNotDoneFutures', 'done not_done')
+
+__all__ += ['CancelledError', 'InvalidStateError', 'TimeoutError',
+            'FIRST_COMPLETED', 'FIRST_EXCEPTION', 'ALL_COMPLETED',
+            'DoneAndNotDoneFutures']
+
+_Future = Concurry.Future
+_Promise = Concurry.Promise
+_ResolvedFuture = Concurry.ResolvedFuture
+
+_State = Concurry.FutureState
+_PENDING = int(_State.PENDING)
+_RUNNING = int(_State.RUNNING)
+_DONE = int(_State.DONE)
+_FAILED = int(_State.FAILED)
+_CANCELLED = int(_State.CANCELLED)
+_STATE_NAMES = {_PENDING: 'pending', _RUNNING: 'running', _DONE: 'finished',
+                _FAILED: 'finished', _CANCELLED: 'cancelled'}
+
+_CONCURRY_ERROR = Concurry.error_quark()
+_ERROR_FAILED = int(Concurry.Error.FAILED)
+
+# The raw C methods, before this module puts Pythonic ones in their place.
+_raw_add_done_callback = _Future.add_done_callback
+_raw_add_done_callback_full = _Future.add_done_callback_full
+_raw_remove_done_callback = _Future.remove_done_callback
+_raw_submit = Concurry.Executor.submit
+_raw_map = Concurry.Executor.map
+_raw_shutdown = Concurry.Executor.shutdown
+
+_now = GLib.get_monotonic_time          # microseconds, the clock of wait_until()
+_get_ident = threading.get_ident
+_main_ident = threading.main_thread().ident
+_TYPE_PYOBJECT = GObject.TYPE_PYOBJECT
+_TYPE_GVALUE = GObject.Value.__gtype__
+_FOREVER = -1
+# Types that are never futures nor containers of futures, and never GObjects.
+_ATOMIC = frozenset((int, float, str, bytes, bool, type(None), complex, range))
+_SLICE = 250_000  # the main thread wakes up this often (µs) to let Ctrl-C through
+
+
+# --------------------------------------------------------------------------
+# time
+# --------------------------------------------------------------------------
+
+def _deadline(timeout):
+    """An absolute deadline in µs on the monotonic clock, or -1 for none.
+    concurrent.futures' convention: None waits for ever, <= 0 polls."""
+    if timeout is None:
+        return _FOREVER
+    now = _now()
+    if timeout <= 0:
+        return now
+    usec = timeout * 1_000_000
+    if usec > 2 ** 62:
+        return _FOREVER
+    return now + int(usec)
+
+
+def _expired(deadline):
+    return deadline >= 0 and _now() >= deadline
+
+
+# --------------------------------------------------------------------------
+# the private main context (internal notifications)
+# --------------------------------------------------------------------------
+
+_bridge_lock = threading.Lock()
+_bridge = None  # (context, pid)
+
+
+def _bridge_main(context, ready):
+    context.push_thread_default()
+    ready.set()
+    while True:
+        context.iteration(True)
+
+
+def _bridge_context():
+    """The private GMainContext on which internal done callbacks run: one
+    daemon thread iterates it, whatever the application does."""
+    bridge = _bridge
+    if bridge is not None and bridge[1] == os.getpid():
+        return bridge[0]
+    return _start_bridge()
+
+
+def _start_bridge():
+    global _bridge
+    with _bridge_lock:
+        if _bridge is None or _bridge[1] != os.getpid():
+            context = GLib.MainContext.new()
+            ready = threading.Event()
+            thread = threading.Thread(target=_bridge_main, args=(context, ready),
+                                      name='concurry-bridge', daemon=True)
+            thread.start()
+            ready.wait()
+            _bridge = (context, os.getpid())
+        return _bridge[0]
+
+
+def _watch(future, callback):
+    """Calls callback(future) on the private context once future is done.
+    Returns the callback id."""
+    return _raw_add_done_callback_full(future, _bridge_context(), callback)
+
+
+class _Signal:
+    """A one-shot event whose wait() is a C wait: it iterates the calling
+    thread's own main context while it blocks (see _block())."""
+
+    __slots__ = ('_promise',)
+
+    def __init__(self):
+        self._promise = _Promise()
+
+    def set(self):
+        self._promise.resolve(None)
+
+    def wait(self, deadline):
+        _block(self._promise, deadline)
+        return self._promise.get_state() >= _DONE
+
+
+def _block(future, deadline):
+    """Blocks until future is done or the deadline (µs, -1: none) passes.
+
+    This is concurry_future_wait_until(): on a thread that owns its main
+    context it iterates that context while it blocks.  On the main thread
+    it wakes up now and then so that Python can deliver signals
+    (KeyboardInterrupt)."""
+    main = _get_ident() == _main_ident
+    while True:
+        if main:
+            step = _now() + _SLICE
+            until = step if deadline < 0 or deadline > step else deadline
+        else:
+            until = deadline
+        try:
+            future.wait_until(until)
+            return
+        except GLib.Error:
+            pass
+        if future.get_state() >= _DONE or until == deadline or _expired(deadline):
+            return
+
+
+# --------------------------------------------------------------------------
+# done callbacks of the user
+# --------------------------------------------------------------------------
+
+class _CallbackCount:
+    """How many user callbacks were added and have not run yet: only used to
+    skip flushing the main context when there is nothing to deliver."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pending = 0
+
+    def add(self):
+        with self.lock:
+            self.pending += 1
+
+    def done(self):
+        with self.lock:
+            if self.pending > 0:
+                self.pending -= 1
+
+
+_callbacks = _CallbackCount()
+
+
+def _flush_callbacks():
+    """Delivers done callbacks that are ready, when the calling thread owns
+    a main context that nobody is dispatching right now: the main thread of
+    a script with no running main loop (or a thread that pushed its own
+    context).  Inside a running main loop (a GTK application) this does
+    nothing: the loop delivers them."""
+    if not _callbacks.pending or GLib.main_depth() != 0:
+        return
+    context = GLib.MainContext.get_thread_default()
+    if context is None:
+        if _get_ident() != _main_ident:
+            return
+        context = GLib.MainContext.default()
+    for _ in range(1000):
+        if not context.iteration(False):
+            break
+
+
+def _report_callback_error(fn, future, exc):
+    # Like every exception escaping a GLib callback in PyGObject: through
+    # sys.excepthook (printed on stderr by default), without stopping the
+    # other callbacks.
+    try:
+        print('exception calling callback for %r' % (future,), file=sys.stderr)
+    except Exception:
+        pass
+    sys.excepthook(type(exc), exc, exc.__traceback__)
+
+
+class _UserCallback:
+    __slots__ = ('fn',)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, future, *user_data):
+        _callbacks.done()
+        try:
+            self.fn(future, *user_data)
+        except Exception as exc:
+            _report_callback_error(self.fn, future, exc)
+
+
+def _future_add_done_callback(self, fn, *user_data):
+    """Calls ``fn(future, *user_data)`` once this future is done.
+
+    Like ``concurrent.futures.Future.add_done_callback``, with one rule of
+    its own: the callback always runs on the GLib main context that was
+    thread-default when it was added (the global default context for the
+    main thread and for plain threads), never on a worker thread and never
+    from inside this call, even if the future is already done.
+
+    A GTK or ``GLib.MainLoop`` application therefore gets it on its main
+    thread.  A script without a running main loop gets it whenever the main
+    thread blocks in this API (``result()``, ``exception()``,
+    ``Concurry.wait()``, ``as_completed()``, ``gather()``, ``shutdown()``,
+    leaving a ``with`` block), and at the latest at interpreter exit.
+
+    An exception raised by fn is reported through ``sys.excepthook`` and
+    does not stop the other callbacks.  Returns an id for
+    ``remove_done_callback()``.
+    """
+    if not callable(fn):
+        raise TypeError('%r is not callable' % (fn,))
+    _callbacks.add()
+    try:
+        return _raw_add_done_callback(self, _UserCallback(fn), *user_data)
+    except BaseException:
+        _callbacks.done()
+        raise
+
+
+def _future_add_done_callback_full(self, context, fn, *user_data):
+    """Like ``add_done_callback()``, on an explicit ``GLib.MainContext``
+    (``None``: the thread-default one)."""
+    if not callable(fn):
+        raise TypeError('%r is not callable' % (fn,))
+    _callbacks.add()
+    try:
+        return _raw_add_done_callback_full(self, context, _UserCallback(fn), *user_data)
+    except BaseException:
+        _callbacks.done()
+        raise
+
+
+def _future_remove_done_callback(self, callback_id):
+    """Withdraws a callback that has not been scheduled yet; returns whether
+    it was removed (it will then never run)."""
+    removed = _raw_remove_done_callback(self, callback_id)
+    if removed:
+        _callbacks.done()
+    return removed
+
+
+# --------------------------------------------------------------------------
+# values and exceptions
+# --------------------------------------------------------------------------
+
+def _pyobject_value(value):
+    gvalue = GObject.Value()
+    gvalue.init(_TYPE_PYOBJECT)
+    _gvalue_set(gvalue, value)
+    return gvalue
+
+
+def _resolve(promise, value, gvalue=None):
+    """Resolves promise with the Python object itself; returns whether it
+    was still pending."""
+    if value is None:
+        return promise.resolve(None)
+    if type(value) not in _ATOMIC and isinstance(value, GObject.Object):
+        return promise.resolve(value)
+    if gvalue is None:
+        gvalue = _pyobject_value(value)
+    else:
+        _gvalue_set(gvalue, value)
+    return promise.resolve(gvalue)
+
+
+def _error_args(exc):
+    """(domain quark, code, message) of the GError standing for exc."""
+    if isinstance(exc, GLib.Error):
+        return GLib.quark_from_string(exc.domain), exc.code, exc.message or ''
+    try:
+        text = str(exc)
+    except Exception:
+        text = ''
+    name = type(exc).__qualname__
+    return _CONCURRY_ERROR, _ERROR_FAILED, '%s: %s' % (name, text) if text else name
+
+
+def _reject(promise, exc):
+    """Fails promise with exc: the exception object is kept on the wrapper
+    (result() re-raises it) and the C future fails with a GError.  Returns
+    whether the promise was still pending."""
+    promise._concurry_exception = exc
+    domain, code, message = _error_args(exc)
+    if promise.reject_literal(domain, code, message):
+        return True
+    if promise.__dict__.get('_concurry_exception') is exc:
+        del promise._concurry_exception
+    return False
+
+
+def _exception_of(future):
+    """The exception of a failed future: the Python exception it failed
+    with, or its GLib.Error, always the same object.  Counts as looking at
+    the error for the C library's unobserved-error warning."""
+    error = future.get_error()
+    try:
+        return future._concurry_exception
+    except AttributeError:
+        pass
+    return future.__dict__.setdefault('_concurry_exception', error)
+
+
+def _outcome(future):
+    """The value of a done future, or its exception object (a CancelledError
+    instance if it was cancelled)."""
+    state = future.get_state()
+    if state == _DONE:
+        return future.get_value()
+    if state == _CANCELLED:
+        return CancelledError()
+    return _exception_of(future)
+
+
+# --------------------------------------------------------------------------
+# the Pythonic Future API (on the Concurry.Future interface)
+# --------------------------------------------------------------------------
+
+def _wait_state(future, timeout):
+    state = future.get_state()
+    if state < _DONE:
+        deadline = _deadline(timeout)
+        if deadline != _FOREVER and deadline <= _now():
+            _flush_callbacks()
+            raise TimeoutError()
+        _block(future, deadline)
+        state = future.get_state()
+    _flush_callbacks()
+    if state < _DONE:
+        raise TimeoutError()
+    return state
+
+
+def _future_result(self, timeout=None):
+    """Returns the value of the future, waiting up to timeout seconds (None:
+    for ever; 0 or less: do not wait).
+
+    Raises ``concurrent.futures.CancelledError`` if it was cancelled,
+    ``TimeoutError`` if it is not done in time (it is not affected), and
+    the exception it failed with otherwise: the very exception object that
+    Python work raised, or a ``GLib.Error`` for a failure from C.
+    """
+    state = self.get_state()
+    if state < _DONE or _callbacks.pending:
+        state = _wait_state(self, timeout)
+    if state == _DONE:
+        return self.get_value()
+    if state == _CANCELLED:
+        raise CancelledError()
+    exc = _exception_of(self)
+    try:
+        raise exc
+    finally:
+        del exc
+
+
+def _future_exception(self, timeout=None):
+    """Returns the exception the future failed with (the same object every
+    time), or None if it completed with a value; waits like ``result()``.
+    Raises ``CancelledError`` if it was cancelled and ``TimeoutError`` on
+    timeout."""
+    state = self.get_state()
+    if state < _DONE or _callbacks.pending:
+        state = _wait_state(self, timeout)
+    if state == _DONE:
+        return None
+    if state == _CANCELLED:
+        raise CancelledError()
+    return _exception_of(self)
+
+
+def _future_done(self):
+    """Whether the future completed, failed or was cancelled."""
+    return self.get_state() >= _DONE
+
+
+def _future_running(self):
+    """Whether its work has started and is not finished (queued work is not
+    running)."""
+    return self.get_state() == _RUNNING
+
+
+def _future_cancelled(self):
+    """Whether the future was cancelled."""
+    return self.get_state() == _CANCELLED
+
+
+def _future_uuid(self):
+    """A string identifying this future in the process, such as
+    ``'promise-0b0a4b32-…'`` (the C id)."""
+    return self.get_id()
+
+
+def _type_label(future):
+    name = GObject.type_name(future.__gtype__)
+    if name.startswith('Concurry') and len(name) > 8:
+        name = 'Concurry.' + name[8:]
+    return name
+
+
+def _future_repr(self):
+    state = self.get_state()
+    text = '<%s at %#x state=%s' % (_type_label(self), id(self), _STATE_NAMES.get(state, state))
+    if state == _DONE:
+        text += ' returned %s' % type(self.get_value()).__name__
+    elif state == _FAILED:
+        # Without get_error(): a repr does not count as looking at the error.
+        exc = getattr(self, '_concurry_exception', None)
+        text += ' raised %s' % (type(exc).__name__ if exc is not None else 'GLib.Error')
+    return text + '>'
+
+
+class _AsyncioWake:
+    """Done callback on the private context: wakes an asyncio future from
+    its own loop."""
+
+    __slots__ = ('loop', 'waiter')
+
+    def __init__(self, loop, waiter):
+        self.loop = loop
+        self.waiter = waiter
+
+    def __call__(self, future, *user_data):
+        try:
+            self.loop.call_soon_threadsafe(_wake_waiter, self.waiter)
+        except RuntimeError:
+            pass  # the loop was closed: nobody waits any more
+
+
+def _wake_waiter(waiter):
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _future_await(self):
+    """``await future``: waits without blocking the asyncio loop, then gives
+    ``result()``.  Cancelling the awaiting task cancels the future, as for
+    an asyncio future (use ``asyncio.shield()`` to prevent that)."""
+    if self.get_state() < _DONE:
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        _watch(self, _AsyncioWake(loop, waiter))
+        try:
+            yield from waiter
+        except asyncio.CancelledError:
+            self.cancel()
+            raise
+    return self.result()
+
+
+def _read_only(self, *args):
+    raise NotImplementedError(
+        '%s is completed by its producer: only a Concurry.Promise can be set' % _type_label(self))
+
+
+def _patch(cls, **members):
+    for name, member in members.items():
+        if name != '__repr__':
+            member.__name__ = name
+            member.__qualname__ = '%s.%s' % (cls.__name__, name)
+        setattr(cls, name, member)
+
+
+_patch(_Future,
+       result=_future_result,
+       exception=_future_exception,
+       done=_future_done,
+       running=_future_running,
+       cancelled=_future_cancelled,
+       add_done_callback=_future_add_done_callback,
+       add_done_callback_full=_future_add_done_callback_full,
+       remove_done_callback=_future_remove_done_callback,
+       set_result=_read_only,
+       set_exception=_read_only,
+       set_running_or_notify_cancel=_read_only,
+       __await__=_future_await)
+_Future.uuid = property(_future_uuid, doc=_future_uuid.__doc__)
+# GObject.Object defines __repr__ before the interface in the MRO.
+for _cls in (_Future, _Promise, _ResolvedFuture):
+    _cls.__repr__ = _future_repr
+
+
+def _promise_set_result(self, result):
+    """Completes the promise with result (stored as the Python object
+    itself).  Raises ``InvalidStateError`` if it is already done, failed or
+    cancelled; ``resolve()`` returns False instead."""
+    if not _resolve(self, result):
+        raise InvalidStateError('%s: %r' % (_STATE_NAMES[self.get_state()].upper(), self))
+
+
+def _promise_set_exception(self, exception):
+    """Fails the promise with exception: ``result()`` re-raises that very
+    object; C sees a ``GError``.  Raises ``InvalidStateError`` if it is
+    already done, failed or cancelled."""
+    if isinstance(exception, type) and issubclass(exception, BaseException):
+        exception = exception()
+    if not isinstance(exception, BaseException):
+        raise TypeError('exception must be a BaseException instance, got %s'
+                        % type(exception).__name__)
+    if not _reject(self, exception):
+        raise InvalidStateError('%s: %r' % (_STATE_NAMES[self.get_state()].upper(), self))
+
+
+def _promise_set_running_or_notify_cancel(self):
+    """Marks the promise running: True if it was pending, False if it was
+    cancelled (the work must then not run); raises RuntimeError in any
+    other state."""
+    if self.mark_running():
+        return True
+    if self.get_state() == _CANCELLED:
+        return False
+    raise RuntimeError('Future in unexpected state')
+
+
+_patch(_Promise,
+       set_result=_promise_set_result,
+       set_exception=_promise_set_exception,
+       set_running_or_notify_cancel=_promise_set_running_or_notify_cancel)
+
+
+# --------------------------------------------------------------------------
+# wrap_future
+# --------------------------------------------------------------------------
+
+def _resolved(value):
+    if value is None:
+        return _ResolvedFuture.new(None)
+    if isinstance(value, GObject.Object):
+        return _ResolvedFuture.new_object(value)
+    return _ResolvedFuture.new(_pyobject_value(value))
+
+
+def _transfer(promise, source):
+    """Completes promise like source, a done concurrent.futures or asyncio
+    future (called from source's own callbacks)."""
+    if source.cancelled():
+        promise.cancel()
+        return
+    try:
+        exc = source.exception()
+    except BaseException:  # cancelled in the meantime
+        promise.cancel()
+        return
+    if exc is not None:
+        _reject(promise, exc)
+    else:
+        _resolve(promise, source.result())
+
+
+class _CancelSource:
+    """Done callback (private context) of a wrapper: cancelling the wrapper
+    cancels what it wraps."""
+
+    __slots__ = ('source', 'loop')
+
+    def __init__(self, source, loop=None):
+        self.source = source
+        self.loop = loop
+
+    def __call__(self, future, *user_data):
+        if future.get_state() != _CANCELLED or self.source.done():
+            return
+        if self.loop is None:
+            self.source.cancel()
+        else:
+            try:
+                self.loop.call_soon_threadsafe(self.source.cancel)
+            except RuntimeError:
+                pass
+
+
+def _wrap_concurrent(source):
+    promise = _Promise()
+    if source.running():
+        promise.mark_running()
+    source.add_done_callback(functools.partial(_transfer, promise))
+    if promise.get_state() < _DONE:
+        _watch(promise, _CancelSource(source))
+    return promise
+
+
+def _wrap_asyncio(source):
+    loop = source.get_loop()
+    promise = _Promise()
+    transfer = functools.partial(_transfer, promise)
+    if asyncio._get_running_loop() is loop:
+        source.add_done_callback(transfer)
+    else:
+        # asyncio futures may only be touched from their loop's thread.
+        loop.call_soon_threadsafe(source.add_done_callback, transfer)
+    _watch(promise, _CancelSource(source, loop))
+    return promise
+
+
+def wrap_future(obj):
+    """Returns a ``Concurry.Future`` standing for obj:
+
+    * a ``Concurry.Future`` is returned as it is;
+    * a ``concurrent.futures.Future`` or an asyncio future/task gives a
+      promise completed like it, with the same value or exception object
+      (from the asyncio future's own loop); cancelling either one cancels
+      the other;
+    * a ``Gio.Task`` (returning with ``return_value()``) gives a future of
+      its result, read when it completes on its main context;
+    * a coroutine or other awaitable is scheduled on the running asyncio
+      loop of this thread and wrapped; with no running loop it is a
+      ``TypeError`` (it could never run);
+    * a ``Gio.AsyncResult`` that is not a ``Gio.Task`` is a ``TypeError``:
+      only its ``_finish`` function can read it (see ``gio_call()``);
+    * anything else, ``None`` and exception instances included, gives a
+      future that is already done with obj as its value.
+    """
+    if isinstance(obj, _Future):
+        return obj
+    if isinstance(obj, concurrent.futures.Future):
+        return _wrap_concurrent(obj)
+    if asyncio.isfuture(obj):
+        return _wrap_asyncio(obj)
+    if isinstance(obj, Gio.Task):
+        return _Future.new_for_task(obj, _TYPE_GVALUE)
+    if isinstance(obj, Gio.AsyncResult):
+        raise TypeError('cannot wrap %r: only its _finish function can read a GAsyncResult '
+                        'that is not a Gio.Task; start the call with Concurry.gio_call()' % (obj,))
+    if inspect.isawaitable(obj):
+        loop = asyncio._get_running_loop()
+        if loop is None:
+            raise TypeError('cannot wrap %r: an awaitable needs a running asyncio event loop '
+                            'in this thread' % (obj,))
+        return _wrap_asyncio(asyncio.ensure_future(obj, loop=loop))
+    return _resolved(obj)
+
+
+__all__.append('wrap_future')
+
+
+def gio_call(async_func, *args, finish):
+    """Starts a GIO asynchronous call and returns its future::
+
+        future = Concurry.gio_call(gfile.load_contents_async,
+                                   finish=gfile.load_contents_finish)
+        ok, contents, etag = future.result()
+
+    ``async_func(*args, cancellable, callback)`` is called at once; when it
+    completes, ``finish(result)`` is called with the ``Gio.AsyncResult``
+    and what it returns becomes the value of the future (the Python object
+    itself, a tuple for several out values), or the exception it raises
+    (a ``GLib.Error``) the exception of the future.  Cancelling the future
+    cancels the call.
+
+    As with any GIO call, it completes on the main context that is
+    thread-default for the caller: in a script without a main loop,
+    ``result()`` on the main thread iterates it while it waits.
+    """
+    if not callable(finish):
+        raise TypeError('finish must be callable, got %r' % (finish,))
+    promise = _Promise()
+
+    def ready(source, result, *user_data):
+        try:
+            value = finish(result)
+        except BaseException as exc:
+            _reject(promise, exc)
+        else:
+            _resolve(promise, value)
+
+    async_func(*args, promise.get_cancellable(), ready)
+    return promise
+
+
+__all__.append('gio_call')
+
+
+# --------------------------------------------------------------------------
+# wait / as_completed / gather
+# --------------------------------------------------------------------------
+
+class _Waiter:
+    """Done callback (private context) shared by the futures waited for."""
+
+    def __init__(self, mode, count):
+        self.mode = mode
+        self.remaining = count
+        self.lock = threading.Lock()
+        self.signal = _Signal()
+        self.first_failure = None
+
+    def __call__(self, future, *user_data):
+        state = future.get_state()
+        mode = self.mode
+        with self.lock:
+            self.remaining -= 1
+            trigger = self.remaining <= 0 or mode == FIRST_COMPLETED
+            if state == _FAILED and mode != ALL_COMPLETED:
+                trigger = True
+            if mode == _FIRST_FAILURE and state in (_FAILED, _CANCELLED):
+                trigger = True
+                if self.first_failure is None:
+                    self.first_failure = future
+        if trigger:
+            self.signal.set()
+
+
+def _wait_any(futures, mode, deadline):
+    """Blocks until mode is satisfied for futures (none of them done yet) or
+    the deadline passes.  Returns the waiter."""
+    waiter = _Waiter(mode, len(futures))
+    ids = []
+    try:
+        for future in futures:
+            ids.append((future, _watch(future, waiter)))
+        waiter.signal.wait(deadline)
+    finally:
+        for future, callback_id in ids:
+            _raw_remove_done_callback(future, callback_id)
+    return waiter
+
+
+def _wait_all(futures, deadline):
+    for future in futures:
+        if future.get_state() < _DONE:
+            _block(future, deadline)
+            if _expired(deadline):
+                return
+
+
+def _distinct(fs):
+    """[(original, future)] for the distinct items of fs."""
+    return [(obj, wrap_future(obj)) for obj in set(fs)]
+
+
+def wait(fs, timeout=None, return_when=ALL_COMPLETED):
+    """Waits for the futures in fs, like ``concurrent.futures.wait``.
+
+    Returns a named pair ``(done, not_done)`` of sets holding the very
+    objects of fs (duplicates once).  return_when is ``FIRST_COMPLETED``,
+    ``FIRST_EXCEPTION`` (which behaves as ``ALL_COMPLETED`` if nothing
+    fails; a cancellation is not an exception) or ``ALL_COMPLETED``.  On
+    timeout the sets are returned as they are.  Items that are not
+    concurry futures are wrapped with ``wrap_future()`` (plain values count
+    as done).
+    """
+    deadline = _deadline(timeout)
+    items = _distinct(fs)
+    pending = [future for _, future in items if future.get_state() < _DONE]
+    if pending and len(pending) < len(items):
+        if return_when == FIRST_COMPLETED:
+            pending = []
+        elif return_when == FIRST_EXCEPTION and any(
+                future.get_state() == _FAILED for _, future in items):
+            pending = []
+    if pending:
+        if return_when == ALL_COMPLETED:
+            _wait_all(pending, deadline)
+        elif return_when in (FIRST_COMPLETED, FIRST_EXCEPTION):
+            _wait_any(pending, return_when, deadline)
+        else:
+            raise ValueError('Invalid return condition: %r' % (return_when,))
+    _flush_callbacks()
+    done = set()
+    not_done = set()
+    for obj, future in items:
+        (done if future.get_state() >= _DONE else not_done).add(obj)
+    return DoneAndNotDoneFutures(done, not_done)
+
+
+__all__.append('wait')
+
+
+class _Collector:
+    """Done callback (private context) of as_completed(): queues the
+    futures in completion order, by id."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.keys = collections.deque()
+        self.signal = None
+
+    def __call__(self, future, *user_data):
+        with self.lock:
+            self.keys.append(id(future))
+            signal, self.signal = self.signal, None
+        if signal is not None:
+            signal.set()
+
+    def pop(self, deadline):
+        while True:
+            with self.lock:
+                if self.keys:
+                    return self.keys.popleft()
+                signal = self.signal = _Signal()
+            if not signal.wait(deadline):
+                with self.lock:
+                    return self.keys.popleft() if self.keys else None
+
+
+def as_completed(fs, timeout=None):
+    """Yields the futures of fs (the very objects, duplicates once) as they
+    complete, those already done first, like
+    ``concurrent.futures.as_completed``.
+
+    The timeout counts from this call; once it passes, ``next()`` raises
+    ``TimeoutError('%d (of %d) futures unfinished')``.  No reference to a
+    yielded future is kept.
+    """
+    deadline = _deadline(timeout)
+    items = _distinct(fs)
+    total = len(items)
+    finished = [obj for obj, future in items if future.get_state() >= _DONE]
+    pending = {id(future): (obj, future) for obj, future in items
+               if future.get_state() < _DONE}
+    del items
+    return _as_completed(finished, pending, total, deadline)
+
+
+def _as_completed(finished, pending, total, deadline):
+    collector = _Collector()
+    ids = {}
+    try:
+        while finished:
+            yield finished.pop()
+        for key, (_, future) in pending.items():
+            ids[key] = _watch(future, collector)
+        while pending:
+            key = collector.pop(deadline)
+            if key is None:
+                _flush_callbacks()
+                raise TimeoutError('%d (of %d) futures unfinished' % (len(pending), total))
+            if key not in pending:
+                continue
+            ids.pop(key, None)
+            _flush_callbacks()
+            yield pending.pop(key)[0]
+    finally:
+        for key, callback_id in ids.items():
+            entry = pending.get(key)
+            if entry is not None:
+                _raw_remove_done_callback(entry[1], callback_id)
+
+
+__all__.append('as_completed')
+
+
+def gather(fs, timeout=None, return_exceptions=False):
+    """Waits for all the futures of fs and returns their values, in the
+    order of fs.
+
+    Items that are not concurry futures are wrapped with ``wrap_future()``,
+    so plain values stay in place.  Without return_exceptions, the first
+    failure to happen (an exception, or a cancellation as
+    ``CancelledError``) is raised as soon as it happens; with it, every
+    outcome is returned, exceptions (and ``CancelledError`` instances) in
+    place.  If the futures are not all done in time, ``TimeoutError`` is
+    raised (they are not affected).
+    """
+    deadline = _deadline(timeout)
+    futures = [wrap_future(obj) for obj in fs]
+    distinct = list({id(future): future for future in futures}.values())
+    pending = [future for future in distinct if future.get_state() < _DONE]
+    if return_exceptions:
+        _wait_all(pending, deadline)
+    else:
+        failed = None
+        for future in futures:
+            if future.get_state() in (_FAILED, _CANCELLED):
+                failed = future
+                break
+        if failed is None and pending:
+            failed = _wait_any(pending, _FIRST_FAILURE, deadline).first_failure
+        if failed is not None:
+            _flush_callbacks()
+            exc = _outcome(failed)
+            try:
+                raise exc
+            finally:
+                del exc
+    _flush_callbacks()
+    unfinished = sum(1 for future in distinct if future.get_state() < _DONE)
+    if unfinished:
+        raise TimeoutError('%d (of %d) futures unfinished' % (unfinished, len(distinct)))
+    return [_outcome(future) for future in futures]
+
+
+__all__.append('gather')
+
+
+# --------------------------------------------------------------------------
+# automatic unwrapping of argument futures
+# --------------------------------------------------------------------------
+
+_SEQUENCES = (list, tuple, set, frozenset)
+
+
+def _is_future(obj):
+    return (isinstance(obj, (_Future, concurrent.futures.Future))
+            or asyncio.isfuture(obj))
+
+
+def _contains_future(obj):
+    kind = type(obj)
+    if kind in _ATOMIC:
+        return False
+    if kind in _SEQUENCES:
+        for item in obj:
+            if _contains_future(item):
+                return True
+        return False
+    if kind is dict:
+        for item in obj.values():
+            if _contains_future(item):
+                return True
+        return False
+    return _is_future(obj)
+
+
+def _args_contain_future(args, kwargs):
+    for arg in args:
+        if type(arg) not in _ATOMIC and _contains_future(arg):
+            return True
+    if kwargs:
+        for arg in kwargs.values():
+            if type(arg) not in _ATOMIC and _contains_future(arg):
+                return True
+    return False
+
+
+def _collect_futures(obj, found):
+    kind = type(obj)
+    if kind in _ATOMIC:
+        return
+    if kind in _SEQUENCES:
+        for item in obj:
+            _collect_futures(item, found)
+    elif kind is dict:
+        for item in obj.values():
+            _collect_futures(item, found)
+    elif _is_future(obj):
+        found.setdefault(id(obj), obj)
+
+
+def _substitute(obj, values):
+    kind = type(obj)
+    if kind in _ATOMIC:
+        return obj
+    if kind in _SEQUENCES:
+        return kind(_substitute(item, values) for item in obj)
+    if kind is dict:
+        return {key: _substitute(item, values) for key, item in obj.items()}
+    if id(obj) in values and _is_future(obj):
+        return values[id(obj)]
+    return obj
+
+
+class _Dependent:
+    """Work whose arguments hold futures: it is queued once they are all
+    done (their values replacing them), or fails with the first failure
+    among them, without ever blocking a worker.  Its own future is a
+    promise handed out at once."""
+
+    def __init__(self, pool, promise, fn, args, kwargs, sources):
+        self.pool = pool
+        self.promise = promise
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.sources = sources          # {id(original): (original, future)}
+        self.lock = threading.Lock()
+        self.state = 'waiting'          # -> 'queued' | 'dropped'
+        self.remaining = 0
+        self.ids = []
+
+    def start(self):
+        futures = [future for _, future in self.sources.values()]
+        waiting = [future for future in futures if future.get_state() < _DONE]
+        self.remaining = len(waiting)
+        for future in futures:
+            if future.get_state() >= _DONE and self._source_done(future, count=False):
+                return
+        if not waiting:
+            self._ready()
+            return
+        # Cancelling our own promise while we wait drops the work.
+        _watch(self.promise, self._promise_done)
+        for future in waiting:
+            self.ids.append((future, _watch(future, self._source_callback)))
+
+    def _source_callback(self, future, *user_data):
+        if self._source_done(future, count=True):
+            return
+        with self.lock:
+            ready = self.state == 'waiting' and self.remaining == 0
+        if ready:
+            self._ready()
+
+    def _source_done(self, future, count):
+        """Accounts for a done source; fails the work if it failed.
+        Returns True if the work is settled."""
+        state = future.get_state()
+        with self.lock:
+            if count:
+                self.remaining -= 1
+            if self.state != 'waiting':
+                return True
+            if state == _DONE:
+                return False
+            self.state = 'dropped'
+        if state == _CANCELLED:
+            self.promise.cancel()
+        else:
+            _reject(self.promise, _exception_of(future))
+        self._settle()
+        return True
+
+    def _promise_done(self, promise, *user_data):
+        with self.lock:
+            if self.state != 'waiting':
+                return
+            self.state = 'dropped'
+        self._settle()
+
+    def _settle(self):
+        for future, callback_id in self.ids:
+            _raw_remove_done_callback(future, callback_id)
+        self.ids = []
+        self.pool.dependent_finished(self)
+
+    def _ready(self):
+        with self.lock:
+            if self.state != 'waiting':
+                return
+            self.state = 'queued'
+        values = {key: future.get_value() for key, (_, future) in self.sources.items()}
+        args = tuple(_substitute(arg, values) for arg in self.args)
+        kwargs = {key: _substitute(arg, values) for key, arg in self.kwargs.items()}
+        self.ids = []
+        self.pool.dependent_ready(self, (self.promise, self.fn, args, kwargs))
+
+
+# --------------------------------------------------------------------------
+# ThreadPoolExecutor
+# --------------------------------------------------------------------------
+
+_worker = threading.local()          # .pool: the _Pool whose work this thread runs
+_live_pools = weakref.WeakSet()
+_exiting = False
+
+
+_MAP_WINDOW = 64  # map() keeps at least this many pieces of work ahead of the results
+_LINGER = 0.005   # s: how long an idle drainer waits for more work before returning
+_IDLE = object()
+
+
+class _Pool:
+    """The Python side of a Pythonic executor.
+
+    Submitted work is a promise plus a Python call in a queue of our own;
+    the C executor runs up to max_workers drainers (C work items), each of
+    which runs queued calls until none is left, then waits a few
+    milliseconds for more before it returns its pool thread.  So a submit
+    costs a promise and a queue append, not a C work item and a native
+    closure; cancelling a queued promise makes the drainer skip it;
+    shutting down waits for every accepted call, dependent ones included.
+    """
+
+    def __init__(self, executor, max_workers):
+        self.executor = executor
+        self.max_workers = max_workers
+        self.lock = threading.Lock()
+        self.more = threading.Condition(self.lock)   # work queued, or shutdown
+        self.queue = collections.deque()
+        self.drainers = 0           # running drainers
+        self.lingering = 0          # drainers waiting for work
+        self.outstanding = 0        # accepted calls not finished yet
+        self.waiting = set()        # _Dependent not queued yet
+        self.shut_down = False
+        self.c_shut_down = False
+        self.idle = None            # _Signal set when outstanding drops to 0
+
+    # -- submitting --
+
+    def _push(self, item):
+        """Queues item; with the lock held.  Returns whether a drainer must
+        be started."""
+        self.queue.append(item)
+        if self.lingering:
+            self.more.notify()
+            return False
+        if self.drainers < self.max_workers:
+            self.drainers += 1
+            return True
+        return False
+
+    def submit(self, fn, args, kwargs):
+        promise = _Promise()
+        with self.lock:
+            if self.shut_down:
+                raise RuntimeError('cannot schedule new futures after shutdown')
+            self.outstanding += 1
+            start = self._push((promise, fn, args, kwargs))
+        if start:
+            self.start_drainer()
+        return promise
+
+    def submit_dependent(self, fn, args, kwargs):
+        found = {}
+        for arg in args:
+            _collect_futures(arg, found)
+        for arg in kwargs.values():
+            _collect_futures(arg, found)
+        sources = {key: (obj, wrap_future(obj)) for key, obj in found.items()}
+        promise = _Promise()
+        dependent = _Dependent(self, promise, fn, args, kwargs, sources)
+        with self.lock:
+            if self.shut_down:
+                raise RuntimeError('cannot schedule new futures after shutdown')
+            self.outstanding += 1
+            self.waiting.add(dependent)
+        dependent.start()
+        return promise
+
+    def dependent_ready(self, dependent, item):
+        with self.lock:
+            self.waiting.discard(dependent)
+            start = self._push(item)
+        if start:
+            self.start_drainer()
+
+    def dependent_finished(self, dependent):
+        with self.lock:
+            self.waiting.discard(dependent)
+            self.outstanding -= 1
+            idle = self.outstanding == 0
+        if idle:
+            self.became_idle()
+
+    def start_drainer(self):
+        try:
+            _raw_submit(self.executor, self.drain)
+        except GLib.Error as error:
+            # The C executor was shut down behind our back (raw API): what
+            # is queued can never run.
+            with self.lock:
+                self.drainers -= 1
+                self.shut_down = True
+                orphans = list(self.queue) if self.drainers == 0 else []
+                if orphans:
+                    self.queue.clear()
+            for promise, *_ in orphans:
+                exc = RuntimeError('cannot schedule new futures after shutdown')
+                exc.__cause__ = error
+                _reject(promise, exc)
+            if orphans:
+                with self.lock:
+                    self.outstanding -= len(orphans)
+                    idle = self.outstanding == 0
+                if idle:
+                    self.became_idle()
+
+    # -- running --
+
+    def drain(self, cancellable, *user_data):
+        """A C work item: runs queued calls until the queue stays empty."""
+        _worker.pool = self
+        gvalue = GObject.Value()
+        gvalue.init(_TYPE_PYOBJECT)
+        lock = self.lock
+        queue = self.queue
+        counted = False
+        try:
+            while True:
+                with lock:
+                    item = None
+                    if counted:
+                        counted = False
+                        self.outstanding -= 1
+                        if self.outstanding == 0:
+                            item = _IDLE
+                    if item is None:
+                        if not queue and not self.shut_down:
+                            self.lingering += 1
+                            self.more.wait(_LINGER)
+                            self.lingering -= 1
+                        if queue:
+                            item = queue.popleft()
+                        else:
+                            self.drainers -= 1
+                if item is _IDLE:
+                    self.became_idle()
+                    continue
+                if item is None:
+                    return None
+                promise, fn, args, kwargs = item
+                item = None
+                counted = True
+                if not promise.mark_running():
+                    continue        # cancelled while queued: never runs
+                try:
+                    result = fn(*args, **kwargs)
+                except BaseException as exc:
+                    _reject(promise, exc)
+                    del exc
+                else:
+                    _resolve(promise, result, gvalue)
+                    result = None
+                promise = fn = args = kwargs = None
+        finally:
+            _gvalue_set(gvalue, None)
+            _worker.pool = None
+
+    # -- shutting down --
+
+    def became_idle(self):
+        with self.lock:
+            if self.outstanding != 0:
+                return
+            signal, self.idle = self.idle, None
+            finish = self.shut_down and not self.c_shut_down
+            if finish:
+                self.c_shut_down = True
+        if finish:
+            _raw_shutdown(self.executor, False, False)
+        if signal is not None:
+            signal.set()
+
+    def shutdown(self, wait, cancel_futures):
+        with self.lock:
+            self.shut_down = True
+            self.more.notify_all()
+            if cancel_futures:
+                queued = [item[0] for item in self.queue]
+                waiting = [dependent.promise for dependent in self.waiting]
+            else:
+                queued = waiting = ()
+        for promise in queued:
+            promise.cancel()
+        for promise in waiting:
+            promise.cancel()
+        self.became_idle()
+        if not wait:
+            return
+        if getattr(_worker, 'pool', None) is self:
+            # It would wait for the very call making it (concurrent.futures
+            # fails the same way, joining the current thread).  The executor
+            # stays shut down.
+            raise RuntimeError('cannot join current thread: shutdown(wait=True) called '
+                               'from one of the executor\'s own workers')
+        with self.lock:
+            if self.outstanding == 0:
+                signal = None
+            else:
+                signal = self.idle
+                if signal is None:
+                    signal = self.idle = _Signal()
+        if signal is not None:
+            signal.wait(_FOREVER)
+        # Every call finished; let the drainers return.
+        _raw_shutdown(self.executor, True, False)
+        _flush_callbacks()
+
+
+def _discard(future):
+    """Cancels work nobody will read; a failure that already happened is
+    counted as seen, so that it is not reported as an unobserved error."""
+    if not future.cancel() and future.get_state() == _FAILED:
+        future.get_error()
+
+
+def _run_chunk(fn, chunk):
+    results = []
+    for args in chunk:
+        try:
+            results.append(fn(*args))
+        except BaseException as exc:
+            return results, exc
+    return results, None
+
+
+class _MapResults:
+    """The iterator returned by ThreadPoolExecutor.map()."""
+
+    def __init__(self, window, refill, deadline, chunksize):
+        self._window = window
+        self._results = self._run(window, refill, deadline, chunksize)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._results)
+
+    def close(self):
+        """Stops early: the work not consumed yet is cancelled."""
+        self._results.close()
+        window = self._window
+        while window:
+            _discard(window.popleft())
+
+    def __del__(self):
+        self.close()
+
+    @staticmethod
+    def _run(window, refill, deadline, chunksize):
+        try:
+            while window:
+                future = window.popleft()
+                try:
+                    if deadline == _FOREVER:
+                        value = future.result()
+                    else:
+                        value = future.result(max(0, deadline - _now()) / 1e6)
+                except BaseException:
+                    _discard(future)
+                    raise
+                finally:
+                    del future
+                if chunksize == 1:
+                    yield value
+                else:
+                    results, exc = value
+                    del value
+                    yield from results
+                    if exc is not None:
+                        try:
+                            raise exc
+                        finally:
+                            del exc
+                refill()
+        finally:
+            while window:
+                _discard(window.popleft())
+
+
+class ThreadPoolExecutor(Concurry.ThreadPoolExecutor):
+    """A ``concurrent.futures``-style executor on a concurry thread pool.
+
+    ``Concurry.ThreadPoolExecutor(max_workers=None)`` runs Python callables
+    on the C pool's worker threads (``max_workers`` defaults to
+    ``min(32, os.cpu_count() + 4)`` like CPython's) and hands out
+    ``Concurry.Future`` objects.  It is a real ``Concurry.Executor``: C code
+    can use it too.
+
+    Python work holds the GIL while it runs: use the pool for work that
+    blocks in C or waits for I/O, not for CPU-bound pure Python.
+
+    An executor made by the C constructor, ``Concurry.ThreadPoolExecutor.new(n)``,
+    keeps the raw C methods: ``submit(fn, *user_data)`` calls
+    ``fn(cancellable, *user_data)``, ``map()`` and ``shutdown()`` take the
+    C arguments.
+    """
+
+    _pool = None
+
+    def __init__(self, max_workers=None):
+        if max_workers is None:
+            max_workers = min(32, (os.cpu_count() or 1) + 4)
+        if max_workers <= 0:
+            raise ValueError('max_workers must be greater than 0')
+        if max_workers > GLib.MAXINT:
+            raise ValueError('max_workers must be at most %d' % GLib.MAXINT)
+        super().__init__(max_workers=int(max_workers))
+        self._pool = _Pool(self, int(max_workers))
+        if _exiting:
+            self._pool.shut_down = True
+        _live_pools.add(self)
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Schedules ``fn(*args, **kwargs)`` and returns its future.
+
+        Futures among the arguments (concurry, ``concurrent.futures`` or
+        asyncio ones, also inside lists, tuples, sets and dict values) are
+        replaced by their values: the call is queued only once they are all
+        done, so no worker ever blocks on them.  If one of them fails, the
+        returned future fails with the same exception object; if one is
+        cancelled, it is cancelled.
+
+        Raises ``RuntimeError`` after ``shutdown()``.
+        """
+        pool = self._pool
+        if pool is None:
+            if kwargs:
+                raise TypeError('the raw submit() of an executor made by new() takes no '
+                                'keyword arguments')
+            return _raw_submit(self, fn, *args)
+        if (args or kwargs) and _args_contain_future(args, kwargs):
+            return pool.submit_dependent(fn, args, kwargs)
+        return pool.submit(fn, args, kwargs)
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        """Returns an iterator of ``fn(*args)`` for the items of the
+        iterables taken together (like ``zip()``), in input order.
+
+        The input is read lazily, a bounded window ahead of the results, so
+        endless iterables work; the first window is submitted by this call.
+        timeout counts from this call: once it passes, ``next()`` raises
+        ``TimeoutError``.  An exception from fn is raised at its position.
+        After a timeout, an exception, or closing the iterator early, the
+        work not consumed yet is cancelled.  chunksize items are run by
+        each piece of work.
+        """
+        pool = self._pool
+        if pool is None:
+            return _raw_map(self, fn, *iterables)
+        if chunksize < 1:
+            raise ValueError('chunksize must be >= 1.')
+        deadline = _deadline(timeout)
+        inputs = zip(*iterables)
+        window = collections.deque()
+        limit = max(2 * pool.max_workers, _MAP_WINDOW)
+
+        def refill():
+            while len(window) < limit:
+                if chunksize == 1:
+                    try:
+                        args = next(inputs)
+                    except StopIteration:
+                        return
+                    window.append(self.submit(fn, *args))
+                else:
+                    chunk = []
+                    for args in inputs:
+                        chunk.append(args)
+                        if len(chunk) == chunksize:
+                            break
+                    if not chunk:
+                        return
+                    window.append(self.submit(_run_chunk, fn, chunk))
+
+        refill()
+        return _MapResults(window, refill, deadline, chunksize)
+    def shutdown(self, wait=True, cancel_futures=False):
+        """Stops accepting work.  Work already submitted still runs unless
+        cancel_futures cancels what has not started; with wait, returns
+        once all of it is done.  Calling it again is harmless; waiting from
+        one of the executor's own workers raises ``RuntimeError``."""
+        pool = self._pool
+        if pool is None:
+            return _raw_shutdown(self, wait, cancel_futures)
+        pool.shutdown(wait, cancel_futures)
+        return None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        self.shutdown(wait=True)
+        return False
+
+
+ThreadPoolExecutor = override(ThreadPoolExecutor)
+__all__.append('ThreadPoolExecutor')
+
+
+# --------------------------------------------------------------------------
+# interpreter exit
+# --------------------------------------------------------------------------
+
+def _at_exit():
+    """Like concurrent.futures: wait for the work of every executor (no
+    Python may run on a pool thread while the interpreter finalizes), then
+    deliver the done callbacks still waiting for the main context."""
+    global _exiting
+    _exiting = True
+    for executor in list(_live_pools):
+        pool = executor._pool
+        if pool is not None:
+            try:
+                pool.shutdown(True, False)
+            except Exception:
+                pass
+    if _get_ident() == _main_ident and GLib.main_depth() == 0:
+        context = GLib.MainContext.default()
+        for _ in range(10000):
+            if not context.iteration(False):
+                break
+
+
+def _after_fork_in_child():
+    global _bridge
+    _bridge = None
+
+
+try:
+    threading._register_atexit(_at_exit)
+except (AttributeError, RuntimeError):  # pragma: no cover
+    atexit.register(_at_exit)
+os.register_at_fork(after_in_child=_after_fork_in_child)

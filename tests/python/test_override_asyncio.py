@@ -1,0 +1,412 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""asyncio and Concurry futures (PyGObject 3.42 has no GLib/asyncio
+integration; the override bridges it through a private main context).
+
+``await future`` must not block the asyncio loop and must not need a GLib
+main loop; asyncio.gather/wait_for/shield work over concurry futures;
+cancelling the awaiting task returns at once; wrap_future() turns asyncio
+futures, tasks and coroutines into concurry futures.
+
+No sleeps: the work awaited is released by the asyncio side itself, so a
+blocked loop would show up as a timeout, not as a slow pass.
+"""
+
+import asyncio
+import concurrent.futures
+import gc
+import threading
+
+import pytest
+
+import gi
+
+gi.require_version('Concurry', '1')
+gi.require_version('GLib', '2.0')
+from gi.repository import Concurry, GLib  # noqa: E402
+
+LONG = 10.0
+
+
+def drain():
+    context = GLib.MainContext.default()
+    for _ in range(10000):
+        if not context.iteration(False):
+            return
+
+
+@pytest.fixture(autouse=True)
+def clean_main_context():
+    drain()
+    yield
+    gc.collect()
+    drain()
+    gc.collect()
+
+
+@pytest.fixture
+def executor():
+    releases = []
+    ex = Concurry.ThreadPoolExecutor(4)
+    ex.releases = releases
+    yield ex
+    for event in releases:
+        event.set()
+    ex.shutdown(wait=True)
+
+
+def run(coroutine, timeout=LONG):
+    """asyncio.run() with a bound: a hang fails the test."""
+    return asyncio.run(asyncio.wait_for(coroutine, timeout))
+
+
+def gated(executor, value='released'):
+    """Work waiting for an event set from the asyncio side."""
+    gate = threading.Event()
+    executor.releases.append(gate)
+    return executor.submit(lambda: value if gate.wait(LONG) else 'timed out'), gate
+
+
+def test_await_does_not_block_the_loop(executor):
+    future, gate = gated(executor)
+
+    async def release_soon():
+        # Runs only if the loop is free while main() awaits the future.
+        await asyncio.sleep(0)
+        gate.set()
+
+    async def main():
+        helper = asyncio.create_task(release_soon())
+        value = await future
+        await helper
+        return value
+
+    assert run(main()) == 'released'
+
+
+def test_await_done_future_returns_at_once():
+    async def main():
+        return await Concurry.wrap_future('ready'), await Concurry.ResolvedFuture.new_int(5)
+
+    assert run(main()) == ('ready', 5)
+
+
+def test_await_promise_resolved_from_a_thread():
+    promise = Concurry.Promise()
+
+    async def main():
+        threading.Thread(target=promise.set_result, args=([1, 2],), daemon=True).start()
+        return await promise
+
+    assert run(main()) == [1, 2]
+
+
+def test_await_raises_the_same_exception_object(executor):
+    exc = ValueError('from the work')
+
+    def bad():
+        raise exc
+
+    future = executor.submit(bad)
+
+    async def main():
+        with pytest.raises(ValueError) as info:
+            await future
+        return info.value
+
+    assert run(main()) is exc
+
+
+def test_await_c_failure_raises_glib_error():
+    future = Concurry.ResolvedFuture.new_error_literal(Concurry.error_quark(),
+                                                       Concurry.Error.FAILED, 'c failure')
+
+    async def main():
+        with pytest.raises(GLib.Error, match='c failure'):
+            await future
+
+    run(main())
+
+
+def test_await_cancelled_future_raises_concurrent_cancelled_error():
+    promise = Concurry.Promise()
+
+    async def main():
+        threading.Thread(target=promise.cancel, daemon=True).start()
+        with pytest.raises(concurrent.futures.CancelledError):
+            await promise
+
+    run(main())
+
+
+def test_asyncio_gather_over_concurry_futures(executor):
+    futures = [executor.submit(pow, 2, i) for i in range(20)]
+
+    async def main():
+        return await asyncio.gather(*futures, futures[0])
+
+    assert run(main()) == [2 ** i for i in range(20)] + [1]
+
+
+def test_asyncio_gather_with_return_exceptions(executor):
+    exc = KeyError('k')
+    ok = executor.submit(int, '3')
+    bad = Concurry.Promise()
+    bad.set_exception(exc)
+
+    async def main():
+        return await asyncio.gather(ok, bad, return_exceptions=True)
+
+    assert run(main()) == [3, exc]
+
+
+def test_asyncio_wait_for_times_out_and_cancels_the_future(executor):
+    future, gate = gated(executor)
+
+    async def main():
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(future, 0.05)
+
+    run(main())
+    # Like an asyncio future awaited by wait_for(): cancelled on timeout.
+    assert future.cancelled()
+    gate.set()
+
+
+def test_asyncio_wait_for_in_time(executor):
+    future = executor.submit(lambda: 'quick')
+
+    async def main():
+        return await asyncio.wait_for(future, LONG)
+
+    assert run(main()) == 'quick'
+
+
+def test_cancelling_the_awaiting_task_does_not_block(executor):
+    future, gate = gated(executor)
+
+    async def main():
+        task = asyncio.create_task(_await(future))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return task.cancelled()
+
+    assert run(main(), timeout=LONG) is True
+    assert future.cancelled()
+    gate.set()
+
+
+async def _await(future):
+    return await future
+
+
+def test_cancelling_the_awaiting_task_cancels_a_queued_future(executor):
+    future, gate = gated(executor)           # keeps one worker busy
+    with Concurry.ThreadPoolExecutor(1) as single:
+        single.releases = executor.releases
+        blocker, blocker_gate = gated(single)
+        queued = single.submit(lambda: 'never runs')
+
+        async def main():
+            task = asyncio.create_task(_await(queued))
+            await asyncio.sleep(0)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        run(main())
+        assert queued.cancelled()
+        blocker_gate.set()
+    gate.set()
+
+
+def test_shield_keeps_the_future_running(executor):
+    future, gate = gated(executor, 'shielded')
+
+    async def main():
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(future), 0.05)
+        gate.set()
+        return await future
+
+    assert run(main()) == 'shielded'
+    assert not future.cancelled()
+
+
+def test_asyncio_as_completed_and_wait(executor):
+    futures = [executor.submit(str, i) for i in range(5)]
+
+    async def main():
+        got = [await f for f in asyncio.as_completed([_await(f) for f in futures])]
+        done, _ = await asyncio.wait([asyncio.ensure_future(f) for f in futures])
+        return sorted(got), len(done)
+
+    assert run(main()) == (['0', '1', '2', '3', '4'], 5)
+
+
+def test_many_awaits():
+    promises = [Concurry.Promise() for _ in range(500)]
+
+    async def main():
+        def complete():
+            for i, promise in enumerate(promises):
+                promise.set_result(i)
+        threading.Thread(target=complete, daemon=True).start()
+        return await asyncio.gather(*promises)
+
+    assert run(main()) == list(range(500))
+
+
+def test_await_in_a_loop_on_another_thread(executor):
+    out = []
+
+    def thread_main():
+        async def main():
+            future, gate = gated(executor, 'from a thread loop')
+            asyncio.get_running_loop().call_soon(gate.set)
+            return await future
+        out.append(asyncio.run(main()))
+
+    thread = threading.Thread(target=thread_main, daemon=True)
+    thread.start()
+    thread.join(LONG)
+    assert out == ['from a thread loop']
+
+
+def test_asyncio_run_cleanup_cancels_awaited_futures():
+    # asyncio.run() cancels the tasks still pending when main() returns;
+    # a concurry future they await is cancelled like an asyncio one.
+    promise = Concurry.Promise()
+
+    async def main():
+        asyncio.create_task(_await(promise))
+        await asyncio.sleep(0)
+
+    run(main())
+    assert promise.cancelled()
+
+
+def test_loop_closed_while_a_future_is_awaited():
+    promise = Concurry.Promise()
+    loop = asyncio.new_event_loop()
+
+    async def start():
+        loop.create_task(_await(promise))
+        await asyncio.sleep(0)
+
+    loop.run_until_complete(start())
+    loop.close()
+    # Completing it after the loop is gone is harmless.
+    promise.set_result(1)
+    assert Concurry.wait([promise], timeout=LONG).done == {promise}
+    assert promise.result() == 1
+
+
+# --------------------------------------------------------------------------
+# wrap_future() of asyncio objects
+# --------------------------------------------------------------------------
+
+def test_wrap_asyncio_future_completed_from_its_loop():
+    async def main():
+        loop = asyncio.get_running_loop()
+        source = loop.create_future()
+        wrapped = Concurry.wrap_future(source)
+        assert isinstance(wrapped, Concurry.Future)
+        assert not wrapped.done()
+        loop.call_soon(source.set_result, {'v': 1})
+        value = await wrapped
+        assert value is source.result()
+        return wrapped
+
+    wrapped = run(main())
+    assert wrapped.result() == {'v': 1}
+
+
+def test_wrap_asyncio_future_exception_is_the_same_object():
+    exc = OSError('async failure')
+
+    async def main():
+        source = asyncio.get_running_loop().create_future()
+        wrapped = Concurry.wrap_future(source)
+        source.set_exception(exc)
+        with pytest.raises(OSError) as info:
+            await wrapped
+        return info.value, wrapped
+
+    got, wrapped = run(main())
+    assert got is exc
+    assert wrapped.exception() is exc
+
+
+def test_wrap_asyncio_future_read_from_another_thread():
+    async def main():
+        loop = asyncio.get_running_loop()
+        source = loop.create_future()
+        wrapped = Concurry.wrap_future(source)
+        reader = loop.run_in_executor(None, wrapped.result, LONG)
+        source.set_result('seen from a thread')
+        return await reader
+
+    assert run(main()) == 'seen from a thread'
+
+
+def test_wrap_asyncio_cancellation_maps_both_ways():
+    async def main():
+        loop = asyncio.get_running_loop()
+        source = loop.create_future()
+        wrapped = Concurry.wrap_future(source)
+        source.cancel()
+        with pytest.raises(concurrent.futures.CancelledError):
+            await wrapped
+
+        other = loop.create_future()
+        wrapped_other = Concurry.wrap_future(other)
+        assert wrapped_other.cancel()
+        # The asyncio future is cancelled from its own loop, soon.
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(other, LONG)
+        return other.cancelled()
+
+    assert run(main()) is True
+
+
+def test_wrap_asyncio_future_from_another_thread():
+    results = []
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        source = loop.create_future()
+        # wrap_future() called off the loop's thread: it must touch the
+        # asyncio future only from its loop.
+        wrapped = await loop.run_in_executor(None, Concurry.wrap_future, source)
+        source.set_result('ok')
+        results.append(await wrapped)
+
+    run(main())
+    assert results == ['ok']
+
+
+def test_wrap_task_and_coroutine_with_a_running_loop():
+    async def compute(x):
+        await asyncio.sleep(0)
+        return x * 2
+
+    async def main():
+        task = asyncio.ensure_future(compute(2))
+        from_task = Concurry.wrap_future(task)
+        from_coroutine = Concurry.wrap_future(compute(5))
+        return await from_task, await from_coroutine
+
+    assert run(main()) == (4, 10)
+
+
+def test_submit_unwraps_asyncio_futures(executor):
+    async def main():
+        loop = asyncio.get_running_loop()
+        source = loop.create_future()
+        dependent = executor.submit(lambda x: x + 1, source)
+        loop.call_soon(source.set_result, 41)
+        return await dependent
+
+    assert run(main()) == 42
