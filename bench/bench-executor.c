@@ -228,7 +228,8 @@ typedef struct
 
 static gboolean
 range_input (GValue   *item,
-             gpointer  user_data)
+             gpointer  user_data,
+             GError  **error)
 {
   Range *range = user_data;
 

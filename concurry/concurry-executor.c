@@ -9,6 +9,7 @@
 #include "concurry-error.h"
 #include "concurry-executor-private.h"
 #include "concurry-i18n-private.h"
+#include "concurry-main-context-executor.h"
 #include "concurry-map-results-private.h"
 #include "concurry-work-future-private.h"
 
@@ -190,11 +191,16 @@ concurry_executor_get_max_workers (ConcurryExecutor *self)
  * Runs @func on every item that @input produces, on @self, and gives the
  * results in input order through the returned [class@Concurry.MapResults].
  *
- * The input is read lazily, as results are consumed: at most
- * @max_in_flight × @chunksize items are submitted and not yet consumed at
- * any time, so an input of millions of items (or an endless one) runs in
- * constant memory. @input is only ever called on the thread that calls
- * this function or [method@Concurry.MapResults.next].
+ * The input is read lazily, as results are consumed: besides the chunk
+ * whose results are being read, at most @max_in_flight chunks of
+ * @chunksize items are submitted and not yet consumed, so an input of
+ * millions of items (or an endless one) runs in constant memory. @input
+ * is only ever called on the thread that calls this function or
+ * [method@Concurry.MapResults.next].
+ *
+ * Like [method@Concurry.Executor.submit], an executor running work on
+ * worker threads refuses a JavaScript @func with
+ * %CONCURRY_ERROR_WRONG_THREAD.
  *
  * The deadline is absolute, counted once from this call. When it passes,
  * when an item fails, or when the results are closed early, the work not
@@ -222,6 +228,18 @@ concurry_executor_map (ConcurryExecutor   *self,
   g_return_val_if_fail (input != NULL, NULL);
   g_return_val_if_fail (chunksize >= 1, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* The chunks run @func on the executor's threads, which submit() cannot
+   * check: check it here. */
+  if (!CONCURRY_IS_MAIN_CONTEXT_EXECUTOR (self) &&
+      _concurry_executor_refuse_javascript (func, error))
+    {
+      if (func_destroy != NULL)
+        func_destroy (func_data);
+      if (input_destroy != NULL)
+        input_destroy (input_data);
+      return NULL;
+    }
 
   if (max_in_flight == 0)
     max_in_flight = 2 * MAX (1, concurry_executor_get_max_workers (self));

@@ -66,6 +66,7 @@ struct _ConcurryMapResults
   GArray            *current;       /* of Outcome: the chunk being read */
   guint              position;      /* next Outcome of @current */
   GError            *submit_error;  /* a failed submit, reported in order */
+  GError            *input_error;   /* the input failed, reported in order */
 
   guint              input_done : 1;
   guint              finished : 1;
@@ -159,13 +160,21 @@ submit_chunk (ConcurryMapResults *self)
   if (self->input_done || self->submit_error != NULL)
     return FALSE;
 
+  g_assert (self->input_error == NULL);
+
   chunk = g_new0 (Chunk, 1);
   chunk->items = g_new0 (GValue, self->chunksize);
-  while (chunk->n < self->chunksize && self->input (&chunk->items[chunk->n], self->input_data))
+  while (chunk->n < self->chunksize &&
+         self->input (&chunk->items[chunk->n], self->input_data, &self->input_error))
     chunk->n++;
 
   if (chunk->n < self->chunksize)
-    self->input_done = TRUE;
+    {
+      self->input_done = TRUE;
+      /* A binding may leave a value behind with its error. */
+      if (G_IS_VALUE (&chunk->items[chunk->n]))
+        g_value_unset (&chunk->items[chunk->n]);
+    }
 
   if (chunk->n == 0)
     {
@@ -214,6 +223,7 @@ concurry_map_results_finalize (GObject *object)
 
   finish (self);
   g_clear_error (&self->submit_error);
+  g_clear_error (&self->input_error);
   if (self->input_destroy != NULL)
     self->input_destroy (self->input_data);
   map_func_unref (self->map);
@@ -338,11 +348,10 @@ next_result (ConcurryMapResults  *self,
       if (head == NULL)
         {
           self->finished = TRUE;
-          if (self->submit_error != NULL)
-            {
-              g_propagate_error (error, g_steal_pointer (&self->submit_error));
-              return FALSE;
-            }
+          if (self->input_error != NULL)
+            g_propagate_error (error, g_steal_pointer (&self->input_error));
+          else if (self->submit_error != NULL)
+            g_propagate_error (error, g_steal_pointer (&self->submit_error));
           return FALSE;
         }
 
@@ -351,6 +360,8 @@ next_result (ConcurryMapResults  *self,
 
       if (!concurry_future_wait_until (head, self->deadline, &local_error))
         {
+          /* Timed out (or the item failed): this item too is cancelled. */
+          concurry_future_cancel (head);
           g_propagate_error (error, local_error);
           finish (self);
           return FALSE;

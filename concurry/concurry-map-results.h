@@ -39,17 +39,21 @@ typedef void (*ConcurryMapFunc) (const GValue  *item,
  * @item: (out caller-allocates): an uninitialized `GValue` to store the
  *   next item in
  * @user_data: (closure): the data given with the function
+ * @error: return location for a `GError`
  *
  * Produces the inputs of [method@Concurry.Executor.map], one at a time and
  * only as they are needed, so that inputs of any length (even endless
- * ones) use bounded memory.
+ * ones) use bounded memory. An error ends the input: the map reports it
+ * at that position.
  *
- * Returns: %TRUE if @item was set, %FALSE when the input is exhausted
+ * Returns: %TRUE if @item was set, %FALSE when the input is exhausted or
+ *   failed
  *
  * Since: 0.1
  */
-typedef gboolean (*ConcurryInputFunc) (GValue   *item,
-                                       gpointer  user_data);
+typedef gboolean (*ConcurryInputFunc) (GValue    *item,
+                                       gpointer   user_data,
+                                       GError   **error);
 
 #define CONCURRY_TYPE_MAP_RESULTS (concurry_map_results_get_type ())
 

@@ -457,14 +457,21 @@ typedef struct
   int  next;
   int  end;        /* -1: endless */
   int  n_read;
+  int  fail_at;    /* -1: never */
 } Counter;
 
 static gboolean
 counter_input (GValue   *item,
-               gpointer  user_data)
+               gpointer  user_data,
+               GError  **error)
 {
   Counter *c = user_data;
 
+  if (c->fail_at >= 0 && c->next == c->fail_at)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "input broke at %d", c->next);
+      return FALSE;
+    }
   if (c->end >= 0 && c->next >= c->end)
     return FALSE;
   g_value_init (item, G_TYPE_INT);
@@ -496,7 +503,7 @@ test_map_order (void)
 {
   g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (4);
   g_autoptr(GError) error = NULL;
-  Counter counter = { 0, 1000, 0 };
+  Counter counter = { 0, 1000, 0, -1 };
 
   for (guint chunksize = 1; chunksize <= 7; chunksize += 3)
     {
@@ -530,7 +537,7 @@ test_map_empty (void)
   g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
   g_autoptr(ConcurryMapResults) results = NULL;
   g_autoptr(GError) error = NULL;
-  Counter counter = { 0, 0, 0 };
+  Counter counter = { 0, 0, 0, -1 };
   g_auto(GValue) value = G_VALUE_INIT;
 
   results = concurry_executor_map (executor, square, NULL, NULL, counter_input, &counter, NULL,
@@ -545,7 +552,7 @@ test_map_error_stops (void)
   g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
   g_autoptr(ConcurryMapResults) results = NULL;
   g_autoptr(GError) error = NULL;
-  Counter counter = { 0, 100, 0 };
+  Counter counter = { 0, 100, 0, -1 };
   GValue value = G_VALUE_INIT;
   int n = 0;
 
@@ -587,7 +594,7 @@ test_map_backpressure (void)
   g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
   g_autoptr(ConcurryMapResults) results = NULL;
   g_autoptr(GError) error = NULL;
-  Counter counter = { 0, -1, 0 };
+  Counter counter = { 0, -1, 0, -1 };
   GValue value = G_VALUE_INIT;
   Gate gate;
 
@@ -622,7 +629,7 @@ test_map_timeout (void)
   g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
   g_autoptr(ConcurryMapResults) results = NULL;
   g_autoptr(GError) error = NULL;
-  Counter counter = { 0, 20, 0 };
+  Counter counter = { 0, 20, 0, -1 };
   GValue value = G_VALUE_INIT;
   gint64 start = g_get_monotonic_time ();
   Gate gate;
@@ -645,12 +652,74 @@ test_map_timeout (void)
 }
 
 static void
+test_map_input_error (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  Counter counter = { 0, -1, 0, 7 };
+  GValue value = G_VALUE_INIT;
+  int n = 0;
+
+  results = concurry_executor_map (executor, square, NULL, NULL, counter_input, &counter, NULL,
+                                   -1, 3, 0, &error);
+  while (concurry_map_results_next (results, &value, &error))
+    {
+      g_assert_cmpint (g_value_get_int (&value), ==, n * n);
+      g_value_unset (&value);
+      n++;
+    }
+  g_value_unset (&value);
+  /* Every item before the failure, then the input's error. */
+  g_assert_cmpint (n, ==, 7);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
+}
+
+static void
+count_item (const GValue  *item,
+            GCancellable  *cancellable,
+            GValue        *result,
+            gpointer       user_data,
+            GError       **error)
+{
+  g_atomic_int_inc ((int *)user_data);
+}
+
+static void
+test_map_timeout_cancels_waited_item (void)
+{
+  /* The worker is busy: the item next() waits for is still queued when
+   * the deadline passes, and must never run. */
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryFuture) blocker = NULL;
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  Counter counter = { 0, 5, 0, -1 };
+  GValue value = G_VALUE_INIT;
+  int ran = 0;
+  Gate gate;
+
+  gate_init (&gate);
+  blocker = concurry_executor_submit (executor, gated_work, &gate, NULL, &error);
+  gate_wait_for (&gate, 1);
+  results = concurry_executor_map (executor, count_item, &ran, NULL, counter_input, &counter, NULL,
+                                   0, 1, 0, &error);
+  g_assert_false (concurry_map_results_next (results, &value, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_value_unset (&value);
+  gate_open (&gate);
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, NULL));
+  g_assert_cmpint (ran, ==, 0);
+  gate_clear (&gate);
+}
+
+static void
 test_map_timeout_zero (void)
 {
   g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
   g_autoptr(ConcurryMapResults) results = NULL;
   g_autoptr(GError) error = NULL;
-  Counter counter = { 0, 20, 0 };
+  Counter counter = { 0, 20, 0, -1 };
   GValue value = G_VALUE_INIT;
   Gate gate;
 
@@ -908,6 +977,8 @@ main (int argc,
   g_test_add_func ("/Concurry/Map/backpressure", test_map_backpressure);
   g_test_add_func ("/Concurry/Map/timeout", test_map_timeout);
   g_test_add_func ("/Concurry/Map/timeout-zero", test_map_timeout_zero);
+  g_test_add_func ("/Concurry/Map/input-error", test_map_input_error);
+  g_test_add_func ("/Concurry/Map/timeout-cancels-waited-item", test_map_timeout_cancels_waited_item);
 
   return g_test_run ();
 }

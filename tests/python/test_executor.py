@@ -1255,8 +1255,6 @@ def test_map_timeout_cancels_queued_items(pools, releases):
     assert [i for i in ran if i > 0] == []
 
 
-@pytest.mark.xfail(strict=True, reason='bug: the item next() waits for when the map '
-                   'deadline passes is neither cancelled nor its cancellable tripped')
 def test_map_timeout_cancels_the_item_it_was_waiting_for(pools, releases):
     pool = pools(1)
     blocker = Blocker(pool, releases)
@@ -1273,8 +1271,6 @@ def test_map_timeout_cancels_the_item_it_was_waiting_for(pools, releases):
     assert ran == []
 
 
-@pytest.mark.xfail(strict=True, reason='bug: the item next() waits for when the map '
-                   'deadline passes is neither cancelled nor its cancellable tripped')
 def test_map_timeout_trips_the_cancellable_of_running_work(pools, releases):
     pool = pools(1)
     started = threading.Event()

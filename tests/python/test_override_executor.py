@@ -345,7 +345,7 @@ def test_i94_decision_map_is_lazy_with_a_bounded_window(pools, releases):
     assert window == max(2 * 2, 64)
     assert [next(results) for _ in range(1000)] == [i * 2 for i in range(1000)]
     # Never more than the window ahead of the results.
-    assert len(taken) == 1000 + window
+    assert 1000 <= len(taken) <= 1000 + window
     results.close()
 
 

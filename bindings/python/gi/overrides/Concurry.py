@@ -1083,7 +1083,12 @@ class _Dependent:
         # Cancelling our own promise while we wait drops the work.
         _watch(self.promise, self._promise_done)
         for future in waiting:
-            self.ids.append((future, _watch(future, self._source_callback)))
+            callback_id = _watch(future, self._source_callback)
+            with self.lock:
+                if self.state == 'waiting':
+                    self.ids.append((future, callback_id))
+                    continue
+            _raw_remove_done_callback(future, callback_id)
 
     def _source_callback(self, future, *user_data):
         if self._source_done(future, count=True):
@@ -1120,9 +1125,10 @@ class _Dependent:
         self._settle()
 
     def _settle(self):
-        for future, callback_id in self.ids:
+        with self.lock:
+            ids, self.ids = self.ids, []
+        for future, callback_id in ids:
             _raw_remove_done_callback(future, callback_id)
-        self.ids = []
         self.pool.dependent_finished(self)
 
     def _ready(self):
@@ -1133,7 +1139,8 @@ class _Dependent:
         values = {key: future.get_value() for key, (_, future) in self.sources.items()}
         args = tuple(_substitute(arg, values) for arg in self.args)
         kwargs = {key: _substitute(arg, values) for key, arg in self.kwargs.items()}
-        self.ids = []
+        with self.lock:
+            self.ids = []
         self.pool.dependent_ready(self, (self.promise, self.fn, args, kwargs))
 
 
