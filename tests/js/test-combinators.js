@@ -1,0 +1,1 @@
+import Concurry from "gi://Concurry?version=1";
