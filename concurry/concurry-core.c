@@ -170,6 +170,7 @@ core_finish (ConcurryCore   *core,
              GError         *error)
 {
   ConcurryCallback *callbacks;
+  ConcurryCallback *inline_callbacks = NULL;
   GCancellable *cancellable = NULL;
   int state;
 
@@ -180,6 +181,11 @@ core_finish (ConcurryCore   *core,
   else
     state = CONCURRY_FUTURE_STATE_FAILED;
 
+  /* Ours, so that the references the deliveries take below, with the
+   * lock held, never bring the count from 1 to 2 (which would run a
+   * binding's toggle-reference notification under our lock). */
+  g_object_ref (future);
+
   g_mutex_lock (&core->mutex);
 
   if (CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
@@ -188,6 +194,7 @@ core_finish (ConcurryCore   *core,
       if (value != NULL && G_IS_VALUE (value))
         g_value_unset (value);
       g_clear_error (&error);
+      g_object_unref (future);
       return FALSE;
     }
 
@@ -222,6 +229,11 @@ core_finish (ConcurryCore   *core,
   if (g_atomic_int_get (&core->flags) >= CORE_ONE_WAITER)
     g_cond_broadcast (&core->cond);
 
+  /* Queued before the lock is released: a callback added once the future
+   * is done (which takes the lock first) runs after these. */
+  if (callbacks != NULL)
+    inline_callbacks = _concurry_callbacks_dispatch (reverse (callbacks), future);
+
   g_mutex_unlock (&core->mutex);
 
   if (cancellable != NULL)
@@ -230,8 +242,8 @@ core_finish (ConcurryCore   *core,
       g_object_unref (cancellable);
     }
 
-  if (callbacks != NULL)
-    _concurry_callbacks_queue (reverse (callbacks), future);
+  _concurry_callbacks_run_inline (inline_callbacks, future);
+  g_object_unref (future);
 
   return TRUE;
 }
@@ -317,20 +329,19 @@ _concurry_core_add_callback (ConcurryCore     *core,
 {
   guint id = cb->id;
 
-  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)))
+  /* The lock also orders us after the callbacks that the completion is
+   * delivering, even when the state already reads as done. */
+  g_mutex_lock (&core->mutex);
+  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
     {
-      g_mutex_lock (&core->mutex);
-      if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
-        {
-          cb->next = core->callbacks;
-          core->callbacks = cb;
-          g_mutex_unlock (&core->mutex);
-          return id;
-        }
+      cb->next = core->callbacks;
+      core->callbacks = cb;
       g_mutex_unlock (&core->mutex);
+      return id;
     }
+  g_mutex_unlock (&core->mutex);
 
-  _concurry_callbacks_queue (cb, future);
+  _concurry_callbacks_run_inline (_concurry_callbacks_dispatch (cb, future), future);
 
   return id;
 }

@@ -47,7 +47,9 @@ ConcurryCallback *_concurry_callback_new_inline (ConcurryFutureCallback  func,
                                                  gpointer                user_data,
                                                  GDestroyNotify          destroy);
 void              _concurry_callback_free       (ConcurryCallback       *callback);
-void              _concurry_callbacks_queue     (ConcurryCallback       *callbacks,
-                                                 ConcurryFuture         *future);
+ConcurryCallback *_concurry_callbacks_dispatch   (ConcurryCallback       *callbacks,
+                                                   ConcurryFuture         *future);
+void              _concurry_callbacks_run_inline (ConcurryCallback       *callbacks,
+                                                  ConcurryFuture         *future);
 
 G_END_DECLS

@@ -270,13 +270,20 @@ _concurry_callback_new_inline (ConcurryFutureCallback func,
   return cb;
 }
 
-/* Hands @callbacks (a list in the order they must run) to their
- * dispatchers, each with a reference on @future; inline ones run right
- * here. Must not be called with a lock held. */
-void
-_concurry_callbacks_queue (ConcurryCallback *callbacks,
-                           ConcurryFuture   *future)
+/* Hands the dispatched callbacks of @callbacks (a list in the order they
+ * must run) to their dispatchers, each with a reference on @future, and
+ * returns the inline ones, in order, for _concurry_callbacks_run_inline().
+ * No user code runs here: the completion core calls this with its lock
+ * held, so that callbacks added once the future is done cannot overtake
+ * the ones it is delivering. The caller holds a reference on @future, so
+ * taking more never runs a toggle-reference notification. */
+ConcurryCallback *
+_concurry_callbacks_dispatch (ConcurryCallback *callbacks,
+                              ConcurryFuture   *future)
 {
+  ConcurryCallback *inline_head = NULL;
+  ConcurryCallback **inline_tail = &inline_head;
+
   while (callbacks != NULL)
     {
       ConcurryCallback *first = callbacks;
@@ -286,8 +293,8 @@ _concurry_callbacks_queue (ConcurryCallback *callbacks,
         {
           callbacks = first->next;
           first->next = NULL;
-          first->func (future, first->user_data);
-          _concurry_callback_free (first);
+          *inline_tail = first;
+          inline_tail = &first->next;
           continue;
         }
 
@@ -303,5 +310,23 @@ _concurry_callbacks_queue (ConcurryCallback *callbacks,
       callbacks = last->next;
       last->next = NULL;
       dispatcher_push (first->dispatcher, first, last);
+    }
+
+  return inline_head;
+}
+
+/* Runs and frees inline callbacks, with no lock held. */
+void
+_concurry_callbacks_run_inline (ConcurryCallback *callbacks,
+                                ConcurryFuture   *future)
+{
+  while (callbacks != NULL)
+    {
+      ConcurryCallback *cb = callbacks;
+
+      callbacks = cb->next;
+      cb->next = NULL;
+      cb->func (future, cb->user_data);
+      _concurry_callback_free (cb);
     }
 }

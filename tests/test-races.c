@@ -350,6 +350,57 @@ test_add_while_completing (void)
     }
 }
 
+typedef struct
+{
+  int first;
+  int second;
+  int order;   /* 1 if first ran before second */
+  int calls;
+} Ordered;
+
+static void
+ordered_first_cb (ConcurryFuture *future,
+                  gpointer        user_data)
+{
+  Ordered *o = user_data;
+
+  o->first = ++o->calls;
+}
+
+static void
+ordered_second_cb (ConcurryFuture *future,
+                   gpointer        user_data)
+{
+  Ordered *o = user_data;
+
+  o->second = ++o->calls;
+}
+
+/* A callback added as soon as the future reads as done, while the
+ * completing thread may still be delivering the earlier ones, must not
+ * overtake them: callbacks run in the order they were added. */
+static void
+test_added_after_done_keeps_order (void)
+{
+  for (guint i = 0; i < N_LATE; i++)
+    {
+      g_autoptr(ConcurryPromise) promise = concurry_promise_new ();
+      Ordered o = { 0, 0, 0, 0 };
+      GThread *thread;
+
+      concurry_future_add_done_callback (CONCURRY_FUTURE (promise), ordered_first_cb, &o, NULL);
+      thread = g_thread_new ("late", late_resolver, promise);
+      while (!concurry_future_is_done (CONCURRY_FUTURE (promise)))
+        ;
+      concurry_future_add_done_callback (CONCURRY_FUTURE (promise), ordered_second_cb, &o, NULL);
+      g_thread_join (thread);
+      while (o.calls < 2)
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_cmpint (o.first, ==, 1);
+      g_assert_cmpint (o.second, ==, 2);
+    }
+}
+
 int
 main (int argc,
       char *argv[])
@@ -365,6 +416,7 @@ main (int argc,
 
   g_test_add_func ("/Concurry/Races/everything-at-once", test_races);
   g_test_add_func ("/Concurry/Races/add-while-completing", test_add_while_completing);
+  g_test_add_func ("/Concurry/Races/added-after-done-keeps-order", test_added_after_done_keeps_order);
 
   return g_test_run ();
 }
