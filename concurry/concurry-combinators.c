@@ -270,6 +270,14 @@ concurry_future_with_timeout (ConcurryFuture *self,
   g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
 
   promise = concurry_promise_new ();
+
+  /* Already done: no timer could be first. */
+  if (concurry_future_is_done (self))
+    {
+      mirror (self, promise);
+      return CONCURRY_FUTURE (promise);
+    }
+
   wt = g_new0 (WithTimeout, 1);
   wt->promise = g_object_ref (promise);
   wt->timer = start_timer (promise, timeout_usec,
@@ -439,6 +447,17 @@ cancel_inputs_cb (GCancellable *cancellable,
                   gpointer      user_data)
 {
   Group *group = user_data;
+  gboolean settled;
+
+  /* Only a cancellation from outside reaches the inputs: a group settled
+   * by a cancelled input (which makes it cancelled too) leaves the other
+   * inputs alone. */
+  g_mutex_lock (&group->mutex);
+  settled = group->promise == NULL;
+  g_mutex_unlock (&group->mutex);
+
+  if (settled)
+    return;
 
   for (guint i = 0; i < group->inputs->len; i++)
     concurry_future_cancel (group->inputs->pdata[i]);

@@ -439,6 +439,24 @@ test_gather_cancelled_input (void)
 }
 
 static void
+test_cancelled_input_leaves_others_alone (void)
+{
+  g_autoptr(ConcurryPromise) a = promise ();
+  g_autoptr(ConcurryPromise) b = promise ();
+  ConcurryFuture *fs[] = { CONCURRY_FUTURE (a), CONCURRY_FUTURE (b) };
+  g_autoptr(ConcurryFuture) all = concurry_gather (fs, 2, CONCURRY_GATHER_FLAGS_NONE);
+  g_autoptr(ConcurryFuture) first = concurry_race (fs, 2);
+
+  /* The group is settled by the cancelled input (and so is cancelled
+   * itself), but only a cancel() from outside reaches the other inputs. */
+  concurry_future_cancel (fs[0]);
+  g_assert_true (concurry_future_is_cancelled (all));
+  g_assert_true (concurry_future_is_cancelled (first));
+  g_assert_false (concurry_future_is_done (fs[1]));
+  concurry_promise_resolve_int (b, 1);
+}
+
+static void
 test_gather_empty_and_cancel (void)
 {
   g_autoptr(ConcurryFuture) empty = concurry_gather (NULL, 0, CONCURRY_GATHER_FLAGS_NONE);
@@ -680,6 +698,16 @@ test_with_timeout (void)
   /* The source is not cancelled by the timeout. */
   g_assert_false (concurry_future_is_done (CONCURRY_FUTURE (slow)));
 
+  /* A future already done gives its outcome, even with no time at all:
+   * the timer never gets a chance to be first. */
+  for (guint i = 0; i < 2000; i++)
+    {
+      g_autoptr(ConcurryFuture) done = concurry_resolved_future_new_int (i);
+      g_autoptr(ConcurryFuture) bounded = concurry_future_with_timeout (done, 0);
+
+      g_assert_cmpint (concurry_future_get_state (bounded), ==, CONCURRY_FUTURE_STATE_DONE);
+    }
+
   /* 0 and negative time out at once. */
   zero = concurry_future_with_timeout (CONCURRY_FUTURE (slow), -5);
   g_assert_false (concurry_future_wait (zero, 30 * SECOND, &error));
@@ -718,6 +746,7 @@ main (int argc,
   g_test_add_func ("/Concurry/Gather/first-failure", test_gather_first_failure);
   g_test_add_func ("/Concurry/Gather/cancelled-input", test_gather_cancelled_input);
   g_test_add_func ("/Concurry/Gather/empty-and-cancel", test_gather_empty_and_cancel);
+  g_test_add_func ("/Concurry/Gather/cancelled-input-leaves-others-alone", test_cancelled_input_leaves_others_alone);
   g_test_add_func ("/Concurry/Any/basic", test_any);
   g_test_add_func ("/Concurry/Race/basic", test_race);
   g_test_add_func ("/Concurry/Chain/flattens", test_chain_flattens);
