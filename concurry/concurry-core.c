@@ -309,6 +309,38 @@ _concurry_core_get_cancellable (ConcurryCore *core)
 
 /* Whether user code waits for @core: done callbacks of users, not the
  * internal ones of concurry's combinators. */
+/* Gives @core the cancellable of work about to run (a reference of its
+ * own), cancelled already if @core is. */
+void
+_concurry_core_attach_cancellable (ConcurryCore *core,
+                                   GCancellable *cancellable)
+{
+  gboolean cancelled;
+
+  g_mutex_lock (&core->mutex);
+  g_assert (core->cancellable == NULL);
+  g_atomic_pointer_set (&core->cancellable, g_object_ref (cancellable));
+  cancelled = core->state == CONCURRY_FUTURE_STATE_CANCELLED;
+  g_mutex_unlock (&core->mutex);
+
+  if (cancelled)
+    g_cancellable_cancel (cancellable);
+}
+
+/* Takes it back once the work returned: from now on cancel() cannot reach
+ * it (one already under way holds a reference of its own). */
+void
+_concurry_core_detach_cancellable (ConcurryCore *core,
+                                   GCancellable *cancellable)
+{
+  g_mutex_lock (&core->mutex);
+  g_assert (core->cancellable == cancellable);
+  g_atomic_pointer_set (&core->cancellable, NULL);
+  g_mutex_unlock (&core->mutex);
+
+  g_object_unref (cancellable);
+}
+
 gboolean
 _concurry_core_has_callbacks (ConcurryCore *core)
 {

@@ -93,6 +93,10 @@ gboolean       _concurry_core_complete           (ConcurryCore            *core,
 gboolean       _concurry_core_cancel             (ConcurryCore            *core,
                                                   ConcurryFuture          *future);
 GCancellable  *_concurry_core_get_cancellable    (ConcurryCore            *core);
+void           _concurry_core_attach_cancellable (ConcurryCore            *core,
+                                                  GCancellable            *cancellable);
+void           _concurry_core_detach_cancellable (ConcurryCore            *core,
+                                                  GCancellable            *cancellable);
 gboolean       _concurry_core_has_callbacks      (ConcurryCore            *core);
 guint          _concurry_core_add_callback       (ConcurryCore            *core,
                                                   ConcurryFuture          *future,

@@ -88,6 +88,51 @@ drop_work (ConcurryWorkFuture *self)
     destroy (user_data);
 }
 
+/*
+ * A GCancellable for every piece of work would cost as much as the future
+ * itself. Each thread keeps the cancellable of the work it ran last and
+ * gives it to the next one, but only when nobody else can still see it:
+ * it is detached from its future (under the future's lock, so a cancel()
+ * from now on cannot reach it), and then nobody but us holds a reference
+ * (a pending cancel() would hold one) and no handler is connected. A work
+ * function that keeps the cancellable, or leaves a handler on it, makes
+ * the thread take a new one: its cancellable is never shared.
+ */
+static GPrivate spare_cancellable = G_PRIVATE_INIT (g_object_unref);
+
+static GCancellable *
+take_cancellable (void)
+{
+  GCancellable *cancellable = g_private_get (&spare_cancellable);
+
+  if (cancellable == NULL)
+    return g_cancellable_new ();
+
+  g_private_set (&spare_cancellable, NULL);
+  return cancellable;
+}
+
+static void
+give_back_cancellable (GCancellable *cancellable)
+{
+  static guint cancelled_signal;
+
+  if (cancelled_signal == 0)
+    cancelled_signal = g_signal_lookup ("cancelled", G_TYPE_CANCELLABLE);
+
+  if (g_atomic_int_get (&G_OBJECT (cancellable)->ref_count) == 1 &&
+      !g_signal_has_handler_pending (cancellable, cancelled_signal, 0, TRUE) &&
+      g_private_get (&spare_cancellable) == NULL)
+    {
+      g_cancellable_reset (cancellable);
+      g_private_set (&spare_cancellable, cancellable);
+    }
+  else
+    {
+      g_object_unref (cancellable);
+    }
+}
+
 /* Runs the work on the calling thread unless the future was cancelled
  * first, completes the future with its outcome and frees the work's data.
  * Returns FALSE if the work was skipped. */
@@ -96,6 +141,7 @@ _concurry_work_future_run (ConcurryWorkFuture *self)
 {
   GValue value = G_VALUE_INIT;
   GError *error = NULL;
+  GCancellable *cancellable;
 
   if (self->func == NULL || !_concurry_core_mark_running (&self->core))
     {
@@ -103,7 +149,10 @@ _concurry_work_future_run (ConcurryWorkFuture *self)
       return FALSE;
     }
 
-  self->func (_concurry_core_get_cancellable (&self->core), &value, self->user_data, &error);
+  cancellable = take_cancellable ();
+  _concurry_core_attach_cancellable (&self->core, cancellable);
+
+  self->func (cancellable, &value, self->user_data, &error);
 
   if (error != NULL)
     {
@@ -118,6 +167,9 @@ _concurry_work_future_run (ConcurryWorkFuture *self)
     }
 
   drop_work (self);
+
+  _concurry_core_detach_cancellable (&self->core, cancellable);
+  give_back_cancellable (cancellable);
 
   return TRUE;
 }

@@ -895,6 +895,65 @@ test_callbacks_on_main_thread (void)
   g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
 }
 
+typedef struct
+{
+  Gate         *gate;
+  GCancellable *seen;
+  gboolean      cancelled_at_start;
+  gboolean      keep;
+} CancellableProbe;
+
+static void
+probe_work (GCancellable  *cancellable,
+            GValue        *value,
+            gpointer       user_data,
+            GError       **error)
+{
+  CancellableProbe *p = user_data;
+
+  p->cancelled_at_start = g_cancellable_is_cancelled (cancellable);
+  p->seen = p->keep ? g_object_ref (cancellable) : cancellable;
+  if (p->gate != NULL)
+    gate_pass (p->gate);
+}
+
+/* Threads give their cancellable to the next work only when nobody can
+ * see it any more: a cancelled one is never passed on cancelled, and one
+ * the work kept is never shared. */
+static void
+test_cancellable_not_shared (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(GError) error = NULL;
+  CancellableProbe first = { NULL, NULL, FALSE, TRUE };
+  CancellableProbe second = { NULL, NULL, FALSE, FALSE };
+  CancellableProbe third = { NULL, NULL, FALSE, FALSE };
+  g_autoptr(ConcurryFuture) a = NULL, b = NULL, c = NULL;
+  Gate gate;
+
+  gate_init (&gate);
+  first.gate = &gate;
+  a = concurry_executor_submit (executor, probe_work, &first, NULL, &error);
+  b = concurry_executor_submit (executor, probe_work, &second, NULL, &error);
+  c = concurry_executor_submit (executor, probe_work, &third, NULL, &error);
+  gate_wait_for (&gate, 1);
+
+  /* Cancelled while it runs: its cancellable trips. */
+  g_assert_true (concurry_future_cancel (a));
+  g_assert_true (g_cancellable_is_cancelled (first.seen));
+  gate_open (&gate);
+  g_assert_true (concurry_future_wait (c, -1, &error));
+
+  /* The first work kept its cancellable: still cancelled, and not reused. */
+  g_assert_true (g_cancellable_is_cancelled (first.seen));
+  g_assert_true (second.seen != first.seen);
+  g_assert_false (second.cancelled_at_start);
+  g_assert_false (third.cancelled_at_start);
+
+  g_object_unref (first.seen);
+  gate_clear (&gate);
+}
+
 static void
 test_max_workers (void)
 {
@@ -970,6 +1029,7 @@ main (int argc,
   g_test_add_func ("/Concurry/Executor/main-context", test_main_context_executor);
   g_test_add_func ("/Concurry/Executor/callbacks-on-main-thread", test_callbacks_on_main_thread);
   g_test_add_func ("/Concurry/Executor/max-workers", test_max_workers);
+  g_test_add_func ("/Concurry/Executor/cancellable-not-shared", test_cancellable_not_shared);
   g_test_add_func ("/Concurry/Executor/saturation", test_saturation);
   g_test_add_func ("/Concurry/Map/order", test_map_order);
   g_test_add_func ("/Concurry/Map/empty", test_map_empty);
