@@ -124,7 +124,9 @@ give_back_cancellable (GCancellable *cancellable)
       !g_signal_has_handler_pending (cancellable, cancelled_signal, 0, TRUE) &&
       g_private_get (&spare_cancellable) == NULL)
     {
-      g_cancellable_reset (cancellable);
+      /* reset takes a lock shared by all cancellables: only if needed */
+      if (g_cancellable_is_cancelled (cancellable))
+        g_cancellable_reset (cancellable);
       g_private_set (&spare_cancellable, cancellable);
     }
   else
