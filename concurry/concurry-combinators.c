@@ -349,6 +349,11 @@ group_input_done (ConcurryFuture *future,
   if (group->promise == NULL)
     {
       g_mutex_unlock (&group->mutex);
+      /* Settled already: gather, any and race consumed this outcome (the
+       * loser of a race against a timeout must not warn as an unobserved
+       * error). A wait only reports, so it leaves it to its caller. */
+      if (group->kind != GROUP_WAIT)
+        _concurry_core_set_observed (_concurry_future_get_core (future));
       return;
     }
 
@@ -671,8 +676,14 @@ concurry_wait (ConcurryFuture   **futures,
  * %CONCURRY_GATHER_FLAGS_ALL_OUTCOMES it waits for every input and
  * succeeds whatever their outcomes.
  *
- * Cancelling the returned future cancels the inputs. No futures: done at
- * once with an empty array.
+ * Cancelling the returned future cancels the inputs (an input that is
+ * cancelled makes the gather fail, but leaves the others alone). Failures
+ * that come after the gather failed count as handled: they do not warn as
+ * unobserved errors. No futures: done at once with an empty array.
+ *
+ * Bindings cannot read the `GPtrArray` value (it has no element type
+ * there): keep the list of inputs and read each one's value, which is
+ * what the array holds anyway.
  *
  * Returns: (transfer full): a new future
  *
@@ -724,7 +735,9 @@ concurry_any (ConcurryFuture **futures,
  * whether it succeeded, failed or was cancelled, like `Promise.race`. No
  * futures: it fails at once with %CONCURRY_ERROR_INVALID_STATE.
  *
- * Cancelling the returned future cancels the inputs.
+ * Cancelling the returned future cancels the inputs. The outcomes of the
+ * losers count as handled: racing against [func@Concurry.timeout] does not
+ * leave an unobserved error behind.
  *
  * Returns: (transfer full): a new future
  *

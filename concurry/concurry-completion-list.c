@@ -13,10 +13,11 @@
  * A `GListModel` of futures that fills in as they complete, in completion
  * order: bind it to a `GtkListView` to show results as they arrive.
  *
- * It starts empty; each distinct future is appended once it is done (those
- * already done first, in the order given), and `items-changed` is emitted
- * on the main context that was thread-default when the list was made,
- * like every done callback.
+ * It starts empty, even when futures are done already: each distinct
+ * future is appended from the main loop once it is done (those already
+ * done first, in the order given), and `items-changed` is emitted on the
+ * main context that was thread-default when the list was made, like every
+ * done callback.
  *
  * Since: 0.1
  */

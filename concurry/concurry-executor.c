@@ -207,6 +207,7 @@ concurry_executor_get_max_workers (ConcurryExecutor *self)
  * consumed yet is cancelled.
  *
  * Returns: (transfer full): the results, or %NULL if @self is shut down
+ *   or refused a JavaScript @func
  *
  * Since: 0.1
  */

@@ -25,8 +25,14 @@ G_BEGIN_DECLS
  * Work to run for a future: store the result in @value, or set @error.
  *
  * Leaving @value uninitialized completes the future without a value. An
- * error of `G_IO_ERROR_CANCELLED` makes the future cancelled. In Python
- * and JavaScript, the function just returns its result (or raises).
+ * error of `G_IO_ERROR_CANCELLED` makes the future cancelled.
+ *
+ * In bindings the function returns its result. In JavaScript a thrown
+ * exception fails the future with its message, and so does returning
+ * `undefined` (return `null` for no value). With PyGObject's raw API only
+ * a raised `GLib.Error` fails the future (other exceptions are printed and
+ * the future completes without a value): the Python override's executor
+ * keeps the very exception instead.
  *
  * Since: 0.1
  */
