@@ -16,10 +16,15 @@
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
-import System from 'system';
 
 import Concurry from 'gi://Concurry?version=1';
 import ConcurryTest from 'gi://ConcurryTest?version=1';
+
+import {
+    test, run, assert, assertEq, assertArrayEq as assertJson, assertSame, assertGError, fmt as show,
+    rejectionOf, thrownBy, failureOf, idles, until, laterMs, now, promise, resolved, rejected, observe,
+    MS, SECOND,
+} from './harness.js';
 
 // Before anything else touches the prototypes (pitfall P3).
 Gio._promisify(Concurry.Future.prototype, 'wait_async', 'wait_finish');
@@ -27,149 +32,7 @@ Gio._promisify(Concurry.AsCompleted.prototype, 'next_async', 'next_finish');
 
 const {FutureState, WaitMode, GatherFlags} = Concurry;
 const {IOErrorEnum} = Gio;
-const MS = 1000;          // microseconds
-const SECOND = 1000 * MS;
 const BLOCK = 5 * SECOND; // bound for blocking calls that must return early
-
-// ---------------------------------------------------------------------------
-// Harness: named async tests raced against a deadline. A test registered
-// with knownBug() documents a library bug: it is reported as `# TODO` while
-// it fails, and fails the run once it passes, so that the marker goes away
-// with the fix.
-
-const tests = [];
-
-function test(name, fn, timeoutMs = 4000) {
-    tests.push({name, fn, timeoutMs, knownBug: null});
-}
-
-function knownBug(reason, name, fn, timeoutMs = 4000) {
-    tests.push({name, fn, timeoutMs, knownBug: reason});
-}
-
-class AssertionError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'AssertionError';
-    }
-}
-
-function show(v) {
-    if (typeof v === 'string')
-        return JSON.stringify(v);
-    if (typeof v === 'bigint')
-        return `${v}n`;
-    try {
-        return String(v);
-    } catch {
-        return Object.prototype.toString.call(v);
-    }
-}
-
-function assert(cond, what = 'assertion failed') {
-    if (!cond)
-        throw new AssertionError(what);
-}
-
-function assertEq(actual, expected, what = '') {
-    if (!Object.is(actual, expected))
-        throw new AssertionError(`${what ? `${what}: ` : ''}expected ${show(expected)}, got ${show(actual)}`);
-}
-
-function assertJson(actual, expected, what = '') {
-    assertEq(JSON.stringify(actual), JSON.stringify(expected), what);
-}
-
-// Same instances, same order.
-function assertSame(actual, expected, what = '') {
-    assert(Array.isArray(actual), `${what}: expected an array, got ${show(actual)}`);
-    assertEq(actual.length, expected.length, `${what}: length`);
-    for (let i = 0; i < expected.length; i++)
-        assert(actual[i] === expected[i], `${what}: item ${i} is not the instance given`);
-}
-
-function assertGError(e, domain, code, what = 'error') {
-    assert(e instanceof GLib.Error, `${what}: expected a GLib.Error, got ${show(e)}${e?.stack ? `\n${e.stack}` : ''}`);
-    assert(e.matches(domain, code),
-        `${what}: expected ${show(domain)} ${code}, got ${GLib.quark_to_string(e.domain)} ${e.code}: ${e.message}`);
-}
-
-async function rejectionOf(promise, what = 'promise') {
-    let value;
-    try {
-        value = await promise;
-    } catch (e) {
-        return e;
-    }
-    throw new AssertionError(`${what}: expected a rejection, resolved with ${show(value)}`);
-}
-
-function thrownBy(fn, what = 'call') {
-    try {
-        fn();
-    } catch (e) {
-        return e;
-    }
-    throw new AssertionError(`${what}: expected to throw`);
-}
-
-// Awaits @future and returns its error (it must fail or be cancelled).
-async function failureOf(future, what = 'future') {
-    return rejectionOf(future.wait_async(null), what);
-}
-
-// One turn of the main loop at default-idle priority: whatever was ready
-// (done callbacks, chain steps) has been dispatched when it resolves.
-function idle() {
-    return new Promise(resolve => {
-        GLib.idle_add(GLib.PRIORITY_DEFAULT_IDLE, () => {
-            resolve();
-            return GLib.SOURCE_REMOVE;
-        });
-    });
-}
-
-async function idles(n) {
-    for (let i = 0; i < n; i++)
-        await idle(); // eslint-disable-line no-await-in-loop
-}
-
-// Resolves once cond() holds; the test's deadline bounds it.
-async function until(cond) {
-    while (!cond())
-        await idle(); // eslint-disable-line no-await-in-loop
-}
-
-function laterMs(ms, fn) {
-    GLib.timeout_add(GLib.PRIORITY_DEFAULT, ms, () => {
-        fn();
-        return GLib.SOURCE_REMOVE;
-    });
-}
-
-function promise() {
-    return new Concurry.Promise();
-}
-
-function resolved(v) {
-    return Concurry.ResolvedFuture.new_int(v);
-}
-
-function rejected(message, code = IOErrorEnum.FAILED) {
-    const p = promise();
-    p.reject_literal(Gio.io_error_quark(), code, message);
-    return p;
-}
-
-// Looks at the errors of @futures, so that none is dropped unobserved.
-function observe(...futures) {
-    for (const f of futures)
-        f.get_error();
-}
-
-function now() {
-    return GLib.get_monotonic_time();
-}
 
 // ---------------------------------------------------------------------------
 // Futures are not thenables
@@ -1098,67 +961,5 @@ test('CompletionList: done futures first in the order given, never inside new()'
 
 // ---------------------------------------------------------------------------
 
-async function runAll() {
-    let failed = 0;
-    print(`1..${tests.length}`);
-    for (const [i, t] of tests.entries()) {
-        let timer = 0;
-        const deadline = new Promise((_, reject) => {
-            timer = GLib.timeout_add(GLib.PRIORITY_DEFAULT, t.timeoutMs, () => {
-                timer = 0;
-                reject(new AssertionError(`timed out after ${t.timeoutMs} ms`));
-                return GLib.SOURCE_REMOVE;
-            });
-        });
-        let error = null;
-        try {
-            await Promise.race([t.fn(), deadline]); // eslint-disable-line no-await-in-loop
-        } catch (e) {
-            error = e;
-        } finally {
-            if (timer)
-                GLib.source_remove(timer);
-        }
-        let line;
-        if (t.knownBug !== null) {
-            if (error === null) {
-                failed++;
-                line = `not ok ${i + 1} - ${t.name} # passes now: remove its known-bug marker (${t.knownBug})`;
-            } else {
-                line = `not ok ${i + 1} - ${t.name} # TODO known bug: ${t.knownBug}`;
-            }
-        } else if (error === null) {
-            line = `ok ${i + 1} - ${t.name}`;
-        } else {
-            failed++;
-            line = `not ok ${i + 1} - ${t.name}`;
-        }
-        print(line);
-        if (error !== null) {
-            const detail = error instanceof GLib.Error
-                ? `GLib.Error ${GLib.quark_to_string(error.domain)} ${error.code}: ${error.message}`
-                : `${error}\n${error?.stack ?? ''}`;
-            for (const l of detail.trimEnd().split('\n'))
-                print(`# ${l}`);
-        }
-    }
-    return failed;
-}
-
-const loop = new GLib.MainLoop(null, false);
-let status = 0;
-runAll().then(failed => {
-    status = failed > 0 ? 1 : 0;
-    if (failed > 0)
-        print(`# ${failed} of ${tests.length} tests failed`);
-}, e => {
-    print(`Bail out! ${e}\n${e?.stack ?? ''}`);
-    status = 1;
-}).finally(() => loop.quit());
-loop.run();
-
-// Drop what the tests left behind, so that a future finalized with an
-// unobserved error shows up here (as a fatal warning).
-System.gc();
-GLib.MainContext.default().iteration(false);
-System.exit(status);
+// Tests registered without a deadline get 4 s.
+run({timeoutMs: 4000});

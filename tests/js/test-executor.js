@@ -12,124 +12,23 @@
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
-import System from 'system';
 
 import Concurry from 'gi://Concurry?version=1';
 import ConcurryTest from 'gi://ConcurryTest?version=1';
+
+import {
+    test, run, AssertionError, assert, assertEq, assertArrayEq, assertGError, assertThrowsGError,
+    rejectionOf, thrownBy, idles, until, SECOND,
+} from './harness.js';
 
 // Before anything else touches the prototype (pitfall P3).
 Gio._promisify(Concurry.Future.prototype, 'wait_async', 'wait_finish');
 
 const {FutureState} = Concurry;
 const {IOErrorEnum} = Gio;
-const SECOND = 1000000; // microseconds
 
 // ---------------------------------------------------------------------------
-// A tiny harness: named async tests, each raced against a deadline so that a
-// hang fails the test instead of blocking the run. A test marked as a known
-// bug reports `# TODO` when it fails and fails the run when it passes (so
-// that the marker is removed once the bug is fixed).
-
-const tests = [];
-
-function test(name, fn, timeoutMs = 3000) {
-    tests.push({name, fn, timeoutMs, knownBug: null});
-}
-
-function knownBug(reason, name, fn, timeoutMs = 3000) {
-    tests.push({name, fn, timeoutMs, knownBug: reason});
-}
-
-class AssertionError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'AssertionError';
-    }
-}
-
-function fmt(v) {
-    if (typeof v === 'string')
-        return JSON.stringify(v);
-    if (typeof v === 'bigint')
-        return `${v}n`;
-    try {
-        return String(v);
-    } catch {
-        return Object.prototype.toString.call(v);
-    }
-}
-
-function assert(cond, what = 'assertion failed') {
-    if (!cond)
-        throw new AssertionError(what);
-}
-
-function assertEq(actual, expected, what = '') {
-    if (!Object.is(actual, expected))
-        throw new AssertionError(`${what ? `${what}: ` : ''}expected ${fmt(expected)}, got ${fmt(actual)}`);
-}
-
-function assertArrayEq(actual, expected, what = '') {
-    assertEq(JSON.stringify(actual), JSON.stringify(expected), what);
-}
-
-function assertGError(e, domain, code, what = 'error') {
-    assert(e instanceof GLib.Error, `${what}: expected a GLib.Error, got ${fmt(e)}${e?.stack ? `\n${e.stack}` : ''}`);
-    assert(e.matches(domain, code),
-        `${what}: expected domain ${fmt(domain)} code ${code}, got ${GLib.quark_to_string(e.domain)} ${e.code}: ${e.message}`);
-}
-
-// Awaits @promise and returns the error it rejects with; fails if it resolves.
-async function rejectionOf(promise, what = 'promise') {
-    try {
-        const v = await promise;
-        throw new AssertionError(`${what}: expected a rejection, resolved with ${fmt(v)}`);
-    } catch (e) {
-        if (e instanceof AssertionError)
-            throw e;
-        return e;
-    }
-}
-
-function thrownBy(fn, what = 'call') {
-    try {
-        fn();
-    } catch (e) {
-        return e;
-    }
-    throw new AssertionError(`${what}: expected to throw`);
-}
-
-function assertThrowsGError(fn, domain, code, what = 'call') {
-    const e = thrownBy(fn, what);
-    assertGError(e, domain, code, what);
-    return e;
-}
-
-// One turn of the main loop, at default-idle priority: lower than the
-// executor's source, so whatever was ready has been dispatched.
-function idle() {
-    return new Promise(resolve => {
-        GLib.idle_add(GLib.PRIORITY_DEFAULT_IDLE, () => {
-            resolve();
-            return GLib.SOURCE_REMOVE;
-        });
-    });
-}
-
-async function idles(n) {
-    for (let i = 0; i < n; i++)
-        // eslint-disable-next-line no-await-in-loop
-        await idle();
-}
-
-// Resolves once cond() is true, checking on every main-loop turn. The test's
-// deadline bounds the wait.
-async function until(cond) {
-    while (!cond())
-        // eslint-disable-next-line no-await-in-loop
-        await idle();
-}
+// Helpers
 
 // An input function for map() producing 0 … n-1, counting its calls.
 function counter(n) {
@@ -667,66 +566,4 @@ test('map with a JS function on a thread pool is refused', async () => {
 
 // ---------------------------------------------------------------------------
 
-async function runAll() {
-    let failed = 0;
-    print(`1..${tests.length}`);
-    for (const [i, t] of tests.entries()) {
-        let timer = 0;
-        const deadline = new Promise((_, reject) => {
-            timer = GLib.timeout_add(GLib.PRIORITY_DEFAULT, t.timeoutMs, () => {
-                timer = 0;
-                reject(new AssertionError(`timed out after ${t.timeoutMs} ms`));
-                return GLib.SOURCE_REMOVE;
-            });
-        });
-        let error = null;
-        try {
-            // eslint-disable-next-line no-await-in-loop
-            await Promise.race([t.fn(), deadline]);
-        } catch (e) {
-            error = e;
-        } finally {
-            if (timer)
-                GLib.source_remove(timer);
-        }
-        if (t.knownBug !== null) {
-            if (error === null) {
-                failed++;
-                print(`not ok ${i + 1} - ${t.name} # passes now: remove its known-bug marker (${t.knownBug})`);
-            } else {
-                print(`not ok ${i + 1} - ${t.name} # TODO known bug: ${t.knownBug}`);
-            }
-        } else if (error === null) {
-            print(`ok ${i + 1} - ${t.name}`);
-        } else {
-            failed++;
-            print(`not ok ${i + 1} - ${t.name}`);
-        }
-        if (error !== null) {
-            const detail = error instanceof GLib.Error
-                ? `GLib.Error ${GLib.quark_to_string(error.domain)} ${error.code}: ${error.message}`
-                : `${error}\n${error?.stack ?? ''}`;
-            for (const line of detail.trimEnd().split('\n'))
-                print(`# ${line}`);
-        }
-    }
-    return failed;
-}
-
-const loop = new GLib.MainLoop(null, false);
-let status = 0;
-runAll().then(failed => {
-    status = failed > 0 ? 1 : 0;
-    if (failed > 0)
-        print(`# ${failed} of ${tests.length} tests failed`);
-}, e => {
-    print(`Bail out! ${e}\n${e?.stack ?? ''}`);
-    status = 1;
-}).finally(() => loop.quit());
-loop.run();
-
-// Drop everything the tests left behind before exiting, so that a future
-// finalized with an unobserved error shows up (as a fatal warning) here.
-System.gc();
-GLib.MainContext.default().iteration(false);
-System.exit(status);
+run();

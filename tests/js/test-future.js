@@ -14,127 +14,16 @@ import System from 'system';
 import Concurry from 'gi://Concurry?version=1';
 import ConcurryTest from 'gi://ConcurryTest?version=1';
 
+import {
+    test, run, assert, assertEq, assertArrayEq, assertGError, assertThrowsGError, rejectionOf,
+    idle, until, laterMs, laterIdle, flushCallbacks,
+} from './harness.js';
+
 // Before anything else touches the prototype (pitfall P3).
 Gio._promisify(Concurry.Future.prototype, 'wait_async', 'wait_finish');
 
 const {FutureState} = Concurry;
 const {IOErrorEnum} = Gio;
-
-// ---------------------------------------------------------------------------
-// A tiny harness: named async tests, each raced against a deadline so that a
-// hang fails the test instead of blocking the run.
-
-const tests = [];
-
-function test(name, fn, timeoutMs = 3000) {
-    tests.push({name, fn, timeoutMs});
-}
-
-class AssertionError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'AssertionError';
-    }
-}
-
-function fmt(v) {
-    if (typeof v === 'string')
-        return JSON.stringify(v);
-    if (typeof v === 'bigint')
-        return `${v}n`;
-    try {
-        return String(v);
-    } catch {
-        return Object.prototype.toString.call(v);
-    }
-}
-
-function assert(cond, what = 'assertion failed') {
-    if (!cond)
-        throw new AssertionError(what);
-}
-
-function assertEq(actual, expected, what = '') {
-    if (!Object.is(actual, expected))
-        throw new AssertionError(`${what ? `${what}: ` : ''}expected ${fmt(expected)}, got ${fmt(actual)}`);
-}
-
-function assertArrayEq(actual, expected, what = '') {
-    assertEq(JSON.stringify(actual), JSON.stringify(expected), what);
-}
-
-function assertGError(e, domain, code, what = 'error') {
-    assert(e instanceof GLib.Error, `${what}: expected a GLib.Error, got ${fmt(e)}${e?.stack ? `\n${e.stack}` : ''}`);
-    assert(e.matches(domain, code),
-        `${what}: expected domain ${fmt(domain)} code ${code}, got ${GLib.quark_to_string(e.domain)} ${e.code}: ${e.message}`);
-}
-
-// Awaits @promise and returns the error it rejects with; fails if it resolves.
-async function rejectionOf(promise, what = 'promise') {
-    try {
-        const v = await promise;
-        throw new AssertionError(`${what}: expected a rejection, resolved with ${fmt(v)}`);
-    } catch (e) {
-        if (e instanceof AssertionError)
-            throw e;
-        return e;
-    }
-}
-
-function assertThrowsGError(fn, domain, code, what = 'call') {
-    let caught = null;
-    try {
-        fn();
-    } catch (e) {
-        caught = e;
-    }
-    assert(caught !== null, `${what}: expected to throw`);
-    assertGError(caught, domain, code, what);
-    return caught;
-}
-
-// One turn of the main loop, at default-idle priority: lower than the
-// concurry delivery source, so everything already queued has run.
-function idle() {
-    return new Promise(resolve => {
-        GLib.idle_add(GLib.PRIORITY_DEFAULT_IDLE, () => {
-            resolve();
-            return GLib.SOURCE_REMOVE;
-        });
-    });
-}
-
-// Resolves once cond() is true, checking on every main-loop turn. The test's
-// deadline bounds the wait.
-async function until(cond) {
-    while (!cond())
-        await idle();
-}
-
-// A barrier for done callbacks: callbacks are delivered on this context in
-// the order they were added, so once a callback added *now* on an already
-// done future has run, every callback queued before it on this context has
-// run as well (and any duplicate delivery would have shown up).
-function flushCallbacks() {
-    return new Promise(resolve => {
-        const f = Concurry.ResolvedFuture.new_boolean(true);
-        f.add_done_callback(() => resolve());
-    });
-}
-
-function laterMs(ms, fn) {
-    GLib.timeout_add(GLib.PRIORITY_DEFAULT, ms, () => {
-        fn();
-        return GLib.SOURCE_REMOVE;
-    });
-}
-
-function laterIdle(fn) {
-    GLib.idle_add(GLib.PRIORITY_DEFAULT, () => {
-        fn();
-        return GLib.SOURCE_REMOVE;
-    });
-}
 
 // ---------------------------------------------------------------------------
 // Awaiting
@@ -629,52 +518,4 @@ test('ids', async () => {
 
 // ---------------------------------------------------------------------------
 
-async function runAll() {
-    let failed = 0;
-    print(`1..${tests.length}`);
-    for (const [i, t] of tests.entries()) {
-        let timer = 0;
-        const deadline = new Promise((_, reject) => {
-            timer = GLib.timeout_add(GLib.PRIORITY_DEFAULT, t.timeoutMs, () => {
-                timer = 0;
-                reject(new AssertionError(`timed out after ${t.timeoutMs} ms`));
-                return GLib.SOURCE_REMOVE;
-            });
-        });
-        try {
-            // eslint-disable-next-line no-await-in-loop
-            await Promise.race([t.fn(), deadline]);
-            print(`ok ${i + 1} - ${t.name}`);
-        } catch (e) {
-            failed++;
-            print(`not ok ${i + 1} - ${t.name}`);
-            const detail = e instanceof GLib.Error
-                ? `GLib.Error ${GLib.quark_to_string(e.domain)} ${e.code}: ${e.message}`
-                : `${e}\n${e?.stack ?? ''}`;
-            for (const line of detail.trimEnd().split('\n'))
-                print(`# ${line}`);
-        } finally {
-            if (timer)
-                GLib.source_remove(timer);
-        }
-    }
-    return failed;
-}
-
-const loop = new GLib.MainLoop(null, false);
-let status = 0;
-runAll().then(failed => {
-    status = failed > 0 ? 1 : 0;
-    if (failed > 0)
-        print(`# ${failed} of ${tests.length} tests failed`);
-}, e => {
-    print(`Bail out! ${e}\n${e?.stack ?? ''}`);
-    status = 1;
-}).finally(() => loop.quit());
-loop.run();
-
-// Drop everything the tests left behind before exiting, so that a future
-// finalized with an unobserved error shows up (as a fatal warning) here.
-System.gc();
-GLib.MainContext.default().iteration(false);
-System.exit(status);
+run();
