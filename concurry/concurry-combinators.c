@@ -432,7 +432,9 @@ group_input_done (ConcurryFuture *future,
             concurry_future_get_error (group->inputs->pdata[i]);
           /* Translators: %u is a number of futures, %s an error message */
           error = g_error_new (CONCURRY_ERROR, CONCURRY_ERROR_FAILED,
-                               _("All %u futures failed; the first one with: %s"),
+                               _concurry_ngettext ("%u future failed: %s",
+                                                   "All %u futures failed; the first one with: %s",
+                                                   group->n_inputs),
                                group->n_inputs, last != NULL ? last->message : "");
           concurry_promise_take_error (settle, error);
         }

@@ -13,7 +13,10 @@
 
 G_BEGIN_DECLS
 
-const char *_concurry_gettext (const char *msgid) G_GNUC_FORMAT (1);
+const char *_concurry_gettext  (const char *msgid) G_GNUC_FORMAT (1);
+const char *_concurry_ngettext (const char *msgid,
+                                const char *msgid_plural,
+                                gulong      n) G_GNUC_FORMAT (1) G_GNUC_FORMAT (2);
 
 #undef _
 #define _(s) _concurry_gettext (s)

@@ -14,8 +14,8 @@
  * process locale or the default domain: that belongs to the application.
  * CONCURRY_LOCALEDIR lets the test suite use the catalogs of the build tree.
  */
-const char *
-_concurry_gettext (const char *msgid)
+static void
+ensure_domain (void)
 {
   static gsize initialized = 0;
 
@@ -27,6 +27,20 @@ _concurry_gettext (const char *msgid)
       bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
       g_once_init_leave (&initialized, 1);
     }
+}
 
+const char *
+_concurry_gettext (const char *msgid)
+{
+  ensure_domain ();
   return g_dgettext (GETTEXT_PACKAGE, msgid);
+}
+
+const char *
+_concurry_ngettext (const char *msgid,
+                    const char *msgid_plural,
+                    gulong      n)
+{
+  ensure_domain ();
+  return g_dngettext (GETTEXT_PACKAGE, msgid, msgid_plural, n);
 }
