@@ -168,7 +168,8 @@ def test_i05_set_running_or_notify_cancel_in_other_states_raises(setup):
 def test_i06_second_set_result_or_exception_raises_and_keeps_the_first():
     promise = Concurry.Promise()
     promise.set_result('first')
-    with pytest.raises(concurrent.futures.InvalidStateError, match=r'^FINISHED: <Concurry.Promise'):
+    with pytest.raises(concurrent.futures.InvalidStateError,
+                       match=r'^FINISHED: <Concurry.Promise'):
         promise.set_result('second')
     with pytest.raises(concurrent.futures.InvalidStateError, match=r'^FINISHED: '):
         promise.set_exception(ValueError())
@@ -249,7 +250,8 @@ def test_i11_repr_shows_state_and_outcome(executor, releases):
     cancelled.cancel()
     assert repr(cancelled).endswith('state=cancelled>')
     resolved = Concurry.ResolvedFuture.new_string('s')
-    assert repr(resolved) == '<Concurry.ResolvedFuture at %#x state=finished returned str>' % id(resolved)
+    assert repr(resolved) == \
+        '<Concurry.ResolvedFuture at %#x state=finished returned str>' % id(resolved)
     c_failed = Concurry.ResolvedFuture.new_error_literal(Gio.io_error_quark(), 1, 'c')
     assert repr(c_failed).endswith('raised GLib.Error>')
     assert isinstance(c_failed.exception(), GLib.Error)
@@ -380,8 +382,7 @@ def test_i13_glib_error_raised_by_python_work_keeps_domain_and_code(executor):
     assert future.get_error().matches(Gio.io_error_quark(), Gio.IOErrorEnum.PERMISSION_DENIED)
 
 
-@pytest.mark.parametrize('how', ['cancel', 'cancel-then-poll'])
-def test_i14_cancelled_future_raises_cancelled_error_from_both(how):
+def test_i14_cancelled_future_raises_cancelled_error_from_both():
     promise = Concurry.Promise()
     promise.cancel()
     for timeout in (None, 0):
@@ -902,7 +903,8 @@ print('end of script')
 release.set()
 ''')
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ['end of script'] + ['queued work %d' % i for i in range(3)]
+    assert result.stdout.splitlines() == \
+        ['end of script'] + ['queued work %d' % i for i in range(3)]
 
 
 # --------------------------------------------------------------------------
@@ -1059,8 +1061,8 @@ def test_i104_cancelled_error_is_the_concurrent_futures_one():
     promise.cancel()
     with pytest.raises(concurrent.futures.CancelledError) as info:
         promise.result()
-    assert not isinstance(info.value, asyncio.CancelledError) or \
-        asyncio.CancelledError is concurrent.futures.CancelledError
+    # Separate classes since Python 3.8: asyncio's is a BaseException.
+    assert not isinstance(info.value, asyncio.CancelledError)
     assert isinstance(info.value, Exception)
     assert Concurry.CancelledError is concurrent.futures.CancelledError
 
@@ -1142,8 +1144,7 @@ def test_i108_uuid_is_a_unique_string_with_a_kind_prefix(executor):
     assert all(isinstance(i, str) for i in ids)
     assert len(set(ids)) == len(ids)
     assert ids[0].startswith('promise-')
-    assert Concurry.wrap_future(1).uuid.startswith('resolved-') or \
-        Concurry.wrap_future(1).uuid != ids[0]
+    assert Concurry.wrap_future(1).uuid not in ids
     assert futures[0].uuid == ids[0]
 
 

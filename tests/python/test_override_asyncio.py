@@ -410,3 +410,87 @@ def test_submit_unwraps_asyncio_futures(executor):
         return await dependent
 
     assert run(main()) == 42
+
+
+# --------------------------------------------------------------------------
+# done callbacks in asyncio programs
+# --------------------------------------------------------------------------
+
+def test_asyncio_wait_over_concurry_futures(executor):
+    # asyncio.wait() treats its arguments as futures: add_done_callback(),
+    # done(), exception() and remove_done_callback(fn).
+    futures = [executor.submit(str, i) for i in range(5)]
+    bad = Concurry.Promise()
+    bad.set_exception(KeyError())
+    pending = Concurry.Promise()
+
+    async def main():
+        done, not_done = await asyncio.wait(futures)
+        assert done == set(futures) and not not_done
+        done, not_done = await asyncio.wait([bad, pending],
+                                            return_when=asyncio.FIRST_EXCEPTION)
+        assert done == {bad} and not_done == {pending}
+        done, not_done = await asyncio.wait([pending], timeout=0.01)
+        assert not_done == {pending}
+
+    run(main())
+    assert isinstance(bad.exception(), KeyError)
+    pending.cancel()
+
+
+def test_callback_added_in_asyncio_runs_on_the_loop_thread(executor):
+    future, gate = gated(executor)
+    seen = []
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+
+        def callback(f, tag):
+            seen.append((f, tag, threading.current_thread() is threading.main_thread(),
+                         asyncio.get_running_loop() is loop))
+            done.set_result(None)
+
+        future.add_done_callback(callback, 'tag')
+        assert seen == []
+        gate.set()
+        await done
+
+    run(main())
+    assert seen == [(future, 'tag', True, True)]
+
+
+def test_remove_done_callback_by_function_in_asyncio():
+    promise = Concurry.Promise()
+    calls = []
+
+    def callback(f):
+        calls.append(f)
+
+    async def main():
+        other_done = asyncio.get_running_loop().create_future()
+        promise.add_done_callback(callback)
+        promise.add_done_callback(callback)
+        other = promise.add_done_callback(
+            lambda f: (calls.append('other'), other_done.set_result(None)))
+        assert promise.remove_done_callback(callback) == 2
+        assert promise.remove_done_callback(callback) == 0
+        promise.set_result(1)
+        # Callbacks run in the order added: the removed ones would be first.
+        await other_done
+        return other
+
+    assert run(main()) > 0
+    assert calls == ['other']
+
+
+def test_wrap_done_asyncio_future_is_done_at_once():
+    async def main():
+        source = asyncio.get_running_loop().create_future()
+        source.set_result('already')
+        wrapped = Concurry.wrap_future(source)
+        # Usable without giving the loop a turn.
+        assert wrapped.done()
+        return Concurry.gather([wrapped, source], timeout=0)
+
+    assert run(main()) == ['already', 'already']

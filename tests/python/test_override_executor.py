@@ -24,7 +24,6 @@ gi.require_version('GLib', '2.0')
 from gi.repository import Concurry, GLib  # noqa: E402
 
 LONG = 10.0
-SHORT = 0.05
 
 
 def drain():
@@ -198,6 +197,7 @@ def test_i88_shutdown_without_wait_still_runs_queued_work(pools, releases):
     start = time.monotonic()
     executor.shutdown(wait=False)
     assert time.monotonic() - start < LONG / 2
+    assert executor.is_shutdown()
     assert not any(f.done() for f in queued)
     blocker.finish()
     assert [f.result(LONG) for f in queued] == [0, 1, 2]
@@ -361,12 +361,14 @@ def test_i95_map_timeout_counts_from_the_call_and_cancels_the_rest(pools, releas
     executor = pools(1)
     blocker = Blocker(executor, releases)
     ran = []
-    results = executor.map(ran.append, range(6), timeout=SHORT)
-    threading.Event().wait(SHORT * 1.5)     # let the deadline pass: the point here
+    results = executor.map(ran.append, range(6), timeout=0.2)
+    # Let the deadline pass before the first next(): it must fail at once
+    # rather than wait another 0.2 s.
+    threading.Event().wait(0.25)     # waiting out the deadline is the point here
     start = time.monotonic()
     with pytest.raises(TimeoutError):
         next(results)
-    assert time.monotonic() - start < SHORT
+    assert time.monotonic() - start < 0.15
     with pytest.raises(StopIteration):
         next(results)
     blocker.finish()
@@ -520,7 +522,8 @@ def test_i119_future_argument_is_replaced_by_its_value(pools):
     executor = pools()
     a = executor.submit(pow, 2, 3)
     b = executor.submit(pow, 3, 2)
-    assert executor.submit(lambda x, y, z: (x, y, z), a, b, 'plain').result(LONG) == (8, 9, 'plain')
+    future = executor.submit(lambda x, y, z: (x, y, z), a, b, 'plain')
+    assert future.result(LONG) == (8, 9, 'plain')
     assert executor.submit(lambda x=None: x, x=a).result(LONG) == 8
 
 
@@ -638,6 +641,45 @@ def test_map_unwraps_futures_in_its_inputs(pools):
     inputs = [executor.submit(pow, 2, i) for i in range(5)]
     assert list(executor.map(lambda x: x + 1, inputs)) == [2, 3, 5, 9, 17]
     assert list(executor.map(lambda x: x + 1, inputs, chunksize=2)) == [2, 3, 5, 9, 17]
+
+
+@pytest.mark.parametrize('chunksize', [1, 3])
+def test_map_mixes_plain_and_future_inputs_in_order(pools, chunksize):
+    executor = pools(2)
+    inputs = [i if i % 4 else executor.submit(int, str(i)) for i in range(20)]
+    assert list(executor.map(lambda x: x * 10, inputs, chunksize=chunksize)) == \
+        [i * 10 for i in range(20)]
+
+
+def test_map_failed_future_input_raises_at_its_position(pools):
+    executor = pools(2)
+    exc = OSError('input failed')
+    bad = Concurry.Promise()
+    bad.set_exception(exc)
+    results = executor.map(lambda x: x, [1, 2, bad, 4])
+    assert [next(results), next(results)] == [1, 2]
+    with pytest.raises(OSError) as info:
+        next(results)
+    assert info.value is exc
+    with pytest.raises(StopIteration):
+        next(results)
+    assert bad.exception() is exc
+
+
+def test_map_input_error_is_raised_by_next(pools):
+    executor = pools(2)
+
+    def inputs():
+        yield from range(3)
+        raise LookupError('input broke')
+
+    # Raised at its position, after the results before it.
+    results = executor.map(lambda x: x, inputs(), chunksize=2)
+    assert [next(results) for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(LookupError, match='input broke'):
+        next(results)
+    with pytest.raises(StopIteration):
+        next(results)
 
 
 def test_chains_of_dependent_work(pools):

@@ -213,6 +213,15 @@ def test_i59_zero_or_negative_timeout_polls(timeout):
     b.cancel()
 
 
+def test_wait_accepts_the_c_wait_modes():
+    a, b = done(1), Concurry.Promise()
+    assert Concurry.wait([a, b], timeout=LONG,
+                         return_when=Concurry.WaitMode.FIRST_COMPLETED) == ({a}, {b})
+    assert Concurry.wait([a, b], timeout=0,
+                         return_when=Concurry.WaitMode.ALL_COMPLETED) == ({a}, {b})
+    b.cancel()
+
+
 def test_i60_invalid_return_when_is_rejected_only_when_waiting():
     a = done(1)
     assert Concurry.wait([a], return_when='bogus').done == {a}
@@ -371,13 +380,14 @@ def test_i70_timeout_message_counts_the_unfinished_ones():
 
 def test_i71_timeout_counts_from_the_call():
     pending = Concurry.Promise()
-    iterator = Concurry.as_completed([pending], timeout=SHORT)
-    # Let the deadline pass before the first next(): it must fail at once.
-    threading.Event().wait(SHORT * 1.5)   # waiting out the deadline is the point here
+    iterator = Concurry.as_completed([pending], timeout=0.2)
+    # Let the deadline pass before the first next(): it must fail at once
+    # rather than wait another 0.2 s.
+    threading.Event().wait(0.25)   # waiting out the deadline is the point here
     start = time.monotonic()
     with pytest.raises(TimeoutError):
         next(iterator)
-    assert time.monotonic() - start < SHORT
+    assert time.monotonic() - start < 0.15
     pending.cancel()
 
 

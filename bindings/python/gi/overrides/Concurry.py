@@ -77,6 +77,14 @@ _FIRST_FAILURE = '_FIRST_FAILURE'  # gather(): a failure or a cancellation
 
 DoneAndNotDoneFutures = collections.namedtuple('DoneAndNotDoneFutures', 'done not_done')
 
+# The C library's modes are accepted too.
+_WaitMode = getattr(Concurry, 'WaitMode', None) or type('_NoWaitMode', (), {})
+_WAIT_MODES = {}
+if hasattr(Concurry, 'WaitMode'):
+    _WAIT_MODES = {int(Concurry.WaitMode.ALL_COMPLETED): ALL_COMPLETED,
+                   int(Concurry.WaitMode.FIRST_COMPLETED): FIRST_COMPLETED,
+                   int(Concurry.WaitMode.FIRST_EXCEPTION): FIRST_EXCEPTION}
+
 __all__ += ['CancelledError', 'InvalidStateError', 'TimeoutError',
             'FIRST_COMPLETED', 'FIRST_EXCEPTION', 'ALL_COMPLETED',
             'DoneAndNotDoneFutures']
@@ -267,27 +275,79 @@ def _flush_callbacks():
 
 def _report_callback_error(fn, future, exc):
     # Like every exception escaping a GLib callback in PyGObject: through
-    # sys.excepthook (printed on stderr by default), without stopping the
-    # other callbacks.
-    try:
-        print('exception calling callback for %r' % (future,), file=sys.stderr)
-    except Exception:
-        pass
-    sys.excepthook(type(exc), exc, exc.__traceback__)
+    # sys.excepthook, without stopping the other callbacks.  The default
+    # hook prints on stderr; say which future it was about first.
+    hook = sys.excepthook
+    if hook is sys.__excepthook__:
+        try:
+            print('exception calling callback for %r' % (future,), file=sys.stderr)
+        except Exception:
+            pass
+    hook(type(exc), exc, exc.__traceback__)
 
 
 class _UserCallback:
-    __slots__ = ('fn',)
+    """A user callback, run on a GLib main context."""
+
+    __slots__ = ('fn', 'entry')
 
     def __init__(self, fn):
         self.fn = fn
+        self.entry = None
 
     def __call__(self, future, *user_data):
         _callbacks.done()
+        _forget_callback(future, self.entry)
         try:
             self.fn(future, *user_data)
         except Exception as exc:
             _report_callback_error(self.fn, future, exc)
+
+
+class _LoopCallback:
+    """A user callback added from a thread running an asyncio loop: the
+    private context hands it to that loop, like an asyncio future's."""
+
+    __slots__ = ('loop', 'fn', 'user_data', 'entry')
+
+    def __init__(self, loop, fn, user_data):
+        self.loop = loop
+        self.fn = fn
+        self.user_data = user_data
+        self.entry = None
+
+    def __call__(self, future, *unused):
+        _forget_callback(future, self.entry)
+        try:
+            self.loop.call_soon_threadsafe(self.run, future)
+        except RuntimeError:
+            # The loop is closed: deliver it on the default main context
+            # instead, so that it still runs exactly once.
+            _callbacks.add()
+            _raw_add_done_callback_full(future, GLib.MainContext.default(),
+                                        _UserCallback(self.fn), *self.user_data)
+
+    def run(self, future):
+        try:
+            self.fn(future, *self.user_data)
+        except Exception as exc:
+            _report_callback_error(self.fn, future, exc)
+
+
+def _remember_callback(future, callback, callback_id, counted):
+    # For remove_done_callback(fn), which asyncio.wait() uses.
+    entry = (callback_id, callback.fn, counted)
+    callback.entry = entry
+    future.__dict__.setdefault('_concurry_callbacks', []).append(entry)
+
+
+def _forget_callback(future, entry):
+    entries = getattr(future, '_concurry_callbacks', None)
+    if entries is not None and entry is not None:
+        try:
+            entries.remove(entry)
+        except ValueError:
+            pass
 
 
 def _future_add_done_callback(self, fn, *user_data):
@@ -303,7 +363,9 @@ def _future_add_done_callback(self, fn, *user_data):
     thread.  A script without a running main loop gets it whenever the main
     thread blocks in this API (``result()``, ``exception()``,
     ``Concurry.wait()``, ``as_completed()``, ``gather()``, ``shutdown()``,
-    leaving a ``with`` block), and at the latest at interpreter exit.
+    leaving a ``with`` block), and at the latest at interpreter exit.  A
+    callback added from a thread running an asyncio event loop is run by
+    that loop instead, like an asyncio future's.
 
     An exception raised by fn is reported through ``sys.excepthook`` and
     does not stop the other callbacks.  Returns an id for
@@ -311,12 +373,21 @@ def _future_add_done_callback(self, fn, *user_data):
     """
     if not callable(fn):
         raise TypeError('%r is not callable' % (fn,))
+    loop = asyncio._get_running_loop()
+    if loop is not None:
+        callback = _LoopCallback(loop, fn, user_data)
+        callback_id = _watch(self, callback)
+        _remember_callback(self, callback, callback_id, False)
+        return callback_id
+    callback = _UserCallback(fn)
     _callbacks.add()
     try:
-        return _raw_add_done_callback(self, _UserCallback(fn), *user_data)
+        callback_id = _raw_add_done_callback(self, callback, *user_data)
     except BaseException:
         _callbacks.done()
         raise
+    _remember_callback(self, callback, callback_id, True)
+    return callback_id
 
 
 def _future_add_done_callback_full(self, context, fn, *user_data):
@@ -324,21 +395,37 @@ def _future_add_done_callback_full(self, context, fn, *user_data):
     (``None``: the thread-default one)."""
     if not callable(fn):
         raise TypeError('%r is not callable' % (fn,))
+    callback = _UserCallback(fn)
     _callbacks.add()
     try:
-        return _raw_add_done_callback_full(self, context, _UserCallback(fn), *user_data)
+        callback_id = _raw_add_done_callback_full(self, context, callback, *user_data)
     except BaseException:
         _callbacks.done()
         raise
+    _remember_callback(self, callback, callback_id, True)
+    return callback_id
 
 
-def _future_remove_done_callback(self, callback_id):
-    """Withdraws a callback that has not been scheduled yet; returns whether
-    it was removed (it will then never run)."""
-    removed = _raw_remove_done_callback(self, callback_id)
-    if removed:
-        _callbacks.done()
-    return removed
+def _future_remove_done_callback(self, callback):
+    """Withdraws callbacks that have not been scheduled yet (they will then
+    never run).  Given an id from ``add_done_callback()``, returns whether
+    it was removed; given a function, removes every registration of it and
+    returns how many were removed, like asyncio."""
+    entries = getattr(self, '_concurry_callbacks', None) or []
+    if isinstance(callback, int):
+        matches = [entry for entry in entries if entry[0] == callback]
+        if not matches:
+            return _raw_remove_done_callback(self, callback)
+    else:
+        matches = [entry for entry in entries if entry[1] == callback]
+    removed = 0
+    for entry in matches:
+        _forget_callback(self, entry)
+        if _raw_remove_done_callback(self, entry[0]):
+            removed += 1
+            if entry[2]:
+                _callbacks.done()
+    return removed if not isinstance(callback, int) else removed > 0
 
 
 # --------------------------------------------------------------------------
@@ -550,9 +637,13 @@ def _future_await(self):
     return self.result()
 
 
-def _read_only(self, *args):
-    raise NotImplementedError(
-        '%s is completed by its producer: only a Concurry.Promise can be set' % _type_label(self))
+def _read_only(name):
+    def method(self, *args):
+        raise NotImplementedError(
+            '%s is completed by its producer: only a Concurry.Promise can be set'
+            % _type_label(self))
+    method.__doc__ = 'Not supported: only a ``Concurry.Promise`` has %s().' % name
+    return method
 
 
 def _patch(cls, **members):
@@ -572,9 +663,9 @@ _patch(_Future,
        add_done_callback=_future_add_done_callback,
        add_done_callback_full=_future_add_done_callback_full,
        remove_done_callback=_future_remove_done_callback,
-       set_result=_read_only,
-       set_exception=_read_only,
-       set_running_or_notify_cancel=_read_only,
+       set_result=_read_only('set_result'),
+       set_exception=_read_only('set_exception'),
+       set_running_or_notify_cancel=_read_only('set_running_or_notify_cancel'),
        __await__=_future_await)
 _Future.uuid = property(_future_uuid, doc=_future_uuid.__doc__)
 # GObject.Object defines __repr__ before the interface in the MRO.
@@ -684,6 +775,11 @@ def _wrap_concurrent(source):
 def _wrap_asyncio(source):
     loop = source.get_loop()
     promise = _Promise()
+    if source.done():
+        # A done asyncio future never changes: read it from any thread now,
+        # so that the wrapper is done at once too.
+        _transfer(promise, source)
+        return promise
     transfer = functools.partial(_transfer, promise)
     if asyncio._get_running_loop() is loop:
         source.add_done_callback(transfer)
@@ -842,6 +938,8 @@ def wait(fs, timeout=None, return_when=ALL_COMPLETED):
     as done).
     """
     deadline = _deadline(timeout)
+    if isinstance(return_when, _WaitMode):
+        return_when = _WAIT_MODES.get(int(return_when), return_when)
     items = _distinct(fs)
     pending = [future for _, future in items if future.get_state() < _DONE]
     if pending and len(pending) < len(items):
@@ -1226,6 +1324,15 @@ class _Pool:
         dependent.start()
         return promise
 
+    def submit_chunk(self, chunk):
+        with self.lock:
+            if self.shut_down:
+                raise RuntimeError('cannot schedule new futures after shutdown')
+            self.outstanding += 1
+            start = self._push(chunk)
+        if start:
+            self.start_drainer()
+
     def dependent_ready(self, dependent, item):
         with self.lock:
             self.waiting.discard(dependent)
@@ -1297,9 +1404,13 @@ class _Pool:
                     continue
                 if item is None:
                     return None
+                counted = True
+                if type(item) is _MapChunk:
+                    item.run()
+                    item = None
+                    continue
                 promise, fn, args, kwargs = item
                 item = None
-                counted = True
                 if not promise.mark_running():
                     continue        # cancelled while queued: never runs
                 try:
@@ -1373,69 +1484,184 @@ def _discard(future):
         future.get_error()
 
 
-def _run_chunk(fn, chunk):
-    results = []
-    for args in chunk:
-        try:
-            results.append(fn(*args))
-        except BaseException as exc:
-            return results, exc
-    return results, None
+class _MapJob:
+    """What the chunks of one map() share: the function and the outcomes,
+    by input position, that the consumer has not read yet."""
+
+    __slots__ = ('fn', 'cond', 'outcomes', 'waiting', 'cancelled')
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.cond = threading.Condition(threading.Lock())
+        self.outcomes = {}          # position -> (ok, value or exception)
+        self.waiting = False        # the consumer sleeps on cond
+        self.cancelled = False      # the rest must not run
+
+
+class _MapChunk:
+    """Queued map work: fn over consecutive inputs, run by a drainer.  No C
+    future per item: the outcomes go straight to the job."""
+
+    __slots__ = ('job', 'start', 'inputs')
+
+    def __init__(self, job, start, inputs):
+        self.job = job
+        self.start = start
+        self.inputs = inputs
+
+    def run(self):
+        job = self.job
+        fn = job.fn
+        position = self.start
+        for args in self.inputs:
+            if job.cancelled:
+                return
+            try:
+                outcome = (True, fn(*args))
+            except BaseException as exc:
+                outcome = (False, exc)
+            with job.cond:
+                job.outcomes[position] = outcome
+                if job.waiting:
+                    job.cond.notify()
+            if not outcome[0]:
+                return      # the iterator ends at this failure
+            outcome = None
+            position += 1
 
 
 class _MapResults:
-    """The iterator returned by ThreadPoolExecutor.map()."""
+    """The iterator returned by ThreadPoolExecutor.map().
 
-    def __init__(self, window, refill, deadline, chunksize):
-        self._window = window
-        self._results = self._run(window, refill, deadline, chunksize)
+    Inputs are read on the consumer's thread, a window ahead of the results:
+    at most `limit` items submitted and not consumed.  An item whose
+    arguments hold futures is submitted on its own (with unwrapping) and its
+    future takes its place."""
+
+    def __init__(self, executor, fn, inputs, deadline, chunksize, limit):
+        self._executor = executor
+        self._pool = executor._pool
+        self._job = _MapJob(fn)
+        self._inputs = inputs
+        self._deadline = deadline
+        self._chunksize = chunksize
+        self._limit = limit
+        self._next = 0              # position of the next result
+        self._submitted = 0         # positions handed out so far
+        self._futures = {}          # position -> future, for unwrapped items
+        self._done = False
+        self._refill()
+
+    def _refill(self):
+        job = self._job
+        while self._inputs is not None and self._submitted - self._next < self._limit:
+            chunk = []
+            unwrapped = None
+            error = None
+            try:
+                for args in self._inputs:
+                    if _args_contain_future(args, None):
+                        unwrapped = args
+                        break
+                    chunk.append(args)
+                    if len(chunk) == self._chunksize:
+                        break
+                else:
+                    self._inputs = None
+            except Exception as exc:
+                # The input itself failed: raised at its position.
+                self._inputs = None
+                error = exc
+            if chunk:
+                self._pool.submit_chunk(_MapChunk(job, self._submitted, chunk))
+                self._submitted += len(chunk)
+            if unwrapped is not None:
+                future = self._executor.submit(job.fn, *unwrapped)
+                self._futures[self._submitted] = future
+                self._submitted += 1
+            if error is not None:
+                with job.cond:
+                    job.outcomes[self._submitted] = (False, error)
+                self._submitted += 1
+                error = None
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        return next(self._results)
+        if self._done:
+            raise StopIteration
+        try:
+            if self._next == self._submitted:
+                self._refill()
+                if self._next == self._submitted:
+                    raise StopIteration
+            ok, value = self._outcome(self._next)
+            self._next += 1
+            if not ok:
+                raise value
+            self._refill()
+            return value
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            value = None
+
+    def _outcome(self, position):
+        future = self._futures.pop(position, None)
+        if future is not None:
+            try:
+                if self._deadline == _FOREVER:
+                    return True, future.result()
+                return True, future.result(max(0, self._deadline - _now()) / 1e6)
+            except TimeoutError:
+                if not future.done():
+                    _discard(future)
+                    raise TimeoutError() from None
+                return False, future.exception()
+            except BaseException as exc:
+                if future.cancelled():
+                    raise
+                return False, exc
+        job = self._job
+        deadline = self._deadline
+        with job.cond:
+            while position not in job.outcomes:
+                if deadline != _FOREVER:
+                    remaining = (deadline - _now()) / 1e6
+                    if remaining <= 0:
+                        raise TimeoutError()
+                else:
+                    remaining = _SLICE / 1e6   # lets Ctrl-C through
+                job.waiting = True
+                try:
+                    job.cond.wait(remaining)
+                finally:
+                    job.waiting = False
+            outcome = job.outcomes.pop(position)
+        if _callbacks.pending:
+            _flush_callbacks()
+        return outcome
 
     def close(self):
-        """Stops early: the work not consumed yet is cancelled."""
-        self._results.close()
-        window = self._window
-        while window:
-            _discard(window.popleft())
+        """Stops early: the work not consumed yet is cancelled (what has
+        not started never runs)."""
+        if self._done:
+            return
+        self._done = True
+        self._job.cancelled = True
+        self._inputs = None
+        futures, self._futures = self._futures, {}
+        for future in futures.values():
+            _discard(future)
+        self._job.outcomes.clear()
 
     def __del__(self):
-        self.close()
-
-    @staticmethod
-    def _run(window, refill, deadline, chunksize):
         try:
-            while window:
-                future = window.popleft()
-                try:
-                    if deadline == _FOREVER:
-                        value = future.result()
-                    else:
-                        value = future.result(max(0, deadline - _now()) / 1e6)
-                except BaseException:
-                    _discard(future)
-                    raise
-                finally:
-                    del future
-                if chunksize == 1:
-                    yield value
-                else:
-                    results, exc = value
-                    del value
-                    yield from results
-                    if exc is not None:
-                        try:
-                            raise exc
-                        finally:
-                            del exc
-                refill()
-        finally:
-            while window:
-                _discard(window.popleft())
+            self.close()
+        except Exception:   # pragma: no cover - interpreter teardown
+            pass
 
 
 class ThreadPoolExecutor(Concurry.ThreadPoolExecutor):
@@ -1497,13 +1723,16 @@ class ThreadPoolExecutor(Concurry.ThreadPoolExecutor):
         """Returns an iterator of ``fn(*args)`` for the items of the
         iterables taken together (like ``zip()``), in input order.
 
-        The input is read lazily, a bounded window ahead of the results, so
-        endless iterables work; the first window is submitted by this call.
-        timeout counts from this call: once it passes, ``next()`` raises
-        ``TimeoutError``.  An exception from fn is raised at its position.
-        After a timeout, an exception, or closing the iterator early, the
-        work not consumed yet is cancelled.  chunksize items are run by
-        each piece of work.
+        The input is read lazily, on the consuming thread, at most
+        ``max(2 * max_workers, 64) * chunksize`` items ahead of the results,
+        so endless iterables work; the first window is submitted by this
+        call.  timeout counts from this call: once it passes, ``next()``
+        raises ``TimeoutError``.  An exception from fn (or from reading the
+        input) is raised at its position and ends the iteration.  After a
+        timeout, an exception, or closing the iterator early, the work not
+        consumed yet is cancelled: what has not started never runs.  Each
+        piece of work runs chunksize items.  Futures among the inputs are
+        unwrapped, as for ``submit()``.
         """
         pool = self._pool
         if pool is None:
@@ -1511,30 +1740,9 @@ class ThreadPoolExecutor(Concurry.ThreadPoolExecutor):
         if chunksize < 1:
             raise ValueError('chunksize must be >= 1.')
         deadline = _deadline(timeout)
-        inputs = zip(*iterables)
-        window = collections.deque()
-        limit = max(2 * pool.max_workers, _MAP_WINDOW)
+        limit = max(2 * pool.max_workers, _MAP_WINDOW) * chunksize
+        return _MapResults(self, fn, zip(*iterables), deadline, chunksize, limit)
 
-        def refill():
-            while len(window) < limit:
-                if chunksize == 1:
-                    try:
-                        args = next(inputs)
-                    except StopIteration:
-                        return
-                    window.append(self.submit(fn, *args))
-                else:
-                    chunk = []
-                    for args in inputs:
-                        chunk.append(args)
-                        if len(chunk) == chunksize:
-                            break
-                    if not chunk:
-                        return
-                    window.append(self.submit(_run_chunk, fn, chunk))
-
-        refill()
-        return _MapResults(window, refill, deadline, chunksize)
     def shutdown(self, wait=True, cancel_futures=False):
         """Stops accepting work.  Work already submitted still runs unless
         cancel_futures cancels what has not started; with wait, returns
@@ -1545,6 +1753,13 @@ class ThreadPoolExecutor(Concurry.ThreadPoolExecutor):
             return _raw_shutdown(self, wait, cancel_futures)
         pool.shutdown(wait, cancel_futures)
         return None
+
+    def is_shutdown(self):
+        """Whether ``shutdown()`` was called."""
+        pool = self._pool
+        if pool is None:
+            return Concurry.Executor.is_shutdown(self)
+        return pool.shut_down
 
     def __enter__(self):
         return self
@@ -1575,10 +1790,10 @@ def _at_exit():
                 pool.shutdown(True, False)
             except Exception:
                 pass
-    if _get_ident() == _main_ident and GLib.main_depth() == 0:
+    if _callbacks.pending and _get_ident() == _main_ident and GLib.main_depth() == 0:
         context = GLib.MainContext.default()
         for _ in range(10000):
-            if not context.iteration(False):
+            if not _callbacks.pending or not context.iteration(False):
                 break
 
 
