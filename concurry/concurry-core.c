@@ -12,8 +12,10 @@
 /*
  * The completion core. Every transition happens with @mutex held; nothing
  * foreign (callbacks, destroy notifies, cancellable handlers, unrefs of
- * user objects) ever runs with it held: the list of callbacks is stolen
- * under the lock and handed to the dispatchers after it is released.
+ * user objects) ever runs with it held. At completion the callbacks are
+ * queued on their contexts' dispatchers under the lock (that runs no user
+ * code, and keeps callbacks added later behind them); the combinators'
+ * inline callbacks and the cancellable run after it is released.
  */
 
 /* The core lives in a fresh, zeroed GObject instance. A zeroed GMutex and
@@ -307,8 +309,6 @@ _concurry_core_get_cancellable (ConcurryCore *core)
   return cancellable;
 }
 
-/* Whether user code waits for @core: done callbacks of users, not the
- * internal ones of concurry's combinators. */
 /* Gives @core the cancellable of work about to run (a reference of its
  * own), cancelled already if @core is. */
 void
@@ -341,6 +341,8 @@ _concurry_core_detach_cancellable (ConcurryCore *core,
   g_object_unref (cancellable);
 }
 
+/* Whether user code waits for @core: done callbacks of users, not the
+ * internal ones of concurry's combinators. */
 gboolean
 _concurry_core_has_callbacks (ConcurryCore *core)
 {
