@@ -31,65 +31,18 @@ gi.require_version('GLib', '2.0')
 gi.require_version('GObject', '2.0')
 from gi.repository import Concurry, Gio, GLib, GObject  # noqa: E402
 
+import concurry_testutil  # noqa: E402
+from concurry_testutil import (  # noqa: E402
+    IO_ERROR, LONG, SECOND, assert_error, drain, join, main_context, on_main_thread, run_until,
+    shutdown_bounded, start_thread)
+
 State = Concurry.FutureState
-IO_ERROR = Gio.io_error_quark()
 CONCURRY_ERROR = Concurry.error_quark()
-SECOND = 1_000_000  # microseconds
-LONG = 10.0         # seconds: how long blocked work waits before giving up
 
 
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-
-def main_context():
-    return GLib.MainContext.default()
-
-
-def on_main_thread():
-    return threading.current_thread() is threading.main_thread()
-
-
-def run_until(cond, timeout=5.0, context=None):
-    """Iterate @context (default: the global default one) until cond() holds
-    or @timeout seconds passed. A 20 ms guard source makes sure a blocking
-    iteration wakes up to look at the deadline. Returns cond()."""
-    if context is None:
-        context = main_context()
-    guard = GLib.timeout_source_new(20)
-    guard.set_callback(lambda *args: GLib.SOURCE_CONTINUE)
-    guard.attach(context)
-    deadline = time.monotonic() + timeout
-    try:
-        while not cond():
-            if time.monotonic() >= deadline:
-                return bool(cond())
-            context.iteration(True)
-        return True
-    finally:
-        guard.destroy()
-
-
-def drain(context=None):
-    """Dispatch whatever is ready on @context right now, without blocking."""
-    if context is None:
-        context = main_context()
-    for _ in range(10000):
-        if not context.pending():
-            return
-        context.iteration(False)
-
-
-def start_thread(target, *args, name=None):
-    thread = threading.Thread(target=target, args=args, name=name, daemon=True)
-    thread.start()
-    return thread
-
-
-def join(thread, timeout=LONG):
-    thread.join(timeout)
-    assert not thread.is_alive(), f'{thread.name} did not finish'
-
 
 def poll_until(cond, timeout=5.0):
     """Wait, without a main loop, until cond() holds (checked every ms)."""
@@ -102,20 +55,10 @@ def poll_until(cond, timeout=5.0):
     return True
 
 
-def assert_error(error, domain, code, message=None):
-    assert isinstance(error, GLib.Error), error
-    assert error.domain == GLib.quark_to_string(domain)
-    assert error.code == int(code)
-    assert error.matches(domain, code)
-    if message is not None:
-        assert error.message == message
-
-
 def wait_error(future, timeout_usec=5 * SECOND):
-    """future.wait() that must fail; returns the GLib.Error it raised."""
-    with pytest.raises(GLib.Error) as info:
-        future.wait(timeout_usec)
-    return info.value
+    """future.wait() that must fail (waiting 5 s unless told); returns the
+    GLib.Error it raised."""
+    return concurry_testutil.wait_error(future, timeout_usec)
 
 
 def wait_value(future, timeout_usec=5 * SECOND):
@@ -178,51 +121,10 @@ class Blocker:
         assert wait_value(self.future) == 'blocker'
 
 
-def shutdown_bounded(executor, timeout=LONG):
-    """executor.shutdown(True, False) on a helper thread, so that a hang
-    fails the test instead of blocking the run."""
-    outcome = []
-    thread = start_thread(lambda: outcome.append(executor.shutdown(True, False)),
-                          name='shutdown')
-    join(thread, timeout)
-    assert outcome == [True]
-
-
-@pytest.fixture(autouse=True)
-def clean_main_context():
-    """Every test starts and ends with nothing left to dispatch on the
-    default main context (GTask-based work is freed there)."""
-    drain()
-    yield
-    gc.collect()
-    drain()
-    gc.collect()
-    drain()
-
-
 @pytest.fixture
-def releases():
-    """Events that blocked work waits on; all set at the end of the test."""
-    events = []
-    yield events
-    for event in events:
-        event.set()
-
-
-@pytest.fixture
-def pools(releases):
-    """A factory of thread-pool executors, shut down (bounded) at the end."""
-    made = []
-
-    def make(max_workers=2):
-        executor = Concurry.ThreadPoolExecutor.new(max_workers)
-        made.append(executor)
-        return executor
-    yield make
-    for event in releases:
-        event.set()
-    for executor in made:
-        shutdown_bounded(executor)
+def pools(raw_pools):
+    """Here: executors made by the C constructor (conftest.py's raw_pools)."""
+    return raw_pools
 
 
 def _new_thread_pool():

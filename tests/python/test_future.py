@@ -12,7 +12,6 @@ here has its error looked at (get_error() or a wait) before it is dropped.
 """
 
 import gc
-import os
 import re
 import subprocess
 import sys
@@ -31,49 +30,17 @@ gi.require_version('GLib', '2.0')
 gi.require_version('GObject', '2.0')
 from gi.repository import Concurry, ConcurryTest, Gio, GLib, GObject  # noqa: E402
 
+from concurry_testutil import (  # noqa: E402
+    IO_ERROR, SECOND, assert_error, child_env, drain, failed_promise, join, run_child, run_until,
+    start_thread, wait_error)
+
 State = Concurry.FutureState
 TERMINAL = (State.DONE, State.FAILED, State.CANCELLED)
-IO_ERROR = Gio.io_error_quark()
-SECOND = 1_000_000  # microseconds
 
 
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-
-def main_context():
-    return GLib.MainContext.default()
-
-
-def run_until(cond, timeout=5.0, context=None):
-    """Iterate @context (default: the global default one) until cond() holds
-    or @timeout seconds passed. A 20 ms guard source makes sure a blocking
-    iteration wakes up to look at the deadline. Returns cond()."""
-    if context is None:
-        context = main_context()
-    guard = GLib.timeout_source_new(20)
-    guard.set_callback(lambda *args: GLib.SOURCE_CONTINUE)
-    guard.attach(context)
-    deadline = time.monotonic() + timeout
-    try:
-        while not cond():
-            if time.monotonic() >= deadline:
-                return bool(cond())
-            context.iteration(True)
-        return True
-    finally:
-        guard.destroy()
-
-
-def drain(context=None):
-    """Dispatch whatever is ready on @context right now, without blocking."""
-    if context is None:
-        context = main_context()
-    for _ in range(1000):
-        if not context.pending():
-            return
-        context.iteration(False)
-
 
 def run_loop(loop, timeout=5.0):
     """Run @loop until it quits; fail the test if that takes too long."""
@@ -91,59 +58,11 @@ def run_loop(loop, timeout=5.0):
     assert not timed_out, 'main loop did not quit in time'
 
 
-def start_thread(target, *args, name=None):
-    thread = threading.Thread(target=target, args=args, name=name, daemon=True)
-    thread.start()
-    return thread
-
-
-def join(thread, timeout=5.0):
-    thread.join(timeout)
-    assert not thread.is_alive(), f'{thread.name} did not finish'
-
-
-def wait_error(future, timeout_usec=0):
-    """future.wait() that must fail; returns the GLib.Error it raised."""
-    with pytest.raises(GLib.Error) as info:
-        future.wait(timeout_usec)
-    return info.value
-
-
 def wait_error_until(future, deadline):
     """future.wait_until() that must fail; returns the GLib.Error it raised."""
     with pytest.raises(GLib.Error) as info:
         future.wait_until(deadline)
     return info.value
-
-
-def assert_error(error, domain, code, message=None):
-    assert error is not None
-    assert isinstance(error, GLib.Error)
-    assert error.domain == GLib.quark_to_string(domain)
-    assert error.code == int(code)
-    assert error.matches(domain, code)
-    if message is not None:
-        assert error.message == message
-
-
-def failed_promise(message='boom', code=Gio.IOErrorEnum.FAILED):
-    promise = Concurry.Promise()
-    assert promise.reject_literal(IO_ERROR, code, message)
-    return promise
-
-
-def child_env(**extra):
-    env = dict(os.environ)
-    env.pop('G_DEBUG', None)
-    env.pop('LANGUAGE', None)
-    env['LC_ALL'] = 'C.UTF-8'
-    env.update(extra)
-    return env
-
-
-def run_child(code, **extra_env):
-    return subprocess.run([sys.executable, '-c', code], env=child_env(**extra_env),
-                          capture_output=True, text=True, timeout=30)
 
 
 CHILD_PRELUDE = '''
@@ -156,14 +75,10 @@ from gi.repository import Concurry, Gio
 
 
 @pytest.fixture(autouse=True)
-def clean_main_context():
-    """Every test starts and ends with nothing left to dispatch on the
-    default main context, and with unobserved-error warnings on."""
-    drain()
+def unobserved_error_warnings_stay_on():
+    """Every test ends with unobserved-error warnings on (conftest.py's
+    clean_main_context does the rest)."""
     yield
-    gc.collect()
-    drain()
-    gc.collect()
     assert Concurry.get_unobserved_error_warnings()
 
 

@@ -15,10 +15,7 @@ made here has its error looked at (result()/exception()).
 
 import concurrent.futures
 import gc
-import os
-import subprocess
 import sys
-import textwrap
 import threading
 import weakref
 
@@ -32,40 +29,7 @@ gi.require_version('GLib', '2.0')
 gi.require_version('GObject', '2.0')
 from gi.repository import Concurry, Gio, GLib, GObject  # noqa: E402
 
-LONG = 10.0
-
-
-def drain(context=None):
-    context = context or GLib.MainContext.default()
-    for _ in range(10000):
-        if not context.iteration(False):
-            return
-
-
-@pytest.fixture(autouse=True)
-def clean_main_context():
-    drain()
-    yield
-    gc.collect()
-    drain()
-    gc.collect()
-
-
-@pytest.fixture
-def releases():
-    events = []
-    yield events
-    for event in events:
-        event.set()
-
-
-@pytest.fixture
-def executor(releases):
-    ex = Concurry.ThreadPoolExecutor(4)
-    yield ex
-    for event in releases:
-        event.set()
-    ex.shutdown(wait=True)
+from concurry_testutil import LONG, drain, failed_future, run_child, start_thread  # noqa: E402
 
 
 def blocked(executor, releases, value='released'):
@@ -82,26 +46,6 @@ def blocked(executor, releases, value='released'):
     future = executor.submit(work)
     assert started.wait(LONG)
     return future, release
-
-
-def failed_future(exc):
-    promise = Concurry.Promise()
-    promise.set_exception(exc)
-    return promise
-
-
-def start_thread(target, *args):
-    thread = threading.Thread(target=target, args=args, daemon=True)
-    thread.start()
-    return thread
-
-
-def run_child(code):
-    """Runs code in a fresh interpreter with the test environment."""
-    env = dict(os.environ)
-    env.pop('G_DEBUG', None)
-    return subprocess.run([sys.executable, '-c', textwrap.dedent(code)], env=env,
-                          capture_output=True, text=True, timeout=60)
 
 
 CHILD_PRELUDE = '''

@@ -13,7 +13,6 @@ blocked loop would show up as a timeout, not as a slow pass.
 
 import asyncio
 import concurrent.futures
-import gc
 import threading
 
 import pytest
@@ -24,34 +23,7 @@ gi.require_version('Concurry', '1')
 gi.require_version('GLib', '2.0')
 from gi.repository import Concurry, GLib  # noqa: E402
 
-LONG = 10.0
-
-
-def drain():
-    context = GLib.MainContext.default()
-    for _ in range(10000):
-        if not context.iteration(False):
-            return
-
-
-@pytest.fixture(autouse=True)
-def clean_main_context():
-    drain()
-    yield
-    gc.collect()
-    drain()
-    gc.collect()
-
-
-@pytest.fixture
-def executor():
-    releases = []
-    ex = Concurry.ThreadPoolExecutor(4)
-    ex.releases = releases
-    yield ex
-    for event in releases:
-        event.set()
-    ex.shutdown(wait=True)
+from concurry_testutil import LONG  # noqa: E402
 
 
 def run(coroutine, timeout=LONG):

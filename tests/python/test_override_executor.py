@@ -20,51 +20,9 @@ import pytest
 import gi
 
 gi.require_version('Concurry', '1')
-gi.require_version('GLib', '2.0')
-from gi.repository import Concurry, GLib  # noqa: E402
+from gi.repository import Concurry  # noqa: E402
 
-LONG = 10.0
-
-
-def drain():
-    context = GLib.MainContext.default()
-    for _ in range(10000):
-        if not context.iteration(False):
-            return
-
-
-@pytest.fixture(autouse=True)
-def clean_main_context():
-    drain()
-    yield
-    gc.collect()
-    drain()
-    gc.collect()
-
-
-@pytest.fixture
-def releases():
-    events = []
-    yield events
-    for event in events:
-        event.set()
-
-
-@pytest.fixture
-def pools(releases):
-    """A factory of executors, all shut down (waiting) at the end."""
-    made = []
-
-    def make(max_workers=4):
-        executor = Concurry.ThreadPoolExecutor(max_workers)
-        made.append(executor)
-        return executor
-
-    yield make
-    for event in releases:
-        event.set()
-    for executor in made:
-        executor.shutdown(wait=True)
+from concurry_testutil import LONG, on_main_thread  # noqa: E402
 
 
 class Blocker:
@@ -85,10 +43,6 @@ class Blocker:
     def finish(self):
         self.release.set()
         assert self.future.result(LONG) == 'blocker'
-
-
-def on_main_thread():
-    return threading.current_thread() is threading.main_thread()
 
 
 # --------------------------------------------------------------------------

@@ -23,24 +23,10 @@ gi.require_version('Concurry', '1')
 gi.require_version('GLib', '2.0')
 from gi.repository import Concurry, GLib  # noqa: E402
 
-LONG = 10.0
+from concurry_testutil import LONG, observe  # noqa: E402
+from concurry_testutil import failed_future as failed  # noqa: E402
+
 SHORT = 0.05
-
-
-def drain():
-    context = GLib.MainContext.default()
-    for _ in range(10000):
-        if not context.iteration(False):
-            return
-
-
-@pytest.fixture(autouse=True)
-def clean_main_context():
-    drain()
-    yield
-    gc.collect()
-    drain()
-    gc.collect()
 
 
 def done(value=None):
@@ -49,24 +35,10 @@ def done(value=None):
     return promise
 
 
-def failed(exc=None):
-    promise = Concurry.Promise()
-    promise.set_exception(exc if exc is not None else ValueError('failed'))
-    return promise
-
-
 def cancelled():
     promise = Concurry.Promise()
     promise.cancel()
     return promise
-
-
-def observe(*futures):
-    """Looks at the errors of failed futures (so that nothing is reported as
-    unobserved)."""
-    for future in futures:
-        if future.done() and not future.cancelled():
-            future.exception()
 
 
 def later(action, *args):

@@ -8,7 +8,8 @@ layer on top:
   ``result(timeout=None)``, ``exception(timeout=None)``, ``done()``,
   ``running()``, ``cancelled()``, ``cancel()``, ``add_done_callback(fn)``,
   ``uuid``, a ``concurrent.futures``-like ``repr`` and can be awaited in
-  asyncio;
+  asyncio; its chain methods ``and_then()``, ``map()``, ``catch_error()``
+  and ``finally_do()`` keep Python values and exceptions;
 * ``Concurry.Promise`` also has ``set_result()``, ``set_exception()`` and
   ``set_running_or_notify_cancel()``;
 * ``Concurry.wrap_future()``, ``Concurry.wait()``, ``Concurry.as_completed()``,
@@ -26,6 +27,9 @@ Design notes (the user documentation is doc/python-quickstart.md):
   the C future fails with a ``GError`` (``Concurry.Error.FAILED``, or the
   domain and code of a ``GLib.Error``), so that C and other bindings see a
   failure and ``result()`` re-raises the very same exception object.
+* Chains are built here from a promise and a done callback per step, with
+  the C semantics, because the C chains cannot carry Python values and
+  exceptions through PyGObject's marshalling (see "chains" below).
 * Done callbacks added by the user go through the C library, which runs
   them on the main context that was thread-default when they were added
   (the global default context for plain threads).  Scripts without a
@@ -866,6 +870,300 @@ def gio_call(async_func, *args, finish):
 
 
 __all__.append('gio_call')
+
+
+# --------------------------------------------------------------------------
+# chains: and_then(), map(), catch_error(), finally_do()
+# --------------------------------------------------------------------------
+#
+# The C chains cannot carry Python outcomes: PyGObject prints and drops an
+# exception other than GLib.Error raised by a step, takes a returned tuple
+# for out arguments and cannot marshal an int beyond 32 bits, and an
+# exception object is lost at the first C copy of the GError.  So the
+# override builds chains itself from a promise and a done callback, with
+# the C semantics: a step runs on the main context of the code that built
+# the chain (the callback rule of add_done_callback()), never inside the
+# call; a failure or cancellation the step does not handle goes down the
+# chain unchanged (the same exception object); a returned future is
+# flattened; cancelling the end cancels what it waits on.
+
+_AND_THEN = 'and_then'
+_MAP = 'map'
+_CATCH = 'catch_error'
+_FINALLY = 'finally_do'
+_RUNS_ON = {_AND_THEN: _DONE, _MAP: _DONE, _CATCH: _FAILED}  # finally_do: always
+_MININT = GLib.MININT
+_MAXINT = GLib.MAXINT
+
+
+def _resolve_step(promise, value):
+    """Resolves promise with what a step returned: the Python object itself
+    (as _resolve() does), except for the plain values that a C type holds
+    without loss, which keep it so that C code and the raw getters
+    (get_int(), get_string()...) read them: a str without NUL, a bool, a
+    float, an int that fits a gint (exact types, not subclasses).  A
+    GObject.Value is stored as it is."""
+    kind = type(value)
+    if kind is int:
+        if _MININT <= value <= _MAXINT:
+            return promise.resolve_int(value)
+    elif kind is str:
+        if '\0' not in value:
+            try:
+                return promise.resolve_string(value)
+            except UnicodeError:    # lone surrogates: not UTF-8
+                pass
+    elif kind is bool:
+        return promise.resolve_boolean(value)
+    elif kind is float:
+        return promise.resolve_double(value)
+    elif isinstance(value, GObject.Value):
+        return promise.resolve(value)
+    return _resolve(promise, value)
+
+
+def _copy_value(source, promise):
+    """Resolves promise with the value of the done future source, keeping
+    its GType, like the C library's copy of the GValue."""
+    gtype = source.get_value_type()
+    if gtype == GObject.TYPE_INVALID:
+        return promise.resolve(None)
+    value = source.get_value()
+    if gtype == _TYPE_PYOBJECT:
+        return promise.resolve(_pyobject_value(value))
+    try:
+        gvalue = GObject.Value(gtype, value)
+    except Exception:   # a type PyGObject cannot set back: keep the object
+        return _resolve(promise, value)
+    return promise.resolve(gvalue)
+
+
+def _mirror(source, promise):
+    """Completes promise like the done future source: its value, the same
+    exception object, or a cancellation."""
+    state = source.get_state()
+    if state == _DONE:
+        _copy_value(source, promise)
+    elif state == _CANCELLED:
+        promise.cancel()
+    else:
+        _reject(promise, _exception_of(source))
+
+
+def _step_future(obj):
+    """The future a step's return value stands for, which the chain waits
+    for (flattening), or None if it is a plain value.  Futures are what
+    wrap_future() takes for one: concurry, concurrent.futures and asyncio
+    futures, a Gio.Task, and other awaitables (TypeError without a running
+    asyncio loop in this thread)."""
+    if obj is None or type(obj) in _ATOMIC:
+        return None
+    if isinstance(obj, _Future):
+        return obj
+    if isinstance(obj, (concurrent.futures.Future, Gio.Task)) or asyncio.isfuture(obj):
+        return wrap_future(obj)
+    if isinstance(obj, GObject.Object) or not inspect.isawaitable(obj):
+        return None
+    try:
+        return wrap_future(obj)
+    except TypeError:
+        if inspect.iscoroutine(obj):
+            obj.close()     # it can never run: no "never awaited" warning
+        raise
+
+
+class _ChainLink:
+    """What the end of a chain waits on: the upstream future, then the
+    future its step returned.  Cancelling the end cancels it.  It is
+    connected to the end's cancellable, so it never refers to the end."""
+
+    __slots__ = ('lock', 'current')
+
+    def __init__(self, current):
+        self.lock = threading.Lock()
+        self.current = current
+
+    def set(self, current):
+        with self.lock:
+            self.current = current
+
+    def cancelled(self, cancellable, *unused):
+        with self.lock:
+            current = self.current
+        if current is not None:
+            current.cancel()
+
+
+class _ChainStep:
+    """One step of a chain: a done callback of the upstream future that
+    completes the promise at the end of the step."""
+
+    __slots__ = ('kind', 'fn', 'args', 'promise', 'link')
+
+    def __init__(self, kind, fn, args, promise, link):
+        self.kind = kind
+        self.fn = fn
+        self.args = args
+        self.promise = promise
+        self.link = link
+
+    def run(self, upstream, *unused):
+        # Whatever happens, the step lets go of its function once run.
+        promise, self.promise = self.promise, None
+        fn, self.fn = self.fn, None
+        args, self.args = self.args, ()
+        link = self.link
+        if promise is None:
+            return
+        if promise.get_state() >= _DONE:
+            link.set(None)          # cancelled meanwhile: nothing to run
+            return
+        state = upstream.get_state()
+        kind = self.kind
+        if kind is _FINALLY:
+            try:
+                fn(upstream, *args)
+            except BaseException as exc:
+                # Like an exception raised in a finally block: it replaces
+                # the outcome, and points at the exception it superseded.
+                link.set(None)
+                if state == _FAILED:
+                    superseded = _exception_of(upstream)
+                    if exc.__context__ is None and exc is not superseded:
+                        exc.__context__ = superseded
+                _reject(promise, exc)
+                return
+            fn = args = None
+            link.set(None)
+            _mirror(upstream, promise)
+            return
+        if state != _RUNS_ON[kind]:
+            # Not this step's case: the outcome goes down unchanged.
+            link.set(None)
+            _mirror(upstream, promise)
+            return
+        try:
+            if kind is _MAP:
+                result = fn(upstream.get_value(), *args)
+            else:
+                if kind is _CATCH:
+                    upstream.get_error()    # handled: not an unobserved error
+                result = fn(upstream, *args)
+            fn = args = None
+            inner = _step_future(result)
+        except BaseException as exc:
+            link.set(None)
+            _reject(promise, exc)
+            return
+        if inner is not None:
+            _flatten(promise, link, inner)
+            return
+        link.set(None)
+        try:
+            _resolve_step(promise, result)
+        except Exception as exc:    # a value that cannot be stored
+            _reject(promise, exc)
+
+
+def _flatten(promise, link, inner):
+    """The end of a step takes the outcome of the future its function
+    returned, which it now waits on."""
+    link.set(inner)
+    if promise.get_state() == _CANCELLED:
+        inner.cancel()              # cancelled while the step ran
+    if inner.get_state() >= _DONE:
+        link.set(None)
+        _mirror(inner, promise)
+    else:
+        _watch(inner, functools.partial(_flattened_done, promise, link))
+
+
+def _flattened_done(promise, link, inner, *unused):
+    link.set(None)
+    _mirror(inner, promise)
+
+
+def _add_step(upstream, run):
+    """Schedules run(upstream) for when upstream is done, by the rule of
+    add_done_callback(): on the asyncio loop running in this thread if
+    there is one, otherwise on the thread-default GLib main context."""
+    loop = asyncio._get_running_loop()
+    if loop is not None:
+        _watch(upstream, _LoopCallback(loop, run, ()))
+        return
+    _callbacks.add()
+    try:
+        _raw_add_done_callback(upstream, _UserCallback(run))
+    except BaseException:
+        _callbacks.done()
+        raise
+
+
+def _chain(upstream, kind, fn, args):
+    if not callable(fn):
+        raise TypeError('%r is not callable' % (fn,))
+    promise = _Promise()
+    link = _ChainLink(upstream)
+    # Gio.Cancellable.connect() is g_cancellable_connect(): the signal is
+    # connected through GObject's connect().
+    GObject.Object.connect(promise.get_cancellable(), 'cancelled', link.cancelled)
+    _add_step(upstream, _ChainStep(kind, fn, args, promise, link).run)
+    return promise
+
+
+_STEP_DOC = """
+
+    fn runs on the main context that is thread-default here (on the asyncio
+    loop running in this thread, if any), like a done callback, and never
+    inside this call.  What it returns becomes the value of the returned
+    future (the Python object itself, like executor results; a ``str``,
+    ``bool``, ``float`` or 32-bit ``int`` keeps a C type); a future it
+    returns (concurry, ``concurrent.futures``, asyncio, ``Gio.Task``) is
+    waited for and gives its outcome.  An exception it raises fails the
+    returned future with that very object (C sees a ``GError``).
+    Cancelling the returned future cancels what it waits on.
+    """
+
+
+def _future_and_then(self, fn, *args):
+    """Continues this future with ``fn(future, *args)`` once it completes
+    with a value, and returns the future of the step.  A failure or a
+    cancellation skips fn and goes down the chain unchanged (the same
+    exception object)."""
+    return _chain(self, _AND_THEN, fn, args)
+
+
+def _future_map(self, fn, *args):
+    """Like ``and_then()``, but calls ``fn(value, *args)`` with the value
+    of this future."""
+    return _chain(self, _MAP, fn, args)
+
+
+def _future_catch_error(self, fn, *args):
+    """Recovers from a failure: once this future fails, ``fn(future,
+    *args)`` gives the outcome of the returned future (a value, a future,
+    or an exception it raises); ``future.exception()`` is what it failed
+    with.  A value and a cancellation go down the chain unchanged."""
+    return _chain(self, _CATCH, fn, args)
+
+
+def _future_finally_do(self, fn, *args):
+    """Calls ``fn(future, *args)`` once this future is done, whatever its
+    outcome, which the returned future then gets unchanged (the same value
+    or exception object, or the cancellation); what fn returns is ignored.
+    An exception raised by fn replaces that outcome, as in a ``finally``
+    block.  fn runs where an ``and_then()`` step would.  Cancelling the
+    returned future cancels this one."""
+    return _chain(self, _FINALLY, fn, args)
+
+
+for _method in (_future_and_then, _future_map, _future_catch_error):
+    _method.__doc__ += _STEP_DOC
+_patch(_Future,
+       and_then=_future_and_then,
+       map=_future_map,
+       catch_error=_future_catch_error,
+       finally_do=_future_finally_do)
 
 
 # --------------------------------------------------------------------------
