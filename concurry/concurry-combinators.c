@@ -328,7 +328,7 @@ group_unref (gpointer data)
   if (g_atomic_ref_count_dec (&group->ref_count))
     {
       g_clear_object (&group->promise);
-      g_ptr_array_unref (group->inputs);
+      g_clear_pointer (&group->inputs, g_ptr_array_unref);
       g_mutex_clear (&group->mutex);
       g_free (group);
     }
@@ -342,6 +342,7 @@ group_input_done (ConcurryFuture *future,
   Group *group = user_data;
   ConcurryFutureState state = concurry_future_get_state (future);
   ConcurryPromise *settle = NULL;
+  g_autoptr(GPtrArray) inputs = NULL;
   gboolean all_done;
 
   g_mutex_lock (&group->mutex);
@@ -388,6 +389,11 @@ group_input_done (ConcurryFuture *future,
       break;
     }
 
+  /* Settled: the group lets its inputs go, or an input that never
+   * completes would keep itself alive through the group's callback. */
+  if (settle != NULL)
+    inputs = g_steal_pointer (&group->inputs);
+
   g_mutex_unlock (&group->mutex);
 
   if (settle == NULL)
@@ -409,7 +415,7 @@ group_input_done (ConcurryFuture *future,
           GValue value = G_VALUE_INIT;
 
           g_value_init (&value, G_TYPE_PTR_ARRAY);
-          g_value_set_boxed (&value, group->inputs);
+          g_value_set_boxed (&value, inputs);
           concurry_promise_take_value (settle, &value);
         }
       break;
@@ -426,10 +432,10 @@ group_input_done (ConcurryFuture *future,
 
           /* Every input failed: report how many, and the error of the one
            * given first, which is the most predictable to point at. */
-          for (guint i = 0; i < group->inputs->len && last == NULL; i++)
-            last = concurry_future_get_error (group->inputs->pdata[i]);
-          for (guint i = 0; i < group->inputs->len; i++)
-            concurry_future_get_error (group->inputs->pdata[i]);
+          for (guint i = 0; i < inputs->len && last == NULL; i++)
+            last = concurry_future_get_error (inputs->pdata[i]);
+          for (guint i = 0; i < inputs->len; i++)
+            concurry_future_get_error (inputs->pdata[i]);
           /* Translators: %u is a number of futures, %s an error message */
           error = g_error_new (CONCURRY_ERROR, CONCURRY_ERROR_FAILED,
                                _concurry_ngettext ("%u future failed: %s",
@@ -454,20 +460,21 @@ cancel_inputs_cb (GCancellable *cancellable,
                   gpointer      user_data)
 {
   Group *group = user_data;
-  gboolean settled;
+  g_autoptr(GPtrArray) inputs = NULL;
 
   /* Only a cancellation from outside reaches the inputs: a group settled
    * by a cancelled input (which makes it cancelled too) leaves the other
    * inputs alone. */
   g_mutex_lock (&group->mutex);
-  settled = group->promise == NULL;
+  if (group->promise != NULL)
+    inputs = g_ptr_array_ref (group->inputs);
   g_mutex_unlock (&group->mutex);
 
-  if (settled)
+  if (inputs == NULL)
     return;
 
-  for (guint i = 0; i < group->inputs->len; i++)
-    concurry_future_cancel (group->inputs->pdata[i]);
+  for (guint i = 0; i < inputs->len; i++)
+    concurry_future_cancel (inputs->pdata[i]);
 }
 
 /* Builds a group over @futures and registers it on each distinct one.

@@ -522,6 +522,27 @@ test_race_loser_does_not_warn (void)
 }
 
 static void
+test_settled_group_lets_inputs_go (void)
+{
+  /* A race won by a done input must not keep a pending input alive: the
+   * pending one would hold the group through its callback, and the group
+   * it, for ever. */
+  ConcurryFuture *pending = CONCURRY_FUTURE (promise ());
+  g_autoptr(ConcurryFuture) done = concurry_resolved_future_new_int (1);
+  ConcurryFuture *fs[] = { pending, done };
+  g_autoptr(ConcurryFuture) first = concurry_race (fs, 2);
+  g_autoptr(ConcurryFuture) all = concurry_gather (fs, 2, CONCURRY_GATHER_FLAGS_NONE);
+  GWeakRef weak;
+
+  g_assert_cmpint (concurry_future_get_int (first), ==, 1);
+  g_weak_ref_init (&weak, pending);
+  concurry_future_cancel (all);
+  g_object_unref (pending);
+  g_assert_null (g_weak_ref_get (&weak));
+  g_weak_ref_clear (&weak);
+}
+
+static void
 test_race (void)
 {
   g_autoptr(ConcurryPromise) a = promise ();
@@ -771,6 +792,7 @@ main (int argc,
   g_test_add_func ("/Concurry/Gather/cancelled-input-leaves-others-alone", test_cancelled_input_leaves_others_alone);
   g_test_add_func ("/Concurry/Any/basic", test_any);
   g_test_add_func ("/Concurry/Race/basic", test_race);
+  g_test_add_func ("/Concurry/Race/settled-group-lets-inputs-go", test_settled_group_lets_inputs_go);
   g_test_add_func ("/Concurry/Race/loser-does-not-warn", test_race_loser_does_not_warn);
   g_test_add_func ("/Concurry/Chain/flattens", test_chain_flattens);
   g_test_add_func ("/Concurry/Chain/errors-propagate", test_chain_errors_propagate);
