@@ -58,6 +58,7 @@ dispatcher_dispatch (GSource     *source,
   ConcurryDispatcher *self = (ConcurryDispatcher *)source;
   ConcurryCallback *batch;
   ConcurryCallback *batch_tail;
+  gboolean armed = FALSE;
   int n = 0;
 
   g_mutex_lock (&self->mutex);
@@ -85,8 +86,18 @@ dispatcher_dispatch (GSource     *source,
         self->running_tail = NULL;
       cb->next = NULL;
 
-      if (cb->func != NULL)
-        cb->func (cb->future, cb->user_data);
+      /* A callback that blocks in a wait iterates this context: the
+       * callbacks queued behind it must stay ready to run in there (one
+       * may be what completes the wait). Cleared again by the next
+       * dispatch that finds nothing to do; once per batch is enough, as a
+       * nested dispatch runs the whole batch. */
+      if (self->running != NULL && !armed)
+        {
+          g_source_set_ready_time (source, 0);
+          armed = TRUE;
+        }
+
+      cb->func (cb->future, cb->user_data);
 
       /* Keep our own use alive until the end of the batch. */
       cb->dispatcher = NULL;

@@ -505,6 +505,52 @@ test_wait_inside_callback (void)
   record_clear (&r);
 }
 
+typedef struct
+{
+  ConcurryPromise *other;
+  gboolean         waited;
+  int              calls;
+} Behind;
+
+static void
+wait_for_other_cb (ConcurryFuture *future,
+                   gpointer        user_data)
+{
+  Behind *b = user_data;
+
+  b->waited = concurry_future_wait (CONCURRY_FUTURE (b->other), 10 * G_USEC_PER_SEC, NULL);
+  b->calls++;
+}
+
+static void
+resolve_other_cb (ConcurryFuture *future,
+                  gpointer        user_data)
+{
+  Behind *b = user_data;
+
+  concurry_promise_resolve_int (b->other, 1);
+  b->calls++;
+}
+
+/* The callback that completes the wait of an earlier one is queued behind
+ * it, in the same batch: the nested iteration must run it. */
+static void
+test_wait_on_callback_queued_behind (void)
+{
+  g_autoptr(ConcurryPromise) trigger = concurry_promise_new ();
+  g_autoptr(ConcurryPromise) other = concurry_promise_new ();
+  Behind b = { other, FALSE, 0 };
+  gint64 start = g_get_monotonic_time ();
+
+  concurry_future_add_done_callback (CONCURRY_FUTURE (trigger), wait_for_other_cb, &b, NULL);
+  concurry_future_add_done_callback (CONCURRY_FUTURE (trigger), resolve_other_cb, &b, NULL);
+  concurry_promise_resolve_int (trigger, 1);
+  while (b.calls < 2)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (b.waited);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+}
+
 int
 main (int argc,
       char *argv[])
@@ -518,6 +564,7 @@ main (int argc,
   g_test_add_func ("/Concurry/Callbacks/added-inside-callback", test_callback_added_inside_callback);
   g_test_add_func ("/Concurry/Callbacks/cancel-inside-callback", test_cancel_inside_callback);
   g_test_add_func ("/Concurry/Callbacks/wait-inside-callback", test_wait_inside_callback);
+  g_test_add_func ("/Concurry/Callbacks/wait-on-callback-queued-behind", test_wait_on_callback_queued_behind);
   g_test_add_func ("/Concurry/Callbacks/remove", test_remove_callback);
   g_test_add_func ("/Concurry/Callbacks/added-from-other-thread", test_callback_added_from_other_thread);
   g_test_add_func ("/Concurry/Callbacks/thread-default-context", test_callback_on_thread_default_context);
