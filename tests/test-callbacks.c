@@ -501,7 +501,10 @@ test_wait_inside_callback (void)
   concurry_future_add_done_callback (CONCURRY_FUTURE (blocker), log_cb, tag_new (&r, "after"), tag_free);
   concurry_promise_resolve_int (blocker, 1);
   iterate_until (NULL, &r.n_calls, 2);
-  assert_log (&r, "blocking-start blocking-end after");
+  /* The wait iterates the context, and the callbacks queued behind the
+   * blocking one run in there, still in the order they were added (one of
+   * them could be what the wait needs, see wait-on-callback-queued-behind). */
+  assert_log (&r, "blocking-start after blocking-end");
   record_clear (&r);
 }
 
