@@ -69,6 +69,7 @@ work_source_dispatch (GSource     *source,
   ConcurryMainContextExecutor *self = ((WorkSource *)source)->executor;
   gint64 end = g_get_monotonic_time () + TIME_SLICE_USEC;
   ConcurryWorkFuture *item;
+  gboolean more;
 
   g_source_set_ready_time (source, -1);
 
@@ -77,13 +78,24 @@ work_source_dispatch (GSource     *source,
   g_object_ref (self);
   while (g_get_monotonic_time () < end &&
          (item = _concurry_work_queue_pop (&self->queue)) != NULL)
-    _concurry_work_queue_run (&self->queue, CONCURRY_EXECUTOR (self), item);
+    {
+      /* Work that waits for work queued behind it iterates this context:
+       * the source must be ready to run in there. */
+      g_mutex_lock (&self->queue.mutex);
+      more = self->queue.head != NULL;
+      g_mutex_unlock (&self->queue.mutex);
+      if (more)
+        g_source_set_ready_time (source, 0);
+
+      _concurry_work_queue_run (&self->queue, CONCURRY_EXECUTOR (self), item);
+    }
 
   /* More to do: come back on the next iteration. */
   g_mutex_lock (&self->queue.mutex);
-  if (self->queue.head != NULL)
-    g_source_set_ready_time (source, 0);
+  more = self->queue.head != NULL;
   g_mutex_unlock (&self->queue.mutex);
+  if (more)
+    g_source_set_ready_time (source, 0);
   g_object_unref (self);
 
   return G_SOURCE_CONTINUE;
@@ -118,8 +130,7 @@ concurry_main_context_executor_shutdown (ConcurryExecutor  *executor,
 {
   ConcurryMainContextExecutor *self = CONCURRY_MAIN_CONTEXT_EXECUTOR (executor);
 
-  return _concurry_work_queue_shutdown (&self->queue, executor, wait, cancel_futures,
-                                        self->context, error);
+  return _concurry_work_queue_shutdown (&self->queue, executor, wait, cancel_futures, error);
 }
 
 static gboolean
@@ -156,6 +167,9 @@ concurry_main_context_executor_constructed (GObject *object)
   self->source = g_source_new (&work_source_funcs, sizeof (WorkSource));
   ((WorkSource *)self->source)->executor = self;
   g_source_set_static_name (self->source, "[concurry] ConcurryMainContextExecutor");
+  /* Work may wait for other work of the same executor: that wait iterates
+   * this context, and the source must run in there. */
+  g_source_set_can_recurse (self->source, TRUE);
   g_source_set_ready_time (self->source, -1);
   g_source_attach (self->source, self->context);
 }

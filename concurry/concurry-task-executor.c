@@ -89,7 +89,7 @@ concurry_task_executor_shutdown (ConcurryExecutor  *executor,
 {
   ConcurryTaskExecutor *self = CONCURRY_TASK_EXECUTOR (executor);
 
-  return _concurry_work_queue_shutdown (&self->queue, executor, wait, cancel_futures, NULL, error);
+  return _concurry_work_queue_shutdown (&self->queue, executor, wait, cancel_futures, error);
 }
 
 static gboolean

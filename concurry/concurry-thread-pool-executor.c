@@ -96,7 +96,7 @@ concurry_thread_pool_executor_shutdown (ConcurryExecutor  *executor,
 {
   ConcurryThreadPoolExecutor *self = CONCURRY_THREAD_POOL_EXECUTOR (executor);
 
-  return _concurry_work_queue_shutdown (&self->queue, executor, wait, cancel_futures, NULL, error);
+  return _concurry_work_queue_shutdown (&self->queue, executor, wait, cancel_futures, error);
 }
 
 static gboolean

@@ -9,6 +9,7 @@
 # error "config.h must be included before concurry-work-queue-private.h"
 #endif
 
+#include "concurry-promise.h"
 #include "concurry-work-future-private.h"
 
 G_BEGIN_DECLS
@@ -31,11 +32,10 @@ G_BEGIN_DECLS
 typedef struct
 {
   GMutex              mutex;
-  GCond               idle;
+  ConcurryPromise    *drained;         /* resolved when n_outstanding is 0 */
   ConcurryWorkFuture *head;
   ConcurryWorkFuture *tail;
   guint               n_outstanding;
-  guint               n_idle_waiters;
   guint               n_drainers;
   guint               max_drainers;
   gboolean            shut_down;
@@ -61,7 +61,6 @@ gboolean            _concurry_work_queue_shutdown   (ConcurryWorkQueue  *queue,
                                                      ConcurryExecutor   *executor,
                                                      gboolean            wait,
                                                      gboolean            cancel_futures,
-                                                     GMainContext       *context,
                                                      GError            **error);
 gboolean            _concurry_work_queue_is_shut_down (ConcurryWorkQueue *queue);
 

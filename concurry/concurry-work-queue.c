@@ -8,6 +8,7 @@
 #include "concurry-error.h"
 #include "concurry-executor-private.h"
 #include "concurry-i18n-private.h"
+#include "concurry-promise.h"
 #include "concurry-work-queue-private.h"
 
 void
@@ -15,7 +16,6 @@ _concurry_work_queue_init (ConcurryWorkQueue *queue)
 {
   memset (queue, 0, sizeof *queue);
   g_mutex_init (&queue->mutex);
-  g_cond_init (&queue->idle);
 }
 
 void
@@ -24,8 +24,8 @@ _concurry_work_queue_clear (ConcurryWorkQueue *queue)
   g_assert (queue->n_outstanding == 0);
   g_assert (queue->head == NULL);
 
+  g_assert (queue->drained == NULL);
   g_mutex_clear (&queue->mutex);
-  g_cond_clear (&queue->idle);
 }
 
 /* Queues new work. Returns the future with two references, the caller's
@@ -126,6 +126,17 @@ _concurry_work_queue_pop (ConcurryWorkQueue *queue)
   return item;
 }
 
+/* Tells whoever waits in shutdown that nothing is outstanding any more. */
+static void
+settle_drained (ConcurryPromise *drained)
+{
+  if (drained != NULL)
+    {
+      concurry_promise_resolve (drained, NULL);
+      g_object_unref (drained);
+    }
+}
+
 /* Runs a popped item on the calling thread (or skips it if it was
  * cancelled), then counts it as finished. May drop the last reference to
  * @executor: the caller must not touch it afterwards. */
@@ -135,6 +146,7 @@ _concurry_work_queue_run (ConcurryWorkQueue  *queue,
                           ConcurryWorkFuture *item)
 {
   ConcurryExecutor *previous = _concurry_executor_get_current ();
+  ConcurryPromise *drained;
   gboolean last;
 
   _concurry_executor_set_current (executor);
@@ -146,10 +158,10 @@ _concurry_work_queue_run (ConcurryWorkQueue  *queue,
   g_mutex_lock (&queue->mutex);
   g_assert (queue->n_outstanding > 0);
   last = --queue->n_outstanding == 0;
-  if (last && queue->n_idle_waiters > 0)
-    g_cond_broadcast (&queue->idle);
+  drained = last ? g_steal_pointer (&queue->drained) : NULL;
   g_mutex_unlock (&queue->mutex);
 
+  settle_drained (drained);
   if (last)
     g_object_unref (executor);
 }
@@ -167,10 +179,11 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
 
   for (;;)
     {
+      ConcurryPromise *drained = NULL;
+
       g_mutex_lock (&queue->mutex);
-      if (item != NULL &&
-          --queue->n_outstanding == 0 && queue->n_idle_waiters > 0)
-        g_cond_broadcast (&queue->idle);
+      if (item != NULL && --queue->n_outstanding == 0)
+        drained = g_steal_pointer (&queue->drained);
       item = queue->head;
       if (item != NULL)
         {
@@ -185,6 +198,8 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
         }
       g_mutex_unlock (&queue->mutex);
 
+      settle_drained (drained);
+
       if (item == NULL)
         break;
 
@@ -196,28 +211,18 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
   g_object_unref (executor);
 }
 
-static guint
-outstanding (ConcurryWorkQueue *queue)
-{
-  guint n;
-
-  g_mutex_lock (&queue->mutex);
-  n = queue->n_outstanding;
-  g_mutex_unlock (&queue->mutex);
-
-  return n;
-}
-
-/* @context: where the work runs, for an executor running it on a main
- * context: waiting on the thread that owns it must iterate it. */
+/* Waiting for the executor to drain goes through a promise, so that it
+ * waits like any future: a thread that owns its main context runs it
+ * meanwhile (the work of a main-context executor may need exactly that,
+ * and so may work waiting for a GIO call), any other thread sleeps. */
 gboolean
 _concurry_work_queue_shutdown (ConcurryWorkQueue  *queue,
                                ConcurryExecutor   *executor,
                                gboolean            wait,
                                gboolean            cancel_futures,
-                               GMainContext       *context,
                                GError            **error)
 {
+  g_autoptr(ConcurryPromise) drained = NULL;
   GPtrArray *to_cancel = NULL;
 
   g_mutex_lock (&queue->mutex);
@@ -249,21 +254,17 @@ _concurry_work_queue_shutdown (ConcurryWorkQueue  *queue,
       return FALSE;
     }
 
-  if (context != NULL && g_main_context_acquire (context))
-    {
-      /* Our work runs here: run it while waiting. */
-      while (outstanding (queue) > 0)
-        g_main_context_iteration (context, TRUE);
-      g_main_context_release (context);
-      return TRUE;
-    }
-
   g_mutex_lock (&queue->mutex);
-  queue->n_idle_waiters++;
-  while (queue->n_outstanding > 0)
-    g_cond_wait (&queue->idle, &queue->mutex);
-  queue->n_idle_waiters--;
+  if (queue->n_outstanding > 0)
+    {
+      if (queue->drained == NULL)
+        queue->drained = concurry_promise_new ();
+      drained = g_object_ref (queue->drained);
+    }
   g_mutex_unlock (&queue->mutex);
+
+  if (drained != NULL)
+    concurry_future_wait (CONCURRY_FUTURE (drained), -1, NULL);
 
   return TRUE;
 }

@@ -442,9 +442,11 @@ test_main_context_executor (void)
   g_assert_cmpstr (log->str, ==, "");
   concurry_future_cancel (futures[1]);
 
-  /* Waiting on the thread that owns nothing else: shutdown iterates the
-   * executor's context. */
+  /* Waiting on the thread whose context runs the work: shutdown iterates
+   * it (a thread that does not own the context would just sleep). */
+  g_main_context_push_thread_default (context);
   g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+  g_main_context_pop_thread_default (context);
   g_assert_cmpstr (log->str, ==, "ac");
   for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
     g_object_unref (futures[i]);
@@ -954,6 +956,106 @@ test_cancellable_not_shared (void)
   gate_clear (&gate);
 }
 
+typedef struct
+{
+  ConcurryExecutor *executor;
+  GThread          *ran_on;
+} Nested;
+
+static void
+record_thread_work (GCancellable  *cancellable,
+                    GValue        *value,
+                    gpointer       user_data,
+                    GError       **error)
+{
+  Nested *n = user_data;
+
+  n->ran_on = g_thread_self ();
+}
+
+static void
+wait_for_sibling_work (GCancellable  *cancellable,
+                       GValue        *value,
+                       gpointer       user_data,
+                       GError       **error)
+{
+  Nested *n = user_data;
+  g_autoptr(ConcurryFuture) sibling = concurry_executor_submit (n->executor, record_thread_work, n, NULL, NULL);
+
+  /* Runs the executor's source nested: the sibling must run in there. */
+  g_value_init (value, G_TYPE_BOOLEAN);
+  g_value_set_boolean (value, concurry_future_wait (sibling, 10 * G_USEC_PER_SEC, NULL));
+}
+
+static void
+test_main_context_nested_wait (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_main_context_executor_new (NULL);
+  Nested n = { executor, NULL };
+  g_autoptr(ConcurryFuture) outer = concurry_executor_submit (executor, wait_for_sibling_work, &n, NULL, NULL);
+
+  g_assert_true (concurry_future_wait (outer, 10 * G_USEC_PER_SEC, NULL));
+  g_assert_true (concurry_future_get_boolean (outer));
+  g_assert_true (n.ran_on == g_thread_self ());
+}
+
+static gpointer
+shutdown_from_thread (gpointer data)
+{
+  concurry_executor_shutdown (data, TRUE, FALSE, NULL);
+  return NULL;
+}
+
+static void
+test_main_context_shutdown_elsewhere (void)
+{
+  /* A thread that does not own the executor's context waits; it never
+   * runs the work itself. */
+  g_autoptr(ConcurryExecutor) executor = concurry_main_context_executor_new (NULL);
+  Nested n = { executor, NULL };
+  g_autoptr(ConcurryFuture) future = concurry_executor_submit (executor, record_thread_work, &n, NULL, NULL);
+  GThread *thread = g_thread_new ("shutdown", shutdown_from_thread, executor);
+
+  while (!concurry_future_is_done (future))
+    g_main_context_iteration (NULL, TRUE);
+  g_thread_join (thread);
+  g_assert_true (n.ran_on == g_thread_self ());
+}
+
+static gboolean
+resolve_true_idle (gpointer data)
+{
+  concurry_promise_resolve_boolean (data, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_for_main_loop_work (GCancellable  *cancellable,
+                         GValue        *value,
+                         gpointer       user_data,
+                         GError       **error)
+{
+  g_autoptr(ConcurryPromise) promise = concurry_promise_new ();
+
+  /* Completed by an idle of the global default context. */
+  g_idle_add_full (G_PRIORITY_DEFAULT, resolve_true_idle, g_object_ref (promise), g_object_unref);
+  g_value_init (value, G_TYPE_BOOLEAN);
+  g_value_set_boolean (value, concurry_future_wait (CONCURRY_FUTURE (promise), 10 * G_USEC_PER_SEC, NULL));
+}
+
+static void
+test_shutdown_wait_iterates_own_context (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryFuture) future = concurry_executor_submit (executor, wait_for_main_loop_work, NULL, NULL, NULL);
+  gint64 start = g_get_monotonic_time ();
+
+  /* The main thread owns the default context: waiting runs it. */
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, NULL));
+  g_assert_true (concurry_future_get_boolean (future));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+}
+
 static void
 test_max_workers (void)
 {
@@ -1029,6 +1131,9 @@ main (int argc,
   g_test_add_func ("/Concurry/Executor/main-context", test_main_context_executor);
   g_test_add_func ("/Concurry/Executor/callbacks-on-main-thread", test_callbacks_on_main_thread);
   g_test_add_func ("/Concurry/Executor/max-workers", test_max_workers);
+  g_test_add_func ("/Concurry/Executor/main-context-nested-wait", test_main_context_nested_wait);
+  g_test_add_func ("/Concurry/Executor/main-context-shutdown-elsewhere", test_main_context_shutdown_elsewhere);
+  g_test_add_func ("/Concurry/Executor/shutdown-wait-iterates-own-context", test_shutdown_wait_iterates_own_context);
   g_test_add_func ("/Concurry/Executor/cancellable-not-shared", test_cancellable_not_shared);
   g_test_add_func ("/Concurry/Executor/saturation", test_saturation);
   g_test_add_func ("/Concurry/Map/order", test_map_order);
