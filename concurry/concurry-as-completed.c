@@ -165,7 +165,7 @@ concurry_as_completed (ConcurryFuture **futures,
     g_return_val_if_fail (CONCURRY_IS_FUTURE (futures[i]), NULL);
 
   self = g_object_new (CONCURRY_TYPE_AS_COMPLETED, NULL);
-  self->deadline = timeout_usec < 0 ? -1 : g_get_monotonic_time () + timeout_usec;
+  self->deadline = _concurry_deadline_from_timeout (timeout_usec);
 
   for (guint i = 0; i < n_futures; i++)
     {
@@ -370,6 +370,9 @@ concurry_as_completed_next_async (ConcurryAsCompleted *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, concurry_as_completed_next_async);
+  /* A future taken from the queue must be given, even if the cancellable
+   * fires meanwhile: otherwise it would be lost. */
+  g_task_set_check_cancellable (task, FALSE);
   next_async_step (task);
 }
 
@@ -394,6 +397,7 @@ concurry_as_completed_next_finish (ConcurryAsCompleted  *self,
 {
   g_return_val_if_fail (CONCURRY_IS_AS_COMPLETED (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == concurry_as_completed_next_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -145,7 +145,10 @@ start_timer (ConcurryPromise *promise,
   timer->promise = g_object_ref (promise);
   timer->error = error;
   g_source_set_static_name (source, "[concurry] timer");
-  g_source_set_ready_time (source, g_get_monotonic_time () + MAX (delay_usec, 0));
+  /* A delay too long to represent is for ever. */
+  g_source_set_ready_time (source, delay_usec > 0
+                                   ? _concurry_deadline_from_timeout (delay_usec)
+                                   : g_get_monotonic_time ());
   g_source_set_callback (source, timer_fired, timer, timer_free);
 
   g_signal_connect_data (concurry_promise_get_cancellable (promise), "cancelled",
@@ -252,9 +255,11 @@ forward_cancel (ConcurryPromise *promise,
  * @timeout_usec: the time limit, in microseconds from now
  *
  * Creates a future with the outcome of @self, unless @timeout_usec passes
- * first: then it fails with `G_IO_ERROR_TIMED_OUT`. @self itself is not
- * cancelled by the timeout (it may be shared); cancelling the returned
- * future cancels @self.
+ * first: then it fails with `G_IO_ERROR_TIMED_OUT`. The limit is a delay
+ * from now: 0 or a negative value has passed already, so a future not
+ * done yet times out at once. @self itself is not cancelled by the
+ * timeout (it may be shared); cancelling the returned future cancels
+ * @self.
  *
  * Returns: (transfer full): a new future
  *
@@ -686,7 +691,8 @@ concurry_wait (ConcurryFuture   **futures,
  * succeeds whatever their outcomes.
  *
  * Cancelling the returned future cancels the inputs (an input that is
- * cancelled makes the gather fail, but leaves the others alone). Failures
+ * cancelled makes the gather end cancelled too, but leaves the others
+ * alone). Failures
  * that come after the gather failed count as handled: they do not warn as
  * unobserved errors. No futures: done at once with an empty array.
  *

@@ -8,6 +8,7 @@
 #include "concurry-executor.h"
 #include "concurry-error.h"
 #include "concurry-executor-private.h"
+#include "concurry-future-private.h"
 #include "concurry-i18n-private.h"
 #include "concurry-main-context-executor.h"
 #include "concurry-map-results-private.h"
@@ -247,7 +248,7 @@ concurry_executor_map (ConcurryExecutor   *self,
 
   return _concurry_map_results_new (self, func, func_data, func_destroy,
                                     input, input_data, input_destroy,
-                                    timeout_usec < 0 ? -1 : g_get_monotonic_time () + timeout_usec,
+                                    _concurry_deadline_from_timeout (timeout_usec),
                                     chunksize, max_in_flight, error);
 }
 

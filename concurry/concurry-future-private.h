@@ -113,6 +113,21 @@ gboolean       _concurry_core_propagate          (ConcurryCore            *core,
 void           _concurry_set_unobserved_warnings (gboolean                 enabled);
 gboolean       _concurry_get_unobserved_warnings (void);
 
+/* The absolute deadline of a relative timeout: -1 (none) for a negative
+ * one, and no overflow for a huge one. */
+static inline gint64
+_concurry_deadline_from_timeout (gint64 timeout_usec)
+{
+  gint64 now;
+
+  if (timeout_usec < 0)
+    return -1;
+  now = g_get_monotonic_time ();
+  if (timeout_usec > G_MAXINT64 - now)
+    return -1;
+  return now + timeout_usec;
+}
+
 static inline int
 _concurry_core_get_state (ConcurryCore *core)
 {

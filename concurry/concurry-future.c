@@ -709,9 +709,10 @@ is_main_thread (void)
 }
 
 /* The context that a blocking wait on this thread should iterate, acquired,
- * or NULL if the thread does not own one: a context pushed as
- * thread-default here, the global default one on the main thread, or any
- * context this thread is already iterating. */
+ * or NULL if the thread does not own one: the context pushed as
+ * thread-default here, or the global default one on the main thread or on
+ * a thread that is iterating it already. Recognizing the main thread is
+ * Linux-only: elsewhere a main thread that runs no loop just sleeps. */
 static GMainContext *
 acquire_context_to_iterate (void)
 {
@@ -880,14 +881,7 @@ concurry_future_wait (ConcurryFuture  *self,
                       gint64           timeout_usec,
                       GError         **error)
 {
-  gint64 deadline;
-
-  if (timeout_usec < 0)
-    deadline = -1;
-  else
-    deadline = g_get_monotonic_time () + timeout_usec;
-
-  return concurry_future_wait_until (self, deadline, error);
+  return concurry_future_wait_until (self, _concurry_deadline_from_timeout (timeout_usec), error);
 }
 
 typedef struct

@@ -18,7 +18,8 @@
  * return a known result through an API that hands out futures, or to
  * start a pipeline. Creating one takes no lock and allocates nothing but
  * the object; they cannot be cancelled ([method@Concurry.Future.cancel]
- * returns %FALSE) and their done callbacks are still delivered on the
+ * returns %FALSE, or %TRUE for one made cancelled, like any cancelled
+ * future) and their done callbacks are still delivered on the
  * main context, never from inside the call that adds them.
  *
  * ```c

@@ -6,10 +6,13 @@
 #define _GNU_SOURCE
 #include "config.h"
 
-#include <dlfcn.h>
 
 #include "concurry-i18n-private.h"
 #include "concurry-work-future-private.h"
+
+#ifdef G_OS_UNIX
+# include <dlfcn.h>
+#endif
 
 static void future_iface_init (ConcurryFutureInterface *iface);
 
@@ -115,10 +118,10 @@ take_cancellable (void)
 static void
 give_back_cancellable (GCancellable *cancellable)
 {
-  static guint cancelled_signal;
+  static gsize cancelled_signal = 0;
 
-  if (cancelled_signal == 0)
-    cancelled_signal = g_signal_lookup ("cancelled", G_TYPE_CANCELLABLE);
+  if (g_once_init_enter (&cancelled_signal))
+    g_once_init_leave (&cancelled_signal, g_signal_lookup ("cancelled", G_TYPE_CANCELLABLE));
 
   if (g_atomic_int_get (&G_OBJECT (cancellable)->ref_count) == 1 &&
       !g_signal_has_handler_pending (cancellable, cancelled_signal, 0, TRUE) &&
@@ -197,6 +200,7 @@ _concurry_work_future_discard (ConcurryWorkFuture *self)
 gboolean
 _concurry_work_func_is_javascript (gpointer func)
 {
+#if defined (G_OS_UNIX) && defined (RTLD_DEFAULT)
   static gsize gjs_loaded = 0;
   Dl_info info;
 
@@ -210,4 +214,7 @@ _concurry_work_func_is_javascript (gpointer func)
     return FALSE;
 
   return dladdr (func, &info) == 0;
+#else
+  return FALSE;
+#endif
 }
