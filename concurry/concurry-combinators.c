@@ -313,6 +313,7 @@ typedef struct
   guint             flags;
   ConcurryPromise  *promise;      /* cleared once settled */
   GPtrArray        *inputs;       /* as given, duplicates included */
+  GArray           *ids;          /* our callback on each input, 0: none */
   guint             n_inputs;     /* duplicates counted */
   guint             n_done;
   guint             n_failed;
@@ -334,6 +335,7 @@ group_unref (gpointer data)
     {
       g_clear_object (&group->promise);
       g_clear_pointer (&group->inputs, g_ptr_array_unref);
+      g_clear_pointer (&group->ids, g_array_unref);
       g_mutex_clear (&group->mutex);
       g_free (group);
     }
@@ -348,6 +350,7 @@ group_input_done (ConcurryFuture *future,
   ConcurryFutureState state = concurry_future_get_state (future);
   ConcurryPromise *settle = NULL;
   g_autoptr(GPtrArray) inputs = NULL;
+  g_autoptr(GArray) ids = NULL;
   gboolean all_done;
 
   g_mutex_lock (&group->mutex);
@@ -397,12 +400,33 @@ group_input_done (ConcurryFuture *future,
   /* Settled: the group lets its inputs go, or an input that never
    * completes would keep itself alive through the group's callback. */
   if (settle != NULL)
-    inputs = g_steal_pointer (&group->inputs);
+    {
+      inputs = g_steal_pointer (&group->inputs);
+      ids = g_steal_pointer (&group->ids);
+    }
 
   g_mutex_unlock (&group->mutex);
 
   if (settle == NULL)
     return;
+
+  /* Nor do its callbacks stay on the inputs still pending: a loop of
+   * wait(FIRST_COMPLETED), or races against a long-lived future, would
+   * pile them up there. */
+  for (guint i = 0; i < ids->len; i++)
+    {
+      ConcurryCore *core;
+
+      if (g_array_index (ids, guint, i) == 0)
+        continue;
+      core = _concurry_future_get_core (inputs->pdata[i]);
+      _concurry_core_remove_callback (core, g_array_index (ids, guint, i));
+      /* gather, any and race consume the outcomes that come too late (the
+       * loser of a race against a timeout must not warn about an error
+       * nobody looked at); a wait only reports, it leaves them alone. */
+      if (group->kind != GROUP_WAIT)
+        _concurry_core_set_observed (core);
+    }
 
   switch (group->kind)
     {
@@ -482,8 +506,6 @@ cancel_inputs_cb (GCancellable *cancellable,
     concurry_future_cancel (inputs->pdata[i]);
 }
 
-/* Builds a group over @futures and registers it on each distinct one.
- * Returns the group's future; @ids gets the callback ids if not NULL. */
 /* Builds a group over @futures and registers it on each of them (a
  * future given twice counts twice, which changes no outcome). Returns the
  * group's future; @ids gets the callback ids, 0 for inputs that were
@@ -506,6 +528,8 @@ group_start (ConcurryFuture   **futures,
   group->mode = mode;
   group->flags = flags;
   group->inputs = g_ptr_array_new_full (n_futures, g_object_unref);
+  group->ids = g_array_sized_new (FALSE, TRUE, sizeof (guint), n_futures);
+  g_array_set_size (group->ids, n_futures);
   group->n_inputs = n_futures;
 
   for (guint i = 0; i < n_futures; i++)
@@ -545,19 +569,37 @@ group_start (ConcurryFuture   **futures,
                            (GClosureNotify)(void (*) (void))group_unref, 0);
 
   /* Inputs already done settle the group right here, in input order,
-   * without a callback: gathering results that are ready is cheap. */
+   * without a callback: gathering results that are ready is cheap. Once
+   * the group is settled, no more callbacks are registered. */
   for (guint i = 0; i < n_futures; i++)
     {
       ConcurryCore *core = _concurry_future_get_core (futures[i]);
+      gboolean settled;
       guint id = 0;
 
       if (CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)))
-        group_input_done (futures[i], group);
+        {
+          group_input_done (futures[i], group);
+        }
       else
-        id = _concurry_core_add_callback (core, futures[i],
-                                          _concurry_callback_new_inline (group_input_done,
-                                                                         group_ref (group),
-                                                                         group_unref));
+        {
+          id = _concurry_core_add_callback (core, futures[i],
+                                            _concurry_callback_new_inline (group_input_done,
+                                                                           group_ref (group),
+                                                                           group_unref));
+          g_mutex_lock (&group->mutex);
+          settled = group->promise == NULL;
+          if (!settled)
+            g_array_index (group->ids, guint, i) = id;
+          g_mutex_unlock (&group->mutex);
+
+          if (settled)
+            {
+              _concurry_core_remove_callback (core, id);
+              id = 0;
+            }
+        }
+
       if (ids != NULL)
         g_array_append_val (*ids, id);
     }

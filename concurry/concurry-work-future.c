@@ -6,7 +6,6 @@
 #define _GNU_SOURCE
 #include "config.h"
 
-
 #include "concurry-i18n-private.h"
 #include "concurry-work-future-private.h"
 
