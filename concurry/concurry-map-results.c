@@ -62,14 +62,19 @@ struct _ConcurryMapResults
   guint              chunksize;
   guint              max_in_flight;
 
+  /* @in_flight, @waiting and @finished are shared with close(), which may
+   * be called from another thread: under @mutex, which is never held
+   * while user code (the input, the executor) runs or while waiting. */
+  GMutex             mutex;
   GQueue             in_flight;     /* of ConcurryFuture, input order */
+  ConcurryFuture    *waiting;       /* the item next() waits for */
   GArray            *current;       /* of Outcome: the chunk being read */
   guint              position;      /* next Outcome of @current */
   GError            *submit_error;  /* a failed submit, reported in order */
   GError            *input_error;   /* the input failed, reported in order */
 
-  guint              input_done : 1;
-  guint              finished : 1;
+  gboolean           input_done;    /* consumer only */
+  gboolean           finished;      /* under @mutex */
 };
 
 G_DEFINE_FINAL_TYPE (ConcurryMapResults, concurry_map_results, G_TYPE_OBJECT)
@@ -189,31 +194,81 @@ submit_chunk (ConcurryMapResults *self)
   if (future == NULL)
     return FALSE;
 
-  g_queue_push_tail (&self->in_flight, future);
+  g_mutex_lock (&self->mutex);
+  if (!self->finished)
+    {
+      g_queue_push_tail (&self->in_flight, g_steal_pointer (&future));
+    }
+  g_mutex_unlock (&self->mutex);
+
+  /* Closed meanwhile. */
+  if (future != NULL)
+    {
+      concurry_future_cancel (future);
+      g_object_unref (future);
+      return FALSE;
+    }
 
   return TRUE;
+}
+
+static guint
+n_in_flight (ConcurryMapResults *self)
+{
+  guint n;
+
+  g_mutex_lock (&self->mutex);
+  n = self->finished ? G_MAXUINT : self->in_flight.length;
+  g_mutex_unlock (&self->mutex);
+
+  return n;
 }
 
 static void
 fill (ConcurryMapResults *self)
 {
-  while (self->in_flight.length < self->max_in_flight && submit_chunk (self))
+  while (n_in_flight (self) < self->max_in_flight && submit_chunk (self))
     ;
 }
 
-/* Cancels and drops everything not consumed yet. */
+/* Cancels and drops everything not consumed yet, including the item
+ * next() may be waiting for on another thread. */
 static void
 finish (ConcurryMapResults *self)
 {
+  GQueue dropped = G_QUEUE_INIT;
+  ConcurryFuture *waiting;
   ConcurryFuture *future;
 
+  g_mutex_lock (&self->mutex);
   self->finished = TRUE;
-  while ((future = g_queue_pop_head (&self->in_flight)) != NULL)
+  dropped = self->in_flight;
+  g_queue_init (&self->in_flight);
+  waiting = self->waiting ? g_object_ref (self->waiting) : NULL;
+  g_mutex_unlock (&self->mutex);
+
+  if (waiting != NULL)
+    {
+      concurry_future_cancel (waiting);
+      g_object_unref (waiting);
+    }
+  while ((future = g_queue_pop_head (&dropped)) != NULL)
     {
       concurry_future_cancel (future);
       g_object_unref (future);
     }
-  g_clear_pointer (&self->current, g_array_unref);
+}
+
+static gboolean
+is_finished (ConcurryMapResults *self)
+{
+  gboolean finished;
+
+  g_mutex_lock (&self->mutex);
+  finished = self->finished;
+  g_mutex_unlock (&self->mutex);
+
+  return finished;
 }
 
 static void
@@ -222,8 +277,10 @@ concurry_map_results_finalize (GObject *object)
   ConcurryMapResults *self = (ConcurryMapResults *)object;
 
   finish (self);
+  g_clear_pointer (&self->current, g_array_unref);
   g_clear_error (&self->submit_error);
   g_clear_error (&self->input_error);
+  g_mutex_clear (&self->mutex);
   if (self->input_destroy != NULL)
     self->input_destroy (self->input_data);
   map_func_unref (self->map);
@@ -243,6 +300,7 @@ concurry_map_results_class_init (ConcurryMapResultsClass *klass)
 static void
 concurry_map_results_init (ConcurryMapResults *self)
 {
+  g_mutex_init (&self->mutex);
   g_queue_init (&self->in_flight);
 }
 
@@ -314,11 +372,12 @@ next_result (ConcurryMapResults  *self,
              GValue              *value,
              GError             **error)
 {
-  while (!self->finished)
+  while (!is_finished (self))
     {
       g_autoptr(ConcurryFuture) head = NULL;
       GError *local_error = NULL;
       GArray *outcomes;
+      gboolean closed;
 
       if (self->current != NULL && self->position < self->current->len)
         {
@@ -328,6 +387,7 @@ next_result (ConcurryMapResults  *self,
             {
               g_propagate_error (error, g_steal_pointer (&outcome->error));
               finish (self);
+              g_clear_pointer (&self->current, g_array_unref);
               return FALSE;
             }
 
@@ -344,10 +404,16 @@ next_result (ConcurryMapResults  *self,
 
       g_clear_pointer (&self->current, g_array_unref);
 
+      g_mutex_lock (&self->mutex);
       head = g_queue_pop_head (&self->in_flight);
       if (head == NULL)
+        self->finished = TRUE;
+      else
+        self->waiting = g_object_ref (head);
+      g_mutex_unlock (&self->mutex);
+
+      if (head == NULL)
         {
-          self->finished = TRUE;
           if (self->input_error != NULL)
             g_propagate_error (error, g_steal_pointer (&self->input_error));
           else if (self->submit_error != NULL)
@@ -358,7 +424,21 @@ next_result (ConcurryMapResults  *self,
       /* Keep the executor busy while we wait: replace what we consume. */
       fill (self);
 
-      if (!concurry_future_wait_until (head, self->deadline, &local_error))
+      concurry_future_wait_until (head, self->deadline, &local_error);
+
+      g_mutex_lock (&self->mutex);
+      g_clear_object (&self->waiting);
+      closed = self->finished;
+      g_mutex_unlock (&self->mutex);
+
+      /* Closed from another thread while we waited. */
+      if (closed)
+        {
+          g_clear_error (&local_error);
+          return FALSE;
+        }
+
+      if (local_error != NULL)
         {
           /* Timed out (or the item failed): this item too is cancelled. */
           concurry_future_cancel (head);
@@ -381,7 +461,7 @@ concurry_map_results_next (ConcurryMapResults  *self,
                            GError             **error)
 {
   g_return_val_if_fail (CONCURRY_IS_MAP_RESULTS (self), FALSE);
-  g_return_val_if_fail (value != NULL, FALSE);
+  g_return_val_if_fail (value != NULL && !G_IS_VALUE (value), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (next_result (self, value, error))
@@ -397,7 +477,10 @@ concurry_map_results_next (ConcurryMapResults  *self,
  * @self: a [class@Concurry.MapResults]
  *
  * Stops the map early: the work not consumed yet is cancelled (what has
- * not started never starts) and the results are exhausted.
+ * not started never starts) and the results are exhausted. It may be
+ * called from any thread, also while another one waits in
+ * [method@Concurry.MapResults.next], which then returns %FALSE. The
+ * other functions are for the one thread consuming the results.
  *
  * Since: 0.1
  */

@@ -715,6 +715,43 @@ test_map_timeout_cancels_waited_item (void)
   gate_clear (&gate);
 }
 
+static gpointer
+close_later (gpointer data)
+{
+  Gate *gate = g_object_get_data (data, "gate");
+
+  /* Once the worker is blocked in the first item, next() waits for it. */
+  gate_wait_for (gate, 1);
+  concurry_map_results_close (data);
+  return NULL;
+}
+
+static void
+test_map_close_from_other_thread (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  Counter counter = { 0, 10, 0, -1 };
+  GValue value = G_VALUE_INIT;
+  GThread *thread;
+  Gate gate;
+
+  gate_init (&gate);
+  results = concurry_executor_map (executor, gated_square, &gate, NULL, counter_input, &counter, NULL,
+                                   -1, 1, 0, &error);
+  g_object_set_data (G_OBJECT (results), "gate", &gate);
+  thread = g_thread_new ("closer", close_later, results);
+  /* Returns once closed, without a result or an error. */
+  g_assert_false (concurry_map_results_next (results, &value, &error));
+  g_assert_no_error (error);
+  g_value_unset (&value);
+  g_thread_join (thread);
+  gate_open (&gate);
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, NULL));
+  gate_clear (&gate);
+}
+
 static void
 test_map_timeout_zero (void)
 {
@@ -1143,6 +1180,7 @@ main (int argc,
   g_test_add_func ("/Concurry/Map/timeout", test_map_timeout);
   g_test_add_func ("/Concurry/Map/timeout-zero", test_map_timeout_zero);
   g_test_add_func ("/Concurry/Map/input-error", test_map_input_error);
+  g_test_add_func ("/Concurry/Map/close-from-other-thread", test_map_close_from_other_thread);
   g_test_add_func ("/Concurry/Map/timeout-cancels-waited-item", test_map_timeout_cancels_waited_item);
 
   return g_test_run ();
