@@ -236,17 +236,32 @@ static void
 cancel_future_cb (GCancellable *cancellable,
                   gpointer      user_data)
 {
-  concurry_future_cancel (user_data);
+  g_autoptr(ConcurryFuture) target = g_weak_ref_get (user_data);
+
+  if (target != NULL)
+    concurry_future_cancel (target);
 }
 
-/* Cancelling @promise cancels @target, what it waits on. */
+static void
+weak_ref_free (gpointer  data,
+               GClosure *closure)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+/* Cancelling @promise cancels @target, what it waits on. A weak
+ * reference: the target holds @promise through its callback, and must
+ * not be kept alive by it in return. */
 static void
 forward_cancel (ConcurryPromise *promise,
                 ConcurryFuture  *target)
 {
+  GWeakRef *weak = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (weak, target);
   g_signal_connect_data (concurry_promise_get_cancellable (promise), "cancelled",
-                         G_CALLBACK (cancel_future_cb), g_object_ref (target),
-                         (GClosureNotify)(void (*) (void))g_object_unref, 0);
+                         G_CALLBACK (cancel_future_cb), weak, weak_ref_free, 0);
 }
 
 /**
@@ -828,8 +843,7 @@ typedef struct
   gpointer         func;
   gpointer         user_data;
   GDestroyNotify   destroy;
-  GMutex           mutex;
-  ConcurryFuture  *current;   /* what the step waits on, for cancel */
+  GWeakRef         current;   /* what the step waits on, for cancel */
 } Step;
 
 static Step *
@@ -847,24 +861,18 @@ step_unref (gpointer data)
   if (g_atomic_ref_count_dec (&step->ref_count))
     {
       g_assert (step->promise == NULL);
-      g_clear_object (&step->current);
-      g_mutex_clear (&step->mutex);
+      g_weak_ref_clear (&step->current);
       g_free (step);
     }
 }
 
+/* Weak: the future a step waits on holds the step through its callback,
+ * so a strong reference back would keep an abandoned upstream alive. */
 static void
 step_set_current (Step           *step,
                   ConcurryFuture *current)
 {
-  ConcurryFuture *old;
-
-  g_mutex_lock (&step->mutex);
-  old = step->current;
-  step->current = current ? g_object_ref (current) : NULL;
-  g_mutex_unlock (&step->mutex);
-
-  g_clear_object (&old);
+  g_weak_ref_set (&step->current, current);
 }
 
 static void
@@ -872,11 +880,7 @@ step_cancelled_cb (GCancellable *cancellable,
                    gpointer      user_data)
 {
   Step *step = user_data;
-  ConcurryFuture *current;
-
-  g_mutex_lock (&step->mutex);
-  current = step->current ? g_object_ref (step->current) : NULL;
-  g_mutex_unlock (&step->mutex);
+  ConcurryFuture *current = g_weak_ref_get (&step->current);
 
   if (current != NULL)
     {
@@ -1012,13 +1016,12 @@ chain (ConcurryFuture *self,
   Step *step = g_new0 (Step, 1);
 
   g_atomic_ref_count_init (&step->ref_count);
-  g_mutex_init (&step->mutex);
   step->kind = kind;
   step->promise = g_object_ref (promise);
   step->func = func;
   step->user_data = user_data;
   step->destroy = destroy;
-  step->current = g_object_ref (self);
+  g_weak_ref_init (&step->current, self);
 
   /* Cancelling the end of the chain cancels what it waits on. */
   g_signal_connect_data (concurry_promise_get_cancellable (promise), "cancelled",

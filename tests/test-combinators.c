@@ -691,6 +691,21 @@ destroy_count (gpointer data)
 }
 
 static void
+test_chain_upstream_abandoned (void)
+{
+  /* The chain does not keep its upstream alive: a dropped promise is
+   * abandoned, and the chain fails with that. */
+  ConcurryPromise *start = promise ();
+  g_autoptr(ConcurryFuture) end = concurry_future_and_then (CONCURRY_FUTURE (start), must_not_run, NULL, NULL);
+  g_autoptr(ConcurryFuture) bounded = concurry_future_with_timeout (end, 30 * SECOND);
+
+  g_object_unref (start);
+  iterate_until_done (end);
+  g_assert_error (concurry_future_get_error (end), CONCURRY_ERROR, CONCURRY_ERROR_ABANDONED);
+  g_assert_error (concurry_future_get_error (bounded), CONCURRY_ERROR, CONCURRY_ERROR_ABANDONED);
+}
+
+static void
 test_chain_user_data_destroyed (void)
 {
   g_autoptr(ConcurryPromise) start = promise ();
@@ -798,6 +813,7 @@ main (int argc,
   g_test_add_func ("/Concurry/Chain/errors-propagate", test_chain_errors_propagate);
   g_test_add_func ("/Concurry/Chain/cancel-end-cancels-upstream", test_chain_cancel_end_cancels_upstream);
   g_test_add_func ("/Concurry/Chain/user-data-destroyed", test_chain_user_data_destroyed);
+  g_test_add_func ("/Concurry/Chain/upstream-abandoned", test_chain_upstream_abandoned);
   g_test_add_func ("/Concurry/Timer/delay-and-timeout", test_delay_and_timeout);
   g_test_add_func ("/Concurry/Timer/with-timeout", test_with_timeout);
 
