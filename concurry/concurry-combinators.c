@@ -701,6 +701,7 @@ concurry_wait (ConcurryFuture   **futures,
 
   if (!check_futures (futures, n_futures))
     return FALSE;
+  g_return_val_if_fail (mode <= CONCURRY_WAIT_FIRST_EXCEPTION, FALSE);
 
   waited = group_start (futures, n_futures, GROUP_WAIT, mode, 0, FALSE, &ids);
   met = concurry_future_wait (waited, timeout_usec, NULL);
@@ -1047,8 +1048,12 @@ chain (ConcurryFuture *self,
  * goes down the chain unchanged, with its original error.
  *
  * @func runs on the main context that is thread-default here, like a done
- * callback. Cancelling the returned future cancels what it waits on:
- * @self, or the future @func returned.
+ * callback: that context must run for the chain to progress. A blocking
+ * wait on the end of the chain runs it when the waiting thread owns it
+ * (see [method@Concurry.Future.wait]); a thread that does not, waiting on
+ * a chain built on the main thread of a program whose main loop does not
+ * run, waits until its timeout. Cancelling the returned future cancels
+ * what it waits on: @self, or the future @func returned.
  *
  * (Not named `then`: in JavaScript an object with a `then` method is
  * awaited as a promise.)

@@ -150,6 +150,8 @@ concurry_gio_call_ready (GObject      *source_object,
   ConcurryGioCall *call = data;
   GError *error = NULL;
 
+  g_return_if_fail (call != NULL);
+
   if (call->finish_full != NULL)
     {
       call->finish_full (source_object, result, call->promise, call->user_data);
