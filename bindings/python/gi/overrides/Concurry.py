@@ -211,32 +211,95 @@ class _Signal:
         return self._promise.get_state() >= _DONE
 
 
+class _Wake:
+    """Done callback (private context) of the future _block() waits for:
+    completes the promise of the current slice."""
+
+    __slots__ = ('lock', 'current')
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.current = None
+
+    def set(self, promise):
+        with self.lock:
+            self.current = promise
+
+    def __call__(self, future, *unused):
+        with self.lock:
+            promise, self.current = self.current, None
+        if promise is not None:
+            promise.resolve(None)
+
+
+def _slice_timeout(promise, *unused):
+    promise.resolve(None)
+    return False
+
+
 def _block(future, deadline):
     """Blocks until future is done or the deadline (µs, -1: none) passes.
 
     This is concurry_future_wait_until(): on a thread that owns its main
     context it iterates that context while it blocks.  On the main thread
-    it wakes up now and then so that Python can deliver signals
-    (KeyboardInterrupt)."""
-    main = _get_ident() == _main_ident
-    while True:
-        if main:
-            step = _now() + _SLICE
-            until = step if deadline < 0 or deadline > step else deadline
-        else:
-            until = deadline
+    it wakes up every _SLICE so that Python can deliver signals
+    (KeyboardInterrupt), and never through a timed-out wait_until(): that
+    raises a GLib.Error, and a signal handler running while PyGObject
+    converts it turns Ctrl-C into "RuntimeError: Converting the GError
+    failed".  Each slice waits instead, for ever, on a promise that the
+    private context completes when future is done or the slice ends.
+
+    A KeyboardInterrupt or SystemExit raised by a done callback that runs
+    while this waits is raised here once the wait returns."""
+    _tls.delivering = getattr(_tls, 'delivering', 0) + 1
+    try:
+        if _get_ident() != _main_ident:
+            try:
+                future.wait_until(deadline)
+            except GLib.Error:
+                pass
+            return
+        wake = _Wake()
+        callback_id = _watch(future, wake)
         try:
-            future.wait_until(until)
-            return
-        except GLib.Error:
-            pass
-        if future.get_state() >= _DONE or until == deadline or _expired(deadline):
-            return
+            while future.get_state() < _DONE and not _expired(deadline):
+                step = _now() + _SLICE
+                until = step if deadline < 0 or deadline > step else deadline
+                promise = _Promise()
+                wake.set(promise)
+                if future.get_state() >= _DONE:
+                    break
+                source = GLib.timeout_source_new(max(0, (until - _now() + 999) // 1000))
+                source.set_callback(_slice_timeout, promise)
+                source.attach(_bridge_context())
+                try:
+                    promise.wait_until(_FOREVER)
+                finally:
+                    source.destroy()
+                _raise_deferred()
+        finally:
+            _raw_remove_done_callback(future, callback_id)
+    finally:
+        _tls.delivering -= 1
+    _raise_deferred()
 
 
 # --------------------------------------------------------------------------
 # done callbacks of the user
 # --------------------------------------------------------------------------
+
+_tls = threading.local()    # .delivering: depth of our own waits on this thread
+                            # .deferred: a BaseException a callback raised meanwhile
+
+
+def _raise_deferred():
+    exc = getattr(_tls, 'deferred', None)
+    if exc is not None:
+        _tls.deferred = None
+        try:
+            raise exc
+        finally:
+            exc = None
 
 class _CallbackCount:
     """How many user callbacks were added and have not run yet: only used to
@@ -272,9 +335,14 @@ def _flush_callbacks():
         if _get_ident() != _main_ident:
             return
         context = GLib.MainContext.default()
-    for _ in range(1000):
-        if not context.iteration(False):
-            break
+    _tls.delivering = getattr(_tls, 'delivering', 0) + 1
+    try:
+        for _ in range(1000):
+            if not context.iteration(False):
+                break
+    finally:
+        _tls.delivering -= 1
+    _raise_deferred()
 
 
 def _report_callback_error(fn, future, exc):
@@ -306,6 +374,15 @@ class _UserCallback:
             self.fn(future, *user_data)
         except Exception as exc:
             _report_callback_error(self.fn, future, exc)
+        except BaseException as exc:
+            # KeyboardInterrupt (Ctrl-C while the callback ran) or
+            # SystemExit: raised by the blocking call of this module that
+            # is delivering the callback, once the others due ran; from
+            # anywhere else (an application's main loop) it propagates.
+            if getattr(_tls, 'delivering', 0) and getattr(_tls, 'deferred', None) is None:
+                _tls.deferred = exc
+            elif not getattr(_tls, 'delivering', 0):
+                raise
 
 
 class _LoopCallback:
@@ -457,29 +534,65 @@ def _resolve(promise, value, gvalue=None):
     return promise.resolve(gvalue)
 
 
+def _c_text(text):
+    """text as a GError message can hold it: valid UTF-8 without NUL.  Lone
+    surrogates (os.fsdecode() of a non-UTF-8 file name) are written as
+    backslash escapes, like NUL."""
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError:
+        text = text.encode('utf-8', 'backslashreplace').decode('utf-8')
+    if '\0' in text:
+        text = text.replace('\0', '\\x00')
+    return text
+
+
 def _error_args(exc):
     """(domain quark, code, message) of the GError standing for exc."""
-    if isinstance(exc, GLib.Error):
-        return GLib.quark_from_string(exc.domain), exc.code, exc.message or ''
     try:
-        text = str(exc)
-    except Exception:
-        text = ''
-    name = type(exc).__qualname__
-    return _CONCURRY_ERROR, _ERROR_FAILED, '%s: %s' % (name, text) if text else name
+        if isinstance(exc, GLib.Error):
+            return (GLib.quark_from_string(_c_text(exc.domain or 'g-io-error-quark')),
+                    exc.code, _c_text(exc.message or ''))
+        try:
+            text = str(exc)
+        except Exception:
+            text = ''
+        name = type(exc).__qualname__
+        return _CONCURRY_ERROR, _ERROR_FAILED, _c_text('%s: %s' % (name, text) if text else name)
+    except Exception:   # a str subclass or a domain PyGObject cannot convert
+        return _CONCURRY_ERROR, _ERROR_FAILED, _c_text(type(exc).__qualname__)
+
+
+# Serializes recording the Python exception with the C outcome (set_exception()
+# racing another completion must not replace the winner's exception).
+_reject_lock = threading.Lock()
 
 
 def _reject(promise, exc):
     """Fails promise with exc: the exception object is kept on the wrapper
     (result() re-raises it) and the C future fails with a GError.  Returns
-    whether the promise was still pending."""
-    promise._concurry_exception = exc
+    whether the promise was still pending; a promise that is already done
+    keeps its outcome and the exception it had."""
     domain, code, message = _error_args(exc)
-    if promise.reject_literal(domain, code, message):
-        return True
-    if promise.__dict__.get('_concurry_exception') is exc:
-        del promise._concurry_exception
-    return False
+    missing = object()
+    with _reject_lock:
+        if promise.get_state() >= _DONE:
+            return False
+        previous = promise.__dict__.get('_concurry_exception', missing)
+        promise._concurry_exception = exc
+        try:
+            won = promise.reject_literal(domain, code, message)
+        except BaseException:
+            won = False
+            if promise.get_state() < _DONE:
+                won = promise.reject_literal(_CONCURRY_ERROR, _ERROR_FAILED,
+                                             type(exc).__name__)
+        if not won:
+            if previous is missing:
+                promise.__dict__.pop('_concurry_exception', None)
+            else:
+                promise._concurry_exception = previous
+    return won
 
 
 def _exception_of(future):
@@ -491,7 +604,8 @@ def _exception_of(future):
         return future._concurry_exception
     except AttributeError:
         pass
-    return future.__dict__.setdefault('_concurry_exception', error)
+    with _reject_lock:
+        return future.__dict__.setdefault('_concurry_exception', error)
 
 
 def _outcome(future):
@@ -510,14 +624,15 @@ def _outcome(future):
 # --------------------------------------------------------------------------
 
 def _wait_state(future, timeout):
+    """Waits for a future that is not done.  Done callbacks due on this
+    thread's context are delivered only when the call really blocks (never
+    by result() on a done future, nor by a poll with timeout <= 0), like
+    concurrent.futures, which never runs callbacks from result()."""
+    deadline = _deadline(timeout)
+    if deadline != _FOREVER and deadline <= _now():
+        raise TimeoutError()
+    _block(future, deadline)
     state = future.get_state()
-    if state < _DONE:
-        deadline = _deadline(timeout)
-        if deadline != _FOREVER and deadline <= _now():
-            _flush_callbacks()
-            raise TimeoutError()
-        _block(future, deadline)
-        state = future.get_state()
     _flush_callbacks()
     if state < _DONE:
         raise TimeoutError()
@@ -534,7 +649,7 @@ def _future_result(self, timeout=None):
     Python work raised, or a ``GLib.Error`` for a failure from C.
     """
     state = self.get_state()
-    if state < _DONE or _callbacks.pending:
+    if state < _DONE:
         state = _wait_state(self, timeout)
     if state == _DONE:
         return self.get_value()
@@ -553,7 +668,7 @@ def _future_exception(self, timeout=None):
     Raises ``CancelledError`` if it was cancelled and ``TimeoutError`` on
     timeout."""
     state = self.get_state()
-    if state < _DONE or _callbacks.pending:
+    if state < _DONE:
         state = _wait_state(self, timeout)
     if state == _DONE:
         return None
@@ -1544,6 +1659,35 @@ class _Dependent:
 # ThreadPoolExecutor
 # --------------------------------------------------------------------------
 
+def _report_internal_error(exc):
+    try:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    except BaseException:   # pragma: no cover - a broken hook
+        pass
+
+
+def _run_call(item, gvalue):
+    """Runs one submitted call and completes its promise; the promise is
+    always settled, even if storing the outcome fails."""
+    promise, fn, args, kwargs = item
+    item = None
+    if not promise.mark_running():
+        return              # cancelled while queued: never runs
+    try:
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            _reject(promise, exc)
+            return
+        try:
+            _resolve(promise, result, gvalue)
+        except BaseException as exc:    # a value that cannot be stored
+            _reject(promise, exc)
+    finally:
+        if promise.get_state() < _DONE:
+            promise.reject_literal(_CONCURRY_ERROR, _ERROR_FAILED,
+                                   'the outcome of the work could not be stored')
+
 _worker = threading.local()          # .pool: the _Pool whose work this thread runs
 _live_pools = weakref.WeakSet()
 _exiting = False
@@ -1576,6 +1720,7 @@ class _Pool:
         self.lingering = 0          # drainers waiting for work
         self.outstanding = 0        # accepted calls not finished yet
         self.waiting = set()        # _Dependent not queued yet
+        self.map_holds = 0          # map() iterators that may still submit
         self.shut_down = False
         self.c_shut_down = False
         self.idle = None            # _Signal set when outstanding drops to 0
@@ -1594,18 +1739,24 @@ class _Pool:
             return True
         return False
 
-    def submit(self, fn, args, kwargs):
+    def _check_open(self, held):
+        """With the lock held: raises unless work may still be accepted.
+        A map() started before shutdown() (held) may still submit the rest
+        of its input, except once the interpreter exits."""
+        if self.shut_down and (not held or _exiting):
+            raise RuntimeError('cannot schedule new futures after shutdown')
+
+    def submit(self, fn, args, kwargs, held=False):
         promise = _Promise()
         with self.lock:
-            if self.shut_down:
-                raise RuntimeError('cannot schedule new futures after shutdown')
+            self._check_open(held)
             self.outstanding += 1
             start = self._push((promise, fn, args, kwargs))
         if start:
             self.start_drainer()
         return promise
 
-    def submit_dependent(self, fn, args, kwargs):
+    def submit_dependent(self, fn, args, kwargs, held=False):
         found = {}
         for arg in args:
             _collect_futures(arg, found)
@@ -1615,17 +1766,27 @@ class _Pool:
         promise = _Promise()
         dependent = _Dependent(self, promise, fn, args, kwargs, sources)
         with self.lock:
-            if self.shut_down:
-                raise RuntimeError('cannot schedule new futures after shutdown')
+            self._check_open(held)
             self.outstanding += 1
             self.waiting.add(dependent)
         dependent.start()
         return promise
 
+    def hold(self):
+        """A map() iterator starts: the C executor stays usable for the rest
+        of its input until release(), even after shutdown()."""
+        with self.lock:
+            self._check_open(False)
+            self.map_holds += 1
+
+    def release(self):
+        with self.lock:
+            self.map_holds -= 1
+        self.became_idle()
+
     def submit_chunk(self, chunk):
         with self.lock:
-            if self.shut_down:
-                raise RuntimeError('cannot schedule new futures after shutdown')
+            self._check_open(True)
             self.outstanding += 1
             start = self._push(chunk)
         if start:
@@ -1703,23 +1864,17 @@ class _Pool:
                 if item is None:
                     return None
                 counted = True
-                if type(item) is _MapChunk:
-                    item.run()
-                    item = None
-                    continue
-                promise, fn, args, kwargs = item
-                item = None
-                if not promise.mark_running():
-                    continue        # cancelled while queued: never runs
                 try:
-                    result = fn(*args, **kwargs)
+                    if type(item) is _MapChunk:
+                        item.run()
+                    else:
+                        _run_call(item, gvalue)
                 except BaseException as exc:
-                    _reject(promise, exc)
+                    # Never lose the accounting (the loop counts the item
+                    # as finished above), whatever went wrong.
+                    _report_internal_error(exc)
                     del exc
-                else:
-                    _resolve(promise, result, gvalue)
-                    result = None
-                promise = fn = args = kwargs = None
+                item = None
         finally:
             _gvalue_set(gvalue, None)
             _worker.pool = None
@@ -1731,7 +1886,7 @@ class _Pool:
             if self.outstanding != 0:
                 return
             signal, self.idle = self.idle, None
-            finish = self.shut_down and not self.c_shut_down
+            finish = self.shut_down and not self.c_shut_down and not self.map_holds
             if finish:
                 self.c_shut_down = True
         if finish:
@@ -1744,7 +1899,13 @@ class _Pool:
             self.shut_down = True
             self.more.notify_all()
             if cancel_futures:
-                queued = [item[0] for item in self.queue]
+                queued = []
+                for item in self.queue:
+                    if type(item) is _MapChunk:
+                        item.cancelled = True
+                        item.job.stopped = True
+                    else:
+                        queued.append(item[0])
                 waiting = [dependent.promise for dependent in self.waiting]
             else:
                 queued = waiting = ()
@@ -1770,8 +1931,15 @@ class _Pool:
                     signal = self.idle = _Signal()
         if signal is not None:
             signal.wait(_FOREVER)
-        # Every call finished; let the drainers return.
-        _raw_shutdown(self.executor, True, False)
+        # Every call finished; let the drainers return, unless a map()
+        # started before may still submit the rest of its input (the C
+        # executor is then shut down once the last such map is done).
+        with self.lock:
+            join = not self.map_holds
+            if join:
+                self.c_shut_down = True
+        if join:
+            _raw_shutdown(self.executor, True, False)
         _flush_callbacks()
 
 
@@ -1786,7 +1954,7 @@ class _MapJob:
     """What the chunks of one map() share: the function and the outcomes,
     by input position, that the consumer has not read yet."""
 
-    __slots__ = ('fn', 'cond', 'outcomes', 'waiting', 'cancelled')
+    __slots__ = ('fn', 'cond', 'outcomes', 'waiting', 'cancelled', 'stopped')
 
     def __init__(self, fn):
         self.fn = fn
@@ -1794,23 +1962,33 @@ class _MapJob:
         self.outcomes = {}          # position -> (ok, value or exception)
         self.waiting = False        # the consumer sleeps on cond
         self.cancelled = False      # the rest must not run
+        self.stopped = False        # shutdown(cancel_futures=True): read no more input
 
 
 class _MapChunk:
     """Queued map work: fn over consecutive inputs, run by a drainer.  No C
     future per item: the outcomes go straight to the job."""
 
-    __slots__ = ('job', 'start', 'inputs')
+    __slots__ = ('job', 'start', 'inputs', 'cancelled')
 
     def __init__(self, job, start, inputs):
         self.job = job
         self.start = start
         self.inputs = inputs
+        self.cancelled = False      # by shutdown(cancel_futures=True)
 
     def run(self):
         job = self.job
         fn = job.fn
         position = self.start
+        if self.cancelled:
+            # Its items were cancelled before they started: next() raises
+            # CancelledError at the first of them, as concurrent.futures does.
+            with job.cond:
+                job.outcomes[position] = (False, CancelledError())
+                if job.waiting:
+                    job.cond.notify()
+            return
         for args in self.inputs:
             if job.cancelled:
                 return
@@ -1834,11 +2012,21 @@ class _MapResults:
     Inputs are read on the consumer's thread, a window ahead of the results:
     at most `limit` items submitted and not consumed.  An item whose
     arguments hold futures is submitted on its own (with unwrapping) and its
-    future takes its place."""
+    future takes its place.
+
+    Until its input is exhausted or it is closed, the iterator holds the
+    pool open (_Pool.hold()): a map() started before shutdown() still
+    submits the rest of its input as it is consumed, like
+    concurrent.futures, which submits all of it in map()."""
+
+    _held = False
 
     def __init__(self, executor, fn, inputs, deadline, chunksize, limit):
         self._executor = executor
         self._pool = executor._pool
+        self._pool.hold()
+        self._held = True
+        self._started = False       # next() was called
         self._job = _MapJob(fn)
         self._inputs = inputs
         self._deadline = deadline
@@ -1848,10 +2036,23 @@ class _MapResults:
         self._submitted = 0         # positions handed out so far
         self._futures = {}          # position -> future, for unwrapped items
         self._done = False
-        self._refill()
+        try:
+            self._refill()
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self):
+        """Reads no more input and lets the pool shut down."""
+        self._inputs = None
+        if self._held:
+            self._held = False
+            self._pool.release()
 
     def _refill(self):
         job = self._job
+        if job.stopped:
+            self._release()
         while self._inputs is not None and self._submitted - self._next < self._limit:
             chunk = []
             unwrapped = None
@@ -1874,7 +2075,7 @@ class _MapResults:
                 self._pool.submit_chunk(_MapChunk(job, self._submitted, chunk))
                 self._submitted += len(chunk)
             if unwrapped is not None:
-                future = self._executor.submit(job.fn, *unwrapped)
+                future = self._pool.submit_dependent(job.fn, unwrapped, {}, held=True)
                 self._futures[self._submitted] = future
                 self._submitted += 1
             if error is not None:
@@ -1882,6 +2083,8 @@ class _MapResults:
                     job.outcomes[self._submitted] = (False, error)
                 self._submitted += 1
                 error = None
+        if self._inputs is None:
+            self._release()
 
     def __iter__(self):
         return self
@@ -1889,6 +2092,7 @@ class _MapResults:
     def __next__(self):
         if self._done:
             raise StopIteration
+        self._started = True
         try:
             if self._next == self._submitted:
                 self._refill()
@@ -1897,6 +2101,10 @@ class _MapResults:
             ok, value = self._outcome(self._next)
             self._next += 1
             if not ok:
+                if isinstance(value, StopIteration):
+                    # Like concurrent.futures' generator (PEP 479): fn
+                    # raising StopIteration must not end the results early.
+                    raise RuntimeError('map() function raised StopIteration') from value
                 raise value
             self._refill()
             return value
@@ -1949,15 +2157,21 @@ class _MapResults:
             return
         self._done = True
         self._job.cancelled = True
-        self._inputs = None
+        self._release()
         futures, self._futures = self._futures, {}
         for future in futures.values():
             _discard(future)
         self._job.outcomes.clear()
 
     def __del__(self):
+        # Like concurrent.futures' generator: dropping an iterator that was
+        # never started leaves the work map() submitted to run (it only
+        # reads no more input); dropping a started one cancels the rest.
         try:
-            self.close()
+            if self._started:
+                self.close()
+            else:
+                self._release()
         except Exception:   # pragma: no cover - interpreter teardown
             pass
 
@@ -2026,9 +2240,13 @@ class ThreadPoolExecutor(Concurry.ThreadPoolExecutor):
         so endless iterables work; the first window is submitted by this
         call.  timeout counts from this call: once it passes, ``next()``
         raises ``TimeoutError``.  An exception from fn (or from reading the
-        input) is raised at its position and ends the iteration.  After a
-        timeout, an exception, or closing the iterator early, the work not
-        consumed yet is cancelled: what has not started never runs.  Each
+        input) is raised at its position and ends the iteration (a
+        StopIteration from fn as RuntimeError).  After a timeout, an
+        exception, closing the iterator early or dropping a started one,
+        the work not consumed yet is cancelled: what has not started never
+        runs.  Dropping an iterator never read cancels nothing (the first
+        window runs).  A map started before shutdown() still submits the
+        rest of its input as it is consumed.  Each
         piece of work runs chunksize items.  Futures among the inputs are
         unwrapped, as for ``submit()``.
         """
@@ -2096,8 +2314,24 @@ def _at_exit():
 
 
 def _after_fork_in_child():
-    global _bridge
+    """The child has none of the parent's threads: no bridge thread, no
+    pool workers.  Executors inherited from the parent are not waited for
+    at exit (their work runs in the parent), and the locks and counters
+    start afresh."""
+    global _bridge, _reject_lock, _callbacks
     _bridge = None
+    _reject_lock = threading.Lock()
+    _callbacks = _CallbackCount()
+    for executor in list(_live_pools):
+        pool = executor._pool
+        if pool is not None:
+            pool.lock = threading.Lock()
+            pool.more = threading.Condition(pool.lock)
+            pool.shut_down = pool.c_shut_down = True
+            pool.queue.clear()
+            pool.outstanding = pool.drainers = pool.lingering = pool.map_holds = 0
+            pool.idle = None
+    _live_pools.clear()
 
 
 try:
