@@ -626,12 +626,13 @@ def test_steps_run_on_the_main_thread_when_a_thread_completes_the_upstream():
 
 
 def test_steps_run_on_the_context_that_was_thread_default_when_built():
-    # Built on a plain thread: the global default context (main thread).
+    # Built on a plain thread (no context of its own): the override's
+    # private context thread, never the main thread.
     ends = []
     join(in_thread(lambda: ends.append(resolved(4).map(
         lambda v: (threading.current_thread().name, v)[0]))))
     settle(ends[0])
-    assert ends[0].get_value() == threading.main_thread().name
+    assert ends[0].get_value() == 'concurry-bridge'
 
     # Built on a thread with a context of its own: that thread, when it runs it.
     context = GLib.MainContext.new()

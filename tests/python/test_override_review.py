@@ -241,6 +241,164 @@ def test_system_exit_in_callback_reaches_the_blocking_call():
 
 
 # --------------------------------------------------------------------------
+# 4. chains built where nothing runs the thread-default context
+# --------------------------------------------------------------------------
+
+def test_chain_built_on_a_plain_thread_completes_while_main_thread_only_joins(pools):
+    executor = pools(2)
+    out = []
+
+    def worker():
+        try:
+            end = executor.submit(pow, 2, 10).map(
+                lambda v: (str(v), threading.current_thread().name))
+            out.append(end.result(timeout=LONG))
+        except BaseException as exc:   # pragma: no cover - the bug
+            out.append(type(exc).__name__)
+
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    thread.join(LONG)       # a plain join: the main context is not iterated
+    assert out == [('1024', 'concurry-bridge')]
+
+
+def test_chain_built_in_pool_work_completes_while_main_thread_runs_asyncio(pools):
+    import asyncio
+    executor = pools(4)
+
+    def job():
+        return executor.submit(pow, 3, 3).map(lambda v: v + 1).result(timeout=LONG)
+
+    async def main():
+        return await asyncio.wait_for(executor.submit(job), LONG)
+
+    assert asyncio.run(main()) == 28
+
+
+def test_chain_step_added_on_thread_with_own_context_runs_there():
+    context = GLib.MainContext.new()
+    seen = []
+
+    def worker():
+        context.push_thread_default()
+        try:
+            upstream = Concurry.Promise()
+            end = upstream.map(lambda v: seen.append(threading.current_thread().name) or v)
+            upstream.set_result(1)
+            assert end.result(LONG) == 1    # iterates this thread's context
+        finally:
+            context.pop_thread_default()
+
+    join(start_thread(worker, name='own-context'))
+    assert seen == ['own-context']
+
+
+def test_map_iteration_on_main_thread_runs_steps_the_work_waits_for(pools):
+    executor = pools(2)
+    end = executor.submit(pow, 2, 6).map(str)    # steps on the main context
+    results = executor.map(lambda _: end.result(timeout=LONG), range(2))
+    assert list(results) == ['64', '64']
+
+
+def test_user_callback_added_on_a_plain_thread_keeps_the_main_context_rule(pools):
+    # The documented decision: unlike chain steps, a done callback added on
+    # a plain thread is delivered on the main thread (safe for GTK).
+    executor = pools(2)
+    future = executor.submit(int, 7)
+    seen = []
+    join(start_thread(lambda: future.add_done_callback(
+        lambda f: seen.append(threading.current_thread() is threading.main_thread()))))
+    assert future.result(LONG) == 7
+    executor.shutdown(wait=True)     # delivers on the main thread
+    assert seen == [True]
+
+
+# --------------------------------------------------------------------------
+# 7. internal wrappers and gather() never leave unobserved errors
+# --------------------------------------------------------------------------
+
+def test_no_unobserved_error_from_wait_as_completed_gather_wrappers():
+    child = run_child('''
+        import gc, threading, time, concurrent.futures as cf, gi
+        gi.require_version('Concurry', '1')
+        from gi.repository import Concurry
+        def failed_cf():
+            c = cf.Future(); c.set_exception(ValueError('boom')); return c
+        c = failed_cf()
+        assert len(Concurry.wait([c]).done) == 1 and c.exception()
+        for x in Concurry.as_completed([failed_cf()]):
+            assert x.exception()
+        print(Concurry.gather([failed_cf()], return_exceptions=True))
+        late = cf.Future()
+        threading.Timer(0.05, late.set_exception, [ValueError('late')]).start()
+        Concurry.wait([late], return_when=Concurry.FIRST_EXCEPTION)
+        # A wait counts as looking at the error of a concurry future.
+        for mode in (Concurry.ALL_COMPLETED, Concurry.FIRST_COMPLETED):
+            p = Concurry.Promise(); p.set_exception(ValueError('x'))
+            Concurry.wait([p], return_when=mode)
+            p = Concurry.Promise()
+            threading.Timer(0.05, p.set_exception, [ValueError('y')]).start()
+            Concurry.wait([p], return_when=mode)
+            del p
+        # gather() of temporaries whose other inputs fail after the first.
+        pool = Concurry.ThreadPoolExecutor(4)
+        def bad(i):
+            time.sleep(0.05 * i)
+            raise ValueError(i)
+        try:
+            Concurry.gather([pool.submit(bad, i) for i in range(3)])
+        except ValueError as e:
+            print('gather raised', e)
+        # A dependent submit over a concurrent future that fails late.
+        src = cf.Future()
+        dep = pool.submit(lambda v: v, src)
+        dep.cancel()
+        src.set_exception(ValueError('src'))
+        pool.shutdown()
+        del dep, c, late
+        gc.collect(); time.sleep(0.1); gc.collect()
+        print('end')
+    ''')
+    assert child.returncode == 0, child.stderr
+    assert 'never retrieved' not in child.stderr, child.stderr
+    assert child.stdout.split('\n')[-2:] == ['end', ''], child.stdout
+    assert 'gather raised 0' in child.stdout
+
+
+# --------------------------------------------------------------------------
+# 9. a chain does not keep its upstream alive
+# --------------------------------------------------------------------------
+
+def test_dropping_the_upstream_of_a_chain_abandons_it_and_the_chain_fails():
+    import weakref
+
+    class Payload:
+        pass
+
+    upstream = Concurry.Promise()
+    payload = Payload()
+    upstream_ref = weakref.ref(upstream)
+    payload_ref = weakref.ref(payload)
+    end = upstream.map(lambda v, payload=payload: v)
+    del upstream, payload
+    gc.collect()
+    assert upstream_ref() is None
+    error = end.exception(LONG)
+    assert isinstance(error, GLib.Error)
+    assert error.matches(Concurry.error_quark(), Concurry.Error.ABANDONED)
+    gc.collect()
+    assert payload_ref() is None        # the step let go of its function
+
+
+def test_cancelling_the_end_still_cancels_a_live_upstream():
+    upstream = Concurry.Promise()
+    end = upstream.map(str).map(len)
+    gc.collect()
+    assert end.cancel()
+    assert upstream.cancelled()
+
+
+# --------------------------------------------------------------------------
 # 5. result() of a done future never runs callbacks
 # --------------------------------------------------------------------------
 

@@ -35,6 +35,11 @@ Design notes (the user documentation is doc/python-quickstart.md):
   (the global default context for plain threads).  Scripts without a
   running main loop get them whenever the thread that owns that context
   blocks in this API, and at the latest at interpreter exit.
+* Chain steps follow that rule too, except when built on a thread that has
+  nothing to run them (not the main thread, no thread-default context of
+  its own, no running asyncio loop): they run on the private context below.
+  A chain holds what it waits on weakly, so a dropped upstream promise is
+  abandoned.
 * Everything this module needs internally (awaiting, wait(), gather(),
   as_completed(), unwrapping of argument futures, wrap_future()) gets its
   notifications on a private ``GLib.MainContext`` iterated by one daemon
@@ -320,6 +325,13 @@ class _CallbackCount:
 
 
 _callbacks = _CallbackCount()
+
+
+def _may_deliver():
+    """Whether this thread owns a main context that nobody dispatches right
+    now and that this module's blocking calls iterate."""
+    return GLib.main_depth() == 0 and (
+        _get_ident() == _main_ident or GLib.MainContext.get_thread_default() is not None)
 
 
 def _flush_callbacks():
@@ -842,9 +854,11 @@ def _resolved(value):
     return _ResolvedFuture.new(_pyobject_value(value))
 
 
-def _transfer(promise, source):
+def _transfer(promise, source, observed=False):
     """Completes promise like source, a done concurrent.futures or asyncio
-    future (called from source's own callbacks)."""
+    future (called from source's own callbacks).  An observed wrapper
+    (made for internal use) counts its failure as looked at: the user
+    reads it from source."""
     if source.cancelled():
         promise.cancel()
         return
@@ -855,8 +869,25 @@ def _transfer(promise, source):
         return
     if exc is not None:
         _reject(promise, exc)
+        if observed:
+            promise.get_error()
     else:
         _resolve(promise, source.result())
+
+
+def _observe_failure(future, *unused):
+    """Done callback (private context): a failure counts as looked at."""
+    if future.get_state() == _FAILED:
+        future.get_error()
+
+
+def _observe(future):
+    """Counts the failure of future as looked at, now or once it fails."""
+    state = future.get_state()
+    if state == _FAILED:
+        future.get_error()
+    elif state < _DONE:
+        _watch(future, _observe_failure)
 
 
 class _CancelSource:
@@ -881,25 +912,25 @@ class _CancelSource:
                 pass
 
 
-def _wrap_concurrent(source):
+def _wrap_concurrent(source, observed):
     promise = _Promise()
     if source.running():
         promise.mark_running()
-    source.add_done_callback(functools.partial(_transfer, promise))
+    source.add_done_callback(functools.partial(_transfer, promise, observed=observed))
     if promise.get_state() < _DONE:
         _watch(promise, _CancelSource(source))
     return promise
 
 
-def _wrap_asyncio(source):
+def _wrap_asyncio(source, observed):
     loop = source.get_loop()
     promise = _Promise()
     if source.done():
         # A done asyncio future never changes: read it from any thread now,
         # so that the wrapper is done at once too.
-        _transfer(promise, source)
+        _transfer(promise, source, observed)
         return promise
-    transfer = functools.partial(_transfer, promise)
+    transfer = functools.partial(_transfer, promise, observed=observed)
     if asyncio._get_running_loop() is loop:
         source.add_done_callback(transfer)
     else:
@@ -927,14 +958,24 @@ def wrap_future(obj):
     * anything else, ``None`` and exception instances included, gives a
       future that is already done with obj as its value.
     """
+    return _wrap(obj, False)
+
+
+def _wrap(obj, observed):
+    """wrap_future(obj); an observed wrapper (made for internal use: wait(),
+    gather(), unwrapping...) counts its failure as looked at, since the
+    user reads it from obj, so it never warns as an unobserved error."""
     if isinstance(obj, _Future):
         return obj
     if isinstance(obj, concurrent.futures.Future):
-        return _wrap_concurrent(obj)
+        return _wrap_concurrent(obj, observed)
     if asyncio.isfuture(obj):
-        return _wrap_asyncio(obj)
+        return _wrap_asyncio(obj, observed)
     if isinstance(obj, Gio.Task):
-        return _Future.new_for_task(obj, _TYPE_GVALUE)
+        future = _Future.new_for_task(obj, _TYPE_GVALUE)
+        if observed:
+            _observe(future)
+        return future
     if isinstance(obj, Gio.AsyncResult):
         raise TypeError('cannot wrap %r: only its _finish function can read a GAsyncResult '
                         'that is not a Gio.Task; start the call with Concurry.gio_call()' % (obj,))
@@ -943,7 +984,7 @@ def wrap_future(obj):
         if loop is None:
             raise TypeError('cannot wrap %r: an awaitable needs a running asyncio event loop '
                             'in this thread' % (obj,))
-        return _wrap_asyncio(asyncio.ensure_future(obj, loop=loop))
+        return _wrap_asyncio(asyncio.ensure_future(obj, loop=loop), observed)
     return _resolved(obj)
 
 
@@ -997,7 +1038,8 @@ __all__.append('gio_call')
 # exception object is lost at the first C copy of the GError.  So the
 # override builds chains itself from a promise and a done callback, with
 # the C semantics: a step runs on the main context of the code that built
-# the chain (the callback rule of add_done_callback()), never inside the
+# the chain (the callback rule of add_done_callback(), or the private
+# context for a thread that has none, see _add_step()), never inside the
 # call; a failure or cancellation the step does not handle goes down the
 # chain unchanged (the same exception object); a returned future is
 # flattened; cancelling the end cancels what it waits on.
@@ -1076,11 +1118,11 @@ def _step_future(obj):
     if isinstance(obj, _Future):
         return obj
     if isinstance(obj, (concurrent.futures.Future, Gio.Task)) or asyncio.isfuture(obj):
-        return wrap_future(obj)
+        return _wrap(obj, True)
     if isinstance(obj, GObject.Object) or not inspect.isawaitable(obj):
         return None
     try:
-        return wrap_future(obj)
+        return _wrap(obj, True)
     except TypeError:
         if inspect.iscoroutine(obj):
             obj.close()     # it can never run: no "never awaited" warning
@@ -1090,21 +1132,30 @@ def _step_future(obj):
 class _ChainLink:
     """What the end of a chain waits on: the upstream future, then the
     future its step returned.  Cancelling the end cancels it.  It is
-    connected to the end's cancellable, so it never refers to the end."""
+    connected to the end's cancellable, so it never refers to the end.
+
+    It holds what it waits on weakly (a GObject weak reference): that
+    future holds the step, and so this link, through a C done callback,
+    a cycle Python's collector cannot see.  A strong reference would keep
+    a dropped upstream promise alive for ever, never abandoned; dropped,
+    it is rejected with ``Concurry.Error.ABANDONED``, which goes down the
+    chain."""
 
     __slots__ = ('lock', 'current')
 
     def __init__(self, current):
         self.lock = threading.Lock()
-        self.current = current
+        self.current = current.weak_ref()
 
     def set(self, current):
+        ref = current.weak_ref() if current is not None else None
         with self.lock:
-            self.current = current
+            self.current = ref
 
     def cancelled(self, cancellable, *unused):
         with self.lock:
-            current = self.current
+            ref = self.current
+        current = ref() if ref is not None else None
         if current is not None:
             current.cancel()
 
@@ -1198,13 +1249,46 @@ def _flattened_done(promise, link, inner, *unused):
     _mirror(inner, promise)
 
 
+class _PrivateStep:
+    """A chain step run on the private context: an exception escaping it
+    (a bug, or one its value's conversion raised) is reported, never lost
+    in a GLib callback."""
+
+    __slots__ = ('run',)
+
+    def __init__(self, run):
+        self.run = run
+
+    def __call__(self, future, *unused):
+        run, self.run = self.run, None
+        try:
+            run(future)
+        except BaseException as exc:
+            _report_internal_error(exc)
+
+
+def _owns_no_context():
+    """Whether this thread has nothing that would ever run a callback it
+    adds: a plain thread (not the main one) with no thread-default main
+    context of its own and no running asyncio loop.  The global default
+    context belongs to the main thread, which may never iterate it."""
+    return (_get_ident() != _main_ident
+            and GLib.MainContext.get_thread_default() is None)
+
+
 def _add_step(upstream, run):
-    """Schedules run(upstream) for when upstream is done, by the rule of
-    add_done_callback(): on the asyncio loop running in this thread if
-    there is one, otherwise on the thread-default GLib main context."""
+    """Schedules run(upstream) for when upstream is done: on the asyncio
+    loop running in this thread if there is one; else on the thread-default
+    GLib main context of this thread if it has one (the main thread: the
+    global default context); else (a plain thread, a pool worker) on the
+    private context, so that the chain completes whatever the main thread
+    does."""
     loop = asyncio._get_running_loop()
     if loop is not None:
         _watch(upstream, _LoopCallback(loop, run, ()))
+        return
+    if _owns_no_context():
+        _watch(upstream, _PrivateStep(run))
         return
     _callbacks.add()
     try:
@@ -1228,9 +1312,10 @@ def _chain(upstream, kind, fn, args):
 
 _STEP_DOC = """
 
-    fn runs on the main context that is thread-default here (on the asyncio
-    loop running in this thread, if any), like a done callback, and never
-    inside this call.  What it returns becomes the value of the returned
+    fn runs on the asyncio loop running in this thread, if any, else on the
+    main context that is thread-default here (the global default one on
+    the main thread), and on a plain thread or pool worker that has none
+    on the module's private context thread; never inside this call.  What it returns becomes the value of the returned
     future (the Python object itself, like executor results; a ``str``,
     ``bool``, ``float`` or 32-bit ``int`` keeps a C type); a future it
     returns (concurry, ``concurrent.futures``, asyncio, ``Gio.Task``) is
@@ -1336,7 +1421,7 @@ def _wait_all(futures, deadline):
 
 def _distinct(fs):
     """[(original, future)] for the distinct items of fs."""
-    return [(obj, wrap_future(obj)) for obj in set(fs)]
+    return [(obj, _wrap(obj, True)) for obj in set(fs)]
 
 
 def wait(fs, timeout=None, return_when=ALL_COMPLETED):
@@ -1372,7 +1457,13 @@ def wait(fs, timeout=None, return_when=ALL_COMPLETED):
     done = set()
     not_done = set()
     for obj, future in items:
-        (done if future.get_state() >= _DONE else not_done).add(obj)
+        state = future.get_state()
+        if state >= _DONE:
+            if state == _FAILED:
+                future.get_error()      # a wait counts as looking at it
+            done.add(obj)
+        else:
+            not_done.add(obj)
     return DoneAndNotDoneFutures(done, not_done)
 
 
@@ -1466,7 +1557,7 @@ def gather(fs, timeout=None, return_exceptions=False):
     raised (they are not affected).
     """
     deadline = _deadline(timeout)
-    futures = [wrap_future(obj) for obj in fs]
+    futures = [_wrap(obj, True) for obj in fs]
     distinct = list({id(future): future for future in futures}.values())
     pending = [future for future in distinct if future.get_state() < _DONE]
     if return_exceptions:
@@ -1481,6 +1572,12 @@ def gather(fs, timeout=None, return_exceptions=False):
             failed = _wait_any(pending, _FIRST_FAILURE, deadline).first_failure
         if failed is not None:
             _flush_callbacks()
+            # Like asyncio.gather(), which retrieves the exceptions of its
+            # children: the failures of the other inputs, now or later,
+            # are taken as looked at (gather() consumed them).
+            for future in distinct:
+                if future is not failed:
+                    _observe(future)
             exc = _outcome(failed)
             try:
                 raise exc
@@ -1489,6 +1586,8 @@ def gather(fs, timeout=None, return_exceptions=False):
     _flush_callbacks()
     unfinished = sum(1 for future in distinct if future.get_state() < _DONE)
     if unfinished:
+        for future in distinct:
+            _observe(future)
         raise TimeoutError('%d (of %d) futures unfinished' % (unfinished, len(distinct)))
     return [_outcome(future) for future in futures]
 
@@ -1762,7 +1861,7 @@ class _Pool:
             _collect_futures(arg, found)
         for arg in kwargs.values():
             _collect_futures(arg, found)
-        sources = {key: (obj, wrap_future(obj)) for key, obj in found.items()}
+        sources = {key: (obj, _wrap(obj, True)) for key, obj in found.items()}
         promise = _Promise()
         dependent = _Dependent(self, promise, fn, args, kwargs, sources)
         with self.lock:
@@ -1954,15 +2053,24 @@ class _MapJob:
     """What the chunks of one map() share: the function and the outcomes,
     by input position, that the consumer has not read yet."""
 
-    __slots__ = ('fn', 'cond', 'outcomes', 'waiting', 'cancelled', 'stopped')
+    __slots__ = ('fn', 'cond', 'outcomes', 'waiting', 'signal', 'cancelled', 'stopped')
 
     def __init__(self, fn):
         self.fn = fn
         self.cond = threading.Condition(threading.Lock())
         self.outcomes = {}          # position -> (ok, value or exception)
         self.waiting = False        # the consumer sleeps on cond
+        self.signal = None          # or on this _Signal, delivering callbacks
         self.cancelled = False      # the rest must not run
         self.stopped = False        # shutdown(cancel_futures=True): read no more input
+
+    def wake(self):
+        """With cond held: an outcome arrived."""
+        if self.waiting:
+            self.cond.notify()
+        signal, self.signal = self.signal, None
+        if signal is not None:
+            signal.set()
 
 
 class _MapChunk:
@@ -1986,8 +2094,7 @@ class _MapChunk:
             # CancelledError at the first of them, as concurrent.futures does.
             with job.cond:
                 job.outcomes[position] = (False, CancelledError())
-                if job.waiting:
-                    job.cond.notify()
+                job.wake()
             return
         for args in self.inputs:
             if job.cancelled:
@@ -1998,8 +2105,7 @@ class _MapChunk:
                 outcome = (False, exc)
             with job.cond:
                 job.outcomes[position] = outcome
-                if job.waiting:
-                    job.cond.notify()
+                job.wake()
             if not outcome[0]:
                 return      # the iterator ends at this failure
             outcome = None
@@ -2140,6 +2246,19 @@ class _MapResults:
                         raise TimeoutError()
                 else:
                     remaining = _SLICE / 1e6   # lets Ctrl-C through
+                if _callbacks.pending and _may_deliver():
+                    # A thread that owns a main context nobody dispatches
+                    # (a script's main thread): deliver its done callbacks
+                    # and chain steps while blocking, like result() does,
+                    # since the work may wait for them.
+                    signal = job.signal = _Signal()
+                    job.cond.release()
+                    try:
+                        signal.wait(_now() + int(remaining * 1e6))
+                    finally:
+                        job.cond.acquire()
+                        job.signal = None
+                    continue
                 job.waiting = True
                 try:
                     job.cond.wait(remaining)
