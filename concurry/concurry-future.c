@@ -996,6 +996,7 @@ concurry_future_wait_async (ConcurryFuture      *self,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  ConcurryCallback *callback;
   WaitData *wait;
 
   g_return_if_fail (CONCURRY_IS_FUTURE (self));
@@ -1008,6 +1009,12 @@ concurry_future_wait_async (ConcurryFuture      *self,
   wait = g_new0 (WaitData, 1);
   g_task_set_task_data (task, wait, wait_data_free);
 
+  /* The id is known before anything can run on the task's context (which
+   * another thread may be iterating): the cancellation needs it. */
+  callback = _concurry_callback_new (g_task_get_context (task), wait_async_done_cb,
+                                     g_object_ref (task), g_object_unref);
+  wait->callback_id = callback->id;
+
   if (cancellable != NULL)
     {
       wait->cancel_source = g_cancellable_source_new (cancellable);
@@ -1018,11 +1025,7 @@ concurry_future_wait_async (ConcurryFuture      *self,
       g_source_attach (wait->cancel_source, g_task_get_context (task));
     }
 
-  wait->callback_id = concurry_future_add_done_callback_full (self,
-                                                              g_task_get_context (task),
-                                                              wait_async_done_cb,
-                                                              g_object_ref (task),
-                                                              g_object_unref);
+  _concurry_core_add_callback (_concurry_future_get_core (self), self, callback);
 }
 
 /**
