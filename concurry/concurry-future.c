@@ -996,7 +996,7 @@ concurry_future_wait_async (ConcurryFuture      *self,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  ConcurryCallback *callback;
+  ConcurryCallback *done_cb;
   WaitData *wait;
 
   g_return_if_fail (CONCURRY_IS_FUTURE (self));
@@ -1011,9 +1011,9 @@ concurry_future_wait_async (ConcurryFuture      *self,
 
   /* The id is known before anything can run on the task's context (which
    * another thread may be iterating): the cancellation needs it. */
-  callback = _concurry_callback_new (g_task_get_context (task), wait_async_done_cb,
-                                     g_object_ref (task), g_object_unref);
-  wait->callback_id = callback->id;
+  done_cb = _concurry_callback_new (g_task_get_context (task), wait_async_done_cb,
+                                    g_object_ref (task), g_object_unref);
+  wait->callback_id = done_cb->id;
 
   if (cancellable != NULL)
     {
@@ -1025,7 +1025,7 @@ concurry_future_wait_async (ConcurryFuture      *self,
       g_source_attach (wait->cancel_source, g_task_get_context (task));
     }
 
-  _concurry_core_add_callback (_concurry_future_get_core (self), self, callback);
+  _concurry_core_add_callback (_concurry_future_get_core (self), self, done_cb);
 }
 
 /**
