@@ -255,21 +255,38 @@ test_running_sees_cancellable (void)
   gate_clear (&gate);
 }
 
+#define N_QUEUED 10
+
+/* A one-worker pool whose worker is blocked in @gate, with N_QUEUED items
+ * counting into @ran queued behind it. */
+static ConcurryExecutor *
+blocked_pool (Gate            *gate,
+              ConcurryFuture **running,
+              ConcurryFuture **queued,
+              int             *ran)
+{
+  ConcurryExecutor *executor = concurry_thread_pool_executor_new (1);
+
+  gate_init (gate);
+  *running = concurry_executor_submit (executor, gated_work, gate, NULL, NULL);
+  for (guint i = 0; i < N_QUEUED; i++)
+    queued[i] = concurry_executor_submit (executor, count_work, ran, NULL, NULL);
+  gate_wait_for (gate, 1);
+
+  return executor;
+}
+
 static void
 test_shutdown_cancel_futures (void)
 {
-  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryExecutor) executor = NULL;
   g_autoptr(ConcurryFuture) running = NULL;
-  ConcurryFuture *queued[10];
+  ConcurryFuture *queued[N_QUEUED];
   g_autoptr(GError) error = NULL;
   int ran = 0;
   Gate gate;
 
-  gate_init (&gate);
-  running = concurry_executor_submit (executor, gated_work, &gate, NULL, &error);
-  for (guint i = 0; i < G_N_ELEMENTS (queued); i++)
-    queued[i] = concurry_executor_submit (executor, count_work, &ran, NULL, &error);
-  gate_wait_for (&gate, 1);
+  executor = blocked_pool (&gate, &running, queued, &ran);
 
   /* Without waiting: the queued ones are cancelled before it returns. */
   g_assert_true (concurry_executor_shutdown (executor, FALSE, TRUE, &error));
@@ -290,18 +307,14 @@ test_shutdown_cancel_futures (void)
 static void
 test_shutdown_no_wait_still_runs (void)
 {
-  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryExecutor) executor = NULL;
   g_autoptr(ConcurryFuture) running = NULL;
-  ConcurryFuture *queued[10];
+  ConcurryFuture *queued[N_QUEUED];
   g_autoptr(GError) error = NULL;
   int ran = 0;
   Gate gate;
 
-  gate_init (&gate);
-  running = concurry_executor_submit (executor, gated_work, &gate, NULL, &error);
-  for (guint i = 0; i < G_N_ELEMENTS (queued); i++)
-    queued[i] = concurry_executor_submit (executor, count_work, &ran, NULL, &error);
-  gate_wait_for (&gate, 1);
+  executor = blocked_pool (&gate, &running, queued, &ran);
 
   g_assert_true (concurry_executor_shutdown (executor, FALSE, FALSE, &error));
   g_assert_false (concurry_future_is_done (queued[0]));
