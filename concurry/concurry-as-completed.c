@@ -11,6 +11,7 @@
 #include "concurry-future-private.h"
 #include "concurry-i18n-private.h"
 #include "concurry-promise.h"
+#include "concurry-ptr-set-private.h"
 
 /**
  * ConcurryAsCompleted:
@@ -157,21 +158,22 @@ concurry_as_completed (ConcurryFuture **futures,
                        guint            n_futures,
                        gint64           timeout_usec)
 {
-  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
   ConcurryAsCompleted *self;
+  ConcurryPtrSet seen;
 
   g_return_val_if_fail (n_futures == 0 || futures != NULL, NULL);
   for (guint i = 0; i < n_futures; i++)
     g_return_val_if_fail (CONCURRY_IS_FUTURE (futures[i]), NULL);
 
   self = g_object_new (CONCURRY_TYPE_AS_COMPLETED, NULL);
+  _concurry_ptr_set_init (&seen, n_futures);
   self->deadline = _concurry_deadline_from_timeout (timeout_usec);
 
   for (guint i = 0; i < n_futures; i++)
     {
       ConcurryCore *core;
 
-      if (!g_hash_table_add (seen, futures[i]))
+      if (!_concurry_ptr_set_add (&seen, futures[i]))
         continue;
       self->n_distinct++;
       core = _concurry_future_get_core (futures[i]);
@@ -184,6 +186,7 @@ concurry_as_completed (ConcurryFuture **futures,
                                                                     channel_ref (self->channel),
                                                                     channel_unref));
     }
+  _concurry_ptr_set_clear (&seen);
 
   return self;
 }

@@ -11,6 +11,7 @@
 #include "concurry-future-private.h"
 #include "concurry-i18n-private.h"
 #include "concurry-promise.h"
+#include "concurry-ptr-set-private.h"
 
 /*
  * Combinators complete their future from internal callbacks that run on
@@ -695,8 +696,8 @@ concurry_wait (ConcurryFuture   **futures,
                GPtrArray        **not_done)
 {
   g_autoptr(ConcurryFuture) waited = NULL;
-  g_autoptr(GHashTable) seen = NULL;
   g_autoptr(GArray) ids = NULL;
+  ConcurryPtrSet seen;
   gboolean met;
 
   if (!check_futures (futures, n_futures))
@@ -715,7 +716,7 @@ concurry_wait (ConcurryFuture   **futures,
                                           g_array_index (ids, guint, i));
     }
 
-  seen = g_hash_table_new (NULL, NULL);
+  _concurry_ptr_set_init (&seen, n_futures);
   if (done != NULL)
     *done = g_ptr_array_new_with_free_func (g_object_unref);
   if (not_done != NULL)
@@ -725,12 +726,13 @@ concurry_wait (ConcurryFuture   **futures,
     {
       GPtrArray *set;
 
-      if (!g_hash_table_add (seen, futures[i]))
+      if (!_concurry_ptr_set_add (&seen, futures[i]))
         continue;
       set = concurry_future_is_done (futures[i]) ? (done ? *done : NULL) : (not_done ? *not_done : NULL);
       if (set != NULL)
         g_ptr_array_add (set, g_object_ref (futures[i]));
     }
+  _concurry_ptr_set_clear (&seen);
 
   return met;
 }
