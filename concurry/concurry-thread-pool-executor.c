@@ -66,7 +66,7 @@ drainer (gpointer token,
 {
   ConcurryThreadPoolExecutor *self = user_data;
 
-  _concurry_work_queue_drain (&self->queue, CONCURRY_EXECUTOR (self));
+  _concurry_work_queue_drain (&self->queue, (ConcurryExecutor *)self);
 }
 
 static ConcurryFuture *
@@ -76,7 +76,8 @@ concurry_thread_pool_executor_submit (ConcurryExecutor  *executor,
                                       GDestroyNotify     destroy,
                                       GError           **error)
 {
-  ConcurryThreadPoolExecutor *self = CONCURRY_THREAD_POOL_EXECUTOR (executor);
+  /* A plain cast: this is our own vfunc, on the path of every submit. */
+  ConcurryThreadPoolExecutor *self = (ConcurryThreadPoolExecutor *)executor;
   ConcurryWorkFuture *item;
   gboolean start_drainer = FALSE;
 
