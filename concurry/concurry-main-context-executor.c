@@ -69,7 +69,6 @@ work_source_dispatch (GSource     *source,
   ConcurryMainContextExecutor *self = ((WorkSource *)source)->executor;
   gint64 end = g_get_monotonic_time () + TIME_SLICE_USEC;
   ConcurryWorkFuture *item;
-  gboolean more;
 
   g_source_set_ready_time (source, -1);
 
@@ -81,20 +80,14 @@ work_source_dispatch (GSource     *source,
     {
       /* Work that waits for work queued behind it iterates this context:
        * the source must be ready to run in there. */
-      g_mutex_lock (&self->queue.mutex);
-      more = self->queue.head != NULL;
-      g_mutex_unlock (&self->queue.mutex);
-      if (more)
+      if (!_concurry_work_queue_is_empty (&self->queue))
         g_source_set_ready_time (source, 0);
 
       _concurry_work_queue_run (&self->queue, CONCURRY_EXECUTOR (self), item);
     }
 
   /* More to do: come back on the next iteration. */
-  g_mutex_lock (&self->queue.mutex);
-  more = self->queue.head != NULL;
-  g_mutex_unlock (&self->queue.mutex);
-  if (more)
+  if (!_concurry_work_queue_is_empty (&self->queue))
     g_source_set_ready_time (source, 0);
   g_object_unref (self);
 

@@ -21,8 +21,8 @@ G_BEGIN_DECLS
  * core plus the work itself, so that a queued item is a single allocation.
  * It is not a public type: users only see a ConcurryFuture.
  *
- * @next links the items of an executor's queue; it belongs to the
- * executor and is only touched under the executor's lock.
+ * @next links the items of an executor's queue, and the spare futures
+ * kept for reuse; it belongs to whichever list holds the item.
  */
 #define CONCURRY_TYPE_WORK_FUTURE (_concurry_work_future_get_type ())
 G_DECLARE_FINAL_TYPE (ConcurryWorkFuture, _concurry_work_future, CONCURRY, WORK_FUTURE, GObject)
@@ -41,6 +41,7 @@ ConcurryWorkFuture *_concurry_work_future_new     (ConcurryWorkFunc    func,
                                                    gpointer            user_data,
                                                    GDestroyNotify      destroy);
 gboolean            _concurry_work_future_run     (ConcurryWorkFuture *self);
+void                _concurry_work_future_release (ConcurryWorkFuture *self);
 void                _concurry_work_future_discard (ConcurryWorkFuture *self);
 
 gboolean            _concurry_work_func_is_javascript (gpointer func);

@@ -18,27 +18,36 @@ G_BEGIN_DECLS
  * ConcurryWorkQueue:
  *
  * The bookkeeping every executor shares, so that submit, cancel and
- * shutdown behave the same whatever runs the work: the FIFO of submitted
- * items no worker has taken yet (so shutdown can cancel them), the count
- * of items not finished (so shutdown can wait for them), and the
- * shut-down flag. While items are outstanding the queue holds a reference
- * on its executor, so dropping the executor never loses work.
+ * shutdown behave the same whatever runs the work: the items submitted
+ * that nothing has taken yet (so shutdown can cancel them), the count of
+ * items not finished (so shutdown can wait for them), and the shut-down
+ * flag. Each outstanding item holds its executor alive, through a drainer
+ * or a reference of its own, so dropping the executor never loses work.
+ *
+ * Submitting takes no lock: an item goes on @incoming, a stack that
+ * producers push onto with one compare-and-swap. Whoever takes items does
+ * so under @mutex, moving the whole stack, reversed, to @fifo when @fifo
+ * is empty: items are taken in submission order, and producers never wait
+ * for consumers.
  *
  * Executors running work on threads use drainers: a drainer is one job
- * given to a thread pool that runs queued items until the queue is empty.
- * A push starts a drainer only while fewer than @max_drainers run, so a
- * burst of submissions costs one pool job per worker, not one per item.
+ * given to a thread pool that runs queued items until the queue is empty
+ * (and stays a moment in case more come). A push starts a drainer only
+ * while fewer than @max_drainers run, so a burst of submissions costs one
+ * pool job per worker, not one per item.
  */
 typedef struct
 {
-  GMutex              mutex;
-  ConcurryPromise    *drained;         /* resolved when n_outstanding is 0 */
-  ConcurryWorkFuture *head;
-  ConcurryWorkFuture *tail;
-  guint               n_outstanding;
-  guint               n_drainers;
+  ConcurryWorkFuture *incoming;        /* newest first; atomic */
+  int                 n_outstanding;   /* submitted, not finished; atomic */
+  int                 n_drainers;      /* atomic */
+  int                 shut_down;       /* atomic */
+  int                 cancelling;      /* shut down with cancel_futures; atomic */
   guint               max_drainers;
-  gboolean            shut_down;
+
+  GMutex              mutex;           /* taking items; @drained */
+  ConcurryWorkFuture *fifo;            /* oldest first */
+  ConcurryPromise    *drained;         /* resolved when n_outstanding is 0 */
 } ConcurryWorkQueue;
 
 void                _concurry_work_queue_init       (ConcurryWorkQueue  *queue);
@@ -63,5 +72,6 @@ gboolean            _concurry_work_queue_shutdown   (ConcurryWorkQueue  *queue,
                                                      gboolean            cancel_futures,
                                                      GError            **error);
 gboolean            _concurry_work_queue_is_shut_down (ConcurryWorkQueue *queue);
+gboolean            _concurry_work_queue_is_empty   (ConcurryWorkQueue  *queue);
 
 G_END_DECLS

@@ -11,6 +11,11 @@
 #include "concurry-promise.h"
 #include "concurry-work-queue-private.h"
 
+/* How many times a drainer that found the queue empty looks again before
+ * it leaves: a submitter in a loop pushes the next item within a few
+ * hundred nanoseconds, and starting a drainer again costs a wake-up. */
+#define DRAINER_LINGER_CHECKS 64
+
 void
 _concurry_work_queue_init (ConcurryWorkQueue *queue)
 {
@@ -22,16 +27,47 @@ void
 _concurry_work_queue_clear (ConcurryWorkQueue *queue)
 {
   g_assert (queue->n_outstanding == 0);
-  g_assert (queue->head == NULL);
-
+  g_assert (queue->incoming == NULL);
+  g_assert (queue->fifo == NULL);
   g_assert (queue->drained == NULL);
+
   g_mutex_clear (&queue->mutex);
+}
+
+/* Tells whoever waits in shutdown that nothing is outstanding any more. */
+static void
+settle_drained (ConcurryWorkQueue *queue)
+{
+  ConcurryPromise *drained;
+
+  g_mutex_lock (&queue->mutex);
+  drained = g_steal_pointer (&queue->drained);
+  g_mutex_unlock (&queue->mutex);
+
+  if (drained != NULL)
+    {
+      concurry_promise_resolve (drained, NULL);
+      g_object_unref (drained);
+    }
+}
+
+/* Counts an item as finished, or one that was never queued. */
+static void
+count_finished (ConcurryWorkQueue *queue)
+{
+  if (g_atomic_int_dec_and_test (&queue->n_outstanding))
+    settle_drained (queue);
 }
 
 /* Queues new work. Returns the future with two references, the caller's
  * and the queue's (handed over by _concurry_work_queue_pop()), or NULL
  * with @error set, in which case @user_data was destroyed. The executor
- * then hands the item to whatever runs its work. */
+ * then hands the item to whatever runs its work.
+ *
+ * With @start_drainer, the caller starts a drainer if it is set, which
+ * holds a reference on @executor (taken here) until it returns. Without,
+ * the item holds one until it is finished, given back by
+ * _concurry_work_queue_run(). */
 ConcurryWorkFuture *
 _concurry_work_queue_push (ConcurryWorkQueue  *queue,
                            ConcurryExecutor   *executor,
@@ -43,60 +79,52 @@ _concurry_work_queue_push (ConcurryWorkQueue  *queue,
                            GError            **error)
 {
   ConcurryWorkFuture *item;
-  gboolean first;
+  ConcurryWorkFuture *head;
 
   g_assert (start_drainer == NULL || on_worker_threads);
 
   if (on_worker_threads && _concurry_executor_refuse_javascript (func, error))
     goto refused;
 
-  item = _concurry_work_future_new (func, user_data, destroy);
-
-  /* Without drainers, the queue holds a reference on the executor while
-   * items are outstanding. It must exist before the item is visible to
-   * whatever runs it, which may finish it and drop that reference at once;
-   * so it is taken outside the lock (a toggle reference may call into a
-   * binding) and given back below if another item already holds one.
-   * With drainers, each running drainer holds a reference instead, and
-   * queued items always have a drainer coming. */
-  if (start_drainer == NULL)
-    g_object_ref (executor);
-
-  g_mutex_lock (&queue->mutex);
-  if (queue->shut_down)
+  /* Counted before the shut-down flag is read, and shutdown sets the
+   * flag before it reads the count: either this sees the flag, or
+   * shutdown sees the item and waits for it. */
+  g_atomic_int_inc (&queue->n_outstanding);
+  if G_UNLIKELY (g_atomic_int_get (&queue->shut_down))
     {
-      g_mutex_unlock (&queue->mutex);
-      if (start_drainer == NULL)
-        g_object_unref (executor);
-      item->func = NULL;
-      item->destroy = NULL;
-      g_object_unref (item);
+      count_finished (queue);
       _concurry_executor_set_shut_down_error (error);
       goto refused;
     }
 
+  item = _concurry_work_future_new (func, user_data, destroy);
   g_object_ref (item);
-  if (queue->tail != NULL)
-    queue->tail->next = item;
-  else
-    queue->head = item;
-  queue->tail = item;
-  first = queue->n_outstanding++ == 0;
-  if (start_drainer != NULL)
-    {
-      *start_drainer = queue->n_drainers < queue->max_drainers;
-      if (*start_drainer)
-        queue->n_drainers++;
-    }
-  g_mutex_unlock (&queue->mutex);
-
-  /* A new drainer holds its own reference until it returns; it does not
-   * exist before the caller starts it after this returns. */
-  if (start_drainer != NULL && *start_drainer)
+  if (start_drainer == NULL)
     g_object_ref (executor);
 
-  if (start_drainer == NULL && !first)
-    g_object_unref (executor);
+  do
+    {
+      head = g_atomic_pointer_get (&queue->incoming);
+      item->next = head;
+    }
+  while (!g_atomic_pointer_compare_and_exchange (&queue->incoming, head, item));
+
+  /* After the item is visible: a drainer that leaves decrements the count
+   * before it looks at the queue a last time, so either it sees the item
+   * or this sees room for a new drainer. */
+  if (start_drainer != NULL)
+    {
+      int n;
+
+      *start_drainer = FALSE;
+      while ((n = g_atomic_int_get (&queue->n_drainers)) < (int)queue->max_drainers)
+        if (g_atomic_int_compare_and_exchange (&queue->n_drainers, n, n + 1))
+          {
+            *start_drainer = TRUE;
+            g_object_ref (executor);
+            break;
+          }
+    }
 
   return item;
 
@@ -106,6 +134,32 @@ refused:
   return NULL;
 }
 
+/* Moves what producers pushed since the last call behind @queue->fifo.
+ * Called with the lock held. */
+static void
+take_incoming (ConcurryWorkQueue *queue)
+{
+  ConcurryWorkFuture *newest, *oldest = NULL;
+  ConcurryWorkFuture **tail = &queue->fifo;
+
+  if (g_atomic_pointer_get (&queue->incoming) == NULL)
+    return;
+  newest = g_atomic_pointer_exchange (&queue->incoming, NULL);
+
+  while (newest != NULL)
+    {
+      ConcurryWorkFuture *next = newest->next;
+
+      newest->next = oldest;
+      oldest = newest;
+      newest = next;
+    }
+
+  while (*tail != NULL)
+    tail = &(*tail)->next;
+  g_atomic_pointer_set (tail, oldest);
+}
+
 /* Takes the oldest queued item, with the queue's reference. */
 ConcurryWorkFuture *
 _concurry_work_queue_pop (ConcurryWorkQueue *queue)
@@ -113,12 +167,12 @@ _concurry_work_queue_pop (ConcurryWorkQueue *queue)
   ConcurryWorkFuture *item;
 
   g_mutex_lock (&queue->mutex);
-  item = queue->head;
+  if (queue->fifo == NULL)
+    take_incoming (queue);
+  item = queue->fifo;
   if (item != NULL)
     {
-      queue->head = item->next;
-      if (queue->head == NULL)
-        queue->tail = NULL;
+      g_atomic_pointer_set (&queue->fifo, item->next);
       item->next = NULL;
     }
   g_mutex_unlock (&queue->mutex);
@@ -126,15 +180,24 @@ _concurry_work_queue_pop (ConcurryWorkQueue *queue)
   return item;
 }
 
-/* Tells whoever waits in shutdown that nothing is outstanding any more. */
-static void
-settle_drained (ConcurryPromise *drained)
+/* Whether nothing is queued (a hint: items may come and go meanwhile). */
+gboolean
+_concurry_work_queue_is_empty (ConcurryWorkQueue *queue)
 {
-  if (drained != NULL)
-    {
-      concurry_promise_resolve (drained, NULL);
-      g_object_unref (drained);
-    }
+  return g_atomic_pointer_get (&queue->incoming) == NULL &&
+         g_atomic_pointer_get (&queue->fifo) == NULL;
+}
+
+/* Runs @item, unless it was cancelled or the executor was shut down with
+ * cancel_futures meanwhile. */
+static void
+run_item (ConcurryWorkQueue  *queue,
+          ConcurryWorkFuture *item)
+{
+  if G_UNLIKELY (g_atomic_int_get (&queue->cancelling))
+    _concurry_work_future_discard (item);
+  else
+    _concurry_work_future_run (item);
 }
 
 /* Runs a popped item on the calling thread (or skips it if it was
@@ -146,65 +209,65 @@ _concurry_work_queue_run (ConcurryWorkQueue  *queue,
                           ConcurryWorkFuture *item)
 {
   ConcurryExecutor *previous = _concurry_executor_get_current ();
-  ConcurryPromise *drained;
-  gboolean last;
 
   _concurry_executor_set_current (executor);
-  _concurry_work_future_run (item);
+  run_item (queue, item);
+  _concurry_work_future_release (item);
   _concurry_executor_set_current (previous);
 
-  g_object_unref (item);
-
-  g_mutex_lock (&queue->mutex);
-  g_assert (queue->n_outstanding > 0);
-  last = --queue->n_outstanding == 0;
-  drained = last ? g_steal_pointer (&queue->drained) : NULL;
-  g_mutex_unlock (&queue->mutex);
-
-  settle_drained (drained);
-  if (last)
-    g_object_unref (executor);
+  count_finished (queue);
+  g_object_unref (executor);
 }
 
 /* The body of a drainer, on a pool thread: runs queued items until there
  * are none, then drops the drainer's reference on @executor (maybe the
- * last one). Finishing an item and taking the next share one lock. */
+ * last one).
+ *
+ * The queue's reference on an item is given up only after the next item
+ * ran: a submitter that does not keep the future has dropped its own by
+ * then, so the future can be recycled instead of finalized (see
+ * _concurry_work_future_release()). */
 void
 _concurry_work_queue_drain (ConcurryWorkQueue *queue,
                             ConcurryExecutor  *executor)
 {
-  ConcurryWorkFuture *item = NULL;
+  ConcurryWorkFuture *previous = NULL;
 
   _concurry_executor_set_current (executor);
 
   for (;;)
     {
-      ConcurryPromise *drained = NULL;
+      ConcurryWorkFuture *item = _concurry_work_queue_pop (queue);
+      int n;
 
-      g_mutex_lock (&queue->mutex);
-      if (item != NULL && --queue->n_outstanding == 0)
-        drained = g_steal_pointer (&queue->drained);
-      item = queue->head;
       if (item != NULL)
         {
-          queue->head = item->next;
-          if (queue->head == NULL)
-            queue->tail = NULL;
-          item->next = NULL;
+          run_item (queue, item);
+          if (previous != NULL)
+            _concurry_work_future_release (previous);
+          previous = item;
+          count_finished (queue);
+          continue;
         }
-      else
-        {
-          queue->n_drainers--;
-        }
-      g_mutex_unlock (&queue->mutex);
 
-      settle_drained (drained);
+      if (previous != NULL)
+        _concurry_work_future_release (g_steal_pointer (&previous));
 
-      if (item == NULL)
+      for (guint i = 0; i < DRAINER_LINGER_CHECKS && _concurry_work_queue_is_empty (queue); i++)
+        g_thread_yield ();
+      if (!_concurry_work_queue_is_empty (queue))
+        continue;
+
+      /* Leave, unless an item came after all and no other drainer can
+       * take it: a submitter that saw this drainer counted did not start
+       * another one, but pushed its item before looking. */
+      g_atomic_int_add (&queue->n_drainers, -1);
+      if (_concurry_work_queue_is_empty (queue))
         break;
-
-      _concurry_work_future_run (item);
-      g_object_unref (item);
+      n = g_atomic_int_get (&queue->n_drainers);
+      if (n >= (int)queue->max_drainers ||
+          !g_atomic_int_compare_and_exchange (&queue->n_drainers, n, n + 1))
+        break;
     }
 
   _concurry_executor_set_current (NULL);
@@ -225,15 +288,24 @@ _concurry_work_queue_shutdown (ConcurryWorkQueue  *queue,
   g_autoptr(ConcurryPromise) drained = NULL;
   GPtrArray *to_cancel = NULL;
 
-  g_mutex_lock (&queue->mutex);
-  queue->shut_down = TRUE;
-  if (cancel_futures && queue->head != NULL)
+  g_atomic_int_set (&queue->shut_down, TRUE);
+
+  if (cancel_futures)
     {
-      to_cancel = g_ptr_array_new_with_free_func (g_object_unref);
-      for (ConcurryWorkFuture *item = queue->head; item != NULL; item = item->next)
-        g_ptr_array_add (to_cancel, g_object_ref (item));
+      /* Items still on their way into the queue are discarded by whoever
+       * takes them; those already in it are cancelled now. */
+      g_atomic_int_set (&queue->cancelling, TRUE);
+
+      g_mutex_lock (&queue->mutex);
+      take_incoming (queue);
+      if (queue->fifo != NULL)
+        {
+          to_cancel = g_ptr_array_new_with_free_func (g_object_unref);
+          for (ConcurryWorkFuture *item = queue->fifo; item != NULL; item = item->next)
+            g_ptr_array_add (to_cancel, g_object_ref (item));
+        }
+      g_mutex_unlock (&queue->mutex);
     }
-  g_mutex_unlock (&queue->mutex);
 
   /* Outside the lock: cancelling schedules callbacks and runs the handlers
    * of the cancellables. The items stay queued and are skipped. */
@@ -254,8 +326,10 @@ _concurry_work_queue_shutdown (ConcurryWorkQueue  *queue,
       return FALSE;
     }
 
+  /* The last item to finish takes the promise under the lock after its
+   * count reached zero: it either finds this one, or this sees zero. */
   g_mutex_lock (&queue->mutex);
-  if (queue->n_outstanding > 0)
+  if (g_atomic_int_get (&queue->n_outstanding) > 0)
     {
       if (queue->drained == NULL)
         queue->drained = concurry_promise_new ();
@@ -272,11 +346,5 @@ _concurry_work_queue_shutdown (ConcurryWorkQueue  *queue,
 gboolean
 _concurry_work_queue_is_shut_down (ConcurryWorkQueue *queue)
 {
-  gboolean ret;
-
-  g_mutex_lock (&queue->mutex);
-  ret = queue->shut_down;
-  g_mutex_unlock (&queue->mutex);
-
-  return ret;
+  return g_atomic_int_get (&queue->shut_down);
 }
