@@ -86,7 +86,7 @@ _concurry_work_future_init (ConcurryWorkFuture *self)
  * stack holds at most MAX_SPARE_FUTURES: pushers count themselves in, the
  * thread taking the stack counts what it took out.
  */
-#define MAX_SPARE_FUTURES 256
+#define MAX_SPARE_FUTURES 1024
 
 /* Written by every worker and every submitter: on a cache line of its own,
  * away from the read-mostly data around it. */

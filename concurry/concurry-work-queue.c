@@ -226,7 +226,8 @@ _concurry_work_queue_run (ConcurryWorkQueue  *queue,
  * The queue's reference on an item is given up only after the next item
  * ran: a submitter that does not keep the future has dropped its own by
  * then, so the future can be recycled instead of finalized (see
- * _concurry_work_future_release()). */
+ * _concurry_work_future_release()). The item counts as finished only
+ * then, so that once shutdown has waited, the executor holds no future. */
 void
 _concurry_work_queue_drain (ConcurryWorkQueue *queue,
                             ConcurryExecutor  *executor)
@@ -244,14 +245,19 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
         {
           run_item (queue, item);
           if (previous != NULL)
-            _concurry_work_future_release (previous);
+            {
+              _concurry_work_future_release (previous);
+              count_finished (queue);
+            }
           previous = item;
-          count_finished (queue);
           continue;
         }
 
       if (previous != NULL)
-        _concurry_work_future_release (g_steal_pointer (&previous));
+        {
+          _concurry_work_future_release (g_steal_pointer (&previous));
+          count_finished (queue);
+        }
 
       for (guint i = 0; i < DRAINER_LINGER_CHECKS && _concurry_work_queue_is_empty (queue); i++)
         g_thread_yield ();

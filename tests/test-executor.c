@@ -183,6 +183,132 @@ test_submit (gconstpointer data)
   g_assert_true (concurry_executor_is_shutdown (executor));
 }
 
+/* Futures nobody but the executor holds once their work ran are reused
+ * for later submits: a reused one must look brand new, whatever its
+ * previous life left (a value, an error, an id, a cancelled state). */
+static void
+int_work (GCancellable  *cancellable,
+          GValue        *value,
+          gpointer       user_data,
+          GError       **error)
+{
+  int n = GPOINTER_TO_INT (user_data);
+
+  if (n % 3 == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "item %d failed", n);
+      return;
+    }
+  g_value_init (value, G_TYPE_STRING);
+  g_value_take_string (value, g_strdup_printf ("item %d", n));
+}
+
+static void
+test_recycled_futures_are_clean (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(GHashTable) dropped = g_hash_table_new (NULL, NULL);
+  g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GError) error = NULL;
+  guint reused = 0;
+
+  concurry_set_unobserved_error_warnings (FALSE);
+
+  /* Drop every other future at once, keep and check the others, until
+   * kept futures have come back as reused ones many times. */
+  for (int n = 1; n < 200000 && reused < 50; n++)
+    {
+      ConcurryFuture *future = concurry_executor_submit (executor, int_work, GINT_TO_POINTER (n),
+                                                         NULL, &error);
+      const char *id;
+
+      g_assert_no_error (error);
+      if (g_hash_table_contains (dropped, future))
+        reused++;
+
+      id = concurry_future_get_id (future);
+      g_assert_false (g_hash_table_contains (ids, id));
+      g_hash_table_add (ids, g_strdup (id));
+
+      if (n % 2 == 0)
+        {
+          g_hash_table_add (dropped, future);
+          g_object_unref (future);
+          continue;
+        }
+
+      /* Its outcome is its own, not one left from a previous life. */
+      if (n % 3 == 0)
+        {
+          g_autofree char *expected = g_strdup_printf ("item %d failed", n);
+
+          g_assert_false (concurry_future_wait (future, -1, &error));
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+          g_assert_cmpstr (error->message, ==, expected);
+          g_assert_cmpint (concurry_future_get_state (future), ==, CONCURRY_FUTURE_STATE_FAILED);
+          g_clear_error (&error);
+        }
+      else
+        {
+          g_autofree char *expected = g_strdup_printf ("item %d", n);
+
+          g_assert_true (concurry_future_wait (future, -1, &error));
+          g_assert_cmpstr (concurry_future_get_string (future), ==, expected);
+        }
+      g_hash_table_remove (dropped, future);
+      g_object_unref (future);
+    }
+
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+  concurry_set_unobserved_error_warnings (TRUE);
+  g_test_message ("%u futures came back reused", reused);
+  g_assert_cmpuint (reused, >=, 50);
+}
+
+static void
+weak_notify_cb (gpointer  data,
+                GObject  *where_the_object_was)
+{
+  g_atomic_int_inc ((int *)data);
+}
+
+/* A future somebody can still reach, however weakly, is never reused:
+ * weak references, weak pointers and data see it finalized; signal
+ * handlers connected to it are destroyed either way. */
+static void
+test_reachable_futures_not_recycled (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(GError) error = NULL;
+  ConcurryFuture *weak_ref, *weak_pointer, *with_data, *with_handler;
+  GWeakRef weak;
+  int notified = 0, destroyed = 0, handler_destroyed = 0;
+
+  weak_ref = concurry_executor_submit (executor, answer_work, NULL, NULL, &error);
+  g_object_weak_ref (G_OBJECT (weak_ref), weak_notify_cb, &notified);
+  weak_pointer = concurry_executor_submit (executor, answer_work, NULL, NULL, &error);
+  g_weak_ref_init (&weak, weak_pointer);
+  with_data = concurry_executor_submit (executor, answer_work, NULL, NULL, &error);
+  g_object_set_data_full (G_OBJECT (with_data), "test-data", &destroyed, count_destroy);
+  with_handler = concurry_executor_submit (executor, answer_work, NULL, NULL, &error);
+  g_signal_connect_data (with_handler, "notify", G_CALLBACK (nothing_work),
+                         &handler_destroyed, (GClosureNotify)(void (*) (void))count_destroy, 0);
+  g_assert_no_error (error);
+
+  g_object_unref (weak_ref);
+  g_object_unref (weak_pointer);
+  g_object_unref (with_data);
+  g_object_unref (with_handler);
+
+  /* Once shutdown has waited, the executor holds no future any more. */
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+  g_assert_cmpint (notified, ==, 1);
+  g_assert_null (g_weak_ref_get (&weak));
+  g_assert_cmpint (destroyed, ==, 1);
+  g_assert_cmpint (handler_destroyed, ==, 1);
+  g_weak_ref_clear (&weak);
+}
+
 static void
 test_submit_after_shutdown (gconstpointer data)
 {
@@ -1186,6 +1312,8 @@ main (int argc,
   g_test_add_func ("/Concurry/Executor/shutdown-wait-iterates-own-context", test_shutdown_wait_iterates_own_context);
   g_test_add_func ("/Concurry/Executor/cancellable-not-shared", test_cancellable_not_shared);
   g_test_add_func ("/Concurry/Executor/saturation", test_saturation);
+  g_test_add_func ("/Concurry/Executor/recycled-futures-are-clean", test_recycled_futures_are_clean);
+  g_test_add_func ("/Concurry/Executor/reachable-futures-not-recycled", test_reachable_futures_not_recycled);
   g_test_add_func ("/Concurry/Map/order", test_map_order);
   g_test_add_func ("/Concurry/Map/empty", test_map_empty);
   g_test_add_func ("/Concurry/Map/error-stops", test_map_error_stops);

@@ -75,6 +75,47 @@ test_unobserved_resolved_future (void)
 }
 
 static void
+failing_work (GCancellable  *cancellable,
+              GValue        *value,
+              gpointer       user_data,
+              GError       **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "work failed");
+}
+
+/* Fire-and-forget work: the executor holds the last reference, and may
+ * reuse the future rather than finalize it; the failure is reported all
+ * the same, once, by the time shutdown has waited. */
+static void
+test_unobserved_work (void)
+{
+  ConcurryExecutor *executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+
+  reset ();
+  for (guint i = 0; i < 20; i++)
+    {
+      ConcurryFuture *future = concurry_executor_submit (executor, failing_work, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (ids, g_strdup (concurry_future_get_id (future)));
+      g_object_unref (future);
+    }
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+
+  g_assert_cmpuint (messages->len, ==, 20);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      guint index;
+
+      g_assert_true (g_ptr_array_find_with_equal_func (future_ids, ids->pdata[i], g_str_equal, &index));
+      g_assert_nonnull (strstr (messages->pdata[index], "work failed"));
+    }
+  g_object_unref (executor);
+}
+
+static void
 test_observed_is_quiet (void)
 {
   ConcurryPromise *a = concurry_promise_new ();
@@ -186,6 +227,7 @@ main (int argc,
 
   g_test_add_func ("/Concurry/Unobserved/logged", test_unobserved_is_logged);
   g_test_add_func ("/Concurry/Unobserved/resolved-future", test_unobserved_resolved_future);
+  g_test_add_func ("/Concurry/Unobserved/work", test_unobserved_work);
   g_test_add_func ("/Concurry/Unobserved/observed-is-quiet", test_observed_is_quiet);
   g_test_add_func ("/Concurry/Unobserved/observed-by-wait-async", test_observed_by_wait_async);
   g_test_add_func ("/Concurry/Unobserved/cancelled-and-abandoned-are-quiet", test_cancelled_and_abandoned_are_quiet);

@@ -302,6 +302,36 @@ def test_results_of_many_items(executor):
     assert [wait_value(f) for f in futures] == [i * i for i in range(200)]
 
 
+def test_dropped_futures_release_their_results_by_shutdown(pools):
+    # Futures dropped at once are only held by the executor: whether it
+    # finalizes or reuses them, their results are freed once shutdown has
+    # waited, and reused futures are indistinguishable from new ones.
+    import weakref
+
+    class Result:
+        pass
+
+    pool = pools(2)
+    refs = []
+
+    def work(cancellable, i):
+        result = Result()
+        result.i = i
+        refs.append(weakref.ref(result))
+        return result
+
+    for i in range(200):
+        pool.submit(work, i)
+    kept = [pool.submit(lambda c, i=i: 'kept %d' % i) for i in range(200)]
+    assert [wait_value(f) for f in kept] == ['kept %d' % i for i in range(200)]
+    assert len({f.get_id() for f in kept}) == 200
+
+    pool.shutdown(True, False)
+    gc.collect()
+    assert len(refs) == 200
+    assert [r() for r in refs] == [None] * 200
+
+
 def test_waiting_on_a_plain_thread_needs_no_main_loop(executor):
     # Nobody iterates the main context while the other thread waits: the
     # futures are completed by the workers themselves.
