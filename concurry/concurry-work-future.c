@@ -84,7 +84,7 @@ _concurry_work_future_init (ConcurryWorkFuture *self)
  * one takes the whole stack at once (so there is no ABA problem) and keeps
  * the rest for its next submits; those are freed if the thread exits. The
  * stack holds at most MAX_SPARE_FUTURES: pushers count themselves in, the
- * thread taking the stack counts what it took out.
+ * thread that takes the stack counts out what it took.
  */
 #define MAX_SPARE_FUTURES 1024
 

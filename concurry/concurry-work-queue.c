@@ -160,13 +160,30 @@ take_incoming (ConcurryWorkQueue *queue)
   g_atomic_pointer_set (tail, oldest);
 }
 
+/* Takes the lock that taking items needs. Drainers on every worker want
+ * it for a few instructions per item; a GMutex that is held sleeps in the
+ * kernel at once, so try a little first. */
+static void
+lock_for_taking (ConcurryWorkQueue *queue)
+{
+  for (guint i = 0; i < 100; i++)
+    {
+      if (g_mutex_trylock (&queue->mutex))
+        return;
+#if defined (__GNUC__) && (defined (__x86_64__) || defined (__i386__))
+      __builtin_ia32_pause ();
+#endif
+    }
+  g_mutex_lock (&queue->mutex);
+}
+
 /* Takes the oldest queued item, with the queue's reference. */
 ConcurryWorkFuture *
 _concurry_work_queue_pop (ConcurryWorkQueue *queue)
 {
   ConcurryWorkFuture *item;
 
-  g_mutex_lock (&queue->mutex);
+  lock_for_taking (queue);
   if (queue->fifo == NULL)
     take_incoming (queue);
   item = queue->fifo;
