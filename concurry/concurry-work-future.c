@@ -90,12 +90,18 @@ _concurry_work_future_init (ConcurryWorkFuture *self)
 
 /* Written by every worker and every submitter: on a cache line of its own,
  * away from the read-mostly data around it. */
+#if defined (__GNUC__) || defined (__clang__)
+# define CACHE_LINE_ALIGNED __attribute__ ((aligned (128)))
+#else
+# define CACHE_LINE_ALIGNED
+#endif
+
 static struct
 {
   ConcurryWorkFuture *head;
   int                 count;
   char                padding[128 - sizeof (ConcurryWorkFuture *) - sizeof (int)];
-} spare_futures __attribute__ ((aligned (128)));
+} spare_futures CACHE_LINE_ALIGNED;
 
 static void
 free_spare_futures (gpointer data)
@@ -121,10 +127,10 @@ take_spare_future (void)
 
   if (item == NULL)
     {
-      if (g_atomic_pointer_get (&spare_futures.head) == NULL)
-        return NULL;
       int taken = 0;
 
+      if (g_atomic_pointer_get (&spare_futures.head) == NULL)
+        return NULL;
       item = g_atomic_pointer_exchange (&spare_futures.head, NULL);
       for (ConcurryWorkFuture *spare = item; spare != NULL; spare = spare->next)
         taken++;
