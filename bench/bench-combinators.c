@@ -20,29 +20,32 @@
  * drops the reference grows 10-17x per x10 on a small VM.
  *
  * So each combinator is measured against that loop, the baseline: the
- * least any combinator has to do per input (g_object_ref(),
- * concurry_future_is_done(), then in a second pass g_object_unref(), with
- * the references held in an array as a combinator would hold them). In
- * each round, for each size, fresh futures are made, then the baseline
- * and the combinator run over the very same futures, in the same state,
- * one after the other; before each of the two timed runs, the caches are
- * flushed by reading a buffer of 64 MB (twice the largest cache), so that
- * every size starts from the same cold state and 10^4 is not unfairly
- * warm. Each figure is the best of 25, 10 and 5 rounds for 10^4, 10^5
- * and 10^6, which keeps the run under a minute.
+ * least any combinator has to do per input (g_object_ref() and
+ * concurry_future_is_done(), then in a second pass g_object_unref(), the
+ * references held in an array as a combinator holds them). In a round,
+ * fresh futures are made, then the baseline and the combinator run over
+ * the very same futures, in the same state, one after the other. Before
+ * each of the two timed runs the caches are flushed, by reading a 64 MB
+ * buffer (more than the last-level cache of usual machines), so that
+ * every size starts cold and 10^4 is not unfairly warm.
+ *
+ * Each figure is the best of 40, 20 and 15 rounds for 10^4, 10^5 and
+ * 10^6 (the run takes about 25 s). The rounds are spread over 5 passes
+ * through every case and size, rather than run size after size, so that
+ * a slow spell of the machine weighs on all sizes alike.
  *
  * Printed per combinator: the best times at each N, for concurry and for
- * the baseline; their raw growth per x10; and the growth net of the
+ * the baseline, and their raw growth per x10; then the growth net of the
  * memory hierarchy, 10 x (our growth / baseline growth): what our growth
- * would be on a machine where touching an input costs the same at every
- * N. The target (<= 11x) applies to the net growth. Last, gather over
- * inputs already done must cost at most 100 ns per input, measured at
- * 10^6 from a cold cache.
+ * would be if touching an input cost the same at every N. The target
+ * (<= 11x) applies to the net growth. Last, gather over inputs already
+ * done must cost at most 100 ns per input, at 10^6, from flushed caches.
  *
  * The other thread is started before the clock and spins until it is let
  * go, so that thread start-up and wake-up latency stay out of the times;
  * for wait, it is let go by an idle source, which runs once concurry_wait()
  * has registered on every input and blocks iterating the main context.
+ * No sleeps: the order of events is fixed, only their speed is measured.
  *
  * Usage: bench-combinators [--no-flush] [wait|gather|as_completed...]
  * (--no-flush skips the cache flush, to compare; names select the cases,
@@ -53,7 +56,6 @@
 
 #include <string.h>
 #include <time.h>
-#include <stdlib.h>
 
 #define N_SIZES    3
 #define N_PASSES   5
@@ -76,8 +78,8 @@ now (void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Reads a buffer twice the size of the last-level cache: whatever was
- * cached before is gone. */
+/* Reads a buffer larger than the last-level cache: whatever was cached
+ * before is gone. */
 static void
 flush (void)
 {
@@ -288,11 +290,7 @@ measure (Case  *c,
   t = run_baseline (futures, sizes[k]);
   c->base[k] = MIN (c->base[k], t);
   flush ();
-  {
-    double tb = t;
-    t = c->run (futures, sizes[k]);
-    if (getenv ("DUMP")) g_printerr ("D %s %u %.4f %.4f\n", c->name, sizes[k], t * 1e3, tb * 1e3);
-  }
+  t = c->run (futures, sizes[k]);
   c->ours[k] = MIN (c->ours[k], t);
   free_futures (futures, sizes[k]);
 }
@@ -377,7 +375,8 @@ main (int argc,
         {
           double ns = cases[j].ours[N_SIZES - 1] * 1e9 / sizes[N_SIZES - 1];
 
-          g_print ("  %-13s %.1f ns per input already done (target <= 100 ns) %s; baseline %.1f ns\n",
+          g_print ("  %-13s %.1f ns per input already done (target <= 100 ns) %s; "
+                   "baseline %.1f ns\n",
                    "gather", ns, ns <= 100 ? "ok" : "MISSED",
                    cases[j].base[N_SIZES - 1] * 1e9 / sizes[N_SIZES - 1]);
         }

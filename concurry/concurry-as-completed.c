@@ -11,7 +11,12 @@
 #include "concurry-future-private.h"
 #include "concurry-i18n-private.h"
 #include "concurry-promise.h"
-#include "concurry-ptr-set-private.h"
+
+/* Defined in concurry-combinators.c; its place would be
+ * concurry-ptr-set-private.h. */
+G_GNUC_INTERNAL guint *_concurry_find_duplicates (ConcurryFuture **futures,
+                                                  guint            n_futures,
+                                                  guint           *n_distinct);
 
 /**
  * ConcurryAsCompleted:
@@ -38,14 +43,26 @@
  */
 /* What the inputs' callbacks share with the iterator: one reference
  * counted box rather than a weak reference per input, which would make
- * registering N futures cost N² (GObject keeps weak references in a list). */
+ * registering N futures cost N² (GObject keeps weak references in a list).
+ *
+ * The futures completed are queued in an array sized once for all: each
+ * distinct input is queued once, so queueing one allocates nothing. The
+ * threads that complete them append under the lock, then publish the new
+ * length (n_completed, atomic). The iterator takes them from the front
+ * without the lock: it only takes it to sleep when it has caught up, so a
+ * consumer that keeps up with the producers does not contend with them
+ * for it once per future. */
 typedef struct
 {
-  gatomicrefcount  ref_count;
-  GMutex           mutex;
-  GQueue           completed;     /* references, completion order */
-  ConcurryPromise *signal;        /* completed when something is queued */
-  gboolean         closed;        /* the iterator is gone */
+  gatomicrefcount   ref_count;
+  GMutex            mutex;
+  ConcurryFuture  **completed;    /* references, completion order */
+  ConcurryPromise  *signal;       /* completed when something is queued */
+  gboolean          closed;       /* the iterator is gone */
+  /* Read by the iterator: a cache line away from the fields above, so
+   * that reading it does not pull away the line the producers lock. */
+  char              padding[64];
+  guint             n_completed;  /* written with the lock, atomic */
 } Channel;
 
 struct _ConcurryAsCompleted
@@ -53,7 +70,8 @@ struct _ConcurryAsCompleted
   GObject  parent_instance;
   Channel *channel;
   guint    n_distinct;
-  guint    n_given;
+  guint    n_given;               /* atomic: the futures given out */
+  guint    n_seen;                /* atomic: n_completed, as last read */
   gint64   deadline;
 };
 
@@ -71,7 +89,8 @@ channel_unref (gpointer data)
 
   if (g_atomic_ref_count_dec (&channel->ref_count))
     {
-      g_queue_clear_full (&channel->completed, g_object_unref);
+      /* The references left were dropped by the iterator. */
+      g_free (channel->completed);
       g_clear_object (&channel->signal);
       g_mutex_clear (&channel->mutex);
       g_free (channel);
@@ -84,16 +103,18 @@ static void
 concurry_as_completed_finalize (GObject *object)
 {
   ConcurryAsCompleted *self = (ConcurryAsCompleted *)object;
-  GQueue dropped = G_QUEUE_INIT;
+  Channel *channel = self->channel;
+  guint n_completed;
 
-  /* Futures completing later are not collected any more. */
-  g_mutex_lock (&self->channel->mutex);
-  self->channel->closed = TRUE;
-  dropped = self->channel->completed;
-  g_queue_init (&self->channel->completed);
-  g_mutex_unlock (&self->channel->mutex);
-  g_queue_clear_full (&dropped, g_object_unref);
-  channel_unref (self->channel);
+  /* Futures completing later are not collected any more: what is queued
+   * stays as it is. */
+  g_mutex_lock (&channel->mutex);
+  channel->closed = TRUE;
+  n_completed = channel->n_completed;
+  g_mutex_unlock (&channel->mutex);
+  for (guint i = g_atomic_int_get (&self->n_given); i < n_completed; i++)
+    g_object_unref (channel->completed[i]);
+  channel_unref (channel);
 
   G_OBJECT_CLASS (concurry_as_completed_parent_class)->finalize (object);
 }
@@ -112,7 +133,6 @@ concurry_as_completed_init (ConcurryAsCompleted *self)
   self->channel = g_new0 (Channel, 1);
   g_atomic_ref_count_init (&self->channel->ref_count);
   g_mutex_init (&self->channel->mutex);
-  g_queue_init (&self->channel->completed);
 }
 
 /* Inline: on the thread that completed @future. */
@@ -126,7 +146,8 @@ input_done (ConcurryFuture *future,
   g_mutex_lock (&channel->mutex);
   if (!channel->closed)
     {
-      g_queue_push_tail (&channel->completed, g_object_ref (future));
+      channel->completed[channel->n_completed] = g_object_ref (future);
+      g_atomic_int_set (&channel->n_completed, channel->n_completed + 1);
       signal = g_steal_pointer (&channel->signal);
     }
   g_mutex_unlock (&channel->mutex);
@@ -159,34 +180,50 @@ concurry_as_completed (ConcurryFuture **futures,
                        gint64           timeout_usec)
 {
   ConcurryAsCompleted *self;
-  ConcurryPtrSet seen;
+  g_autofree guint *duplicates = NULL;
+  const guint *next_duplicate;
+  Channel *channel;
 
   g_return_val_if_fail (n_futures == 0 || futures != NULL, NULL);
   for (guint i = 0; i < n_futures; i++)
     g_return_val_if_fail (CONCURRY_IS_FUTURE (futures[i]), NULL);
 
   self = g_object_new (CONCURRY_TYPE_AS_COMPLETED, NULL);
-  _concurry_ptr_set_init (&seen, n_futures);
   self->deadline = _concurry_deadline_from_timeout (timeout_usec);
+  duplicates = _concurry_find_duplicates (futures, n_futures, &self->n_distinct);
+  next_duplicate = duplicates;
+  channel = self->channel;
+  channel->completed = g_new (ConcurryFuture *, self->n_distinct);
 
+  /* Those already done are queued right here, in the order given, under
+   * one lock for a run of them; the lock is let go to register a
+   * callback, which runs at once if its input is done meanwhile. */
+  g_mutex_lock (&channel->mutex);
   for (guint i = 0; i < n_futures; i++)
     {
       ConcurryCore *core;
 
-      if (!_concurry_ptr_set_add (&seen, futures[i]))
-        continue;
-      self->n_distinct++;
+      if (next_duplicate != NULL && i == *next_duplicate)
+        {
+          next_duplicate++;
+          continue;
+        }
       core = _concurry_future_get_core (futures[i]);
-      /* Those already done are queued right here, in the order given. */
       if (CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)))
-        input_done (futures[i], self->channel);
-      else
-        _concurry_core_add_callback (core, futures[i],
-                                     _concurry_callback_new_inline (input_done,
-                                                                    channel_ref (self->channel),
-                                                                    channel_unref));
+        {
+          /* (Nothing reads it without the lock before we return.) */
+          channel->completed[channel->n_completed++] = g_object_ref (futures[i]);
+          continue;
+        }
+
+      g_mutex_unlock (&channel->mutex);
+      _concurry_core_add_callback (core, futures[i],
+                                   _concurry_callback_new_inline (input_done,
+                                                                  channel_ref (channel),
+                                                                  channel_unref));
+      g_mutex_lock (&channel->mutex);
     }
-  _concurry_ptr_set_clear (&seen);
+  g_mutex_unlock (&channel->mutex);
 
   return self;
 }
@@ -206,7 +243,31 @@ concurry_as_completed_get_n_remaining (ConcurryAsCompleted *self)
 {
   g_return_val_if_fail (CONCURRY_IS_AS_COMPLETED (self), 0);
 
-  return self->n_distinct - self->n_given;
+  return self->n_distinct - (guint)g_atomic_int_get (&self->n_given);
+}
+
+/* The next future queued, if any. */
+static ConcurryFuture *
+take_completed (ConcurryAsCompleted *self)
+{
+  guint given;
+
+  do
+    {
+      given = (guint)g_atomic_int_get (&self->n_given);
+      /* The producers' count is only read once those seen are given. */
+      if (given >= (guint)g_atomic_int_get (&self->n_seen))
+        {
+          guint n_completed = (guint)g_atomic_int_get (&self->channel->n_completed);
+
+          if (given >= n_completed)
+            return NULL;
+          g_atomic_int_set (&self->n_seen, n_completed);
+        }
+    }
+  while (!g_atomic_int_compare_and_exchange ((gint *)&self->n_given, (gint)given, (gint)given + 1));
+
+  return self->channel->completed[given];
 }
 
 /* The next future if one is ready (and sets *@exhausted when none will
@@ -216,24 +277,32 @@ try_next (ConcurryAsCompleted  *self,
           gboolean             *exhausted,
           ConcurryPromise     **signal)
 {
+  Channel *channel = self->channel;
   ConcurryFuture *future;
 
   *exhausted = FALSE;
   *signal = NULL;
 
-  g_mutex_lock (&self->channel->mutex);
-  future = g_queue_pop_head (&self->channel->completed);
+  future = take_completed (self);
   if (future != NULL)
-    self->n_given++;
-  else if (self->n_given == self->n_distinct)
-    *exhausted = TRUE;
-  else
+    return future;
+
+  /* Caught up: look again with the lock, which orders us with the
+   * producers, before waiting for the next one. */
+  g_mutex_lock (&channel->mutex);
+  future = take_completed (self);
+  if (future == NULL)
     {
-      if (self->channel->signal == NULL)
-        self->channel->signal = concurry_promise_new ();
-      *signal = g_object_ref (self->channel->signal);
+      if ((guint)g_atomic_int_get (&self->n_given) == self->n_distinct)
+        *exhausted = TRUE;
+      else
+        {
+          if (channel->signal == NULL)
+            channel->signal = concurry_promise_new ();
+          *signal = g_object_ref (channel->signal);
+        }
     }
-  g_mutex_unlock (&self->channel->mutex);
+  g_mutex_unlock (&channel->mutex);
 
   return future;
 }

@@ -13,6 +13,12 @@
 #include "concurry-promise.h"
 #include "concurry-ptr-set-private.h"
 
+/* Also declared, and used, in concurry-as-completed.c: its place would be
+ * concurry-ptr-set-private.h. */
+G_GNUC_INTERNAL guint *_concurry_find_duplicates (ConcurryFuture **futures,
+                                                  guint            n_futures,
+                                                  guint           *n_distinct);
+
 /*
  * Combinators complete their future from internal callbacks that run on
  * whichever thread completes an input (they never call user code), so
@@ -312,6 +318,15 @@ concurry_future_with_timeout (ConcurryFuture *self,
 
 /* ---- groups: wait, gather, any, race ---- */
 
+/*
+ * What a group costs per input matters: groups of a million futures are
+ * ordinary (see doc/combinators.md). So the inputs are checked, referenced
+ * and their state read in one pass; inputs already done are counted under
+ * one lock, not one each; a group whose inputs are all done at the start
+ * is complete at once, without callbacks; and nothing is done per input
+ * once every input is done (no callback is left to remove).
+ */
+
 typedef enum
 {
   GROUP_WAIT,
@@ -327,13 +342,24 @@ typedef struct
   GroupKind         kind;
   ConcurryWaitMode  mode;
   guint             flags;
+  gboolean          kept;         /* by concurry_wait(): see group_start() */
   ConcurryPromise  *promise;      /* cleared once settled */
-  GPtrArray        *inputs;       /* as given, duplicates included */
-  GArray           *ids;          /* our callback on each input, 0: none */
+  GPtrArray        *inputs;       /* references, as given, duplicates
+                                   * included */
+  guint            *ids;          /* our callback on each input, 0: none */
   guint             n_inputs;     /* duplicates counted */
   guint             n_done;
   guint             n_failed;
 } Group;
+
+/* What settling a group takes out of it, under its lock. */
+typedef struct
+{
+  ConcurryPromise *promise;       /* NULL: not settled */
+  GPtrArray       *inputs;
+  guint           *ids;
+  gboolean         all_done;
+} Settlement;
 
 static Group *
 group_ref (Group *group)
@@ -351,36 +377,24 @@ group_unref (gpointer data)
     {
       g_clear_object (&group->promise);
       g_clear_pointer (&group->inputs, g_ptr_array_unref);
-      g_clear_pointer (&group->ids, g_array_unref);
+      g_clear_pointer (&group->ids, g_free);
       g_mutex_clear (&group->mutex);
       g_free (group);
     }
 }
 
-/* Runs on the thread that completed @future, with no lock held. */
+/* Counts the outcome of one input, with the lock held and the group not
+ * settled yet. If that settles it, @s gets the promise and, unless the
+ * group is kept, the inputs: a settled group lets them go, or an input
+ * that never completes would keep itself alive through the group's
+ * callback. */
 static void
-group_input_done (ConcurryFuture *future,
-                  gpointer        user_data)
+group_count_locked (Group               *group,
+                    ConcurryFutureState  state,
+                    Settlement          *s)
 {
-  Group *group = user_data;
-  ConcurryFutureState state = concurry_future_get_state (future);
-  ConcurryPromise *settle = NULL;
-  g_autoptr(GPtrArray) inputs = NULL;
-  g_autoptr(GArray) ids = NULL;
   gboolean all_done;
-
-  g_mutex_lock (&group->mutex);
-
-  if (group->promise == NULL)
-    {
-      g_mutex_unlock (&group->mutex);
-      /* Settled already: gather, any and race consumed this outcome (the
-       * loser of a race against a timeout must not warn as an unobserved
-       * error). A wait only reports, so it leaves it to its caller. */
-      if (group->kind != GROUP_WAIT)
-        _concurry_core_set_observed (_concurry_future_get_core (future));
-      return;
-    }
+  gboolean settles;
 
   group->n_done++;
   if (state != CONCURRY_FUTURE_STATE_DONE)
@@ -390,88 +404,106 @@ group_input_done (ConcurryFuture *future,
   switch (group->kind)
     {
     case GROUP_WAIT:
-      if (all_done ||
-          group->mode == CONCURRY_WAIT_FIRST_COMPLETED ||
-          (group->mode == CONCURRY_WAIT_FIRST_EXCEPTION && state == CONCURRY_FUTURE_STATE_FAILED))
-        settle = g_steal_pointer (&group->promise);
+      settles = all_done ||
+                group->mode == CONCURRY_WAIT_FIRST_COMPLETED ||
+                (group->mode == CONCURRY_WAIT_FIRST_EXCEPTION &&
+                 state == CONCURRY_FUTURE_STATE_FAILED);
       break;
 
     case GROUP_GATHER:
-      if (all_done ||
-          (!(group->flags & CONCURRY_GATHER_FLAGS_ALL_OUTCOMES) && state != CONCURRY_FUTURE_STATE_DONE))
-        settle = g_steal_pointer (&group->promise);
+      settles = all_done ||
+                (!(group->flags & CONCURRY_GATHER_FLAGS_ALL_OUTCOMES) &&
+                 state != CONCURRY_FUTURE_STATE_DONE);
       break;
 
     case GROUP_ANY:
-      if (all_done || state == CONCURRY_FUTURE_STATE_DONE)
-        settle = g_steal_pointer (&group->promise);
+      settles = all_done || state == CONCURRY_FUTURE_STATE_DONE;
       break;
 
     case GROUP_RACE:
     default:
-      settle = g_steal_pointer (&group->promise);
+      settles = TRUE;
       break;
     }
 
-  /* Settled: the group lets its inputs go, or an input that never
-   * completes would keep itself alive through the group's callback. */
-  if (settle != NULL)
-    {
-      inputs = g_steal_pointer (&group->inputs);
-      ids = g_steal_pointer (&group->ids);
-    }
-
-  g_mutex_unlock (&group->mutex);
-
-  if (settle == NULL)
+  if (!settles)
     return;
 
+  s->promise = g_steal_pointer (&group->promise);
+  s->all_done = all_done;
+  if (!group->kept)
+    {
+      s->inputs = g_steal_pointer (&group->inputs);
+      s->ids = g_steal_pointer (&group->ids);
+    }
+}
+
+/* Completes the group's promise, now that @future settled it; with no
+ * lock held. */
+static void
+group_settle (Group               *group,
+              Settlement          *s,
+              ConcurryFuture      *future,
+              ConcurryFutureState  state)
+{
   /* Nor do its callbacks stay on the inputs still pending: a loop of
    * wait(FIRST_COMPLETED), or races against a long-lived future, would
-   * pile them up there. */
-  for (guint i = 0; i < ids->len; i++)
-    {
-      ConcurryCore *core;
+   * pile them up there. Once all inputs are done, none is pending. gather,
+   * any and race consume the outcomes that come too late (the loser of a
+   * race against a timeout must not warn about an error nobody looked
+   * at); a wait only reports, it leaves them alone. So does a gather
+   * without ALL_OUTCOMES that got all its inputs: all but the last
+   * succeeded, and the last is consumed below. */
+  gboolean leave_inputs = s->all_done &&
+                           (group->kind == GROUP_WAIT ||
+                            (group->kind == GROUP_GATHER &&
+                             !(group->flags & CONCURRY_GATHER_FLAGS_ALL_OUTCOMES)));
 
-      if (g_array_index (ids, guint, i) == 0)
-        continue;
-      core = _concurry_future_get_core (inputs->pdata[i]);
-      _concurry_core_remove_callback (core, g_array_index (ids, guint, i));
-      /* gather, any and race consume the outcomes that come too late (the
-       * loser of a race against a timeout must not warn about an error
-       * nobody looked at); a wait only reports, it leaves them alone. */
-      if (group->kind != GROUP_WAIT)
-        _concurry_core_set_observed (core);
+  if (s->ids != NULL && !leave_inputs)
+    {
+      for (guint i = 0; i < group->n_inputs; i++)
+        {
+          ConcurryCore *core;
+
+          if (s->ids[i] == 0)
+            continue;
+          core = _concurry_future_get_core (s->inputs->pdata[i]);
+          if (!s->all_done)
+            _concurry_core_remove_callback (core, s->ids[i]);
+          if (group->kind != GROUP_WAIT)
+            _concurry_core_set_observed (core);
+        }
     }
 
   switch (group->kind)
     {
     case GROUP_WAIT:
-      concurry_promise_resolve (settle, NULL);
+      concurry_promise_resolve (s->promise, NULL);
       break;
 
     case GROUP_GATHER:
       if (state != CONCURRY_FUTURE_STATE_DONE && !(group->flags & CONCURRY_GATHER_FLAGS_ALL_OUTCOMES))
         {
-          mirror (future, settle);
+          mirror (future, s->promise);
         }
       else
         {
           GValue value = G_VALUE_INIT;
 
           g_value_init (&value, G_TYPE_PTR_ARRAY);
-          g_value_set_boxed (&value, inputs);
-          concurry_promise_take_value (settle, &value);
+          g_value_set_boxed (&value, s->inputs);
+          concurry_promise_take_value (s->promise, &value);
         }
       break;
 
     case GROUP_ANY:
       if (state == CONCURRY_FUTURE_STATE_DONE)
         {
-          mirror (future, settle);
+          mirror (future, s->promise);
         }
       else
         {
+          GPtrArray *inputs = s->inputs;
           const GError *last = NULL;
           GError *error;
 
@@ -487,17 +519,44 @@ group_input_done (ConcurryFuture *future,
                                                    "All %u futures failed; the first one with: %s",
                                                    group->n_inputs),
                                group->n_inputs, last != NULL ? last->message : "");
-          concurry_promise_take_error (settle, error);
+          concurry_promise_take_error (s->promise, error);
         }
       break;
 
     case GROUP_RACE:
     default:
-      mirror (future, settle);
+      mirror (future, s->promise);
       break;
     }
 
-  g_object_unref (settle);
+  g_clear_object (&s->promise);
+  g_clear_pointer (&s->inputs, g_ptr_array_unref);
+  g_clear_pointer (&s->ids, g_free);
+}
+
+/* Runs on the thread that completed @future, with no lock held. */
+static void
+group_input_done (ConcurryFuture *future,
+                  gpointer        user_data)
+{
+  Group *group = user_data;
+  ConcurryFutureState state = concurry_future_get_state (future);
+  Settlement s = { NULL, };
+  gboolean late;
+
+  g_mutex_lock (&group->mutex);
+  late = group->promise == NULL;
+  if (!late)
+    group_count_locked (group, state, &s);
+  g_mutex_unlock (&group->mutex);
+
+  if (s.promise != NULL)
+    group_settle (group, &s, future, state);
+  /* Settled already: gather, any and race consumed this outcome (the
+   * loser of a race against a timeout must not warn as an unobserved
+   * error). A wait only reports, so it leaves it to its caller. */
+  else if (late && group->kind != GROUP_WAIT)
+    _concurry_core_set_observed (_concurry_future_get_core (future));
 }
 
 static void
@@ -523,9 +582,12 @@ cancel_inputs_cb (GCancellable *cancellable,
 }
 
 /* Builds a group over @futures and registers it on each of them (a
- * future given twice counts twice, which changes no outcome). Returns the
- * group's future; @ids gets the callback ids, 0 for inputs that were
- * already done, if not NULL. */
+ * future given twice counts twice, which changes no outcome), or returns
+ * NULL if one of them is not a future. Returns the group's future.
+ *
+ * With @keep, for concurry_wait(), *@keep gets the group: it does not let
+ * its inputs go nor removes its callbacks when it settles, as
+ * concurry_wait() closes it with group_close() once it is done waiting. */
 static ConcurryFuture *
 group_start (ConcurryFuture   **futures,
              guint              n_futures,
@@ -533,51 +595,86 @@ group_start (ConcurryFuture   **futures,
              ConcurryWaitMode   mode,
              guint              flags,
              gboolean           cancel_inputs,
-             GArray           **ids)
+             Group            **keep)
 {
-  ConcurryPromise *promise = concurry_promise_new ();
-  Group *group = g_new0 (Group, 1);
+  ConcurryPromise *promise;
+  GPtrArray *inputs;
+  Group *group;
+  Settlement s = { NULL, };
+  guint n_terminal = 0;
+  guint n_succeeded = 0;
+  guint i;
 
+  g_return_val_if_fail (n_futures == 0 || futures != NULL, NULL);
+
+  /* One pass over the inputs: check them (before anything is done to
+   * them), take the group's references, and count those already done. */
+  inputs = g_ptr_array_new_full (n_futures, g_object_unref);
+  for (i = 0; i < n_futures; i++)
+    {
+      int state;
+
+      if G_UNLIKELY (!CONCURRY_IS_FUTURE (futures[i]))
+        {
+          g_ptr_array_unref (inputs);
+          g_return_val_if_fail (CONCURRY_IS_FUTURE (futures[i]), NULL);
+          return NULL;
+        }
+      g_ptr_array_add (inputs, g_object_ref (futures[i]));
+      state = _concurry_core_get_state (_concurry_future_get_core (futures[i]));
+      n_terminal += CONCURRY_FUTURE_STATE_IS_TERMINAL (state);
+      n_succeeded += state == CONCURRY_FUTURE_STATE_DONE;
+    }
+
+  promise = concurry_promise_new ();
+  group = g_new0 (Group, 1);
   g_atomic_ref_count_init (&group->ref_count);
   g_mutex_init (&group->mutex);
   group->kind = kind;
   group->mode = mode;
   group->flags = flags;
-  group->inputs = g_ptr_array_new_full (n_futures, g_object_unref);
-  group->ids = g_array_sized_new (FALSE, TRUE, sizeof (guint), n_futures);
-  g_array_set_size (group->ids, n_futures);
+  group->kept = keep != NULL;
+  group->inputs = inputs;
   group->n_inputs = n_futures;
+  if (keep != NULL)
+    *keep = group_ref (group);
 
-  for (guint i = 0; i < n_futures; i++)
-    g_ptr_array_add (group->inputs, g_object_ref (futures[i]));
-
-  if (ids != NULL)
-    *ids = g_array_sized_new (FALSE, TRUE, sizeof (guint), n_futures);
-
-  if (n_futures == 0)
+  if (n_futures == 0 && (kind == GROUP_ANY || kind == GROUP_RACE))
     {
+      concurry_promise_reject_literal (promise, CONCURRY_ERROR, CONCURRY_ERROR_INVALID_STATE,
+                                       _("There are no futures to choose from"));
+      group_unref (group);
+      return CONCURRY_FUTURE (promise);
+    }
+
+  /* All done already (a state once terminal stays so): a wait is met, and
+   * a gather that nothing failed has its value, with nothing more to do
+   * per input. (any and race take the path below: they consume the
+   * outcomes they do not pick.) */
+  if (n_terminal == n_futures &&
+      (kind == GROUP_WAIT ||
+       (kind == GROUP_GATHER &&
+        (n_succeeded == n_futures || (flags & CONCURRY_GATHER_FLAGS_ALL_OUTCOMES)))))
+    {
+      group->n_done = n_futures;
       if (kind == GROUP_WAIT)
         {
           concurry_promise_resolve (promise, NULL);
         }
-      else if (kind == GROUP_GATHER)
+      else
         {
           GValue value = G_VALUE_INIT;
 
           g_value_init (&value, G_TYPE_PTR_ARRAY);
-          g_value_set_boxed (&value, group->inputs);
+          g_value_set_boxed (&value, inputs);
           concurry_promise_take_value (promise, &value);
-        }
-      else
-        {
-          concurry_promise_reject_literal (promise, CONCURRY_ERROR, CONCURRY_ERROR_INVALID_STATE,
-                                           _("There are no futures to choose from"));
         }
       group_unref (group);
       return CONCURRY_FUTURE (promise);
     }
 
   group->promise = g_object_ref (promise);
+  group->ids = g_new0 (guint, n_futures);
 
   if (cancel_inputs)
     g_signal_connect_data (concurry_promise_get_cancellable (promise), "cancelled",
@@ -585,39 +682,62 @@ group_start (ConcurryFuture   **futures,
                            (GClosureNotify)(void (*) (void))group_unref, 0);
 
   /* Inputs already done settle the group right here, in input order,
-   * without a callback: gathering results that are ready is cheap. Once
-   * the group is settled, no more callbacks are registered. */
-  for (guint i = 0; i < n_futures; i++)
+   * without a callback, and under one lock for a run of them: the others
+   * only take it to count. The lock is let go to register a callback,
+   * which runs at once if its input is done meanwhile. Once the group is
+   * settled, no more callbacks are registered. */
+  g_mutex_lock (&group->mutex);
+  for (i = 0; i < n_futures; i++)
     {
       ConcurryCore *core = _concurry_future_get_core (futures[i]);
-      gboolean settled;
-      guint id = 0;
+      int state = _concurry_core_get_state (core);
+      guint id;
 
-      if (CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)))
+      if (CONCURRY_FUTURE_STATE_IS_TERMINAL (state))
         {
-          group_input_done (futures[i], group);
-        }
-      else
-        {
-          id = _concurry_core_add_callback (core, futures[i],
-                                            _concurry_callback_new_inline (group_input_done,
-                                                                           group_ref (group),
-                                                                           group_unref));
-          g_mutex_lock (&group->mutex);
-          settled = group->promise == NULL;
-          if (!settled)
-            g_array_index (group->ids, guint, i) = id;
+          group_count_locked (group, state, &s);
+          if (s.promise == NULL)
+            continue;
+
           g_mutex_unlock (&group->mutex);
-
-          if (settled)
-            {
-              _concurry_core_remove_callback (core, id);
-              id = 0;
-            }
+          group_settle (group, &s, futures[i], state);
+          break;
         }
 
-      if (ids != NULL)
-        g_array_append_val (*ids, id);
+      g_mutex_unlock (&group->mutex);
+      id = _concurry_core_add_callback (core, futures[i],
+                                        _concurry_callback_new_inline (group_input_done,
+                                                                       group_ref (group),
+                                                                       group_unref));
+      g_mutex_lock (&group->mutex);
+
+      if (group->promise != NULL)
+        {
+          group->ids[i] = id;
+          continue;
+        }
+
+      /* Settled meanwhile, by another thread. */
+      g_mutex_unlock (&group->mutex);
+      _concurry_core_remove_callback (core, id);
+      break;
+    }
+
+  if (i == n_futures)
+    {
+      g_mutex_unlock (&group->mutex);
+    }
+  else if (kind != GROUP_WAIT)
+    {
+      /* Settled before the end: the outcomes of the inputs left that are
+       * done are consumed, as if they had come late. */
+      while (++i < n_futures)
+        {
+          ConcurryCore *core = _concurry_future_get_core (futures[i]);
+
+          if (CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)))
+            _concurry_core_set_observed (core);
+        }
     }
 
   group_unref (group);
@@ -625,16 +745,116 @@ group_start (ConcurryFuture   **futures,
   return CONCURRY_FUTURE (promise);
 }
 
-static gboolean
-check_futures (ConcurryFuture **futures,
-               guint            n_futures)
+/* Ends a kept group, once concurry_wait() is done waiting: whatever
+ * completes later is not counted any more, and the group's callbacks are
+ * removed from its inputs. Returns the inputs, with their references, and
+ * sets *@all_done if every one was done by then. */
+static GPtrArray *
+group_close (Group    *group,
+             gboolean *all_done)
 {
-  g_return_val_if_fail (n_futures == 0 || futures != NULL, FALSE);
+  g_autoptr(ConcurryPromise) unsettled = NULL;
+  g_autofree guint *ids = NULL;
+  GPtrArray *inputs;
+
+  g_mutex_lock (&group->mutex);
+  unsettled = g_steal_pointer (&group->promise);
+  inputs = g_steal_pointer (&group->inputs);
+  ids = g_steal_pointer (&group->ids);
+  *all_done = group->n_done == group->n_inputs;
+  g_mutex_unlock (&group->mutex);
+
+  /* Once all inputs are done, none still holds a callback of ours. */
+  if (!*all_done && ids != NULL)
+    for (guint i = 0; i < inputs->len; i++)
+      if (ids[i] != 0)
+        _concurry_core_remove_callback (_concurry_future_get_core (inputs->pdata[i]), ids[i]);
+
+  group_unref (group);
+
+  return inputs;
+}
+
+/* Returns the indexes of the futures of @futures that were given before,
+ * in order and ending with G_MAXUINT, or NULL if there are none (the
+ * usual case); *@n_distinct gets the number of distinct futures. Used by
+ * concurry_wait() and concurry_as_completed().
+ *
+ * Only the array is read, not the futures. A set of every pointer would
+ * take 16 bytes per input, touched at random: for a million inputs it
+ * falls out of the cache and costs more than the rest of a wait. So a
+ * first pass only marks the bucket of each pointer in a bitmap of eight
+ * buckets per input, two bits each (2 MB for a million inputs), and only
+ * the inputs whose bucket is marked twice, about one in eight, go through
+ * an exact set in a second pass. */
+guint *
+_concurry_find_duplicates (ConcurryFuture **futures,
+                           guint            n_futures,
+                           guint           *n_distinct)
+{
+  g_autofree guint64 *buckets = NULL;
+  ConcurryPtrSet seen;
+  GArray *duplicates = NULL;
+  guint end = G_MAXUINT;
+  guint bits = 5;
+  gsize n_again = 0;
+
+  *n_distinct = n_futures;
+  if (n_futures < 2)
+    return NULL;
+
+  while ((G_GUINT64_CONSTANT (1) << bits) < (guint64)n_futures * 8)
+    bits++;
+  buckets = g_new0 (guint64, (G_GUINT64_CONSTANT (1) << bits) / 32);
+
+/* Fibonacci hashing: the high bits of the product. */
+#define BUCKET(p) \
+  ((gsize)((((guintptr)(p) >> 4) * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15)) >> (64 - bits)))
+#define MARK(b)   (G_GUINT64_CONSTANT (1) << (2 * ((b) % 32)))
 
   for (guint i = 0; i < n_futures; i++)
-    g_return_val_if_fail (CONCURRY_IS_FUTURE (futures[i]), FALSE);
+    {
+      gsize b = BUCKET (futures[i]);
+      guint64 *word = &buckets[b / 32];
 
-  return TRUE;
+      if (*word & MARK (b))
+        {
+          *word |= MARK (b) << 1;
+          n_again++;
+        }
+      else
+        {
+          *word |= MARK (b);
+        }
+    }
+
+  if (n_again == 0)
+    return NULL;
+
+  _concurry_ptr_set_init (&seen, 2 * n_again);
+  for (guint i = 0; i < n_futures; i++)
+    {
+      gsize b = BUCKET (futures[i]);
+
+      if ((buckets[b / 32] & (MARK (b) << 1)) && !_concurry_ptr_set_add (&seen, futures[i]))
+        {
+          if (duplicates == NULL)
+            duplicates = g_array_new (FALSE, FALSE, sizeof (guint));
+          g_array_append_val (duplicates, i);
+        }
+    }
+  _concurry_ptr_set_clear (&seen);
+
+#undef MARK
+#undef BUCKET
+
+  if (duplicates == NULL)
+    return NULL;
+
+  *n_distinct -= duplicates->len;
+  g_array_append_val (duplicates, end);
+
+  return (guint *)(void *)g_array_free (duplicates, FALSE);
 }
 
 /**
@@ -656,9 +876,6 @@ concurry_wait_future (ConcurryFuture   **futures,
                       guint              n_futures,
                       ConcurryWaitMode   mode)
 {
-  if (!check_futures (futures, n_futures))
-    return NULL;
-
   return group_start (futures, n_futures, GROUP_WAIT, mode, 0, FALSE, NULL);
 }
 
@@ -695,44 +912,72 @@ concurry_wait (ConcurryFuture   **futures,
                GPtrArray        **done,
                GPtrArray        **not_done)
 {
+  gint64 deadline = _concurry_deadline_from_timeout (timeout_usec);
   g_autoptr(ConcurryFuture) waited = NULL;
-  g_autoptr(GArray) ids = NULL;
-  ConcurryPtrSet seen;
+  g_autoptr(GPtrArray) inputs = NULL;
+  g_autofree guint *duplicates = NULL;
+  const guint *next_duplicate;
+  Group *group;
+  guint n_distinct;
   gboolean met;
+  gboolean all_done;
 
-  if (!check_futures (futures, n_futures))
-    return FALSE;
   g_return_val_if_fail (mode <= CONCURRY_WAIT_FIRST_EXCEPTION, FALSE);
 
-  waited = group_start (futures, n_futures, GROUP_WAIT, mode, 0, FALSE, &ids);
-  met = concurry_future_wait (waited, timeout_usec, NULL);
+  waited = group_start (futures, n_futures, GROUP_WAIT, mode, 0, FALSE, &group);
+  if (waited == NULL)
+    return FALSE;
 
-  if (!met)
+  met = concurry_future_wait_until (waited, deadline, NULL);
+  inputs = group_close (group, &all_done);
+
+  if (done == NULL && not_done == NULL)
+    return met;
+
+  /* The sets take the group's references, each once. */
+  duplicates = _concurry_find_duplicates (futures, n_futures, &n_distinct);
+  if (all_done && duplicates == NULL)
     {
-      /* Do not leave our callbacks behind on futures that go on. */
-      for (guint i = 0; i < n_futures; i++)
-        if (g_array_index (ids, guint, i) != 0)
-          _concurry_core_remove_callback (_concurry_future_get_core (futures[i]),
-                                          g_array_index (ids, guint, i));
+      /* All done, all distinct: that is the group's array. */
+      if (done != NULL)
+        *done = g_steal_pointer (&inputs);
+      if (not_done != NULL)
+        *not_done = g_ptr_array_new_with_free_func (g_object_unref);
+      return met;
     }
 
-  _concurry_ptr_set_init (&seen, n_futures);
   if (done != NULL)
-    *done = g_ptr_array_new_with_free_func (g_object_unref);
+    *done = g_ptr_array_new_full (all_done ? n_distinct : 0, g_object_unref);
   if (not_done != NULL)
     *not_done = g_ptr_array_new_with_free_func (g_object_unref);
 
+  g_ptr_array_set_free_func (inputs, NULL);
+  next_duplicate = duplicates;
   for (guint i = 0; i < n_futures; i++)
     {
+      ConcurryFuture *future = inputs->pdata[i];
       GPtrArray *set;
 
-      if (!_concurry_ptr_set_add (&seen, futures[i]))
-        continue;
-      set = concurry_future_is_done (futures[i]) ? (done ? *done : NULL) : (not_done ? *not_done : NULL);
+      if (next_duplicate != NULL && i == *next_duplicate)
+        {
+          next_duplicate++;
+          set = NULL;
+        }
+      /* Once all were done, their states need no reading. */
+      else if (all_done || concurry_future_is_done (future))
+        {
+          set = done != NULL ? *done : NULL;
+        }
+      else
+        {
+          set = not_done != NULL ? *not_done : NULL;
+        }
+
       if (set != NULL)
-        g_ptr_array_add (set, g_object_ref (futures[i]));
+        g_ptr_array_add (set, future);
+      else
+        g_object_unref (future);
     }
-  _concurry_ptr_set_clear (&seen);
 
   return met;
 }
@@ -769,9 +1014,6 @@ concurry_gather (ConcurryFuture      **futures,
                  guint                 n_futures,
                  ConcurryGatherFlags   flags)
 {
-  if (!check_futures (futures, n_futures))
-    return NULL;
-
   return group_start (futures, n_futures, GROUP_GATHER, 0, flags, TRUE, NULL);
 }
 
@@ -795,9 +1037,6 @@ ConcurryFuture *
 concurry_any (ConcurryFuture **futures,
               guint            n_futures)
 {
-  if (!check_futures (futures, n_futures))
-    return NULL;
-
   return group_start (futures, n_futures, GROUP_ANY, 0, 0, TRUE, NULL);
 }
 
@@ -822,9 +1061,6 @@ ConcurryFuture *
 concurry_race (ConcurryFuture **futures,
                guint            n_futures)
 {
-  if (!check_futures (futures, n_futures))
-    return NULL;
-
   return group_start (futures, n_futures, GROUP_RACE, 0, 0, TRUE, NULL);
 }
 
