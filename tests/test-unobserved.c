@@ -31,8 +31,13 @@ writer (GLogLevelFlags   level,
 
   if (g_strcmp0 (domain, "Concurry") == 0 && (level & G_LOG_LEVEL_WARNING) != 0)
     {
+      /* Workers of an executor may log at the same time. */
+      static GMutex lock;
+
+      g_mutex_lock (&lock);
       g_ptr_array_add (messages, g_strdup (message));
       g_ptr_array_add (future_ids, g_strdup (id));
+      g_mutex_unlock (&lock);
       return G_LOG_WRITER_HANDLED;
     }
 
