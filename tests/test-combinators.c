@@ -507,7 +507,9 @@ test_race_loser_does_not_warn (void)
   g_autoptr(ConcurryPromise) work = promise ();
   ConcurryFuture *fs[2];
   g_autoptr(ConcurryFuture) first = NULL;
-  ConcurryFuture *timeout = concurry_timeout (1000);
+  /* Long enough that the work wins even under valgrind, which once let
+   * a 1 ms timeout fire before the next line ran. */
+  ConcurryFuture *timeout = concurry_timeout (300 * 1000);
 
   fs[0] = CONCURRY_FUTURE (work);
   fs[1] = timeout;
