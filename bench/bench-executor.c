@@ -91,20 +91,6 @@ bench_concurry_pool (ConcurryExecutor *executor,
   return (g_get_monotonic_time () - start) * 1000.0 / n;
 }
 
-static double
-bench_raw_pool (GThreadPool *pool,
-                guint        n)
-{
-  gint64 start = g_get_monotonic_time ();
-
-  latch_arm ((int)n);
-  for (guint i = 0; i < n; i++)
-    g_thread_pool_push (pool, GINT_TO_POINTER (1), NULL);
-  latch_wait ();
-
-  return (g_get_monotonic_time () - start) * 1000.0 / n;
-}
-
 static void
 raw_object_func (gpointer data,
                  gpointer user_data)
@@ -113,18 +99,20 @@ raw_object_func (gpointer data,
   latch_count_down ();
 }
 
-/* What any GObject per item costs on top of the raw pool: each item
- * carries a bare GObject, created by the submitter, dropped by the worker.
- * Not a target; it tells how much of the gap is GObject's own. */
+/* With @objects, each item carries a bare GObject, created by the
+ * submitter and dropped by the worker: what any GObject per item costs on
+ * top of the raw pool. Not a target; it tells how much of the gap is
+ * GObject's own. */
 static double
-bench_raw_pool_objects (GThreadPool *pool,
-                        guint        n)
+bench_raw_pool (GThreadPool *pool,
+                guint        n,
+                gboolean     objects)
 {
   gint64 start = g_get_monotonic_time ();
 
   latch_arm ((int)n);
   for (guint i = 0; i < n; i++)
-    g_thread_pool_push (pool, g_object_new (G_TYPE_OBJECT, NULL), NULL);
+    g_thread_pool_push (pool, objects ? g_object_new (G_TYPE_OBJECT, NULL) : GINT_TO_POINTER (1), NULL);
   latch_wait ();
 
   return (g_get_monotonic_time () - start) * 1000.0 / n;
@@ -351,13 +339,13 @@ main (int argc,
   raw_pool = g_thread_pool_new (raw_pool_func, NULL, (int)workers, FALSE, NULL);
   raw_object_pool = g_thread_pool_new (raw_object_func, NULL, (int)workers, FALSE, NULL);
   bench_concurry_pool (pool_executor, n / 10);
-  bench_raw_pool (raw_pool, n / 10);
-  bench_raw_pool_objects (raw_object_pool, n / 10);
+  bench_raw_pool (raw_pool, n / 10, FALSE);
+  bench_raw_pool (raw_object_pool, n / 10, TRUE);
   for (guint round = 0; round < N_ROUNDS; round++)
     {
       ours = MIN (ours, bench_concurry_pool (pool_executor, n));
-      base = MIN (base, bench_raw_pool (raw_pool, n));
-      objects = MIN (objects, bench_raw_pool_objects (raw_object_pool, n));
+      base = MIN (base, bench_raw_pool (raw_pool, n, FALSE));
+      objects = MIN (objects, bench_raw_pool (raw_object_pool, n, TRUE));
     }
   print_ratio ("thread-pool executor", ours, "raw GThreadPool + atomic counter", base, 1.0);
   g_print ("%-22s %8.1f ns/item | %-32s %8.1f ns/item | ratio %.2fx (for reference, no target)\n",

@@ -11,12 +11,7 @@
 #include "concurry-future-private.h"
 #include "concurry-i18n-private.h"
 #include "concurry-promise.h"
-
-/* Defined in concurry-combinators.c; its place would be
- * concurry-ptr-set-private.h. */
-G_GNUC_INTERNAL guint *_concurry_find_duplicates (ConcurryFuture **futures,
-                                                  guint            n_futures,
-                                                  guint           *n_distinct);
+#include "concurry-ptr-set-private.h"
 
 /**
  * ConcurryAsCompleted:

@@ -13,12 +13,6 @@
 #include "concurry-promise.h"
 #include "concurry-ptr-set-private.h"
 
-/* Also declared, and used, in concurry-as-completed.c: its place would be
- * concurry-ptr-set-private.h. */
-G_GNUC_INTERNAL guint *_concurry_find_duplicates (ConcurryFuture **futures,
-                                                  guint            n_futures,
-                                                  guint           *n_distinct);
-
 /*
  * Combinators complete their future from internal callbacks that run on
  * whichever thread completes an input (they never call user code), so

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#include <glib.h>
+#include "concurry-future.h"
 
 G_BEGIN_DECLS
 
@@ -57,5 +57,12 @@ _concurry_ptr_set_add (ConcurryPtrSet *set,
 
   return TRUE;
 }
+
+/* In concurry-combinators.c; used by concurry_wait() and
+ * concurry_as_completed(). */
+G_GNUC_INTERNAL
+guint *_concurry_find_duplicates (ConcurryFuture **futures,
+                                  guint            n_futures,
+                                  guint           *n_distinct);
 
 G_END_DECLS
