@@ -225,8 +225,13 @@ core_finish (ConcurryCore   *core,
         }
     }
 
-  if (state == CONCURRY_FUTURE_STATE_CANCELLED && core->cancellable != NULL)
-    cancellable = g_object_ref (core->cancellable);
+  /* Read after the state is set: see _concurry_core_attach_cancellable(). */
+  if (state == CONCURRY_FUTURE_STATE_CANCELLED)
+    {
+      cancellable = g_atomic_pointer_get (&core->cancellable);
+      if (cancellable != NULL)
+        g_object_ref (cancellable);
+    }
 
   if (g_atomic_int_get (&core->flags) >= CORE_ONE_WAITER)
     g_cond_broadcast (&core->cond);
@@ -309,36 +314,38 @@ _concurry_core_get_cancellable (ConcurryCore *core)
   return cancellable;
 }
 
-/* Gives @core the cancellable of work about to run (a reference of its
- * own), cancelled already if @core is. */
+/* Lends @core the cancellable of work about to run (the caller keeps its
+ * reference until after _concurry_core_detach_cancellable()), and cancels
+ * it if @core is cancelled already.
+ *
+ * No lock: cancelling sets the state, then reads the cancellable; this
+ * stores the cancellable, then reads the state (both sequentially
+ * consistent), so at least one of them sees the other and cancels it.
+ * Cancelling it twice is harmless. */
 void
 _concurry_core_attach_cancellable (ConcurryCore *core,
                                    GCancellable *cancellable)
 {
-  gboolean cancelled;
-
-  g_mutex_lock (&core->mutex);
   g_assert (core->cancellable == NULL);
-  g_atomic_pointer_set (&core->cancellable, g_object_ref (cancellable));
-  cancelled = core->state == CONCURRY_FUTURE_STATE_CANCELLED;
-  g_mutex_unlock (&core->mutex);
 
-  if (cancelled)
+  g_atomic_pointer_set (&core->cancellable, cancellable);
+  if (_concurry_core_get_state (core) == CONCURRY_FUTURE_STATE_CANCELLED)
     g_cancellable_cancel (cancellable);
 }
 
-/* Takes it back once the work returned: from now on cancel() cannot reach
- * it (one already under way holds a reference of its own). */
+/* Takes it back once the work returned and @core is terminal. No lock:
+ * only the transition to CANCELLED reads the cancellable, under the lock
+ * and before taking a reference of its own; that transition cannot happen
+ * any more, and one that did has released the lock before @core became
+ * terminal for the caller. */
 void
 _concurry_core_detach_cancellable (ConcurryCore *core,
                                    GCancellable *cancellable)
 {
-  g_mutex_lock (&core->mutex);
+  g_assert (CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)));
   g_assert (core->cancellable == cancellable);
-  g_atomic_pointer_set (&core->cancellable, NULL);
-  g_mutex_unlock (&core->mutex);
 
-  g_object_unref (cancellable);
+  g_atomic_pointer_set (&core->cancellable, NULL);
 }
 
 /* Whether user code waits for @core: done callbacks of users, not the

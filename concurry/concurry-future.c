@@ -369,7 +369,7 @@ concurry_future_dup_value (ConcurryFuture *self,
 {
   const GValue *v;
 
-  g_return_val_if_fail (value != NULL && !G_IS_VALUE (value), FALSE);
+  g_return_val_if_fail (value != NULL && G_VALUE_TYPE (value) == G_TYPE_INVALID, FALSE);
 
   v = concurry_future_get_value (self);
   if (v == NULL)

@@ -461,7 +461,7 @@ concurry_map_results_next (ConcurryMapResults  *self,
                            GError             **error)
 {
   g_return_val_if_fail (CONCURRY_IS_MAP_RESULTS (self), FALSE);
-  g_return_val_if_fail (value != NULL && !G_IS_VALUE (value), FALSE);
+  g_return_val_if_fail (value != NULL && G_VALUE_TYPE (value) == G_TYPE_INVALID, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (next_result (self, value, error))

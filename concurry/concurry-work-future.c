@@ -82,11 +82,18 @@ _concurry_work_future_init (ConcurryWorkFuture *self)
  *
  * Clean futures go on one stack shared by all threads; a thread that needs
  * one takes the whole stack at once (so there is no ABA problem) and keeps
- * the rest for its next submits; those are freed if the thread exits. The
- * stack holds at most MAX_SPARE_FUTURES: pushers count themselves in, the
- * thread that takes the stack counts out what it took.
+ * the rest for its next submits; those are freed if the thread exits.
+ * At most MAX_SPARE_FUTURES are kept, wherever they are: pushers count
+ * themselves in, and a thread counts out the spares it used, in bulk.
+ *
+ * The limit is about the size of the bursts it pays off for: while the
+ * submitter runs ahead of the workers, every pending item needs a future
+ * of its own, and recycling saves their creation only if the futures of
+ * the previous burst were kept. 32768 spares are about 5 MB, the memory
+ * that a burst of that size had pending anyway.
  */
-#define MAX_SPARE_FUTURES 1024
+#define MAX_SPARE_FUTURES 32768
+#define SPARE_COUNT_BATCH 64
 
 /* Written by every worker and every submitter: on a cache line of its own,
  * away from the read-mostly data around it. */
@@ -103,10 +110,20 @@ static struct
   char                padding[128 - sizeof (ConcurryWorkFuture *) - sizeof (int)];
 } spare_futures CACHE_LINE_ALIGNED;
 
-static void
-free_spare_futures (gpointer data)
+/* A thread's own spares, and how many it used since it last counted them
+ * out of spare_futures.count. */
+typedef struct
 {
-  ConcurryWorkFuture *item = data;
+  ConcurryWorkFuture *head;
+  int                 used;
+} LocalSpares;
+
+static void
+free_local_spares (gpointer data)
+{
+  LocalSpares *local = data;
+  ConcurryWorkFuture *item = local->head;
+  int n = local->used;
 
   while (item != NULL)
     {
@@ -115,32 +132,57 @@ free_spare_futures (gpointer data)
       item->next = NULL;
       g_object_unref (item);
       item = next;
+      n++;
     }
+
+  g_atomic_int_add (&spare_futures.count, -n);
+  g_free (local);
 }
 
-static GPrivate local_spare_futures = G_PRIVATE_INIT (free_spare_futures);
+static GPrivate local_spare_futures = G_PRIVATE_INIT (free_local_spares);
 
 static ConcurryWorkFuture *
 take_spare_future (void)
 {
-  ConcurryWorkFuture *item = g_private_get (&local_spare_futures);
+  LocalSpares *local = g_private_get (&local_spare_futures);
+  ConcurryWorkFuture *item;
 
-  if (item == NULL)
+  if G_UNLIKELY (local == NULL)
     {
-      int taken = 0;
-
       if (g_atomic_pointer_get (&spare_futures.head) == NULL)
         return NULL;
-      item = g_atomic_pointer_exchange (&spare_futures.head, NULL);
-      for (ConcurryWorkFuture *spare = item; spare != NULL; spare = spare->next)
-        taken++;
-      if (taken == 0)
-        return NULL;
-      g_atomic_int_add (&spare_futures.count, -taken);
+      local = g_new0 (LocalSpares, 1);
+      g_private_set (&local_spare_futures, local);
     }
 
-  g_private_set (&local_spare_futures, item->next);
+  if (local->head == NULL)
+    {
+      if (local->used > 0)
+        {
+          g_atomic_int_add (&spare_futures.count, -local->used);
+          local->used = 0;
+        }
+      if (g_atomic_pointer_get (&spare_futures.head) == NULL)
+        return NULL;
+      local->head = g_atomic_pointer_exchange (&spare_futures.head, NULL);
+      if (local->head == NULL)
+        return NULL;
+    }
+
+  item = local->head;
+  local->head = item->next;
   item->next = NULL;
+  if (++local->used == SPARE_COUNT_BATCH)
+    {
+      g_atomic_int_add (&spare_futures.count, -SPARE_COUNT_BATCH);
+      local->used = 0;
+    }
+
+#if defined (__GNUC__) || defined (__clang__)
+  /* The next one was last written by another thread: start fetching it. */
+  if (local->head != NULL)
+    __builtin_prefetch (local->head, 1);
+#endif
 
   return item;
 }
@@ -218,9 +260,9 @@ drop_work (ConcurryWorkFuture *self)
  * A GCancellable for every piece of work would cost as much as the future
  * itself. Each thread keeps the cancellable of the work it ran last and
  * gives it to the next one, but only when nobody else can still see it:
- * it is detached from its future (under the future's lock, so a cancel()
- * from now on cannot reach it), and then nobody but us holds a reference
- * (a pending cancel() would hold one) and no handler is connected. A work
+ * it is detached from its future once the future is terminal (so a
+ * cancel() from now on cannot reach it), and then nobody but us holds a
+ * reference (a cancel() under way holds one) and no handler is connected. A work
  * function that keeps the cancellable, or leaves a handler on it, makes
  * the thread take a new one: its cancellable is never shared.
  */
@@ -284,14 +326,14 @@ _concurry_work_future_run (ConcurryWorkFuture *self)
 
   if (error != NULL)
     {
-      if (G_IS_VALUE (&value))
+      if (G_VALUE_TYPE (&value) != G_TYPE_INVALID)
         g_value_unset (&value);
       _concurry_core_complete (&self->core, (ConcurryFuture *)self, NULL, error);
     }
   else
     {
       _concurry_core_complete (&self->core, (ConcurryFuture *)self,
-                               G_IS_VALUE (&value) ? &value : NULL, NULL);
+                               G_VALUE_TYPE (&value) != G_TYPE_INVALID ? &value : NULL, NULL);
     }
 
   drop_work (self);

@@ -38,6 +38,7 @@ G_BEGIN_DECLS
  */
 typedef struct
 {
+  /* Written by producers (and read by everybody) */
   ConcurryWorkFuture *incoming;        /* newest first; atomic */
   int                 n_outstanding;   /* submitted, not finished; atomic */
   int                 n_drainers;      /* atomic */
@@ -45,8 +46,12 @@ typedef struct
   int                 cancelling;      /* shut down with cancel_futures; atomic */
   guint               max_drainers;
 
+  /* Keeps what consumers write off the producers' cache line. */
+  char                padding[64];
+
   GMutex              mutex;           /* taking items; @drained */
   ConcurryWorkFuture *fifo;            /* oldest first */
+  guint               fifo_length;
   ConcurryPromise    *drained;         /* resolved when n_outstanding is 0 */
 } ConcurryWorkQueue;
 

@@ -16,6 +16,12 @@
  * hundred nanoseconds, and starting a drainer again costs a wake-up. */
 #define DRAINER_LINGER_CHECKS 64
 
+/* A drainer takes up to this many items at once... */
+#define MAX_BATCH 64
+/* ...as long as its items run for less than this all together: then a
+ * batch never keeps work from an idle worker for long. */
+#define QUICK_BATCH_USEC 50
+
 void
 _concurry_work_queue_init (ConcurryWorkQueue *queue)
 {
@@ -51,11 +57,12 @@ settle_drained (ConcurryWorkQueue *queue)
     }
 }
 
-/* Counts an item as finished, or one that was never queued. */
+/* Counts @n items as finished (or never queued). */
 static void
-count_finished (ConcurryWorkQueue *queue)
+count_finished (ConcurryWorkQueue *queue,
+                int                n)
 {
-  if (g_atomic_int_dec_and_test (&queue->n_outstanding))
+  if (g_atomic_int_add (&queue->n_outstanding, -n) == n)
     settle_drained (queue);
 }
 
@@ -92,7 +99,7 @@ _concurry_work_queue_push (ConcurryWorkQueue  *queue,
   g_atomic_int_inc (&queue->n_outstanding);
   if G_UNLIKELY (g_atomic_int_get (&queue->shut_down))
     {
-      count_finished (queue);
+      count_finished (queue, 1);
       _concurry_executor_set_shut_down_error (error);
       goto refused;
     }
@@ -153,6 +160,7 @@ take_incoming (ConcurryWorkQueue *queue)
       newest->next = oldest;
       oldest = newest;
       newest = next;
+      queue->fifo_length++;
     }
 
   while (*tail != NULL)
@@ -191,10 +199,40 @@ _concurry_work_queue_pop (ConcurryWorkQueue *queue)
     {
       g_atomic_pointer_set (&queue->fifo, item->next);
       item->next = NULL;
+      queue->fifo_length--;
     }
   g_mutex_unlock (&queue->mutex);
 
   return item;
+}
+
+/* Takes up to @max of the oldest queued items, with the queue's
+ * references, linked through their @next in queue order; but no more than
+ * an even share among the drainers of what is queued, so that the others
+ * find work too. */
+static ConcurryWorkFuture *
+take_batch (ConcurryWorkQueue *queue,
+            guint              max)
+{
+  ConcurryWorkFuture *first, *last;
+  guint share;
+
+  lock_for_taking (queue);
+  if (queue->fifo == NULL)
+    take_incoming (queue);
+  first = last = queue->fifo;
+  if (first != NULL)
+    {
+      share = CLAMP (queue->fifo_length / queue->max_drainers, 1, max);
+      for (guint i = 1; i < share; i++)
+        last = last->next;
+      g_atomic_pointer_set (&queue->fifo, last->next);
+      last->next = NULL;
+      queue->fifo_length -= share;
+    }
+  g_mutex_unlock (&queue->mutex);
+
+  return first;
 }
 
 /* Whether nothing is queued (a hint: items may come and go meanwhile). */
@@ -232,7 +270,7 @@ _concurry_work_queue_run (ConcurryWorkQueue  *queue,
   _concurry_work_future_release (item);
   _concurry_executor_set_current (previous);
 
-  count_finished (queue);
+  count_finished (queue, 1);
   g_object_unref (executor);
 }
 
@@ -243,37 +281,63 @@ _concurry_work_queue_run (ConcurryWorkQueue  *queue,
  * The queue's reference on an item is given up only after the next item
  * ran: a submitter that does not keep the future has dropped its own by
  * then, so the future can be recycled instead of finalized (see
- * _concurry_work_future_release()). The item counts as finished only
- * then, so that once shutdown has waited, the executor holds no future. */
+ * _concurry_work_future_release()). Items count as finished only then,
+ * all together when the queue is empty, so that once shutdown has waited,
+ * the executor holds no future.
+ *
+ * Quick items are taken in batches, one lock for many: the batch doubles
+ * while a whole batch runs in under QUICK_BATCH_USEC, and is back to one
+ * item as soon as one does not. Items of a batch are cancelled, or
+ * skipped on shutdown, as if they were still queued. */
 void
 _concurry_work_queue_drain (ConcurryWorkQueue *queue,
                             ConcurryExecutor  *executor)
 {
   ConcurryWorkFuture *previous = NULL;
+  guint batch_size = 1;
+  int finished = 0;
 
   _concurry_executor_set_current (executor);
 
   for (;;)
     {
-      ConcurryWorkFuture *item = _concurry_work_queue_pop (queue);
+      ConcurryWorkFuture *batch = take_batch (queue, batch_size);
+      gint64 start;
       int n;
 
-      if (item != NULL)
+      if (batch != NULL)
         {
-          run_item (queue, item);
-          if (previous != NULL)
+          start = g_get_monotonic_time ();
+          while (batch != NULL)
             {
-              _concurry_work_future_release (previous);
-              count_finished (queue);
+              ConcurryWorkFuture *item = batch;
+
+              batch = item->next;
+              item->next = NULL;
+              run_item (queue, item);
+              if (previous != NULL)
+                {
+                  _concurry_work_future_release (previous);
+                  finished++;
+                }
+              previous = item;
             }
-          previous = item;
+          if (g_get_monotonic_time () - start < QUICK_BATCH_USEC)
+            batch_size = MIN (2 * batch_size, MAX_BATCH);
+          else
+            batch_size = 1;
           continue;
         }
 
       if (previous != NULL)
         {
           _concurry_work_future_release (g_steal_pointer (&previous));
-          count_finished (queue);
+          finished++;
+        }
+      if (finished > 0)
+        {
+          count_finished (queue, finished);
+          finished = 0;
         }
 
       for (guint i = 0; i < DRAINER_LINGER_CHECKS && _concurry_work_queue_is_empty (queue); i++)

@@ -359,6 +359,141 @@ test_queued_cancel_never_runs (void)
   gate_clear (&gate);
 }
 
+/* Quick items are taken in batches: an item cancelled while it waits in a
+ * worker's batch must not run either, and one worker runs them in order. */
+typedef struct
+{
+  guint            index;
+  ConcurryFuture **futures;
+  int             *ran;
+  GArray          *order;   /* only ever touched by the one worker */
+} BatchItem;
+
+static void
+batch_work (GCancellable  *cancellable,
+            GValue        *value,
+            gpointer       user_data,
+            GError       **error)
+{
+  BatchItem *item = user_data;
+
+  g_atomic_int_set (&item->ran[item->index], 1);
+  g_array_append_val (item->order, item->index);
+  /* Cancels the next one, most likely already taken with this one. */
+  if (item->index % 2 == 0)
+    concurry_future_cancel (item->futures[item->index + 1]);
+}
+
+static void
+test_batched_cancel_never_runs (void)
+{
+  const guint n = 4000;
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryFuture) blocker = NULL;
+  g_autoptr(GArray) order = g_array_new (FALSE, FALSE, sizeof (guint));
+  ConcurryFuture **futures = g_new0 (ConcurryFuture *, n);
+  BatchItem *items = g_new0 (BatchItem, n);
+  int *ran = g_new0 (int, n);
+  Gate gate;
+
+  /* Everything is queued before the worker takes anything. */
+  gate_init (&gate);
+  blocker = concurry_executor_submit (executor, gated_work, &gate, NULL, NULL);
+  gate_wait_for (&gate, 1);
+  for (guint i = 0; i < n; i++)
+    {
+      items[i] = (BatchItem) { i, futures, ran, order };
+      futures[i] = concurry_executor_submit (executor, batch_work, &items[i], NULL, NULL);
+    }
+  gate_open (&gate);
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, NULL));
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (i % 2 == 0)
+        {
+          g_assert_cmpint (ran[i], ==, 1);
+          g_assert_cmpint (concurry_future_get_state (futures[i]), ==, CONCURRY_FUTURE_STATE_DONE);
+        }
+      else
+        {
+          g_assert_cmpint (ran[i], ==, 0);
+          g_assert_true (concurry_future_is_cancelled (futures[i]));
+        }
+      g_object_unref (futures[i]);
+    }
+  g_assert_cmpuint (order->len, ==, n / 2);
+  for (guint i = 0; i < order->len; i++)
+    g_assert_cmpuint (g_array_index (order, guint, i), ==, 2 * i);
+
+  g_free (ran);
+  g_free (items);
+  g_free (futures);
+  gate_clear (&gate);
+}
+
+/* The cancellable is handed to the work without a lock: a cancel() racing
+ * with the start of the work must still trip it. */
+typedef struct
+{
+  int ran;
+  int saw_cancel;
+} StartProbe;
+
+/* Once one work waited in vain, the others stop waiting too. */
+static int start_probe_gave_up;
+
+static void
+wait_for_cancel_work (GCancellable  *cancellable,
+                      GValue        *value,
+                      gpointer       user_data,
+                      GError       **error)
+{
+  StartProbe *probe = user_data;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  g_atomic_int_set (&probe->ran, 1);
+  while (!g_cancellable_is_cancelled (cancellable) && !g_atomic_int_get (&start_probe_gave_up))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_atomic_int_set (&start_probe_gave_up, TRUE);
+      g_thread_yield ();
+    }
+  g_atomic_int_set (&probe->saw_cancel, g_cancellable_is_cancelled (cancellable));
+}
+
+static void
+test_cancel_racing_start (void)
+{
+  const guint n = slow_mode ? 200 : 3000;
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  StartProbe *probes = g_new0 (StartProbe, n);
+  guint n_ran = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ConcurryFuture) future =
+        concurry_executor_submit (executor, wait_for_cancel_work, &probes[i], NULL, NULL);
+
+      /* Now, or once it started, or anywhere in between. */
+      for (guint spin = 0; spin < i % 64 && !concurry_future_is_running (future); spin++)
+        g_thread_yield ();
+      g_assert_true (concurry_future_cancel (future));
+    }
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, NULL));
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (probes[i].ran)
+        {
+          g_assert_true (probes[i].saw_cancel);
+          n_ran++;
+        }
+    }
+  g_test_message ("%u of %u started before they were cancelled", n_ran, n);
+  g_free (probes);
+}
+
 static void
 test_running_sees_cancellable (void)
 {
@@ -1301,6 +1436,8 @@ main (int argc,
 
   g_test_add_func ("/Concurry/Executor/queued-cancel-never-runs", test_queued_cancel_never_runs);
   g_test_add_func ("/Concurry/Executor/running-sees-cancellable", test_running_sees_cancellable);
+  g_test_add_func ("/Concurry/Executor/batched-cancel-never-runs", test_batched_cancel_never_runs);
+  g_test_add_func ("/Concurry/Executor/cancel-racing-start", test_cancel_racing_start);
   g_test_add_func ("/Concurry/Executor/shutdown-cancel-futures", test_shutdown_cancel_futures);
   g_test_add_func ("/Concurry/Executor/shutdown-no-wait-still-runs", test_shutdown_no_wait_still_runs);
   g_test_add_func ("/Concurry/Executor/shutdown-wait-waits", test_shutdown_wait_waits);
