@@ -11,7 +11,8 @@
  *                 GObject per item: the least any GObject future costs)
  *   GTask         the same through ConcurryTaskExecutor vs raw
  *                 g_task_run_in_thread()
- *   pending       bytes of memory per queued, not yet started future
+ *   pending       bytes of memory per queued, not yet started future (in
+ *                 a child process, so that every future is a new one)
  *   map           peak RSS of a map over 10 million lazily produced inputs
  *                 (run in a child process so that its peak is its own)
  */
@@ -198,7 +199,7 @@ gate_work (GCancellable  *cancellable,
   g_mutex_unlock (gate);
 }
 
-static void
+static int
 bench_pending_memory (void)
 {
   const guint n = 1000000;
@@ -231,6 +232,8 @@ bench_pending_memory (void)
   g_free (futures);
   g_object_unref (executor);
   g_mutex_clear (&gate);
+
+  return 0;
 }
 
 /* ---- map over 10 million inputs, in a child process ---- */
@@ -321,10 +324,13 @@ main (int argc,
   double ours = G_MAXDOUBLE, base = G_MAXDOUBLE, objects = G_MAXDOUBLE;
   g_autofree char *child_out = NULL;
   int child_status = 0;
-  const char *child_argv[] = { argv[0], "--map", NULL };
+  const char *map_argv[] = { argv[0], "--map", NULL };
+  const char *pending_argv[] = { argv[0], "--pending", NULL };
 
   if (argc > 1 && g_str_equal (argv[1], "--map"))
     return run_map (10000000);
+  if (argc > 1 && g_str_equal (argv[1], "--pending"))
+    return bench_pending_memory ();
   if (argc > 1)
     n = (guint)g_ascii_strtoull (argv[1], NULL, 10);
 
@@ -369,9 +375,15 @@ main (int argc,
   g_thread_pool_free (raw_pool, FALSE, TRUE);
   g_thread_pool_free (raw_object_pool, FALSE, TRUE);
 
-  bench_pending_memory ();
-
-  if (g_spawn_sync (NULL, (char **)child_argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+  /* In child processes: a fresh heap for the pending futures (no spare
+   * futures, no holes left by the runs above), and a peak of its own for
+   * map. */
+  if (g_spawn_sync (NULL, (char **)pending_argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                    &child_out, NULL, &child_status, NULL))
+    g_print ("%s", child_out);
+  g_clear_pointer (&child_out, g_free);
+  if (child_status == 0 &&
+      g_spawn_sync (NULL, (char **)map_argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
                     &child_out, NULL, &child_status, NULL))
     g_print ("%s", child_out);
 
