@@ -723,15 +723,12 @@ group_start (ConcurryFuture   **futures,
     }
   else if (kind != GROUP_WAIT)
     {
-      /* Settled before the end: the outcomes of the inputs left that are
-       * done are consumed, as if they had come late. */
+      /* Settled before the end: the outcomes of the inputs left are
+       * consumed, as if they had come late, those still pending included
+       * (the mark stays until they complete), as group_settle() does for
+       * the inputs it had registered on. */
       while (++i < n_futures)
-        {
-          ConcurryCore *core = _concurry_future_get_core (futures[i]);
-
-          if (CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)))
-            _concurry_core_set_observed (core);
-        }
+        _concurry_core_set_observed (_concurry_future_get_core (futures[i]));
     }
 
   group_unref (group);

@@ -523,6 +523,45 @@ test_race_loser_does_not_warn (void)
   g_object_unref (timeout);
 }
 
+/* A group settled while it is being built (by an input done already)
+ * consumes the outcomes of the inputs after that one too, even those that
+ * fail only later. Fatal warnings catch one that would warn. */
+static void
+test_settled_at_start_consumes_later_inputs (void)
+{
+  g_autoptr(ConcurryPromise) done = promise ();
+  g_autoptr(ConcurryPromise) failed = promise ();
+  g_autoptr(ConcurryPromise) late_race = promise ();
+  g_autoptr(ConcurryPromise) late_any = promise ();
+  g_autoptr(ConcurryPromise) late_gather = promise ();
+  g_autoptr(ConcurryFuture) won = NULL, found = NULL, gathered = NULL;
+  ConcurryFuture *fs[2];
+
+  concurry_promise_resolve_int (done, 1);
+  concurry_promise_reject_literal (failed, G_IO_ERROR, G_IO_ERROR_FAILED, "failed first");
+
+  fs[0] = CONCURRY_FUTURE (done);
+  fs[1] = CONCURRY_FUTURE (late_race);
+  won = concurry_race (fs, 2);
+  fs[1] = CONCURRY_FUTURE (late_any);
+  found = concurry_any (fs, 2);
+  fs[0] = CONCURRY_FUTURE (failed);
+  fs[1] = CONCURRY_FUTURE (late_gather);
+  gathered = concurry_gather (fs, 2, CONCURRY_GATHER_FLAGS_NONE);
+
+  g_assert_cmpint (concurry_future_get_int (won), ==, 1);
+  g_assert_cmpint (concurry_future_get_int (found), ==, 1);
+  g_assert_error (concurry_future_get_error (gathered), G_IO_ERROR, G_IO_ERROR_FAILED);
+
+  /* They fail later, and nobody looks: dropping them must not warn. */
+  concurry_promise_reject_literal (late_race, G_IO_ERROR, G_IO_ERROR_FAILED, "late");
+  concurry_promise_reject_literal (late_any, G_IO_ERROR, G_IO_ERROR_FAILED, "late");
+  concurry_promise_reject_literal (late_gather, G_IO_ERROR, G_IO_ERROR_FAILED, "late");
+  g_clear_object (&late_race);
+  g_clear_object (&late_any);
+  g_clear_object (&late_gather);
+}
+
 static void
 test_settled_group_lets_inputs_go (void)
 {
@@ -811,6 +850,8 @@ main (int argc,
   g_test_add_func ("/Concurry/Race/basic", test_race);
   g_test_add_func ("/Concurry/Race/settled-group-lets-inputs-go", test_settled_group_lets_inputs_go);
   g_test_add_func ("/Concurry/Race/loser-does-not-warn", test_race_loser_does_not_warn);
+  g_test_add_func ("/Concurry/Group/settled-at-start-consumes-later-inputs",
+                   test_settled_at_start_consumes_later_inputs);
   g_test_add_func ("/Concurry/Chain/flattens", test_chain_flattens);
   g_test_add_func ("/Concurry/Chain/errors-propagate", test_chain_errors_propagate);
   g_test_add_func ("/Concurry/Chain/cancel-end-cancels-upstream", test_chain_cancel_end_cancels_upstream);

@@ -509,6 +509,22 @@ def test_race_against_timeout_bounds_a_future():
     slow.cancel()
 
 
+def test_race_won_before_it_starts_consumes_a_timeout_that_fails_later():
+    # The done input settles the race while it is being built; the timeout
+    # after it fails later and nobody looks. Under G_DEBUG=fatal-warnings
+    # an unobserved failure would abort when the timeout is dropped.
+    done = promise()
+    done.resolve_int(1)
+    late = C.timeout(5 * MS)
+    won = C.race([done, late])
+    assert won.get_int() == 1
+    met, done_set, _ = C.wait([late], WaitMode.ALL_COMPLETED, BLOCK)
+    assert met and done_set == [late]
+    assert late.get_state() == State.FAILED
+    del late, done_set
+    gc.collect()
+
+
 def test_with_timeout_mirrors_a_future_that_finishes_in_time():
     p = promise()
     bounded = p.with_timeout(BLOCK)
