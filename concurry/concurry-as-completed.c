@@ -39,6 +39,9 @@
 /* What the inputs' callbacks share with the iterator: one reference
  * counted box rather than a weak reference per input, which would make
  * registering N futures cost N² (GObject keeps weak references in a list).
+ * The callbacks are borrowed nodes in one array of the box, and hold one
+ * reference on it together, for as long as any of them is on an input:
+ * registering on an input allocates nothing.
  *
  * The futures completed are queued in an array sized once for all: each
  * distinct input is queued once, so queueing one allocates nothing. The
@@ -54,6 +57,9 @@ typedef struct
   ConcurryFuture  **completed;    /* references, completion order */
   ConcurryPromise  *signal;       /* completed when something is queued */
   gboolean          closed;       /* the iterator is gone */
+  ConcurryCallback *nodes;        /* one per input registered on */
+  guint             n_linked;     /* of @nodes, not run yet */
+  gboolean          registering;  /* more @nodes may come */
   /* Read by the iterator: a cache line away from the fields above, so
    * that reading it does not pull away the line the producers lock. */
   char              padding[64];
@@ -86,6 +92,7 @@ channel_unref (gpointer data)
     {
       /* The references left were dropped by the iterator. */
       g_free (channel->completed);
+      g_free (channel->nodes);
       g_clear_object (&channel->signal);
       g_mutex_clear (&channel->mutex);
       g_free (channel);
@@ -137,6 +144,7 @@ input_done (ConcurryFuture *future,
 {
   Channel *channel = user_data;
   ConcurryPromise *signal = NULL;
+  gboolean last;
 
   g_mutex_lock (&channel->mutex);
   if (!channel->closed)
@@ -145,6 +153,7 @@ input_done (ConcurryFuture *future,
       g_atomic_int_set (&channel->n_completed, channel->n_completed + 1);
       signal = g_steal_pointer (&channel->signal);
     }
+  last = --channel->n_linked == 0 && !channel->registering;
   g_mutex_unlock (&channel->mutex);
 
   if (signal != NULL)
@@ -152,6 +161,10 @@ input_done (ConcurryFuture *future,
       concurry_promise_resolve (signal, NULL);
       g_object_unref (signal);
     }
+
+  /* The reference of the nodes, this one's included: the last thing. */
+  if (last)
+    channel_unref (channel);
 }
 
 /**
@@ -178,6 +191,8 @@ concurry_as_completed (ConcurryFuture **futures,
   g_autofree guint *duplicates = NULL;
   const guint *next_duplicate;
   Channel *channel;
+  guint n_nodes = 0;
+  gboolean no_node_left;
 
   g_return_val_if_fail (n_futures == 0 || futures != NULL, NULL);
   for (guint i = 0; i < n_futures; i++)
@@ -189,6 +204,10 @@ concurry_as_completed (ConcurryFuture **futures,
   next_duplicate = duplicates;
   channel = self->channel;
   channel->completed = g_new (ConcurryFuture *, self->n_distinct);
+  /* Only the nodes used are ever touched (and paged in). */
+  channel->nodes = g_new (ConcurryCallback, self->n_distinct);
+  channel->registering = TRUE;
+  channel_ref (channel);
 
   /* Those already done are queued right here, in the order given, under
    * one lock for a run of them; the lock is let go to register a
@@ -196,6 +215,7 @@ concurry_as_completed (ConcurryFuture **futures,
   g_mutex_lock (&channel->mutex);
   for (guint i = 0; i < n_futures; i++)
     {
+      ConcurryCallback *node;
       ConcurryCore *core;
 
       if (next_duplicate != NULL && i == *next_duplicate)
@@ -211,14 +231,19 @@ concurry_as_completed (ConcurryFuture **futures,
           continue;
         }
 
+      node = &channel->nodes[n_nodes++];
+      _concurry_callback_init_borrowed (node, input_done, channel);
+      channel->n_linked++;
       g_mutex_unlock (&channel->mutex);
-      _concurry_core_add_callback (core, futures[i],
-                                   _concurry_callback_new_inline (input_done,
-                                                                  channel_ref (channel),
-                                                                  channel_unref));
+      _concurry_core_add_callback (core, futures[i], node);
       g_mutex_lock (&channel->mutex);
     }
+  channel->registering = FALSE;
+  no_node_left = channel->n_linked == 0;
   g_mutex_unlock (&channel->mutex);
+
+  if (no_node_left)
+    channel_unref (channel);
 
   return self;
 }

@@ -319,6 +319,13 @@ concurry_future_with_timeout (ConcurryFuture *self,
  * one lock, not one each; a group whose inputs are all done at the start
  * is complete at once, without callbacks; and nothing is done per input
  * once every input is done (no callback is left to remove).
+ *
+ * The callbacks are borrowed nodes, in one array of the group, allocated
+ * once: registering on an input allocates nothing, and takes no reference
+ * of its own. The nodes hold one reference on the group together, for as
+ * long as any of them is on an input (@n_linked) or more may come
+ * (@registering). Each node is counted out once: by its own run, or by
+ * whoever takes it off its input (_concurry_core_unlink() tells who).
  */
 
 typedef enum
@@ -340,7 +347,12 @@ typedef struct
   ConcurryPromise  *promise;      /* cleared once settled */
   GPtrArray        *inputs;       /* references, as given, duplicates
                                    * included */
-  guint            *ids;          /* our callback on each input, 0: none */
+  ConcurryCallback *nodes;        /* one per input registered on; ->future
+                                   * is the input (the group's reference) */
+  guint             n_nodes;      /* used */
+  gboolean          nodes_taken;  /* by whoever takes them off the inputs */
+  guint             n_linked;     /* nodes not run nor taken off yet */
+  gboolean          registering;
   guint             n_inputs;     /* duplicates counted */
   guint             n_done;
   guint             n_failed;
@@ -351,7 +363,7 @@ typedef struct
 {
   ConcurryPromise *promise;       /* NULL: not settled */
   GPtrArray       *inputs;
-  guint           *ids;
+  guint            n_nodes;       /* group->nodes to take off the inputs */
   gboolean         all_done;
 } Settlement;
 
@@ -371,7 +383,7 @@ group_unref (gpointer data)
     {
       g_clear_object (&group->promise);
       g_clear_pointer (&group->inputs, g_ptr_array_unref);
-      g_clear_pointer (&group->ids, g_free);
+      g_free (group->nodes);
       g_mutex_clear (&group->mutex);
       g_free (group);
     }
@@ -428,8 +440,30 @@ group_count_locked (Group               *group,
   if (!group->kept)
     {
       s->inputs = g_steal_pointer (&group->inputs);
-      s->ids = g_steal_pointer (&group->ids);
+      s->n_nodes = group->n_nodes;
+      group->nodes_taken = TRUE;
     }
+}
+
+/* Counts out @n nodes that were taken off their inputs, or ran; drops
+ * the nodes' reference on @group if they were the last. The caller must
+ * not touch @group afterwards, unless it holds a reference of its own. */
+static void
+group_count_out_nodes (Group *group,
+                       guint  n)
+{
+  gboolean last;
+
+  if (n == 0)
+    return;
+
+  g_mutex_lock (&group->mutex);
+  group->n_linked -= n;
+  last = group->n_linked == 0 && !group->registering;
+  g_mutex_unlock (&group->mutex);
+
+  if (last)
+    group_unref (group);
 }
 
 /* Completes the group's promise, now that @future settled it; with no
@@ -453,17 +487,17 @@ group_settle (Group               *group,
                             (group->kind == GROUP_GATHER &&
                              !(group->flags & CONCURRY_GATHER_FLAGS_ALL_OUTCOMES)));
 
-  if (s->ids != NULL && !leave_inputs)
-    {
-      for (guint i = 0; i < group->n_inputs; i++)
-        {
-          ConcurryCore *core;
+  guint n_taken_off = 0;
 
-          if (s->ids[i] == 0)
-            continue;
-          core = _concurry_future_get_core (s->inputs->pdata[i]);
+  if (s->n_nodes > 0 && !leave_inputs)
+    {
+      for (guint i = 0; i < s->n_nodes; i++)
+        {
+          ConcurryCallback *node = &group->nodes[i];
+          ConcurryCore *core = _concurry_future_get_core (node->future);
+
           if (!s->all_done)
-            _concurry_core_remove_callback (core, s->ids[i]);
+            n_taken_off += _concurry_core_unlink (core, node);
           if (group->kind != GROUP_WAIT)
             _concurry_core_set_observed (core);
         }
@@ -525,32 +559,51 @@ group_settle (Group               *group,
 
   g_clear_object (&s->promise);
   g_clear_pointer (&s->inputs, g_ptr_array_unref);
-  g_clear_pointer (&s->ids, g_free);
+
+  /* The last use of @group: the caller keeps it alive until here. */
+  group_count_out_nodes (group, n_taken_off);
 }
 
-/* Runs on the thread that completed @future, with no lock held. */
+/* Runs on the thread that completed @future, with no lock held, from a
+ * node of the group. */
 static void
 group_input_done (ConcurryFuture *future,
                   gpointer        user_data)
 {
   Group *group = user_data;
+  GroupKind kind = group->kind;
   ConcurryFutureState state = concurry_future_get_state (future);
   Settlement s = { NULL, };
   gboolean late;
+  gboolean last;
 
+  /* This node is counted out at once. Once the lock is let go, the group
+   * may be gone unless the nodes' reference was ours to drop (@last), or
+   * we take one: settling needs the group. */
   g_mutex_lock (&group->mutex);
   late = group->promise == NULL;
   if (!late)
     group_count_locked (group, state, &s);
+  group->n_linked--;
+  last = group->n_linked == 0 && !group->registering;
+  if (s.promise != NULL && !last)
+    group_ref (group);
   g_mutex_unlock (&group->mutex);
 
   if (s.promise != NULL)
-    group_settle (group, &s, future, state);
+    {
+      group_settle (group, &s, future, state);
+      group_unref (group);
+      return;
+    }
+
   /* Settled already: gather, any and race consumed this outcome (the
    * loser of a race against a timeout must not warn as an unobserved
    * error). A wait only reports, so it leaves it to its caller. */
-  else if (late && group->kind != GROUP_WAIT)
+  if (late && kind != GROUP_WAIT)
     _concurry_core_set_observed (_concurry_future_get_core (future));
+  if (last)
+    group_unref (group);
 }
 
 static void
@@ -668,7 +721,10 @@ group_start (ConcurryFuture   **futures,
     }
 
   group->promise = g_object_ref (promise);
-  group->ids = g_new0 (guint, n_futures);
+  /* Inputs done at the first pass stay done: at most this many nodes. */
+  group->nodes = g_new (ConcurryCallback, n_futures - n_terminal);
+  group->registering = TRUE;
+  group_ref (group);   /* the nodes' */
 
   if (cancel_inputs)
     g_signal_connect_data (concurry_promise_get_cancellable (promise), "cancelled",
@@ -685,7 +741,7 @@ group_start (ConcurryFuture   **futures,
     {
       ConcurryCore *core = _concurry_future_get_core (futures[i]);
       int state = _concurry_core_get_state (core);
-      guint id;
+      ConcurryCallback *node;
 
       if (CONCURRY_FUTURE_STATE_IS_TERMINAL (state))
         {
@@ -698,22 +754,21 @@ group_start (ConcurryFuture   **futures,
           break;
         }
 
+      node = &group->nodes[group->n_nodes++];
+      _concurry_callback_init_borrowed (node, group_input_done, group);
+      node->future = futures[i];
+      group->n_linked++;
       g_mutex_unlock (&group->mutex);
-      id = _concurry_core_add_callback (core, futures[i],
-                                        _concurry_callback_new_inline (group_input_done,
-                                                                       group_ref (group),
-                                                                       group_unref));
+      _concurry_core_add_callback (core, futures[i], node);
       g_mutex_lock (&group->mutex);
 
       if (group->promise != NULL)
-        {
-          group->ids[i] = id;
-          continue;
-        }
+        continue;
 
-      /* Settled meanwhile, by another thread. */
+      /* Settled meanwhile, by another thread: unless that took this node
+       * off too, or it ran, take it off. */
       g_mutex_unlock (&group->mutex);
-      _concurry_core_remove_callback (core, id);
+      group_count_out_nodes (group, _concurry_core_unlink (core, node));
       break;
     }
 
@@ -731,6 +786,19 @@ group_start (ConcurryFuture   **futures,
         _concurry_core_set_observed (_concurry_future_get_core (futures[i]));
     }
 
+  /* No more nodes: if none is on an input, their reference goes. */
+  g_mutex_lock (&group->mutex);
+  group->registering = FALSE;
+  if (group->n_linked == 0)
+    {
+      g_mutex_unlock (&group->mutex);
+      group_unref (group);
+    }
+  else
+    {
+      g_mutex_unlock (&group->mutex);
+    }
+
   group_unref (group);
 
   return CONCURRY_FUTURE (promise);
@@ -745,21 +813,28 @@ group_close (Group    *group,
              gboolean *all_done)
 {
   g_autoptr(ConcurryPromise) unsettled = NULL;
-  g_autofree guint *ids = NULL;
   GPtrArray *inputs;
+  guint n_nodes = 0;
+  guint n_taken_off = 0;
 
   g_mutex_lock (&group->mutex);
   unsettled = g_steal_pointer (&group->promise);
   inputs = g_steal_pointer (&group->inputs);
-  ids = g_steal_pointer (&group->ids);
+  if (!group->nodes_taken)
+    {
+      n_nodes = group->n_nodes;
+      group->nodes_taken = TRUE;
+    }
   *all_done = group->n_done == group->n_inputs;
   g_mutex_unlock (&group->mutex);
 
-  /* Once all inputs are done, none still holds a callback of ours. */
-  if (!*all_done && ids != NULL)
-    for (guint i = 0; i < inputs->len; i++)
-      if (ids[i] != 0)
-        _concurry_core_remove_callback (_concurry_future_get_core (inputs->pdata[i]), ids[i]);
+  /* Once all inputs are done, none still holds a callback of ours. We
+   * hold the group (the reference of @keep) while we take them off. */
+  if (!*all_done)
+    for (guint i = 0; i < n_nodes; i++)
+      n_taken_off += _concurry_core_unlink (_concurry_future_get_core (group->nodes[i].future),
+                                            &group->nodes[i]);
+  group_count_out_nodes (group, n_taken_off);
 
   group_unref (group);
 

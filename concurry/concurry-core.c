@@ -439,21 +439,37 @@ _concurry_core_add_waker (ConcurryCore     *core,
   return added;
 }
 
-/* After this, whoever completes @core no longer touches @waker. */
-void
-_concurry_core_remove_waker (ConcurryCore     *core,
-                             ConcurryCallback *waker)
+/* Takes @node (a waker, or a borrowed node) off @core, if it is still
+ * on it: returns FALSE if the completion took it already, which then runs
+ * it (or ran it). After this, whoever completes @core no longer touches
+ * @node. */
+gboolean
+_concurry_core_unlink (ConcurryCore     *core,
+                       ConcurryCallback *node)
 {
+  gboolean found = FALSE;
+
   g_mutex_lock (&core->mutex);
   for (ConcurryCallback **link = &core->callbacks; *link != NULL; link = &(*link)->next)
     {
-      if (*link == waker)
+      if (*link == node)
         {
-          *link = waker->next;
+          *link = node->next;
+          node->next = NULL;
+          found = TRUE;
           break;
         }
     }
   g_mutex_unlock (&core->mutex);
+
+  return found;
+}
+
+void
+_concurry_core_remove_waker (ConcurryCore     *core,
+                             ConcurryCallback *waker)
+{
+  _concurry_core_unlink (core, waker);
 }
 
 /* Sets @error to the outcome of a terminal @core (nothing on DONE) and

@@ -27,6 +27,13 @@ typedef struct _ConcurryCallback ConcurryCallback;
  * machinery run at once by the completing thread, never user code) or a
  * waker (no @func: a blocking wait iterating @user_data, a GMainContext,
  * that only needs it woken up on completion).
+ *
+ * A borrowed node is an inline node in memory of its owner (a combinator
+ * registering on many inputs keeps all its nodes in one array): it has no
+ * id and no destroy notify, nothing frees it, and nothing touches it once
+ * its function has been called, which is when the owner may free it. The
+ * owner takes it off a future that has not completed with
+ * _concurry_core_unlink().
  */
 struct _ConcurryCallback
 {
@@ -36,7 +43,8 @@ struct _ConcurryCallback
   gpointer                user_data;
   GDestroyNotify          destroy;
   ConcurryFuture         *future;      /* a reference, once queued */
-  guint                   id;
+  guint                   id;          /* 0 for a borrowed node */
+  gboolean                borrowed;
 };
 
 ConcurryCallback *_concurry_callback_new        (GMainContext           *context,
@@ -46,6 +54,9 @@ ConcurryCallback *_concurry_callback_new        (GMainContext           *context
 ConcurryCallback *_concurry_callback_new_inline (ConcurryFutureCallback  func,
                                                  gpointer                user_data,
                                                  GDestroyNotify          destroy);
+void              _concurry_callback_init_borrowed (ConcurryCallback    *callback,
+                                                    ConcurryFutureCallback func,
+                                                    gpointer             user_data);
 void              _concurry_callback_free       (ConcurryCallback       *callback);
 ConcurryCallback *_concurry_callbacks_dispatch   (ConcurryCallback       *callbacks,
                                                    ConcurryFuture         *future);

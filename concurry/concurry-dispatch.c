@@ -250,10 +250,13 @@ _concurry_callback_new (GMainContext           *context,
 }
 
 /* Destroys the user data and frees @cb. Called on the owner context, or on
- * the thread of concurry_future_remove_done_callback(). */
+ * the thread of concurry_future_remove_done_callback(). Does nothing to a
+ * borrowed node: its owner keeps its memory. */
 void
 _concurry_callback_free (ConcurryCallback *cb)
 {
+  if (cb->borrowed)
+    return;
   if (cb->destroy != NULL)
     cb->destroy (cb->user_data);
   g_clear_object (&cb->future);
@@ -279,6 +282,18 @@ _concurry_callback_new_inline (ConcurryFutureCallback func,
   while (cb->id == 0);
 
   return cb;
+}
+
+/* Makes @cb, in memory of the caller's, an inline node calling @func. */
+void
+_concurry_callback_init_borrowed (ConcurryCallback       *cb,
+                                  ConcurryFutureCallback  func,
+                                  gpointer                user_data)
+{
+  memset (cb, 0, sizeof *cb);
+  cb->func = func;
+  cb->user_data = user_data;
+  cb->borrowed = TRUE;
 }
 
 /* Hands the dispatched callbacks of @callbacks (a list in the order they
@@ -337,6 +352,12 @@ _concurry_callbacks_run_inline (ConcurryCallback *callbacks,
 
       callbacks = cb->next;
       cb->next = NULL;
+      if (cb->borrowed)
+        {
+          /* Its owner may free it in there. */
+          cb->func (future, cb->user_data);
+          continue;
+        }
       cb->func (future, cb->user_data);
       _concurry_callback_free (cb);
     }

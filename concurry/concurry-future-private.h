@@ -108,6 +108,8 @@ gboolean       _concurry_core_add_waker          (ConcurryCore            *core,
                                                   GMainContext            *context);
 void           _concurry_core_remove_waker       (ConcurryCore            *core,
                                                   ConcurryCallback        *waker);
+gboolean       _concurry_core_unlink             (ConcurryCore            *core,
+                                                  ConcurryCallback        *node);
 gboolean       _concurry_core_propagate          (ConcurryCore            *core,
                                                   GError                 **error);
 void           _concurry_set_unobserved_warnings (gboolean                 enabled);
