@@ -966,7 +966,9 @@ concurry_wait_future (ConcurryFuture   **futures,
  * the order they were given. Waiting follows [method@Concurry.Future.wait]:
  * on a thread that owns its main context, the context runs meanwhile.
  *
- * Returns: %TRUE if @mode was met, %FALSE on timeout
+ * Returns: %TRUE if @mode was met, %FALSE on timeout; when the sets are
+ *   asked for, it agrees with them (an input completing while they are
+ *   made counts)
  *
  * Since: 0.1
  */
@@ -985,6 +987,8 @@ concurry_wait (ConcurryFuture   **futures,
   const guint *next_duplicate;
   Group *group;
   guint n_distinct;
+  guint n_done_seen = 0;
+  guint n_failed_seen = 0;
   gboolean met;
   gboolean all_done;
 
@@ -1009,7 +1013,7 @@ concurry_wait (ConcurryFuture   **futures,
         *done = g_steal_pointer (&inputs);
       if (not_done != NULL)
         *not_done = g_ptr_array_new_with_free_func (g_object_unref);
-      return met;
+      return TRUE;
     }
 
   if (done != NULL)
@@ -1033,6 +1037,8 @@ concurry_wait (ConcurryFuture   **futures,
       else if (all_done || concurry_future_is_done (future))
         {
           set = done != NULL ? *done : NULL;
+          n_done_seen++;
+          n_failed_seen += concurry_future_is_failed (future);
         }
       else
         {
@@ -1045,7 +1051,22 @@ concurry_wait (ConcurryFuture   **futures,
         g_object_unref (future);
     }
 
-  return met;
+  /* The sets are the later picture: inputs may have completed since the
+   * wait returned, and the answer must agree with them. */
+  switch (mode)
+    {
+    case CONCURRY_WAIT_FIRST_COMPLETED:
+      met = met || n_done_seen > 0;
+      break;
+    case CONCURRY_WAIT_FIRST_EXCEPTION:
+      met = met || n_failed_seen > 0;
+      break;
+    case CONCURRY_WAIT_ALL_COMPLETED:
+    default:
+      break;
+    }
+
+  return met || n_done_seen == n_distinct;
 }
 
 /**

@@ -822,6 +822,150 @@ test_with_timeout (void)
   }
 }
 
+/* Groups register on inputs while another thread completes them, and
+ * are dropped while inputs are pending: their callbacks live in one array
+ * of the group, which must outlive every callback still on an input and
+ * go with the last one (ASan and valgrind run this too). */
+#define N_RACING 48
+
+typedef struct
+{
+  ConcurryPromise *inputs[N_RACING];
+  int              go;
+} Racing;
+
+static gpointer
+complete_racing (gpointer data)
+{
+  Racing *r = data;
+
+  while (!g_atomic_int_get (&r->go))
+    g_thread_yield ();
+  for (guint i = 0; i < N_RACING; i++)
+    {
+      if (i % 5 == 3)
+        concurry_promise_reject_literal (r->inputs[i], G_IO_ERROR, G_IO_ERROR_FAILED, "racing");
+      else if (i % 7 == 6)
+        concurry_future_cancel (CONCURRY_FUTURE (r->inputs[i]));
+      else
+        concurry_promise_resolve_int (r->inputs[i], (int)i);
+    }
+
+  return NULL;
+}
+
+static void
+test_register_while_completing (void)
+{
+  guint n_rounds = g_getenv ("CONCURRY_TEST_SLOW") != NULL ? 40 : 4000;
+
+  for (guint round = 0; round < n_rounds; round++)
+    {
+      ConcurryFuture **fs = g_new (ConcurryFuture *, N_RACING);
+      g_autoptr(ConcurryFuture) won = NULL, found = NULL, gathered = NULL, all = NULL;
+      g_autoptr(ConcurryAsCompleted) it = NULL;
+      g_autoptr(GPtrArray) done = NULL, not_done = NULL;
+      ConcurryFuture *f;
+      Racing r = { { NULL, }, 0 };
+      GThread *thread;
+      guint n_given = 0;
+      gboolean met;
+
+      for (guint i = 0; i < N_RACING; i++)
+        {
+          r.inputs[i] = promise ();
+          fs[i] = CONCURRY_FUTURE (r.inputs[i]);
+        }
+      thread = g_thread_new ("completer", complete_racing, &r);
+      /* Let go at different points of the registrations. */
+      if (round % 3 == 0)
+        g_atomic_int_set (&r.go, 1);
+
+      won = concurry_race (fs, N_RACING);
+      /* Dropped while its inputs may be pending: its callbacks stay. */
+      g_object_unref (concurry_any (fs, N_RACING));
+      if (round % 3 == 1)
+        g_atomic_int_set (&r.go, 1);
+      found = concurry_any (fs, N_RACING);
+      gathered = concurry_gather (fs, N_RACING, CONCURRY_GATHER_FLAGS_NONE);
+      all = concurry_gather (fs, N_RACING, CONCURRY_GATHER_FLAGS_ALL_OUTCOMES);
+      it = concurry_as_completed (fs, N_RACING, -1);
+      /* Met or not, depending on how far the other thread got. */
+      met = concurry_wait (fs, N_RACING, CONCURRY_WAIT_FIRST_COMPLETED, 0, &done, &not_done);
+      g_assert_cmpuint (done->len + not_done->len, ==, N_RACING);
+      g_assert_true (met == (done->len > 0));
+      g_atomic_int_set (&r.go, 1);
+
+      while ((f = concurry_as_completed_next (it, NULL)) != NULL)
+        {
+          n_given++;
+          g_object_unref (f);
+        }
+      g_assert_cmpuint (n_given, ==, N_RACING);
+      g_thread_join (thread);
+
+      /* The first input succeeded, and it was completed first. */
+      g_assert_cmpint (concurry_future_get_int (won), ==, 0);
+      g_assert_cmpint (concurry_future_get_int (found), ==, 0);
+      g_assert_error (concurry_future_get_error (gathered), G_IO_ERROR, G_IO_ERROR_FAILED);
+      g_assert_true (concurry_future_wait (all, -1, NULL));
+
+      for (guint i = 0; i < N_RACING; i++)
+        {
+          concurry_future_get_error (fs[i]);
+          g_object_unref (fs[i]);
+        }
+      g_free (fs);
+    }
+}
+
+/* Groups dropped while their inputs are pending stay registered on them
+ * (their callbacks live in the group) and go once the inputs complete. */
+static void
+test_dropped_with_pending_inputs (void)
+{
+  ConcurryPromise *ps[3];
+  ConcurryFuture *fs[3];
+  ConcurryFuture *groups[4];
+  GWeakRef weak[4];
+
+  for (guint i = 0; i < G_N_ELEMENTS (fs); i++)
+    {
+      ps[i] = promise ();
+      fs[i] = CONCURRY_FUTURE (ps[i]);
+    }
+  groups[0] = concurry_race (fs, 3);
+  groups[1] = concurry_gather (fs, 3, CONCURRY_GATHER_FLAGS_ALL_OUTCOMES);
+  groups[2] = concurry_any (fs, 3);
+  groups[3] = concurry_wait_future (fs, 3, CONCURRY_WAIT_ALL_COMPLETED);
+  for (guint i = 0; i < G_N_ELEMENTS (groups); i++)
+    {
+      g_weak_ref_init (&weak[i], groups[i]);
+      g_object_unref (groups[i]);
+    }
+  g_object_unref (concurry_as_completed (fs, 3, -1));
+
+  /* Still there: the inputs' callbacks hold the groups. */
+  for (guint i = 0; i < G_N_ELEMENTS (groups); i++)
+    {
+      ConcurryFuture *alive = g_weak_ref_get (&weak[i]);
+
+      g_assert_nonnull (alive);
+      g_assert_false (concurry_future_is_done (alive));
+      g_object_unref (alive);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (ps); i++)
+    concurry_promise_resolve_int (ps[i], (int)i);
+  for (guint i = 0; i < G_N_ELEMENTS (groups); i++)
+    {
+      g_assert_null (g_weak_ref_get (&weak[i]));
+      g_weak_ref_clear (&weak[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (fs); i++)
+    g_object_unref (fs[i]);
+}
+
 int
 main (int argc,
       char *argv[])
@@ -850,6 +994,8 @@ main (int argc,
   g_test_add_func ("/Concurry/Race/basic", test_race);
   g_test_add_func ("/Concurry/Race/settled-group-lets-inputs-go", test_settled_group_lets_inputs_go);
   g_test_add_func ("/Concurry/Race/loser-does-not-warn", test_race_loser_does_not_warn);
+  g_test_add_func ("/Concurry/Group/register-while-completing", test_register_while_completing);
+  g_test_add_func ("/Concurry/Group/dropped-with-pending-inputs", test_dropped_with_pending_inputs);
   g_test_add_func ("/Concurry/Group/settled-at-start-consumes-later-inputs",
                    test_settled_at_start_consumes_later_inputs);
   g_test_add_func ("/Concurry/Chain/flattens", test_chain_flattens);
