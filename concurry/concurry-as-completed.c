@@ -196,7 +196,10 @@ concurry_as_completed (ConcurryFuture **futures,
 
   g_return_val_if_fail (n_futures == 0 || futures != NULL, NULL);
   for (guint i = 0; i < n_futures; i++)
-    g_return_val_if_fail (CONCURRY_IS_FUTURE (futures[i]), NULL);
+    {
+      _concurry_prefetch_input (futures, i + CONCURRY_PREFETCH_DISTANCE, n_futures);
+      g_return_val_if_fail (CONCURRY_IS_FUTURE (futures[i]), NULL);
+    }
 
   self = g_object_new (CONCURRY_TYPE_AS_COMPLETED, NULL);
   self->deadline = _concurry_deadline_from_timeout (timeout_usec);
@@ -218,6 +221,7 @@ concurry_as_completed (ConcurryFuture **futures,
       ConcurryCallback *node;
       ConcurryCore *core;
 
+      _concurry_prefetch_input (futures, i + CONCURRY_PREFETCH_DISTANCE, n_futures);
       if (next_duplicate != NULL && i == *next_duplicate)
         {
           next_duplicate++;

@@ -661,6 +661,8 @@ group_start (ConcurryFuture   **futures,
     {
       int state;
 
+      _concurry_prefetch_input (futures, i + CONCURRY_PREFETCH_DISTANCE, n_futures);
+
       if G_UNLIKELY (!CONCURRY_IS_FUTURE (futures[i]))
         {
           g_ptr_array_unref (inputs);
@@ -739,9 +741,13 @@ group_start (ConcurryFuture   **futures,
   g_mutex_lock (&group->mutex);
   for (i = 0; i < n_futures; i++)
     {
-      ConcurryCore *core = _concurry_future_get_core (futures[i]);
-      int state = _concurry_core_get_state (core);
+      ConcurryCore *core;
+      int state;
       ConcurryCallback *node;
+
+      _concurry_prefetch_input (futures, i + CONCURRY_PREFETCH_DISTANCE, n_futures);
+      core = _concurry_future_get_core (futures[i]);
+      state = _concurry_core_get_state (core);
 
       if (CONCURRY_FUTURE_STATE_IS_TERMINAL (state))
         {
@@ -1028,6 +1034,9 @@ concurry_wait (ConcurryFuture   **futures,
       ConcurryFuture *future = inputs->pdata[i];
       GPtrArray *set;
 
+      if (!all_done)
+        _concurry_prefetch_input ((ConcurryFuture **)inputs->pdata,
+                                  i + CONCURRY_PREFETCH_DISTANCE, n_futures);
       if (next_duplicate != NULL && i == *next_duplicate)
         {
           next_duplicate++;

@@ -130,6 +130,24 @@ _concurry_deadline_from_timeout (gint64 timeout_usec)
   return now + timeout_usec;
 }
 
+/* How far ahead loops over many inputs ask for the input they will reach:
+ * a group of a million futures does not fit in the caches, and each input
+ * would otherwise wait for memory in turn. */
+#define CONCURRY_PREFETCH_DISTANCE 8
+
+/* Starts fetching the first cache line of @futures[@i] (object header and
+ * the start of the core), for writing (its references), if @i < @n. */
+static inline void
+_concurry_prefetch_input (ConcurryFuture * const *futures,
+                          guint                   i,
+                          guint                   n)
+{
+#if defined (__GNUC__) || defined (__clang__)
+  if (i < n)
+    __builtin_prefetch (futures[i], 1);
+#endif
+}
+
 static inline int
 _concurry_core_get_state (ConcurryCore *core)
 {
