@@ -59,12 +59,18 @@ warn_unobserved (ConcurryCore   *core,
 {
   g_autofree char *code = NULL;
   g_autofree char *message = NULL;
+  g_autofree char *new_id = NULL;
   const char *id;
 
   if (g_atomic_int_get (&unobserved_warnings_disabled))
     return;
 
-  id = concurry_future_get_id (future);
+  /* An id nobody asked for is made up for the message, not kept: the
+   * future may be recycled (see concurry-work-future.c), and ids are
+   * never reused. */
+  id = g_object_get_qdata (G_OBJECT (future), _concurry_future_id_quark ());
+  if (id == NULL)
+    id = new_id = _concurry_future_new_id (future);
   code = g_strdup_printf ("%d", core->outcome.error->code);
   /* Translators: the first %s is the id of a future, the second an error message */
   message = g_strdup_printf (_("Future %s failed and its error was never retrieved: %s"),
@@ -127,10 +133,7 @@ _concurry_core_finalize (ConcurryCore   *core,
     }
   if (core->cancellable != NULL)
     g_object_unref (core->cancellable);
-  if (core->id != NULL)
-    g_free (core->id);
   g_mutex_clear (&core->mutex);
-  g_cond_clear (&core->cond);
 }
 
 /* No lock: every other transition happens under the lock and reads the
@@ -209,14 +212,17 @@ core_finish (ConcurryCore   *core,
   callbacks = core->callbacks;
   core->callbacks = NULL;
 
-  /* Waiters iterating a main context only need that context woken. Their
-   * nodes live on their stacks: use them only here, under the lock (the
-   * waiter takes it before returning). */
+  /* Waiters only need waking: their main context, or their condition
+   * variable. Their nodes live on their stacks: use them only here, under
+   * the lock (the waiter takes it before returning). */
   for (ConcurryCallback **link = &callbacks; *link != NULL;)
     {
       if ((*link)->dispatcher == NULL && (*link)->func == NULL)
         {
-          g_main_context_wakeup ((*link)->user_data);
+          if ((*link)->blocking)
+            g_cond_signal ((*link)->user_data);
+          else
+            g_main_context_wakeup ((*link)->user_data);
           *link = (*link)->next;
         }
       else
@@ -232,9 +238,6 @@ core_finish (ConcurryCore   *core,
       if (cancellable != NULL)
         g_object_ref (cancellable);
     }
-
-  if (g_atomic_int_get (&core->flags) >= CORE_ONE_WAITER)
-    g_cond_broadcast (&core->cond);
 
   /* Queued before the lock is released: a callback added once the future
    * is done (which takes the lock first) runs after these. */
@@ -437,6 +440,52 @@ _concurry_core_add_waker (ConcurryCore     *core,
   g_mutex_unlock (&core->mutex);
 
   return added;
+}
+
+/* Blocks the calling thread until @core is terminal or @deadline (on the
+ * monotonic clock; negative: none) passed. The thread's own condition
+ * variable goes on @core as a waker node, signalled by the completion. */
+void
+_concurry_core_wait_blocking (ConcurryCore *core,
+                              gint64        deadline)
+{
+  ConcurryCallback waiter;
+  GCond cond;
+
+  g_mutex_lock (&core->mutex);
+  if (CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+    {
+      g_mutex_unlock (&core->mutex);
+      return;
+    }
+
+  g_cond_init (&cond);
+  memset (&waiter, 0, sizeof waiter);
+  waiter.user_data = &cond;
+  waiter.blocking = TRUE;
+  waiter.next = core->callbacks;
+  core->callbacks = &waiter;
+
+  /* Loops over spurious wake-ups; the deadline is absolute. */
+  while (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+    {
+      if (deadline < 0)
+        g_cond_wait (&cond, &core->mutex);
+      else if (!g_cond_wait_until (&cond, &core->mutex, deadline))
+        break;
+    }
+
+  /* Timed out: still on the list. (Completed: the completion took it.) */
+  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+    for (ConcurryCallback **link = &core->callbacks; *link != NULL; link = &(*link)->next)
+      if (*link == &waiter)
+        {
+          *link = waiter.next;
+          break;
+        }
+
+  g_mutex_unlock (&core->mutex);
+  g_cond_clear (&cond);
 }
 
 /* Takes @node (a waker, or a borrowed node) off @core, if it is still

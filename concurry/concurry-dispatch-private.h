@@ -25,8 +25,10 @@ typedef struct _ConcurryCallback ConcurryCallback;
  *
  * A node without a dispatcher is either inline (@func set: internal
  * machinery run at once by the completing thread, never user code) or a
- * waker (no @func: a blocking wait iterating @user_data, a GMainContext,
- * that only needs it woken up on completion).
+ * waker (no @func), on the stack of a thread waiting for the future: one
+ * iterating @user_data, a GMainContext, that only needs it woken up on
+ * completion, or (@blocking) one sleeping on @user_data, a GCond, with the
+ * future's lock.
  *
  * A borrowed node is an inline node in memory of its owner (a combinator
  * registering on many inputs keeps all its nodes in one array): it has no
@@ -44,7 +46,8 @@ struct _ConcurryCallback
   GDestroyNotify          destroy;
   ConcurryFuture         *future;      /* a reference, once queued */
   guint                   id;          /* 0 for a borrowed node */
-  gboolean                borrowed;
+  guint                   borrowed : 1;
+  guint                   blocking : 1;
 };
 
 ConcurryCallback *_concurry_callback_new        (GMainContext           *context,

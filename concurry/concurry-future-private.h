@@ -26,16 +26,16 @@ typedef struct _ConcurryCallback ConcurryCallback;
  * @state is written with the mutex held (after the outcome) and may be
  * read without it through atomics: once it is terminal, the outcome never
  * changes again. The outcome is the value when DONE, the error when FAILED
- * or CANCELLED. @flags holds CORE_OBSERVED (somebody retrieved the error)
- * and, above it, the number of threads blocked on @cond; it is only
- * changed with atomics.
+ * or CANCELLED. @flags holds CORE_OBSERVED (somebody retrieved the error);
+ * it is only changed with atomics. Threads waiting for the future put a
+ * node of their own stack on @callbacks (see ConcurryCallback), so the
+ * core needs no condition variable of its own.
  *
  * Kept small on purpose: an executor may hold millions of pending futures.
  */
 typedef struct _ConcurryCore
 {
   GMutex            mutex;
-  GCond             cond;
   int               state;
   int               flags;
   union {
@@ -43,12 +43,10 @@ typedef struct _ConcurryCore
     GError         *error;
   } outcome;
   ConcurryCallback *callbacks;     /* most recently added first */
-  char             *id;            /* created on first use */
   GCancellable     *cancellable;   /* created on first use */
 } ConcurryCore;
 
 #define CORE_OBSERVED    1
-#define CORE_ONE_WAITER  2
 
 static inline void
 _concurry_core_set_observed (ConcurryCore *core)
@@ -106,12 +104,16 @@ gboolean       _concurry_core_remove_callback    (ConcurryCore            *core,
 gboolean       _concurry_core_add_waker          (ConcurryCore            *core,
                                                   ConcurryCallback        *waker,
                                                   GMainContext            *context);
+void           _concurry_core_wait_blocking      (ConcurryCore            *core,
+                                                  gint64                   deadline);
 void           _concurry_core_remove_waker       (ConcurryCore            *core,
                                                   ConcurryCallback        *waker);
 gboolean       _concurry_core_unlink             (ConcurryCore            *core,
                                                   ConcurryCallback        *node);
 gboolean       _concurry_core_propagate          (ConcurryCore            *core,
                                                   GError                 **error);
+char          *_concurry_future_new_id           (ConcurryFuture          *future);
+GQuark         _concurry_future_id_quark         (void);
 void           _concurry_set_unobserved_warnings (gboolean                 enabled);
 gboolean       _concurry_get_unobserved_warnings (void);
 

@@ -291,7 +291,8 @@ concurry_future_is_failed (ConcurryFuture *self)
  * for logs and debugging: the kind of future followed by a random UUID,
  * such as `promise-0b0a4b32-6cd8-4bfa-8d39-6c3a3e1ce1b4`.
  *
- * The id is made the first time it is asked for.
+ * The id is made the first time it is asked for, and kept as data of the
+ * object.
  *
  * Returns: (transfer none): the id of @self
  *
@@ -300,28 +301,37 @@ concurry_future_is_failed (ConcurryFuture *self)
 const char *
 concurry_future_get_id (ConcurryFuture *self)
 {
-  ConcurryFutureInterface *iface;
+  GQuark quark = _concurry_future_id_quark ();
   char *id;
-  char *uuid;
 
   GET_CORE_OR_RETURN (self, NULL);
 
-  id = g_atomic_pointer_get (&core->id);
+  /* Kept as data of the object rather than in every future, as few are
+   * ever asked: the first caller sets it, a racing one takes that. */
+  id = g_object_get_qdata (G_OBJECT (self), quark);
   if (id != NULL)
     return id;
 
-  iface = CONCURRY_FUTURE_GET_IFACE (self);
-  uuid = g_uuid_string_random ();
-  id = g_strconcat (iface->id_prefix, "-", uuid, NULL);
-  g_free (uuid);
-
-  if (!g_atomic_pointer_compare_and_exchange (&core->id, NULL, id))
+  id = _concurry_future_new_id (self);
+  if (!g_object_replace_qdata (G_OBJECT (self), quark, NULL, id, g_free, NULL))
     {
       g_free (id);
-      id = g_atomic_pointer_get (&core->id);
+      id = g_object_get_qdata (G_OBJECT (self), quark);
     }
 
   return id;
+}
+
+G_DEFINE_QUARK (concurry-future-id, _concurry_future_id)
+
+/* A new id for @future: its type's prefix and a random UUID. */
+char *
+_concurry_future_new_id (ConcurryFuture *future)
+{
+  ConcurryFutureInterface *iface = CONCURRY_FUTURE_GET_IFACE (future);
+  g_autofree char *uuid = g_uuid_string_random ();
+
+  return g_strconcat (iface->id_prefix, "-", uuid, NULL);
 }
 
 /**
@@ -785,20 +795,7 @@ static void
 wait_blocking (ConcurryCore *core,
                gint64        deadline)
 {
-  g_mutex_lock (&core->mutex);
-  g_atomic_int_add (&core->flags, CORE_ONE_WAITER);
-
-  /* Loops over spurious wake-ups; the deadline is absolute. */
-  while (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
-    {
-      if (deadline < 0)
-        g_cond_wait (&core->cond, &core->mutex);
-      else if (!g_cond_wait_until (&core->cond, &core->mutex, deadline))
-        break;
-    }
-
-  g_atomic_int_add (&core->flags, -CORE_ONE_WAITER);
-  g_mutex_unlock (&core->mutex);
+  _concurry_core_wait_blocking (core, deadline);
 }
 
 /**

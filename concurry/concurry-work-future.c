@@ -89,7 +89,7 @@ _concurry_work_future_init (ConcurryWorkFuture *self)
  * The limit is about the size of the bursts it pays off for: while the
  * submitter runs ahead of the workers, every pending item needs a future
  * of its own, and recycling saves their creation only if the futures of
- * the previous burst were kept. 32768 spares are about 5 MB, the memory
+ * the previous burst were kept. 32768 spares are about 4 MB, the memory
  * that a burst of that size had pending anyway.
  */
 #define MAX_SPARE_FUTURES 32768
