@@ -1047,7 +1047,8 @@ concurry_wait (ConcurryFuture   **futures,
         {
           set = done != NULL ? *done : NULL;
           n_done_seen++;
-          n_failed_seen += concurry_future_is_failed (future);
+          if (!all_done && mode == CONCURRY_WAIT_FIRST_EXCEPTION)
+            n_failed_seen += concurry_future_is_failed (future);
         }
       else
         {

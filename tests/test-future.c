@@ -481,6 +481,47 @@ plain_waiter_thread (gpointer data)
   return error;
 }
 
+static gpointer
+short_waiter_thread (gpointer data)
+{
+  GError *error = NULL;
+
+  g_assert_false (concurry_future_wait (data, 20000, &error));
+  return error;
+}
+
+static gpointer
+long_waiter_thread (gpointer data)
+{
+  return GINT_TO_POINTER (concurry_future_wait (data, 30 * G_USEC_PER_SEC, NULL));
+}
+
+/* Each blocked waiter hangs a node of its own stack on the future: those
+ * that time out take theirs off, the others are woken by the completion. */
+static void
+test_waiters_time_out_alone (void)
+{
+  for (guint round = 0; round < 20; round++)
+    {
+      g_autoptr(ConcurryPromise) promise = concurry_promise_new ();
+      GThread *short_waiters[3], *long_waiters[3];
+
+      for (guint i = 0; i < 3; i++)
+        {
+          short_waiters[i] = g_thread_new ("short", short_waiter_thread, promise);
+          long_waiters[i] = g_thread_new ("long", long_waiter_thread, promise);
+        }
+      for (guint i = 0; i < 3; i++)
+        {
+          g_autoptr(GError) error = g_thread_join (short_waiters[i]);
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+        }
+      concurry_promise_resolve_int (promise, 1);
+      for (guint i = 0; i < 3; i++)
+        g_assert_true (GPOINTER_TO_INT (g_thread_join (long_waiters[i])));
+    }
+}
+
 static void
 test_cancel_wakes_waiters (void)
 {
@@ -709,6 +750,7 @@ main (int argc,
   g_test_add_func ("/Concurry/Future/wait-forever-rejected", test_wait_forever_rejected);
   g_test_add_func ("/Concurry/Future/wait-forever-cancelled", test_wait_forever_cancelled);
   g_test_add_func ("/Concurry/Future/cancel-wakes-waiters", test_cancel_wakes_waiters);
+  g_test_add_func ("/Concurry/Future/waiters-time-out-alone", test_waiters_time_out_alone);
   g_test_add_func ("/Concurry/Future/wait-on-owner-thread-iterates", test_wait_on_owner_thread_iterates);
   g_test_add_func ("/Concurry/Future/wait-on-pushed-context-iterates", test_wait_on_pushed_context_iterates);
   g_test_add_func ("/Concurry/Future/wait-async", test_wait_async);
