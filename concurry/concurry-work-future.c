@@ -262,9 +262,10 @@ drop_work (ConcurryWorkFuture *self)
  * gives it to the next one, but only when nobody else can still see it:
  * it is detached from its future once the future is terminal (so a
  * cancel() from now on cannot reach it), and then nobody but us holds a
- * reference (a cancel() under way holds one) and no handler is connected. A work
- * function that keeps the cancellable, or leaves a handler on it, makes
- * the thread take a new one: its cancellable is never shared.
+ * reference (a cancel() under way holds one) and no handler is
+ * connected. A work function that keeps the cancellable, or leaves a
+ * handler on it, makes the thread take a new one: its cancellable is
+ * never shared.
  */
 static GPrivate spare_cancellable = G_PRIVATE_INIT (g_object_unref);
 
