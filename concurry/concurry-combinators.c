@@ -650,6 +650,7 @@ group_start (ConcurryFuture   **futures,
   Settlement s = { NULL, };
   guint n_terminal = 0;
   guint n_succeeded = 0;
+  gboolean no_node_left;
   guint i;
 
   g_return_val_if_fail (n_futures == 0 || futures != NULL, NULL);
@@ -795,15 +796,10 @@ group_start (ConcurryFuture   **futures,
   /* No more nodes: if none is on an input, their reference goes. */
   g_mutex_lock (&group->mutex);
   group->registering = FALSE;
-  if (group->n_linked == 0)
-    {
-      g_mutex_unlock (&group->mutex);
-      group_unref (group);
-    }
-  else
-    {
-      g_mutex_unlock (&group->mutex);
-    }
+  no_node_left = group->n_linked == 0;
+  g_mutex_unlock (&group->mutex);
+  if (no_node_left)
+    group_unref (group);
 
   group_unref (group);
 

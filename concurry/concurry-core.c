@@ -514,13 +514,6 @@ _concurry_core_unlink (ConcurryCore     *core,
   return found;
 }
 
-void
-_concurry_core_remove_waker (ConcurryCore     *core,
-                             ConcurryCallback *waker)
-{
-  _concurry_core_unlink (core, waker);
-}
-
 /* Sets @error to the outcome of a terminal @core (nothing on DONE) and
  * counts as looking at the error. */
 gboolean

@@ -47,6 +47,19 @@ static GHashTable *registry;
 
 static guint next_callback_id;
 
+/* Ids of callbacks are never 0, which borrowed nodes have. */
+static guint
+new_callback_id (void)
+{
+  guint id;
+
+  do
+    id = (guint)g_atomic_int_add (&next_callback_id, 1) + 1;
+  while (id == 0);
+
+  return id;
+}
+
 static void dispatcher_release (ConcurryDispatcher *self,
                                 int                 n);
 
@@ -241,10 +254,7 @@ _concurry_callback_new (GMainContext           *context,
   cb->func = func;
   cb->user_data = user_data;
   cb->destroy = destroy;
-
-  do
-    cb->id = (guint)g_atomic_int_add (&next_callback_id, 1) + 1;
-  while (cb->id == 0);
+  cb->id = new_callback_id ();
 
   return cb;
 }
@@ -277,9 +287,7 @@ _concurry_callback_new_inline (ConcurryFutureCallback func,
   cb->func = func;
   cb->user_data = user_data;
   cb->destroy = destroy;
-  do
-    cb->id = (guint)g_atomic_int_add (&next_callback_id, 1) + 1;
-  while (cb->id == 0);
+  cb->id = new_callback_id ();
 
   return cb;
 }

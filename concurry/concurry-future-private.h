@@ -106,8 +106,6 @@ gboolean       _concurry_core_add_waker          (ConcurryCore            *core,
                                                   GMainContext            *context);
 void           _concurry_core_wait_blocking      (ConcurryCore            *core,
                                                   gint64                   deadline);
-void           _concurry_core_remove_waker       (ConcurryCore            *core,
-                                                  ConcurryCallback        *waker);
 gboolean       _concurry_core_unlink             (ConcurryCore            *core,
                                                   ConcurryCallback        *node);
 gboolean       _concurry_core_propagate          (ConcurryCore            *core,

@@ -788,14 +788,7 @@ wait_iterating (ConcurryCore   *core,
       g_source_unref (timer);
     }
 
-  _concurry_core_remove_waker (core, &waker);
-}
-
-static void
-wait_blocking (ConcurryCore *core,
-               gint64        deadline)
-{
-  _concurry_core_wait_blocking (core, deadline);
+  _concurry_core_unlink (core, &waker);
 }
 
 /**
@@ -842,7 +835,7 @@ concurry_future_wait_until (ConcurryFuture  *self,
         }
       else
         {
-          wait_blocking (core, deadline_usec);
+          _concurry_core_wait_blocking (core, deadline_usec);
         }
     }
 
