@@ -266,6 +266,14 @@ drop_work (ConcurryWorkFuture *self)
  * connected. A work function that keeps the cancellable, or leaves a
  * handler on it, makes the thread take a new one: its cancellable is
  * never shared.
+ *
+ * Nor is one kept that carries data (qdata): a language binding that saw
+ * it leaves its own there (PyGObject's instance data stays after the
+ * wrapper is gone), whose destroy notify calls into the interpreter. A
+ * kept cancellable is only freed when its thread exits, which for a
+ * pool's thread may be while the interpreter shuts down, when calling
+ * into it crashes. One with data is dropped at once, while the binding
+ * is sure to be alive.
  */
 static GPrivate spare_cancellable = G_PRIVATE_INIT (g_object_unref);
 
@@ -290,6 +298,7 @@ give_back_cancellable (GCancellable *cancellable)
     g_once_init_leave (&cancelled_signal, g_signal_lookup ("cancelled", G_TYPE_CANCELLABLE));
 
   if (g_atomic_int_get (&G_OBJECT (cancellable)->ref_count) == 1 &&
+      g_atomic_pointer_get (&G_OBJECT (cancellable)->qdata) == NULL &&
       !g_signal_has_handler_pending (cancellable, cancelled_signal, 0, TRUE) &&
       g_private_get (&spare_cancellable) == NULL)
     {

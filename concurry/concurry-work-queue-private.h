@@ -36,6 +36,8 @@ G_BEGIN_DECLS
  * while fewer than @max_drainers run, so a burst of submissions costs one
  * pool job per worker, not one per item.
  */
+typedef struct _ConcurryDrainerExits ConcurryDrainerExits;
+
 typedef struct
 {
   /* Written by producers (and read by everybody) */
@@ -53,6 +55,8 @@ typedef struct
   ConcurryWorkFuture *fifo;            /* oldest first */
   guint               fifo_length;
   ConcurryPromise    *drained;         /* resolved when n_outstanding is 0 */
+
+  ConcurryDrainerExits *exits;         /* drainers still to return */
 } ConcurryWorkQueue;
 
 void                _concurry_work_queue_init       (ConcurryWorkQueue  *queue);

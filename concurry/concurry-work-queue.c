@@ -22,11 +22,85 @@
  * batch never keeps work from an idle worker for long. */
 #define QUICK_BATCH_USEC 50
 
+/*
+ * A drainer drops its reference on the executor as the last thing it
+ * does, on its pool thread. When a binding holds the executor through a
+ * toggle reference, that can be the drop that notifies the binding (for
+ * PyGObject: a call into the interpreter). It must not come after
+ * shutdown (wait = TRUE) returned: a script that shut its executor down
+ * may be exiting by then, and an interpreter that is finalized crashes
+ * when called. So shutdown also waits for the drainers to return, holding
+ * a reference of its own meanwhile, which their drops then never reach.
+ *
+ * The count of drainers still to return lives apart from the executor,
+ * with a reference for each drainer: a drainer's drop may finalize the
+ * executor, and it still has to count itself out afterwards.
+ */
+struct _ConcurryDrainerExits
+{
+  gatomicrefcount ref_count;
+  GMutex          mutex;
+  GCond           cond;
+  guint           n_running;
+};
+
+static ConcurryDrainerExits *
+exits_ref (ConcurryDrainerExits *exits)
+{
+  g_atomic_ref_count_inc (&exits->ref_count);
+  return exits;
+}
+
+static void
+exits_unref (ConcurryDrainerExits *exits)
+{
+  if (g_atomic_ref_count_dec (&exits->ref_count))
+    {
+      g_mutex_clear (&exits->mutex);
+      g_cond_clear (&exits->cond);
+      g_free (exits);
+    }
+}
+
+/* Counts in a drainer about to be started, and gives it a reference. */
+static void
+exits_enter (ConcurryDrainerExits *exits)
+{
+  exits_ref (exits);
+  g_mutex_lock (&exits->mutex);
+  exits->n_running++;
+  g_mutex_unlock (&exits->mutex);
+}
+
+/* Counts out a drainer that has returned, and drops its reference. */
+static void
+exits_leave (ConcurryDrainerExits *exits)
+{
+  g_mutex_lock (&exits->mutex);
+  if (--exits->n_running == 0)
+    g_cond_broadcast (&exits->cond);
+  g_mutex_unlock (&exits->mutex);
+  exits_unref (exits);
+}
+
+static void
+exits_wait (ConcurryDrainerExits *exits)
+{
+  g_mutex_lock (&exits->mutex);
+  while (exits->n_running > 0)
+    g_cond_wait (&exits->cond, &exits->mutex);
+  g_mutex_unlock (&exits->mutex);
+}
+
 void
 _concurry_work_queue_init (ConcurryWorkQueue *queue)
 {
   memset (queue, 0, sizeof *queue);
   g_mutex_init (&queue->mutex);
+  queue->exits = g_new0 (ConcurryDrainerExits, 1);
+  g_atomic_ref_count_init (&queue->exits->ref_count);
+  g_mutex_init (&queue->exits->mutex);
+  g_cond_init (&queue->exits->cond);
 }
 
 void
@@ -37,6 +111,7 @@ _concurry_work_queue_clear (ConcurryWorkQueue *queue)
   g_assert (queue->fifo == NULL);
   g_assert (queue->drained == NULL);
 
+  exits_unref (queue->exits);
   g_mutex_clear (&queue->mutex);
 }
 
@@ -129,6 +204,7 @@ _concurry_work_queue_push (ConcurryWorkQueue  *queue,
           {
             *start_drainer = TRUE;
             g_object_ref (executor);
+            exits_enter (queue->exits);
             break;
           }
     }
@@ -294,6 +370,7 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
                             ConcurryExecutor  *executor)
 {
   ConcurryWorkFuture *previous = NULL;
+  ConcurryDrainerExits *exits;
   guint batch_size = 1;
   int finished = 0;
 
@@ -357,8 +434,11 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
         break;
     }
 
+  /* The queue may go with the executor: keep what is needed after. */
+  exits = queue->exits;
   _concurry_executor_set_current (NULL);
   g_object_unref (executor);
+  exits_leave (exits);
 }
 
 /* Waiting for the executor to drain goes through a promise, so that it
@@ -424,8 +504,17 @@ _concurry_work_queue_shutdown (ConcurryWorkQueue  *queue,
     }
   g_mutex_unlock (&queue->mutex);
 
+  /* Ours, so that no drainer's drop is the last one but ours, made on
+   * this thread; see ConcurryDrainerExits. */
+  g_object_ref (executor);
+
   if (drained != NULL)
     concurry_future_wait (CONCURRY_FUTURE (drained), -1, NULL);
+
+  /* Drainers only linger a moment once the queue is empty, and no new
+   * one can start now. */
+  exits_wait (queue->exits);
+  g_object_unref (executor);
 
   return TRUE;
 }

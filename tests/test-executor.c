@@ -496,6 +496,64 @@ test_cancel_racing_start (void)
   g_free (probes);
 }
 
+/* A binding holds an executor through a toggle reference, and is told
+ * when it becomes the last one. After shutdown (wait = TRUE) no worker
+ * may do that any more: a Python script that shut its pool down may be
+ * exiting, and a call into a finalized interpreter crashes. So every
+ * notification must come on the thread that shut it down. */
+typedef struct
+{
+  GThread *owner;
+  int      shut_down;          /* shutdown() returned */
+  int      late_on_workers;    /* notifications on workers after that */
+} ToggleWatch;
+
+static void
+toggle_notified (gpointer  data,
+                 GObject  *object,
+                 gboolean  is_last_ref)
+{
+  ToggleWatch *watch = data;
+
+  if (g_thread_self () != watch->owner && g_atomic_int_get (&watch->shut_down))
+    g_atomic_int_inc (&watch->late_on_workers);
+}
+
+static void
+test_shutdown_leaves_no_worker_holding (gconstpointer data)
+{
+  NewExecutor new_executor = data;
+
+  for (guint round = 0; round < 20; round++)
+    {
+      ConcurryExecutor *executor = new_executor ();
+      ToggleWatch watch = { g_thread_self (), FALSE, 0 };
+      gint64 deadline;
+      int ran = 0;
+
+      /* From now on, the toggle reference is the binding's only one. */
+      g_object_add_toggle_ref (G_OBJECT (executor), toggle_notified, &watch);
+      g_object_unref (executor);
+
+      for (guint i = 0; i < 200; i++)
+        g_object_unref (concurry_executor_submit (executor, count_work, &ran, NULL, NULL));
+      g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, NULL));
+      g_atomic_int_set (&watch.shut_down, TRUE);
+      g_assert_cmpint (ran, ==, 200);
+
+      /* Until no worker holds a reference any more (at once, if none
+       * held one once shutdown returned). */
+      deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+      while (g_atomic_int_get (&G_OBJECT (executor)->ref_count) > 1)
+        {
+          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+          g_thread_yield ();
+        }
+      g_assert_cmpint (watch.late_on_workers, ==, 0);
+      g_object_remove_toggle_ref (G_OBJECT (executor), toggle_notified, &watch);
+    }
+}
+
 static void
 test_running_sees_cancellable (void)
 {
@@ -1439,6 +1497,10 @@ main (int argc,
   g_test_add_func ("/Concurry/Executor/queued-cancel-never-runs", test_queued_cancel_never_runs);
   g_test_add_func ("/Concurry/Executor/running-sees-cancellable", test_running_sees_cancellable);
   g_test_add_func ("/Concurry/Executor/batched-cancel-never-runs", test_batched_cancel_never_runs);
+  g_test_add_data_func ("/Concurry/Executor/pool/shutdown-leaves-no-worker-holding", new_pool,
+                        test_shutdown_leaves_no_worker_holding);
+  g_test_add_data_func ("/Concurry/Executor/task/shutdown-leaves-no-worker-holding", new_task,
+                        test_shutdown_leaves_no_worker_holding);
   g_test_add_func ("/Concurry/Executor/cancel-racing-start", test_cancel_racing_start);
   g_test_add_func ("/Concurry/Executor/shutdown-cancel-futures", test_shutdown_cancel_futures);
   g_test_add_func ("/Concurry/Executor/shutdown-no-wait-still-runs", test_shutdown_no_wait_still_runs);
