@@ -172,7 +172,8 @@ static gboolean
 core_finish (ConcurryCore   *core,
              ConcurryFuture *future,
              GValue         *value,
-             GError         *error)
+             GError         *error,
+             gboolean        only_pending)
 {
   ConcurryCallback *callbacks;
   ConcurryCallback *inline_callbacks = NULL;
@@ -193,7 +194,8 @@ core_finish (ConcurryCore   *core,
 
   g_mutex_lock (&core->mutex);
 
-  if (CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+  if (CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state) ||
+      (only_pending && core->state == CONCURRY_FUTURE_STATE_RUNNING))
     {
       g_mutex_unlock (&core->mutex);
       if (value != NULL && G_IS_VALUE (value))
@@ -207,7 +209,23 @@ core_finish (ConcurryCore   *core,
     core->outcome.error = error;
   else if (value != NULL)
     core->outcome.value = *value;
-  g_atomic_int_set (&core->state, state);
+  /* Only from PENDING: a worker marks its work running with a
+   * compare-and-swap that takes no lock, so this must be one too. */
+  if (only_pending)
+    {
+      if (!g_atomic_int_compare_and_exchange (&core->state, CONCURRY_FUTURE_STATE_PENDING, state))
+        {
+          core->outcome.error = NULL;
+          g_mutex_unlock (&core->mutex);
+          g_clear_error (&error);
+          g_object_unref (future);
+          return FALSE;
+        }
+    }
+  else
+    {
+      g_atomic_int_set (&core->state, state);
+    }
 
   callbacks = core->callbacks;
   core->callbacks = NULL;
@@ -264,7 +282,7 @@ _concurry_core_complete (ConcurryCore   *core,
                          GValue         *value,
                          GError         *error)
 {
-  return core_finish (core, future, value, error);
+  return core_finish (core, future, value, error, FALSE);
 }
 
 gboolean
@@ -280,9 +298,30 @@ _concurry_core_cancel (ConcurryCore   *core,
 
   core_finish (core, future, NULL,
                g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                    _("The future was cancelled")));
+                                    _("The future was cancelled")), FALSE);
 
   /* Whoever won, the outcome is now fixed. */
+  return _concurry_core_get_state (core) == CONCURRY_FUTURE_STATE_CANCELLED;
+}
+
+/* Like _concurry_core_cancel(), but leaves a RUNNING future alone: the
+ * state is checked under the lock that _concurry_core_mark_running()
+ * takes, so the work either never starts or is not cancelled. */
+gboolean
+_concurry_core_cancel_pending (ConcurryCore   *core,
+                               ConcurryFuture *future)
+{
+  int state = _concurry_core_get_state (core);
+
+  if (state == CONCURRY_FUTURE_STATE_CANCELLED)
+    return TRUE;
+  if (state != CONCURRY_FUTURE_STATE_PENDING)
+    return FALSE;
+
+  core_finish (core, future, NULL,
+               g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                    _("The future was cancelled")), TRUE);
+
   return _concurry_core_get_state (core) == CONCURRY_FUTURE_STATE_CANCELLED;
 }
 

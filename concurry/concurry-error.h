@@ -11,6 +11,8 @@
 
 #include <glib.h>
 
+#include <glib-object.h>
+
 #include "concurry-version-macros.h"
 
 G_BEGIN_DECLS
@@ -55,6 +57,11 @@ typedef enum
 } ConcurryError;
 
 CONCURRY_AVAILABLE_IN_ALL
-GQuark concurry_error_quark (void);
+GQuark        concurry_error_quark            (void);
+CONCURRY_AVAILABLE_IN_0_2
+void          concurry_error_set_payload      (GError        *error,
+                                               const GValue  *payload);
+CONCURRY_AVAILABLE_IN_0_2
+const GValue *concurry_error_get_payload      (const GError  *error);
 
 G_END_DECLS

@@ -90,6 +90,8 @@ gboolean       _concurry_core_complete           (ConcurryCore            *core,
                                                   GError                  *error);
 gboolean       _concurry_core_cancel             (ConcurryCore            *core,
                                                   ConcurryFuture          *future);
+gboolean       _concurry_core_cancel_pending     (ConcurryCore            *core,
+                                                  ConcurryFuture          *future);
 GCancellable  *_concurry_core_get_cancellable    (ConcurryCore            *core);
 void           _concurry_core_attach_cancellable (ConcurryCore            *core,
                                                   GCancellable            *cancellable);

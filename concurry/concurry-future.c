@@ -11,9 +11,11 @@
 #endif
 
 #include "concurry-dispatch-private.h"
+#include "concurry-error.h"
 #include "concurry-enum-types.h"
 #include "concurry-future-private.h"
 #include "concurry-i18n-private.h"
+#include "concurry-work-future-private.h"
 
 /**
  * ConcurryFuture:
@@ -622,6 +624,33 @@ concurry_future_cancel (ConcurryFuture *self)
 }
 
 /**
+ * concurry_future_cancel_pending:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Cancels @self only if its work has not started yet.
+ *
+ * This is the cancel of Python's `concurrent.futures`: a future that is
+ * still pending (queued work, a promise not marked running) becomes
+ * cancelled exactly as with [method@Concurry.Future.cancel]; a future
+ * whose work is running is left alone, and its work runs to completion.
+ * The check and the cancellation are one atomic step, so work that a
+ * worker starts at the same moment is either cancelled before it starts
+ * or not cancelled at all.
+ *
+ * Returns: %TRUE if @self is cancelled (now or before), %FALSE if it is
+ *   running or already completed with a value or an error
+ *
+ * Since: 0.2
+ */
+gboolean
+concurry_future_cancel_pending (ConcurryFuture *self)
+{
+  GET_CORE_OR_RETURN (self, FALSE);
+
+  return _concurry_core_cancel_pending (core, self);
+}
+
+/**
  * concurry_future_add_done_callback:
  * @self: a [iface@Concurry.Future]
  * @callback: (scope notified) (closure user_data) (destroy destroy): the
@@ -681,6 +710,86 @@ concurry_future_add_done_callback_full (ConcurryFuture         *self,
   return _concurry_core_add_callback (core, self,
                                       _concurry_callback_new (context, callback,
                                                               user_data, destroy));
+}
+
+/**
+ * concurry_future_add_done_callback_direct:
+ * @self: a [iface@Concurry.Future]
+ * @callback: (scope notified) (closure user_data) (destroy destroy): the
+ *   function to call once @self is done
+ * @user_data: data for @callback
+ * @destroy: (nullable): a function to free @user_data with, or %NULL
+ *
+ * Calls @callback once @self reaches a terminal state, on the thread that
+ * completes it, like `g_cancellable_connect()`.
+ *
+ * If @self is not done yet, @callback runs on the thread that resolves,
+ * rejects or cancels it, right after the state changed and with no lock
+ * held; if it is already done, @callback runs at once, inside this call.
+ * This is the callback rule of Python's `concurrent.futures`, for code
+ * that runs no main loop; language bindings use it for that. @callback
+ * may run on a worker thread: it must be thread-safe, and must not be a
+ * JavaScript function (refused with a critical, since GJS never runs
+ * JavaScript off its main thread). @destroy is called right after
+ * @callback, on the same thread.
+ *
+ * The callback still runs exactly once, and callbacks added this way run
+ * in the order they were added; their order relative to callbacks
+ * delivered on a main context is not defined.
+ *
+ * Returns: an id for [method@Concurry.Future.remove_done_callback], or 0
+ *   if @callback was refused
+ *
+ * Since: 0.2
+ */
+guint
+concurry_future_add_done_callback_direct (ConcurryFuture         *self,
+                                          ConcurryFutureCallback  callback,
+                                          gpointer                user_data,
+                                          GDestroyNotify          destroy)
+{
+  GET_CORE_OR_RETURN (self, 0);
+  g_return_val_if_fail (callback != NULL, 0);
+
+  if (_concurry_work_func_is_javascript ((gpointer)callback))
+    {
+      g_critical ("%s: a JavaScript callback cannot run on the thread that completes a "
+                  "future; use concurry_future_add_done_callback()", G_STRFUNC);
+      if (destroy != NULL)
+        destroy (user_data);
+      return 0;
+    }
+
+  return _concurry_core_add_callback (core, self,
+                                      _concurry_callback_new_inline (callback, user_data,
+                                                                     destroy));
+}
+
+/**
+ * concurry_future_get_error_payload:
+ * @self: a [iface@Concurry.Future]
+ *
+ * Gets the payload of the error @self failed with: the value a language
+ * binding attached to it (see [func@Concurry.error_set_payload]), which
+ * follows the error through every combinator, chain and executor.
+ *
+ * Like [method@Concurry.Future.get_error], this counts as looking at the
+ * error.
+ *
+ * Returns: (nullable) (transfer none): the payload, or %NULL if @self did
+ *   not fail or its error has none
+ *
+ * Since: 0.2
+ */
+const GValue *
+concurry_future_get_error_payload (ConcurryFuture *self)
+{
+  const GError *error;
+
+  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
+
+  error = concurry_future_get_error (self);
+  return error != NULL ? concurry_error_get_payload (error) : NULL;
 }
 
 /**

@@ -136,6 +136,15 @@ guint                concurry_future_add_done_callback_full  (ConcurryFuture    
                                                               ConcurryFutureCallback   callback,
                                                               gpointer                 user_data,
                                                               GDestroyNotify           destroy);
+CONCURRY_AVAILABLE_IN_0_2
+gboolean             concurry_future_cancel_pending          (ConcurryFuture          *self);
+CONCURRY_AVAILABLE_IN_0_2
+guint                concurry_future_add_done_callback_direct (ConcurryFuture         *self,
+                                                              ConcurryFutureCallback   callback,
+                                                              gpointer                 user_data,
+                                                              GDestroyNotify           destroy);
+CONCURRY_AVAILABLE_IN_0_2
+const GValue        *concurry_future_get_error_payload       (ConcurryFuture          *self);
 CONCURRY_AVAILABLE_IN_ALL
 gboolean             concurry_future_remove_done_callback    (ConcurryFuture          *self,
                                                               guint                    callback_id);

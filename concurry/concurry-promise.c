@@ -488,6 +488,45 @@ concurry_promise_reject (ConcurryPromise *self,
 }
 
 /**
+ * concurry_promise_reject_with_payload:
+ * @self: a [class@Concurry.Promise]
+ * @error: the error, copied
+ * @payload: (nullable): a value to attach to the copy of @error
+ *
+ * Rejects @self with a copy of @error that carries a copy of @payload
+ * (see [func@Concurry.error_set_payload]). Only errors of the
+ * [error@Concurry.Error] domain can carry a payload: for others @payload
+ * is ignored.
+ *
+ * Language bindings reject with their exception object as payload, so
+ * that it comes back from every future the error reaches.
+ *
+ * Returns: %TRUE if @self was rejected, %FALSE if it was already done
+ *
+ * Since: 0.2
+ */
+gboolean
+concurry_promise_reject_with_payload (ConcurryPromise *self,
+                                      const GError    *error,
+                                      const GValue    *payload)
+{
+  GError *copy;
+
+  g_return_val_if_fail (CONCURRY_IS_PROMISE (self), FALSE);
+  g_return_val_if_fail (error != NULL, FALSE);
+  g_return_val_if_fail (payload == NULL || G_IS_VALUE (payload), FALSE);
+
+  if (CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (&self->core)))
+    return FALSE;
+
+  copy = g_error_copy (error);
+  if (payload != NULL && copy->domain == CONCURRY_ERROR)
+    concurry_error_set_payload (copy, payload);
+
+  return _concurry_core_complete (&self->core, (ConcurryFuture *)self, NULL, copy);
+}
+
+/**
  * concurry_promise_reject_literal:
  * @self: a [class@Concurry.Promise]
  * @domain: the error domain

@@ -69,6 +69,10 @@ gboolean         concurry_promise_take_value      (ConcurryPromise *self,
 CONCURRY_AVAILABLE_IN_ALL
 gboolean         concurry_promise_reject          (ConcurryPromise *self,
                                                    const GError    *error);
+CONCURRY_AVAILABLE_IN_0_2
+gboolean         concurry_promise_reject_with_payload (ConcurryPromise *self,
+                                                       const GError    *error,
+                                                       const GValue    *payload);
 CONCURRY_AVAILABLE_IN_ALL
 gboolean         concurry_promise_reject_literal  (ConcurryPromise *self,
                                                    GQuark           domain,

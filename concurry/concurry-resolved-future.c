@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include "concurry-error.h"
+
 #include "concurry-future-private.h"
 #include "concurry-resolved-future.h"
 
@@ -298,6 +300,35 @@ concurry_resolved_future_new_error (const GError *error)
   g_return_val_if_fail (error != NULL, NULL);
 
   return resolved_new (NULL, g_error_copy (error));
+}
+
+/**
+ * concurry_resolved_future_new_error_with_payload:
+ * @error: the error, copied
+ * @payload: (nullable): a value to attach to the copy of @error
+ *
+ * Creates a future that failed with a copy of @error carrying a copy of
+ * @payload (see [func@Concurry.error_set_payload]); @payload is ignored
+ * unless @error is of the [error@Concurry.Error] domain.
+ *
+ * Returns: (transfer full): a new failed [iface@Concurry.Future]
+ *
+ * Since: 0.2
+ */
+ConcurryFuture *
+concurry_resolved_future_new_error_with_payload (const GError *error,
+                                                 const GValue *payload)
+{
+  GError *copy;
+
+  g_return_val_if_fail (error != NULL, NULL);
+  g_return_val_if_fail (payload == NULL || G_IS_VALUE (payload), NULL);
+
+  copy = g_error_copy (error);
+  if (payload != NULL && copy->domain == CONCURRY_ERROR)
+    concurry_error_set_payload (copy, payload);
+
+  return resolved_new (NULL, copy);
 }
 
 /**

@@ -48,6 +48,9 @@ CONCURRY_AVAILABLE_IN_ALL
 ConcurryFuture *concurry_resolved_future_new_error_literal (GQuark         domain,
                                                             int            code,
                                                             const char    *message) G_GNUC_WARN_UNUSED_RESULT;
+CONCURRY_AVAILABLE_IN_0_2
+ConcurryFuture *concurry_resolved_future_new_error_with_payload (const GError *error,
+                                                                 const GValue *payload) G_GNUC_WARN_UNUSED_RESULT;
 CONCURRY_AVAILABLE_IN_ALL
 ConcurryFuture *concurry_resolved_future_new_take_error    (GError        *error) G_GNUC_WARN_UNUSED_RESULT;
 
