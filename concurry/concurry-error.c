@@ -62,7 +62,7 @@ concurry_error_private_clear (GError *error)
  * Gets the quark of the [error@Concurry.Error] domain.
  *
  * The domain is an extended error domain: an error of it may carry a
- * payload, see [func@Concurry.error_set_payload].
+ * payload, see [func@Concurry.Error.set_payload].
  *
  * Returns: the error domain of concurry
  *
@@ -137,7 +137,7 @@ concurry_error_set_payload (GError       *error,
  * @error: a `GError`
  *
  * Gets the payload attached to @error with
- * [func@Concurry.error_set_payload].
+ * [func@Concurry.Error.set_payload].
  *
  * Returns: (nullable) (transfer none): the payload, or %NULL if @error
  *   has none or is not of the [error@Concurry.Error] domain

@@ -12,6 +12,10 @@
 #include "concurry-i18n-private.h"
 #include "concurry-main-context-executor.h"
 #include "concurry-map-results-private.h"
+#include "concurry-runner-private.h"
+#include "concurry-task-executor.h"
+#include "concurry-thread-pool-executor.h"
+#include "concurry-work-queue-private.h"
 #include "concurry-work-future-private.h"
 
 /**
@@ -246,7 +250,7 @@ concurry_executor_map (ConcurryExecutor   *self,
   if (max_in_flight == 0)
     max_in_flight = 2 * MAX (1, concurry_executor_get_max_workers (self));
 
-  return _concurry_map_results_new (self, func, func_data, func_destroy,
+  return _concurry_map_results_new (self, func, func_data, func_destroy, NULL, NULL,
                                     input, input_data, input_destroy,
                                     _concurry_deadline_from_timeout (timeout_usec),
                                     chunksize, max_in_flight, error);
@@ -285,4 +289,231 @@ _concurry_executor_refuse_javascript (gpointer   func,
                        _("A JavaScript function cannot run on a worker thread: "
                          "submit it to a ConcurryMainContextExecutor instead"));
   return TRUE;
+}
+
+/* The work queue of one of concurry's own executors, or NULL. */
+ConcurryWorkQueue *
+_concurry_executor_get_work_queue (ConcurryExecutor *executor)
+{
+  GType type = G_OBJECT_TYPE (executor);
+
+  if (type == CONCURRY_TYPE_THREAD_POOL_EXECUTOR)
+    return _concurry_thread_pool_executor_get_queue (executor);
+  if (type == CONCURRY_TYPE_TASK_EXECUTOR)
+    return _concurry_task_executor_get_queue (executor);
+  if (type == CONCURRY_TYPE_MAIN_CONTEXT_EXECUTOR)
+    return _concurry_main_context_executor_get_queue (executor);
+  return NULL;
+}
+
+static gboolean
+check_after (ConcurryFuture **after,
+             guint            n_after)
+{
+  g_return_val_if_fail (after != NULL || n_after == 0, FALSE);
+  for (guint i = 0; i < n_after; i++)
+    g_return_val_if_fail (CONCURRY_IS_FUTURE (after[i]), FALSE);
+  return TRUE;
+}
+
+/**
+ * concurry_executor_submit_after:
+ * @self: a [iface@Concurry.Executor]
+ * @after: (array length=n_after) (nullable): the futures the work waits for
+ * @n_after: the number of futures in @after
+ * @func: (scope notified) (closure user_data) (destroy destroy): the work
+ * @user_data: data for @func
+ * @destroy: (nullable): a function to free @user_data with
+ * @error: return location for a `GError`
+ *
+ * Submits @func to run once every future of @after is done.
+ *
+ * The returned future is pending at once. When the last of @after
+ * completes with a value, the work is queued on @self like any submitted
+ * work; if one of them fails or is cancelled first, the work never runs
+ * and the returned future fails with a copy of that future's error
+ * (cancelled, if it was cancelled). This is how language bindings run
+ * work whose arguments are futures: the arguments' values are read by
+ * @func when it runs.
+ *
+ * The work counts as submitted from this call on: shutting @self down
+ * waits for it (and queues it when its inputs are done), and shutting
+ * down with `cancel_futures` cancels it. Cancelling the returned future
+ * while it waits drops the work at once.
+ *
+ * Only the executors of concurry (thread pool, GTask and main context)
+ * can hold work back like this; other implementations get
+ * %CONCURRY_ERROR_FAILED.
+ *
+ * Returns: (transfer full): the future of the work, or %NULL if @self is
+ *   shut down or cannot hold work back
+ *
+ * Since: 0.2
+ */
+ConcurryFuture *
+concurry_executor_submit_after (ConcurryExecutor  *self,
+                                ConcurryFuture   **after,
+                                guint              n_after,
+                                ConcurryWorkFunc   func,
+                                gpointer           user_data,
+                                GDestroyNotify     destroy,
+                                GError           **error)
+{
+  ConcurryWorkQueue *queue;
+
+  g_return_val_if_fail (CONCURRY_IS_EXECUTOR (self), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+  g_return_val_if_fail (check_after (after, n_after), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  queue = _concurry_executor_get_work_queue (self);
+  if (queue == NULL)
+    {
+      g_set_error (error, CONCURRY_ERROR, CONCURRY_ERROR_FAILED,
+                   _("%s cannot hold work back until other futures are done"),
+                   G_OBJECT_TYPE_NAME (self));
+      if (destroy != NULL)
+        destroy (user_data);
+      return NULL;
+    }
+
+  return (ConcurryFuture *)_concurry_work_queue_submit_after (queue, self, after, n_after,
+                                                              func, user_data, destroy, error);
+}
+
+static gboolean
+refuse_javascript_runner (ConcurryExecutor  *self,
+                          ConcurryRunner    *runner,
+                          GError           **error)
+{
+  if (CONCURRY_IS_MAIN_CONTEXT_EXECUTOR (self) || !_concurry_runner_is_javascript (runner))
+    return FALSE;
+
+  g_set_error_literal (error, CONCURRY_ERROR, CONCURRY_ERROR_WRONG_THREAD,
+                       _("JavaScript work cannot run on worker threads; "
+                         "use a ConcurryMainContextExecutor"));
+  return TRUE;
+}
+
+/**
+ * concurry_executor_submit_to_runner:
+ * @self: a [iface@Concurry.Executor]
+ * @runner: the [class@Concurry.Runner] that runs the item
+ * @item: (nullable): the item, copied: whatever @runner needs to run it
+ * @after: (array length=n_after) (nullable): futures to wait for first,
+ *   as [method@Concurry.Executor.submit_after] does
+ * @n_after: the number of futures in @after
+ * @error: return location for a `GError`
+ *
+ * Submits @item, to be run by @runner on @self.
+ *
+ * This is [method@Concurry.Executor.submit] for language bindings: the
+ * item is a plain value (a binding's callable with its arguments, say)
+ * and the binding's code is entered once per batch of items rather than
+ * once per item; see [class@Concurry.Runner]. The returned future behaves
+ * exactly like the future of submitted work.
+ *
+ * Returns: (transfer full): the future of the item, or %NULL if @self is
+ *   shut down, or refused a JavaScript runner (which can only run on a
+ *   [class@Concurry.MainContextExecutor])
+ *
+ * Since: 0.2
+ */
+ConcurryFuture *
+concurry_executor_submit_to_runner (ConcurryExecutor  *self,
+                                    ConcurryRunner    *runner,
+                                    const GValue      *item,
+                                    ConcurryFuture   **after,
+                                    guint              n_after,
+                                    GError           **error)
+{
+  ConcurryRunnerItem *runner_item;
+  ConcurryWorkQueue *queue;
+
+  g_return_val_if_fail (CONCURRY_IS_EXECUTOR (self), NULL);
+  g_return_val_if_fail (CONCURRY_IS_RUNNER (runner), NULL);
+  g_return_val_if_fail (item == NULL || G_IS_VALUE (item), NULL);
+  g_return_val_if_fail (check_after (after, n_after), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (refuse_javascript_runner (self, runner, error))
+    return NULL;
+
+  runner_item = _concurry_runner_item_new (runner, item);
+  queue = _concurry_executor_get_work_queue (self);
+
+  if (n_after > 0)
+    return concurry_executor_submit_after (self, after, n_after, _concurry_runner_work_func,
+                                           runner_item, _concurry_runner_item_free, error);
+  if (queue != NULL)
+    return (ConcurryFuture *)_concurry_work_queue_submit (queue, self, _concurry_runner_work_func,
+                                                          runner_item, _concurry_runner_item_free,
+                                                          FALSE, error);
+
+  return concurry_executor_submit (self, _concurry_runner_work_func, runner_item,
+                                   _concurry_runner_item_free, error);
+}
+
+/**
+ * concurry_executor_map_with_runner:
+ * @self: a [iface@Concurry.Executor]
+ * @runner: the [class@Concurry.Runner] that runs the items
+ * @data: (nullable): a value shared by all the items, given to @runner
+ *   by [method@Concurry.WorkBatch.get_data] (the function to map, say)
+ * @input: (scope notified) (closure input_data) (destroy input_destroy):
+ *   the function producing the items
+ * @input_data: data for @input
+ * @input_destroy: (nullable): a function to free @input_data with
+ * @timeout_usec: a time limit for the whole map, in microseconds from
+ *   this call, or a negative value for none
+ * @chunksize: how many items each submitted piece of work handles, at
+ *   least 1
+ * @max_in_flight: how many pieces of work may be submitted and not yet
+ *   consumed at once, or 0 for twice the executor's workers
+ * @error: return location for a `GError`
+ *
+ * Like [method@Concurry.Executor.map], but the items are run by @runner,
+ * up to 64 items of a chunk in one call of its function: the way language
+ * bindings map their own functions. Each item's value, given by
+ * [method@Concurry.WorkBatch.start], is the input item itself; the
+ * batch's data is @data.
+ *
+ * Returns: (transfer full): the results, or %NULL if @self is shut down
+ *   or refused a JavaScript runner
+ *
+ * Since: 0.2
+ */
+ConcurryMapResults *
+concurry_executor_map_with_runner (ConcurryExecutor   *self,
+                                   ConcurryRunner     *runner,
+                                   const GValue       *data,
+                                   ConcurryInputFunc   input,
+                                   gpointer            input_data,
+                                   GDestroyNotify      input_destroy,
+                                   gint64              timeout_usec,
+                                   guint               chunksize,
+                                   guint               max_in_flight,
+                                   GError            **error)
+{
+  g_return_val_if_fail (CONCURRY_IS_EXECUTOR (self), NULL);
+  g_return_val_if_fail (CONCURRY_IS_RUNNER (runner), NULL);
+  g_return_val_if_fail (data == NULL || G_IS_VALUE (data), NULL);
+  g_return_val_if_fail (input != NULL, NULL);
+  g_return_val_if_fail (chunksize >= 1, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (refuse_javascript_runner (self, runner, error))
+    {
+      if (input_destroy != NULL)
+        input_destroy (input_data);
+      return NULL;
+    }
+
+  if (max_in_flight == 0)
+    max_in_flight = 2 * MAX (1, concurry_executor_get_max_workers (self));
+
+  return _concurry_map_results_new (self, NULL, NULL, NULL, runner, data,
+                                    input, input_data, input_destroy,
+                                    _concurry_deadline_from_timeout (timeout_usec),
+                                    chunksize, max_in_flight, error);
 }

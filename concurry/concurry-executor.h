@@ -11,6 +11,7 @@
 
 #include "concurry-future.h"
 #include "concurry-map-results.h"
+#include "concurry-runner.h"
 
 G_BEGIN_DECLS
 
@@ -90,6 +91,32 @@ ConcurryMapResults *concurry_executor_map             (ConcurryExecutor   *self,
                                                        ConcurryMapFunc     func,
                                                        gpointer            func_data,
                                                        GDestroyNotify      func_destroy,
+                                                       ConcurryInputFunc   input,
+                                                       gpointer            input_data,
+                                                       GDestroyNotify      input_destroy,
+                                                       gint64              timeout_usec,
+                                                       guint               chunksize,
+                                                       guint               max_in_flight,
+                                                       GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+CONCURRY_AVAILABLE_IN_0_2
+ConcurryFuture     *concurry_executor_submit_after    (ConcurryExecutor   *self,
+                                                       ConcurryFuture    **after,
+                                                       guint               n_after,
+                                                       ConcurryWorkFunc    func,
+                                                       gpointer            user_data,
+                                                       GDestroyNotify      destroy,
+                                                       GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+CONCURRY_AVAILABLE_IN_0_2
+ConcurryFuture     *concurry_executor_submit_to_runner (ConcurryExecutor  *self,
+                                                        ConcurryRunner    *runner,
+                                                        const GValue      *item,
+                                                        ConcurryFuture   **after,
+                                                        guint              n_after,
+                                                        GError           **error) G_GNUC_WARN_UNUSED_RESULT;
+CONCURRY_AVAILABLE_IN_0_2
+ConcurryMapResults *concurry_executor_map_with_runner (ConcurryExecutor   *self,
+                                                       ConcurryRunner     *runner,
+                                                       const GValue       *data,
                                                        ConcurryInputFunc   input,
                                                        gpointer            input_data,
                                                        GDestroyNotify      input_destroy,

@@ -770,7 +770,7 @@ concurry_future_add_done_callback_direct (ConcurryFuture         *self,
  * @self: a [iface@Concurry.Future]
  *
  * Gets the payload of the error @self failed with: the value a language
- * binding attached to it (see [func@Concurry.error_set_payload]), which
+ * binding attached to it (see [func@Concurry.Error.set_payload]), which
  * follows the error through every combinator, chain and executor.
  *
  * Like [method@Concurry.Future.get_error], this counts as looking at the

@@ -106,13 +106,22 @@ concurry_main_context_executor_submit (ConcurryExecutor  *executor,
                                        GError           **error)
 {
   ConcurryMainContextExecutor *self = CONCURRY_MAIN_CONTEXT_EXECUTOR (executor);
-  ConcurryWorkFuture *item;
 
-  item = _concurry_work_queue_push (&self->queue, executor, func, user_data, destroy, FALSE, NULL, error);
-  if (item != NULL)
-    g_source_set_ready_time (self->source, 0);
+  return (ConcurryFuture *)_concurry_work_queue_submit (&self->queue, executor, func, user_data,
+                                                        destroy, FALSE, error);
+}
 
-  return (ConcurryFuture *)item;
+static void
+kick (ConcurryExecutor *executor,
+      gboolean          start_drainer)
+{
+  g_source_set_ready_time (((ConcurryMainContextExecutor *)executor)->source, 0);
+}
+
+ConcurryWorkQueue *
+_concurry_main_context_executor_get_queue (ConcurryExecutor *executor)
+{
+  return &((ConcurryMainContextExecutor *)executor)->queue;
 }
 
 static gboolean
@@ -249,6 +258,7 @@ static void
 concurry_main_context_executor_init (ConcurryMainContextExecutor *self)
 {
   _concurry_work_queue_init (&self->queue);
+  self->queue.kick = kick;
 }
 
 /**

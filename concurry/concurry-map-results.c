@@ -7,7 +7,10 @@
 
 #include "concurry-error.h"
 #include "concurry-i18n-private.h"
+#include "concurry-executor-private.h"
 #include "concurry-map-results-private.h"
+#include "concurry-runner-private.h"
+#include "concurry-work-queue-private.h"
 
 /**
  * ConcurryMapResults:
@@ -21,18 +24,31 @@
  * position; after an error, a timeout or [method@Concurry.MapResults.close]
  * the results are exhausted and the work not consumed yet is cancelled.
  *
- * Dropping the results closes them.
+ * Every item of the input runs, unless the map is stopped: dropping the
+ * results without closing them lets the rest of the input run (read as
+ * the work completes, with at most the same number of chunks in flight,
+ * and its results thrown away), and shutting the executor down waits for
+ * it, as `concurrent.futures` does; shutting the executor down while the
+ * results are still held reads the rest of the input at once, so that
+ * the results can be read afterwards. Only
+ * [method@Concurry.MapResults.close], a failure, the deadline, or
+ * shutting the executor down with `cancel_futures` stop a map early. An
+ * input written in JavaScript, or an executor that is not one of
+ * concurry's, is only read by the thread consuming the results: there,
+ * dropping the results closes them.
  *
  * Since: 0.1
  */
 
-/* What the workers share: the map function. */
+/* What the workers share: the map function, or a runner and its data. */
 typedef struct
 {
   gatomicrefcount ref_count;
   ConcurryMapFunc func;
   gpointer        data;
   GDestroyNotify  destroy;
+  ConcurryRunner *runner;
+  GValue          runner_data;
 } MapFunc;
 
 /* One submitted piece of work: @n items in, a GArray of Outcome out. */
@@ -49,11 +65,20 @@ typedef struct
   GError *error;
 } Outcome;
 
-struct _ConcurryMapResults
+enum {
+  MODE_CONSUMER,   /* input read as results are consumed */
+  MODE_EAGER,      /* the executor shut down: read all of it now */
+  MODE_DETACHED,   /* results dropped: read as work completes */
+};
+
+/* The state of a map, which outlives the results object while a dropped
+ * map still runs. */
+typedef struct
 {
-  GObject            parent_instance;
+  gatomicrefcount    ref_count;
 
   ConcurryExecutor  *executor;
+  ConcurryWorkQueue *queue;         /* concurry's executors: for shutdown */
   MapFunc           *map;
   ConcurryInputFunc  input;
   gpointer           input_data;
@@ -61,20 +86,36 @@ struct _ConcurryMapResults
   gint64             deadline;
   guint              chunksize;
   guint              max_in_flight;
+  gboolean           can_detach;    /* input may be read on any thread */
 
-  /* @in_flight, @waiting and @finished are shared with close(), which may
-   * be called from another thread: under @mutex, which is never held
-   * while user code (the input, the executor) runs or while waiting. */
+  /* Reading the input is serialized by @feeding: whoever sets it reads
+   * (@input_done, @input_error, @submit_error are theirs); the others
+   * set @feed_again and leave, never waiting with user code running. */
+  int                feeding;       /* atomic */
+  int                feed_again;    /* atomic */
+  int                input_done;    /* atomic */
+  GError            *submit_error;
+  GError            *input_error;
+  int                reserved;      /* atomic: holds a reservation of @queue */
+  int                n_unfinished;  /* atomic: submitted chunks not done */
+
+  /* Under @mutex, which is never held while user code runs or while
+   * waiting. */
   GMutex             mutex;
+  int                mode;
   GQueue             in_flight;     /* of ConcurryFuture, input order */
   ConcurryFuture    *waiting;       /* the item next() waits for */
+  gboolean           finished;
+
+  /* The consumer's */
   GArray            *current;       /* of Outcome: the chunk being read */
   guint              position;      /* next Outcome of @current */
-  GError            *submit_error;  /* a failed submit, reported in order */
-  GError            *input_error;   /* the input failed, reported in order */
+} MapState;
 
-  gboolean           input_done;    /* consumer only */
-  gboolean           finished;      /* under @mutex */
+struct _ConcurryMapResults
+{
+  GObject   parent_instance;
+  MapState *state;
 };
 
 G_DEFINE_FINAL_TYPE (ConcurryMapResults, concurry_map_results, G_TYPE_OBJECT)
@@ -93,6 +134,9 @@ map_func_unref (MapFunc *map)
     {
       if (map->destroy != NULL)
         map->destroy (map->data);
+      g_clear_object (&map->runner);
+      if (G_IS_VALUE (&map->runner_data))
+        g_value_unset (&map->runner_data);
       g_free (map);
     }
 }
@@ -119,6 +163,54 @@ outcome_clear (gpointer data)
   g_clear_error (&outcome->error);
 }
 
+/* A runner's part of a chunk: up to CONCURRY_RUNNER_MAX_BATCH items in one
+ * call. Returns FALSE once an item failed (or was not run). */
+static gboolean
+run_with_runner (Chunk        *chunk,
+                 guint         first,
+                 guint         n,
+                 GCancellable *cancellable,
+                 GArray       *outcomes)
+{
+  GValue outputs[CONCURRY_RUNNER_MAX_BATCH];
+  GError *errors[CONCURRY_RUNNER_MAX_BATCH];
+  gboolean ok = TRUE;
+
+  memset (outputs, 0, sizeof outputs);
+  memset (errors, 0, sizeof errors);
+
+  _concurry_runner_run_values (chunk->map->runner,
+                               G_IS_VALUE (&chunk->map->runner_data) ? &chunk->map->runner_data : NULL,
+                               &chunk->items[first], n, cancellable, outputs, errors);
+
+  for (guint i = 0; i < n && ok; i++)
+    {
+      Outcome outcome = { G_VALUE_INIT, NULL };
+
+      if (errors[i] != NULL)
+        {
+          outcome.error = g_steal_pointer (&errors[i]);
+          ok = FALSE;
+        }
+      else
+        {
+          outcome.value = outputs[i];
+          memset (&outputs[i], 0, sizeof outputs[i]);
+        }
+      g_array_append_val (outcomes, outcome);
+    }
+
+  /* Nothing is left after the first failure, but be safe. */
+  for (guint i = 0; i < n; i++)
+    {
+      if (G_IS_VALUE (&outputs[i]))
+        g_value_unset (&outputs[i]);
+      g_clear_error (&errors[i]);
+    }
+
+  return ok;
+}
+
 /* Runs on a worker: the map function over the items of the chunk, until
  * the first failure. */
 static void
@@ -132,53 +224,163 @@ chunk_work (GCancellable  *cancellable,
 
   g_array_set_clear_func (outcomes, outcome_clear);
 
-  for (guint i = 0; i < chunk->n; i++)
+  if (chunk->map->runner != NULL)
     {
-      Outcome outcome = { G_VALUE_INIT, NULL };
-
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+      for (guint i = 0; i < chunk->n; i += CONCURRY_RUNNER_MAX_BATCH)
+        if (!run_with_runner (chunk, i, MIN (CONCURRY_RUNNER_MAX_BATCH, chunk->n - i),
+                              cancellable, outcomes))
+          break;
+    }
+  else
+    {
+      for (guint i = 0; i < chunk->n; i++)
         {
-          g_array_unref (outcomes);
-          return;
-        }
+          Outcome outcome = { G_VALUE_INIT, NULL };
 
-      chunk->map->func (&chunk->items[i], cancellable, &outcome.value, chunk->map->data, &outcome.error);
-      if (outcome.error != NULL && G_IS_VALUE (&outcome.value))
-        g_value_unset (&outcome.value);
-      g_array_append_val (outcomes, outcome);
-      if (outcome.error != NULL)
-        break;
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            {
+              g_array_unref (outcomes);
+              return;
+            }
+
+          chunk->map->func (&chunk->items[i], cancellable, &outcome.value, chunk->map->data,
+                            &outcome.error);
+          if (outcome.error != NULL && G_IS_VALUE (&outcome.value))
+            g_value_unset (&outcome.value);
+          g_array_append_val (outcomes, outcome);
+          if (outcome.error != NULL)
+            break;
+        }
     }
 
   g_value_init (result, G_TYPE_ARRAY);
   g_value_take_boxed (result, outcomes);
 }
 
-/* Reads up to a chunk of input and submits it. FALSE once nothing more
- * can be submitted. */
+static MapState *
+state_ref (MapState *state)
+{
+  g_atomic_ref_count_inc (&state->ref_count);
+  return state;
+}
+
+static void
+state_unref (gpointer data)
+{
+  MapState *state = data;
+
+  if (!g_atomic_ref_count_dec (&state->ref_count))
+    return;
+
+  g_assert (state->in_flight.length == 0);
+  g_assert (state->waiting == NULL);
+  g_clear_pointer (&state->current, g_array_unref);
+  g_clear_error (&state->submit_error);
+  g_clear_error (&state->input_error);
+  g_mutex_clear (&state->mutex);
+  if (state->input_destroy != NULL)
+    state->input_destroy (state->input_data);
+  map_func_unref (state->map);
+  g_object_unref (state->executor);
+  g_free (state);
+}
+
+/* Gives back the reservation once nothing more will be submitted: the
+ * submitted chunks keep a shutdown waiting by themselves. */
+static void
+release_reservation (MapState *state)
+{
+  if (g_atomic_int_compare_and_exchange (&state->reserved, TRUE, FALSE))
+    {
+      _concurry_work_queue_remove_map (state->queue, state);
+      _concurry_work_queue_unreserve (state->queue);
+    }
+}
+
+static int
+get_mode (MapState *state)
+{
+  int mode;
+
+  g_mutex_lock (&state->mutex);
+  mode = state->finished ? -1 : state->mode;
+  g_mutex_unlock (&state->mutex);
+
+  return mode;
+}
+
+static void feed (MapState *state);
+
+/* A chunk is done (inline, on the thread that completed it). */
+static void
+chunk_done (ConcurryFuture *future,
+            gpointer        data)
+{
+  MapState *state = data;
+
+  g_atomic_int_add (&state->n_unfinished, -1);
+  if (get_mode (state) == MODE_DETACHED)
+    feed (state);
+}
+
+/* Whether one more chunk may be submitted now. */
 static gboolean
-submit_chunk (ConcurryMapResults *self)
+has_room (MapState *state)
+{
+  gboolean room;
+
+  g_mutex_lock (&state->mutex);
+  if (state->finished)
+    room = FALSE;
+  else if (state->mode == MODE_EAGER)
+    room = TRUE;
+  else if (state->mode == MODE_DETACHED)
+    room = (guint)g_atomic_int_get (&state->n_unfinished) < state->max_in_flight;
+  else
+    room = state->in_flight.length < state->max_in_flight;
+  g_mutex_unlock (&state->mutex);
+
+  return room;
+}
+
+/* Reads up to a chunk of input and submits it. FALSE once nothing more
+ * can be submitted. Called by the feeder only. */
+static gboolean
+submit_chunk (MapState *state)
 {
   Chunk *chunk;
   ConcurryFuture *future;
+  guint allocated;
+  gboolean keep;
 
-  if (self->input_done || self->submit_error != NULL)
+  if (g_atomic_int_get (&state->input_done) || state->submit_error != NULL)
     return FALSE;
 
-  g_assert (self->input_error == NULL);
+  g_assert (state->input_error == NULL);
 
+  /* Grown as items come: a huge chunk size costs nothing up front. */
+  allocated = MIN (state->chunksize, 64);
   chunk = g_new0 (Chunk, 1);
-  chunk->items = g_new0 (GValue, self->chunksize);
-  while (chunk->n < self->chunksize &&
-         self->input (&chunk->items[chunk->n], self->input_data, &self->input_error))
-    chunk->n++;
-
-  if (chunk->n < self->chunksize)
+  chunk->items = g_new0 (GValue, allocated);
+  for (;;)
     {
-      self->input_done = TRUE;
-      /* A binding may leave a value behind with its error. */
-      if (G_IS_VALUE (&chunk->items[chunk->n]))
-        g_value_unset (&chunk->items[chunk->n]);
+      if (chunk->n == allocated)
+        {
+          if (allocated == state->chunksize)
+            break;
+          allocated = (guint)MIN ((guint64)state->chunksize, 2 * (guint64)allocated);
+          chunk->items = g_renew (GValue, chunk->items, allocated);
+          memset (&chunk->items[chunk->n], 0, (allocated - chunk->n) * sizeof (GValue));
+        }
+      if (!state->input (&chunk->items[chunk->n], state->input_data, &state->input_error))
+        {
+          g_atomic_int_set (&state->input_done, TRUE);
+          /* A binding may leave a value behind with its error. */
+          if (G_IS_VALUE (&chunk->items[chunk->n]))
+            g_value_unset (&chunk->items[chunk->n]);
+          break;
+        }
+      chunk->n++;
     }
 
   if (chunk->n == 0)
@@ -188,64 +390,73 @@ submit_chunk (ConcurryMapResults *self)
       return FALSE;
     }
 
-  chunk->map = map_func_ref (self->map);
-  future = concurry_executor_submit (self->executor, chunk_work, chunk, chunk_free,
-                                     &self->submit_error);
+  chunk->map = map_func_ref (state->map);
+  if (state->queue != NULL)
+    future = (ConcurryFuture *)_concurry_work_queue_submit (state->queue, state->executor,
+                                                            chunk_work, chunk, chunk_free,
+                                                            g_atomic_int_get (&state->reserved),
+                                                            &state->submit_error);
+  else
+    future = concurry_executor_submit (state->executor, chunk_work, chunk, chunk_free,
+                                       &state->submit_error);
   if (future == NULL)
     return FALSE;
 
-  g_mutex_lock (&self->mutex);
-  if (!self->finished)
-    {
-      g_queue_push_tail (&self->in_flight, g_steal_pointer (&future));
-    }
-  g_mutex_unlock (&self->mutex);
+  g_atomic_int_inc (&state->n_unfinished);
+  concurry_future_add_done_callback_direct (future, chunk_done, state_ref (state), state_unref);
 
-  /* Closed meanwhile. */
-  if (future != NULL)
-    {
-      concurry_future_cancel (future);
-      g_object_unref (future);
-      return FALSE;
-    }
+  g_mutex_lock (&state->mutex);
+  keep = !state->finished && state->mode != MODE_DETACHED;
+  if (keep)
+    g_queue_push_tail (&state->in_flight, future);
+  g_mutex_unlock (&state->mutex);
 
-  return TRUE;
+  if (keep)
+    return TRUE;
+
+  /* Detached: nobody reads the results. Or closed meanwhile. */
+  if (get_mode (state) == -1)
+    concurry_future_cancel (future);
+  g_object_unref (future);
+  return get_mode (state) == MODE_DETACHED;
 }
 
-static guint
-n_in_flight (ConcurryMapResults *self)
-{
-  guint n;
-
-  g_mutex_lock (&self->mutex);
-  n = self->finished ? G_MAXUINT : self->in_flight.length;
-  g_mutex_unlock (&self->mutex);
-
-  return n;
-}
-
+/* Reads and submits input while there is room, unless another thread is
+ * at it: then that one goes on. */
 static void
-fill (ConcurryMapResults *self)
+feed (MapState *state)
 {
-  while (n_in_flight (self) < self->max_in_flight && submit_chunk (self))
-    ;
+  state_ref (state);
+  g_atomic_int_set (&state->feed_again, TRUE);
+  while (g_atomic_int_get (&state->feed_again) &&
+         g_atomic_int_compare_and_exchange (&state->feeding, FALSE, TRUE))
+    {
+      g_atomic_int_set (&state->feed_again, FALSE);
+      while (has_room (state) && submit_chunk (state))
+        ;
+      if (g_atomic_int_get (&state->input_done) || state->submit_error != NULL ||
+          get_mode (state) == -1)
+        release_reservation (state);
+      g_atomic_int_set (&state->feeding, FALSE);
+    }
+  state_unref (state);
 }
 
 /* Cancels and drops everything not consumed yet, including the item
  * next() may be waiting for on another thread. */
 static void
-finish (ConcurryMapResults *self)
+finish (MapState *state)
 {
   GQueue dropped = G_QUEUE_INIT;
   ConcurryFuture *waiting;
   ConcurryFuture *future;
 
-  g_mutex_lock (&self->mutex);
-  self->finished = TRUE;
-  dropped = self->in_flight;
-  g_queue_init (&self->in_flight);
-  waiting = self->waiting ? g_object_ref (self->waiting) : NULL;
-  g_mutex_unlock (&self->mutex);
+  g_mutex_lock (&state->mutex);
+  state->finished = TRUE;
+  dropped = state->in_flight;
+  g_queue_init (&state->in_flight);
+  waiting = state->waiting ? g_object_ref (state->waiting) : NULL;
+  g_mutex_unlock (&state->mutex);
 
   if (waiting != NULL)
     {
@@ -257,36 +468,77 @@ finish (ConcurryMapResults *self)
       concurry_future_cancel (future);
       g_object_unref (future);
     }
+
+  /* No more input will be read (a feeder at work gives it back itself). */
+  if (g_atomic_int_compare_and_exchange (&state->feeding, FALSE, TRUE))
+    {
+      release_reservation (state);
+      g_atomic_int_set (&state->feeding, FALSE);
+    }
 }
 
 static gboolean
-is_finished (ConcurryMapResults *self)
+is_finished (MapState *state)
 {
-  gboolean finished;
-
-  g_mutex_lock (&self->mutex);
-  finished = self->finished;
-  g_mutex_unlock (&self->mutex);
-
-  return finished;
+  return get_mode (state) == -1;
 }
 
+/* The executor is shut down: with cancel_futures the rest is cancelled;
+ * otherwise the rest of the input is read now, as concurrent.futures
+ * would have read it in map(). */
 static void
-concurry_map_results_finalize (GObject *object)
+on_shutdown (gpointer data,
+             gboolean cancel_futures)
+{
+  MapState *state = data;
+
+  if (cancel_futures)
+    {
+      finish (state);
+      return;
+    }
+
+  g_mutex_lock (&state->mutex);
+  if (state->mode == MODE_CONSUMER)
+    state->mode = MODE_EAGER;
+  g_mutex_unlock (&state->mutex);
+  feed (state);
+}
+
+/* The results are dropped: the rest of the input still runs, if it can be
+ * read from any thread; otherwise the map stops. */
+static void
+concurry_map_results_dispose (GObject *object)
 {
   ConcurryMapResults *self = (ConcurryMapResults *)object;
+  MapState *state = self->state;
+  GQueue dropped = G_QUEUE_INIT;
+  ConcurryFuture *future;
 
-  finish (self);
-  g_clear_pointer (&self->current, g_array_unref);
-  g_clear_error (&self->submit_error);
-  g_clear_error (&self->input_error);
-  g_mutex_clear (&self->mutex);
-  if (self->input_destroy != NULL)
-    self->input_destroy (self->input_data);
-  map_func_unref (self->map);
-  g_object_unref (self->executor);
+  if (state == NULL)
+    goto out;
 
-  G_OBJECT_CLASS (concurry_map_results_parent_class)->finalize (object);
+  if (!state->can_detach || is_finished (state))
+    {
+      finish (state);
+      goto out;
+    }
+
+  /* The results already computed are dropped, not cancelled. */
+  g_mutex_lock (&state->mutex);
+  state->mode = MODE_DETACHED;
+  dropped = state->in_flight;
+  g_queue_init (&state->in_flight);
+  g_mutex_unlock (&state->mutex);
+  while ((future = g_queue_pop_head (&dropped)) != NULL)
+    g_object_unref (future);
+  g_clear_pointer (&state->current, g_array_unref);
+
+  feed (state);
+
+out:
+  g_clear_pointer (&self->state, state_unref);
+  G_OBJECT_CLASS (concurry_map_results_parent_class)->dispose (object);
 }
 
 static void
@@ -294,14 +546,12 @@ concurry_map_results_class_init (ConcurryMapResultsClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->finalize = concurry_map_results_finalize;
+  object_class->dispose = concurry_map_results_dispose;
 }
 
 static void
 concurry_map_results_init (ConcurryMapResults *self)
 {
-  g_mutex_init (&self->mutex);
-  g_queue_init (&self->in_flight);
 }
 
 ConcurryMapResults *
@@ -309,6 +559,8 @@ _concurry_map_results_new (ConcurryExecutor   *executor,
                            ConcurryMapFunc     func,
                            gpointer            func_data,
                            GDestroyNotify      func_destroy,
+                           ConcurryRunner     *runner,
+                           const GValue       *runner_data,
                            ConcurryInputFunc   input,
                            gpointer            input_data,
                            GDestroyNotify      input_destroy,
@@ -318,11 +570,14 @@ _concurry_map_results_new (ConcurryExecutor   *executor,
                            GError            **error)
 {
   ConcurryMapResults *self;
+  ConcurryWorkQueue *queue = _concurry_executor_get_work_queue (executor);
+  MapState *state;
 
-  if (concurry_executor_is_shutdown (executor))
+  if (queue != NULL ? !_concurry_work_queue_reserve (queue, error)
+                    : concurry_executor_is_shutdown (executor))
     {
-      g_set_error_literal (error, CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN,
-                           _("The executor was shut down and accepts no more work"));
+      if (queue == NULL)
+        _concurry_executor_set_shut_down_error (error);
       if (func_destroy != NULL)
         func_destroy (func_data);
       if (input_destroy != NULL)
@@ -330,23 +585,44 @@ _concurry_map_results_new (ConcurryExecutor   *executor,
       return NULL;
     }
 
+  state = g_new0 (MapState, 1);
+  g_atomic_ref_count_init (&state->ref_count);
+  g_mutex_init (&state->mutex);
+  g_queue_init (&state->in_flight);
+  state->executor = g_object_ref (executor);
+  state->queue = queue;
+  state->reserved = queue != NULL;
+  state->map = g_new0 (MapFunc, 1);
+  g_atomic_ref_count_init (&state->map->ref_count);
+  state->map->func = func;
+  state->map->data = func_data;
+  state->map->destroy = func_destroy;
+  if (runner != NULL)
+    {
+      state->map->runner = g_object_ref (runner);
+      if (runner_data != NULL)
+        {
+          g_value_init (&state->map->runner_data, G_VALUE_TYPE (runner_data));
+          g_value_copy (runner_data, &state->map->runner_data);
+        }
+    }
+  state->input = input;
+  state->input_data = input_data;
+  state->input_destroy = input_destroy;
+  state->deadline = deadline;
+  state->chunksize = chunksize;
+  state->max_in_flight = max_in_flight;
+  state->can_detach = queue != NULL && !_concurry_work_func_is_javascript ((gpointer)input);
+
+  if (queue != NULL)
+    _concurry_work_queue_add_map (queue, state_ref (state), on_shutdown, state_unref);
+
   self = g_object_new (CONCURRY_TYPE_MAP_RESULTS, NULL);
-  self->executor = g_object_ref (executor);
-  self->map = g_new0 (MapFunc, 1);
-  g_atomic_ref_count_init (&self->map->ref_count);
-  self->map->func = func;
-  self->map->data = func_data;
-  self->map->destroy = func_destroy;
-  self->input = input;
-  self->input_data = input_data;
-  self->input_destroy = input_destroy;
-  self->deadline = deadline;
-  self->chunksize = chunksize;
-  self->max_in_flight = max_in_flight;
+  self->state = state;
 
   /* Submitted at once, like concurrent.futures; the rest follows as the
    * results are consumed. */
-  fill (self);
+  feed (state);
 
   return self;
 }
@@ -368,26 +644,26 @@ _concurry_map_results_new (ConcurryExecutor   *executor,
  * Since: 0.1
  */
 static gboolean
-next_result (ConcurryMapResults  *self,
-             GValue              *value,
-             GError             **error)
+next_result (MapState  *state,
+             GValue    *value,
+             GError   **error)
 {
-  while (!is_finished (self))
+  while (!is_finished (state))
     {
       g_autoptr(ConcurryFuture) head = NULL;
       GError *local_error = NULL;
       GArray *outcomes;
       gboolean closed;
 
-      if (self->current != NULL && self->position < self->current->len)
+      if (state->current != NULL && state->position < state->current->len)
         {
-          Outcome *outcome = &g_array_index (self->current, Outcome, self->position++);
+          Outcome *outcome = &g_array_index (state->current, Outcome, state->position++);
 
           if (outcome->error != NULL)
             {
               g_propagate_error (error, g_steal_pointer (&outcome->error));
-              finish (self);
-              g_clear_pointer (&self->current, g_array_unref);
+              finish (state);
+              g_clear_pointer (&state->current, g_array_unref);
               return FALSE;
             }
 
@@ -402,34 +678,45 @@ next_result (ConcurryMapResults  *self,
           return TRUE;
         }
 
-      g_clear_pointer (&self->current, g_array_unref);
+      g_clear_pointer (&state->current, g_array_unref);
 
-      g_mutex_lock (&self->mutex);
-      head = g_queue_pop_head (&self->in_flight);
-      if (head == NULL)
-        self->finished = TRUE;
-      else
-        self->waiting = g_object_ref (head);
-      g_mutex_unlock (&self->mutex);
+      g_mutex_lock (&state->mutex);
+      head = g_queue_pop_head (&state->in_flight);
+      if (head != NULL)
+        state->waiting = g_object_ref (head);
+      g_mutex_unlock (&state->mutex);
 
       if (head == NULL)
         {
-          if (self->input_error != NULL)
-            g_propagate_error (error, g_steal_pointer (&self->input_error));
-          else if (self->submit_error != NULL)
-            g_propagate_error (error, g_steal_pointer (&self->submit_error));
+          /* Input still to read: read it, or let the thread reading it
+           * (the executor is shutting down) get on with it. */
+          if (!g_atomic_int_get (&state->input_done) && state->submit_error == NULL)
+            {
+              feed (state);
+              if (g_atomic_int_get (&state->feeding))
+                g_thread_yield ();
+              continue;
+            }
+
+          g_mutex_lock (&state->mutex);
+          state->finished = TRUE;
+          g_mutex_unlock (&state->mutex);
+          if (state->input_error != NULL)
+            g_propagate_error (error, g_steal_pointer (&state->input_error));
+          else if (state->submit_error != NULL)
+            g_propagate_error (error, g_steal_pointer (&state->submit_error));
           return FALSE;
         }
 
       /* Keep the executor busy while we wait: replace what we consume. */
-      fill (self);
+      feed (state);
 
-      concurry_future_wait_until (head, self->deadline, &local_error);
+      concurry_future_wait_until (head, state->deadline, &local_error);
 
-      g_mutex_lock (&self->mutex);
-      g_clear_object (&self->waiting);
-      closed = self->finished;
-      g_mutex_unlock (&self->mutex);
+      g_mutex_lock (&state->mutex);
+      g_clear_object (&state->waiting);
+      closed = state->finished;
+      g_mutex_unlock (&state->mutex);
 
       /* Closed from another thread while we waited. */
       if (closed)
@@ -443,13 +730,13 @@ next_result (ConcurryMapResults  *self,
           /* Timed out (or the item failed): this item too is cancelled. */
           concurry_future_cancel (head);
           g_propagate_error (error, local_error);
-          finish (self);
+          finish (state);
           return FALSE;
         }
 
       outcomes = concurry_future_get_boxed (head);
-      self->current = g_array_ref (outcomes);
-      self->position = 0;
+      state->current = g_array_ref (outcomes);
+      state->position = 0;
     }
 
   return FALSE;
@@ -464,7 +751,7 @@ concurry_map_results_next (ConcurryMapResults  *self,
   g_return_val_if_fail (value != NULL && G_VALUE_TYPE (value) == G_TYPE_INVALID, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (next_result (self, value, error))
+  if (next_result (self->state, value, error))
     return TRUE;
 
   /* Bindings read @value whatever the outcome: leave a valid one. */
@@ -477,10 +764,10 @@ concurry_map_results_next (ConcurryMapResults  *self,
  * @self: a [class@Concurry.MapResults]
  *
  * Stops the map early: the work not consumed yet is cancelled (what has
- * not started never starts) and the results are exhausted. It may be
- * called from any thread, also while another one waits in
- * [method@Concurry.MapResults.next], which then returns %FALSE. The
- * other functions are for the one thread consuming the results.
+ * not started never starts), no more input is read, and the results are
+ * exhausted. It may be called from any thread, also while another one
+ * waits in [method@Concurry.MapResults.next], which then returns %FALSE.
+ * The other functions are for the one thread consuming the results.
  *
  * Since: 0.1
  */
@@ -489,5 +776,5 @@ concurry_map_results_close (ConcurryMapResults *self)
 {
   g_return_if_fail (CONCURRY_IS_MAP_RESULTS (self));
 
-  finish (self);
+  finish (self->state);
 }

@@ -494,7 +494,7 @@ concurry_promise_reject (ConcurryPromise *self,
  * @payload: (nullable): a value to attach to the copy of @error
  *
  * Rejects @self with a copy of @error that carries a copy of @payload
- * (see [func@Concurry.error_set_payload]). Only errors of the
+ * (see [func@Concurry.Error.set_payload]). Only errors of the
  * [error@Concurry.Error] domain can carry a payload: for others @payload
  * is ignored.
  *

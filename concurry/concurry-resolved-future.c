@@ -308,7 +308,7 @@ concurry_resolved_future_new_error (const GError *error)
  * @payload: (nullable): a value to attach to the copy of @error
  *
  * Creates a future that failed with a copy of @error carrying a copy of
- * @payload (see [func@Concurry.error_set_payload]); @payload is ignored
+ * @payload (see [func@Concurry.Error.set_payload]); @payload is ignored
  * unless @error is of the [error@Concurry.Error] domain.
  *
  * Returns: (transfer full): a new failed [iface@Concurry.Future]

@@ -53,6 +53,24 @@ task_thread (GTask        *task,
   g_task_return_boolean (task, TRUE);
 }
 
+static void
+kick (ConcurryExecutor *executor,
+      gboolean          start_drainer)
+{
+  GTask *task;
+
+  if (!start_drainer)
+    return;
+
+  /* The drainer's reference on us is passed to the task's data. */
+  task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_source_tag (task, kick);
+  g_task_set_name (task, "[concurry] ConcurryTaskExecutor work");
+  g_task_set_task_data (task, executor, NULL);
+  g_task_run_in_thread (task, task_thread);
+  g_object_unref (task);
+}
+
 static ConcurryFuture *
 concurry_task_executor_submit (ConcurryExecutor  *executor,
                                ConcurryWorkFunc   func,
@@ -61,24 +79,15 @@ concurry_task_executor_submit (ConcurryExecutor  *executor,
                                GError           **error)
 {
   ConcurryTaskExecutor *self = CONCURRY_TASK_EXECUTOR (executor);
-  ConcurryWorkFuture *item;
-  gboolean start_drainer = FALSE;
-  GTask *task;
 
-  item = _concurry_work_queue_push (&self->queue, executor, func, user_data, destroy,
-                                    TRUE, &start_drainer, error);
-  if (!start_drainer)
-    return (ConcurryFuture *)item;
+  return (ConcurryFuture *)_concurry_work_queue_submit (&self->queue, executor, func, user_data,
+                                                        destroy, FALSE, error);
+}
 
-  /* The drainer's reference on us is passed to the task's data. */
-  task = g_task_new (NULL, NULL, NULL, NULL);
-  g_task_set_source_tag (task, concurry_task_executor_submit);
-  g_task_set_name (task, "[concurry] ConcurryTaskExecutor work");
-  g_task_set_task_data (task, self, NULL);
-  g_task_run_in_thread (task, task_thread);
-  g_object_unref (task);
-
-  return (ConcurryFuture *)item;
+ConcurryWorkQueue *
+_concurry_task_executor_get_queue (ConcurryExecutor *executor)
+{
+  return &((ConcurryTaskExecutor *)executor)->queue;
 }
 
 static gboolean
@@ -135,6 +144,8 @@ static void
 concurry_task_executor_init (ConcurryTaskExecutor *self)
 {
   _concurry_work_queue_init (&self->queue);
+  self->queue.on_worker_threads = TRUE;
+  self->queue.kick = kick;
   /* GLib's shared pool has at least 10 threads (gtask.c); leave room for
    * GIO's own jobs. */
   self->queue.max_drainers = MAX (2, MIN (g_get_num_processors (), 8));

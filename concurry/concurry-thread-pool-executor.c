@@ -78,15 +78,23 @@ concurry_thread_pool_executor_submit (ConcurryExecutor  *executor,
 {
   /* A plain cast: this is our own vfunc, on the path of every submit. */
   ConcurryThreadPoolExecutor *self = (ConcurryThreadPoolExecutor *)executor;
-  ConcurryWorkFuture *item;
-  gboolean start_drainer = FALSE;
 
-  item = _concurry_work_queue_push (&self->queue, executor, func, user_data, destroy,
-                                    TRUE, &start_drainer, error);
+  return (ConcurryFuture *)_concurry_work_queue_submit (&self->queue, executor, func, user_data,
+                                                        destroy, FALSE, error);
+}
+
+static void
+kick (ConcurryExecutor *executor,
+      gboolean          start_drainer)
+{
   if (start_drainer)
-    g_thread_pool_push (self->pool, GINT_TO_POINTER (1), NULL);
+    g_thread_pool_push (((ConcurryThreadPoolExecutor *)executor)->pool, GINT_TO_POINTER (1), NULL);
+}
 
-  return (ConcurryFuture *)item;
+ConcurryWorkQueue *
+_concurry_thread_pool_executor_get_queue (ConcurryExecutor *executor)
+{
+  return &((ConcurryThreadPoolExecutor *)executor)->queue;
 }
 
 static gboolean
@@ -221,6 +229,8 @@ static void
 concurry_thread_pool_executor_init (ConcurryThreadPoolExecutor *self)
 {
   _concurry_work_queue_init (&self->queue);
+  self->queue.on_worker_threads = TRUE;
+  self->queue.kick = kick;
 }
 
 /**

@@ -41,6 +41,12 @@ ConcurryWorkFuture *_concurry_work_future_new     (ConcurryWorkFunc    func,
                                                    gpointer            user_data,
                                                    GDestroyNotify      destroy);
 gboolean            _concurry_work_future_run     (ConcurryWorkFuture *self);
+gboolean            _concurry_work_future_begin   (ConcurryWorkFuture  *self,
+                                                   GCancellable       **cancellable);
+void                _concurry_work_future_end     (ConcurryWorkFuture *self,
+                                                   GCancellable       *cancellable,
+                                                   GValue             *value,
+                                                   GError             *error);
 void                _concurry_work_future_release (ConcurryWorkFuture *self);
 void                _concurry_work_future_discard (ConcurryWorkFuture *self);
 

@@ -313,6 +313,53 @@ give_back_cancellable (GCancellable *cancellable)
     }
 }
 
+/* Starts the work: marks the future running and lends it a cancellable,
+ * returned in @cancellable for _concurry_work_future_end(). Returns FALSE,
+ * with the work dropped, if the future was cancelled first. */
+gboolean
+_concurry_work_future_begin (ConcurryWorkFuture  *self,
+                             GCancellable       **cancellable)
+{
+  if (self->func == NULL || !_concurry_core_mark_running (&self->core))
+    {
+      drop_work (self);
+      return FALSE;
+    }
+
+  *cancellable = take_cancellable ();
+  _concurry_core_attach_cancellable (&self->core, *cancellable);
+
+  return TRUE;
+}
+
+/* Completes started work with its outcome (@error if set, else @value if
+ * it holds one; both are taken), frees the work's data and takes back the
+ * cancellable. */
+void
+_concurry_work_future_end (ConcurryWorkFuture *self,
+                           GCancellable       *cancellable,
+                           GValue             *value,
+                           GError             *error)
+{
+  if (error != NULL)
+    {
+      if (value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID)
+        g_value_unset (value);
+      _concurry_core_complete (&self->core, (ConcurryFuture *)self, NULL, error);
+    }
+  else
+    {
+      _concurry_core_complete (&self->core, (ConcurryFuture *)self,
+                               value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID ? value : NULL,
+                               NULL);
+    }
+
+  drop_work (self);
+
+  _concurry_core_detach_cancellable (&self->core, cancellable);
+  give_back_cancellable (cancellable);
+}
+
 /* Runs the work on the calling thread unless the future was cancelled
  * first, completes the future with its outcome and frees the work's data.
  * Returns FALSE if the work was skipped. */
@@ -323,33 +370,11 @@ _concurry_work_future_run (ConcurryWorkFuture *self)
   GError *error = NULL;
   GCancellable *cancellable;
 
-  if (self->func == NULL || !_concurry_core_mark_running (&self->core))
-    {
-      drop_work (self);
-      return FALSE;
-    }
-
-  cancellable = take_cancellable ();
-  _concurry_core_attach_cancellable (&self->core, cancellable);
+  if (!_concurry_work_future_begin (self, &cancellable))
+    return FALSE;
 
   self->func (cancellable, &value, self->user_data, &error);
-
-  if (error != NULL)
-    {
-      if (G_VALUE_TYPE (&value) != G_TYPE_INVALID)
-        g_value_unset (&value);
-      _concurry_core_complete (&self->core, (ConcurryFuture *)self, NULL, error);
-    }
-  else
-    {
-      _concurry_core_complete (&self->core, (ConcurryFuture *)self,
-                               G_VALUE_TYPE (&value) != G_TYPE_INVALID ? &value : NULL, NULL);
-    }
-
-  drop_work (self);
-
-  _concurry_core_detach_cancellable (&self->core, cancellable);
-  give_back_cancellable (cancellable);
+  _concurry_work_future_end (self, cancellable, &value, error);
 
   return TRUE;
 }

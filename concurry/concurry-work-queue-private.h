@@ -57,20 +57,57 @@ typedef struct
   ConcurryPromise    *drained;         /* resolved when n_outstanding is 0 */
 
   ConcurryDrainerExits *exits;         /* drainers still to return */
+
+  /* Set by the executor at init: whether work runs on worker threads,
+   * and how to get queued work going (@start_drainer: a drainer was
+   * counted in and must be started). */
+  gboolean            on_worker_threads;
+  void              (*kick)            (ConcurryExecutor *executor,
+                                        gboolean          start_drainer);
+
+  /* Under @mutex: items waiting for the futures they were submitted
+   * after, and the maps reading input into this queue (each holding
+   * a reservation), for shutdown. */
+  GHashTable         *waiting;
+  GPtrArray          *maps;
 } ConcurryWorkQueue;
+
+/* What a map registered with a queue does on shutdown. */
+typedef void (*ConcurryQueueMapFunc) (gpointer map,
+                                      gboolean cancel_futures);
 
 void                _concurry_work_queue_init       (ConcurryWorkQueue  *queue);
 void                _concurry_work_queue_clear      (ConcurryWorkQueue  *queue);
-ConcurryWorkFuture *_concurry_work_queue_push       (ConcurryWorkQueue  *queue,
+void                _concurry_work_queue_drain      (ConcurryWorkQueue  *queue,
+                                                     ConcurryExecutor   *executor);
+ConcurryWorkFuture *_concurry_work_queue_submit     (ConcurryWorkQueue  *queue,
                                                      ConcurryExecutor   *executor,
                                                      ConcurryWorkFunc    func,
                                                      gpointer            user_data,
                                                      GDestroyNotify      destroy,
-                                                     gboolean            on_worker_threads,
-                                                     gboolean           *start_drainer,
+                                                     gboolean            reserved,
                                                      GError            **error);
-void                _concurry_work_queue_drain      (ConcurryWorkQueue  *queue,
-                                                     ConcurryExecutor   *executor);
+ConcurryWorkFuture *_concurry_work_queue_submit_after (ConcurryWorkQueue *queue,
+                                                       ConcurryExecutor  *executor,
+                                                       ConcurryFuture   **after,
+                                                       guint              n_after,
+                                                       ConcurryWorkFunc   func,
+                                                       gpointer           user_data,
+                                                       GDestroyNotify     destroy,
+                                                       GError           **error);
+gboolean            _concurry_work_queue_reserve    (ConcurryWorkQueue  *queue,
+                                                     GError            **error);
+void                _concurry_work_queue_unreserve  (ConcurryWorkQueue  *queue);
+void                _concurry_work_queue_add_map    (ConcurryWorkQueue  *queue,
+                                                     gpointer            map,
+                                                     ConcurryQueueMapFunc on_shutdown,
+                                                     GDestroyNotify      map_unref);
+void                _concurry_work_queue_remove_map (ConcurryWorkQueue  *queue,
+                                                     gpointer            map);
+ConcurryWorkQueue  *_concurry_executor_get_work_queue (ConcurryExecutor *executor);
+ConcurryWorkQueue  *_concurry_thread_pool_executor_get_queue  (ConcurryExecutor *executor);
+ConcurryWorkQueue  *_concurry_task_executor_get_queue         (ConcurryExecutor *executor);
+ConcurryWorkQueue  *_concurry_main_context_executor_get_queue (ConcurryExecutor *executor);
 ConcurryWorkFuture *_concurry_work_queue_pop        (ConcurryWorkQueue  *queue);
 void                _concurry_work_queue_run        (ConcurryWorkQueue  *queue,
                                                      ConcurryExecutor   *executor,

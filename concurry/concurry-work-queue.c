@@ -9,6 +9,7 @@
 #include "concurry-executor-private.h"
 #include "concurry-i18n-private.h"
 #include "concurry-promise.h"
+#include "concurry-runner-private.h"
 #include "concurry-work-queue-private.h"
 
 /* How many times a drainer that found the queue empty looks again before
@@ -21,6 +22,8 @@
 /* ...as long as its items run for less than this all together: then a
  * batch never keeps work from an idle worker for long. */
 #define QUICK_BATCH_USEC 50
+/* ...or for less than this per item, for a runner's items. */
+#define QUICK_ITEM_USEC 20
 
 /*
  * A drainer drops its reference on the executor as the last thing it
@@ -111,6 +114,11 @@ _concurry_work_queue_clear (ConcurryWorkQueue *queue)
   g_assert (queue->fifo == NULL);
   g_assert (queue->drained == NULL);
 
+  g_assert (queue->waiting == NULL || g_hash_table_size (queue->waiting) == 0);
+  g_assert (queue->maps == NULL || queue->maps->len == 0);
+  g_clear_pointer (&queue->waiting, g_hash_table_unref);
+  g_clear_pointer (&queue->maps, g_ptr_array_unref);
+
   exits_unref (queue->exits);
   g_mutex_clear (&queue->mutex);
 }
@@ -141,47 +149,46 @@ count_finished (ConcurryWorkQueue *queue,
     settle_drained (queue);
 }
 
-/* Queues new work. Returns the future with two references, the caller's
- * and the queue's (handed over by _concurry_work_queue_pop()), or NULL
- * with @error set, in which case @user_data was destroyed. The executor
- * then hands the item to whatever runs its work.
- *
- * With @start_drainer, the caller starts a drainer if it is set, which
- * holds a reference on @executor (taken here) until it returns. Without,
- * the item holds one until it is finished, given back by
- * _concurry_work_queue_run(). */
-ConcurryWorkFuture *
-_concurry_work_queue_push (ConcurryWorkQueue  *queue,
-                           ConcurryExecutor   *executor,
-                           ConcurryWorkFunc    func,
-                           gpointer            user_data,
-                           GDestroyNotify      destroy,
-                           gboolean            on_worker_threads,
-                           gboolean           *start_drainer,
-                           GError            **error)
+/* Counts in one piece of work that will be queued later (or never: then
+ * _concurry_work_queue_unreserve() counts it out). Refused once the queue
+ * is shut down. Counted before the shut-down flag is read, and shutdown
+ * sets the flag before it reads the count: either this sees the flag, or
+ * shutdown sees the reservation and waits for it. */
+gboolean
+_concurry_work_queue_reserve (ConcurryWorkQueue  *queue,
+                              GError            **error)
 {
-  ConcurryWorkFuture *item;
-  ConcurryWorkFuture *head;
-
-  g_assert (start_drainer == NULL || on_worker_threads);
-
-  if (on_worker_threads && _concurry_executor_refuse_javascript (func, error))
-    goto refused;
-
-  /* Counted before the shut-down flag is read, and shutdown sets the
-   * flag before it reads the count: either this sees the flag, or
-   * shutdown sees the item and waits for it. */
   g_atomic_int_inc (&queue->n_outstanding);
   if G_UNLIKELY (g_atomic_int_get (&queue->shut_down))
     {
       count_finished (queue, 1);
       _concurry_executor_set_shut_down_error (error);
-      goto refused;
+      return FALSE;
     }
+  return TRUE;
+}
 
-  item = _concurry_work_future_new (func, user_data, destroy);
+void
+_concurry_work_queue_unreserve (ConcurryWorkQueue *queue)
+{
+  count_finished (queue, 1);
+}
+
+/* Links @item (counted in already) into the queue, with a reference for
+ * the queue, and gets it going. On worker threads, a drainer that is
+ * started holds a reference on @executor (taken here) until it returns.
+ * Without, the item holds one until it is finished, given back by
+ * _concurry_work_queue_run(). */
+static void
+enqueue (ConcurryWorkQueue  *queue,
+         ConcurryExecutor   *executor,
+         ConcurryWorkFuture *item)
+{
+  ConcurryWorkFuture *head;
+  gboolean start_drainer = FALSE;
+
   g_object_ref (item);
-  if (start_drainer == NULL)
+  if (!queue->on_worker_threads)
     g_object_ref (executor);
 
   do
@@ -194,20 +201,48 @@ _concurry_work_queue_push (ConcurryWorkQueue  *queue,
   /* After the item is visible: a drainer that leaves decrements the count
    * before it looks at the queue a last time, so either it sees the item
    * or this sees room for a new drainer. */
-  if (start_drainer != NULL)
+  if (queue->on_worker_threads)
     {
       int n;
 
-      *start_drainer = FALSE;
       while ((n = g_atomic_int_get (&queue->n_drainers)) < (int)queue->max_drainers)
         if (g_atomic_int_compare_and_exchange (&queue->n_drainers, n, n + 1))
           {
-            *start_drainer = TRUE;
+            start_drainer = TRUE;
             g_object_ref (executor);
             exits_enter (queue->exits);
             break;
           }
     }
+
+  queue->kick (executor, start_drainer);
+}
+
+/* Queues new work, unless the queue is shut down (@reserved: the caller
+ * holds a reservation that keeps shutdown waiting, so work may still be
+ * queued). Returns the future with two references, the caller's and the
+ * queue's, or NULL with @destroy called. */
+ConcurryWorkFuture *
+_concurry_work_queue_submit (ConcurryWorkQueue  *queue,
+                             ConcurryExecutor   *executor,
+                             ConcurryWorkFunc    func,
+                             gpointer            user_data,
+                             GDestroyNotify      destroy,
+                             gboolean            reserved,
+                             GError            **error)
+{
+  ConcurryWorkFuture *item;
+
+  if (queue->on_worker_threads && _concurry_executor_refuse_javascript (func, error))
+    goto refused;
+
+  if (reserved)
+    g_atomic_int_inc (&queue->n_outstanding);
+  else if (!_concurry_work_queue_reserve (queue, error))
+    goto refused;
+
+  item = _concurry_work_future_new (func, user_data, destroy);
+  enqueue (queue, executor, item);
 
   return item;
 
@@ -215,6 +250,206 @@ refused:
   if (destroy != NULL)
     destroy (user_data);
   return NULL;
+}
+
+/* Work submitted after other futures: counted in at once (so shutdown
+ * waits for it, and may cancel it), queued once they are all done, or
+ * failed with the error of the first of them to fail. Whoever claims it
+ * first handles it: the last of its inputs to finish, or the item itself
+ * becoming done while it waits (cancelled). */
+typedef struct
+{
+  gatomicrefcount     ref_count;
+  int                 n_remaining;  /* atomic */
+  int                 claimed;      /* atomic */
+  ConcurryWorkQueue  *queue;        /* alive: @executor is */
+  ConcurryExecutor   *executor;
+  ConcurryWorkFuture *item;
+} Deferred;
+
+static Deferred *
+deferred_ref (Deferred *self)
+{
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+static void
+deferred_unref (gpointer data)
+{
+  Deferred *self = data;
+
+  if (g_atomic_ref_count_dec (&self->ref_count))
+    {
+      g_object_unref (self->item);
+      g_object_unref (self->executor);
+      g_free (self);
+    }
+}
+
+static gboolean
+deferred_claim (Deferred *self)
+{
+  gboolean claimed = g_atomic_int_compare_and_exchange (&self->claimed, FALSE, TRUE);
+
+  if (claimed)
+    {
+      g_mutex_lock (&self->queue->mutex);
+      g_hash_table_remove (self->queue->waiting, self->item);
+      g_mutex_unlock (&self->queue->mutex);
+    }
+
+  return claimed;
+}
+
+/* The item will not be queued: it is done (cancelled, or failed by an
+ * input). Its work is dropped and it is counted out. */
+static void
+deferred_drop (Deferred *self)
+{
+  _concurry_work_future_discard (self->item);
+  count_finished (self->queue, 1);
+}
+
+static void
+deferred_item_done (ConcurryFuture *item,
+                    gpointer        data)
+{
+  Deferred *self = data;
+
+  if (deferred_claim (self))
+    deferred_drop (self);
+}
+
+static void
+deferred_input_done (ConcurryFuture *input,
+                     gpointer        data)
+{
+  Deferred *self = data;
+
+  if (concurry_future_get_state (input) != CONCURRY_FUTURE_STATE_DONE)
+    {
+      if (deferred_claim (self))
+        {
+          GError *error = NULL;
+
+          concurry_future_wait (input, 0, &error);
+          _concurry_core_complete (&self->item->core, (ConcurryFuture *)self->item, NULL, error);
+          deferred_drop (self);
+        }
+      return;
+    }
+
+  if (g_atomic_int_dec_and_test (&self->n_remaining) && deferred_claim (self))
+    enqueue (self->queue, self->executor, self->item);
+}
+
+ConcurryWorkFuture *
+_concurry_work_queue_submit_after (ConcurryWorkQueue  *queue,
+                                   ConcurryExecutor   *executor,
+                                   ConcurryFuture    **after,
+                                   guint               n_after,
+                                   ConcurryWorkFunc    func,
+                                   gpointer            user_data,
+                                   GDestroyNotify      destroy,
+                                   GError            **error)
+{
+  ConcurryWorkFuture *item;
+  Deferred *self;
+
+  if (queue->on_worker_threads && _concurry_executor_refuse_javascript (func, error))
+    goto refused;
+
+  if (!_concurry_work_queue_reserve (queue, error))
+    goto refused;
+
+  item = _concurry_work_future_new (func, user_data, destroy);
+
+  self = g_new0 (Deferred, 1);
+  g_atomic_ref_count_init (&self->ref_count);
+  self->n_remaining = (int)n_after + 1;
+  self->queue = queue;
+  self->executor = g_object_ref (executor);
+  self->item = g_object_ref (item);
+
+  g_mutex_lock (&queue->mutex);
+  if (queue->waiting == NULL)
+    queue->waiting = g_hash_table_new (NULL, NULL);
+  g_hash_table_add (queue->waiting, item);
+  g_mutex_unlock (&queue->mutex);
+
+  concurry_future_add_done_callback_direct ((ConcurryFuture *)item, deferred_item_done,
+                                            deferred_ref (self), deferred_unref);
+  for (guint i = 0; i < n_after; i++)
+    concurry_future_add_done_callback_direct (after[i], deferred_input_done,
+                                              deferred_ref (self), deferred_unref);
+
+  /* Ours counted too, so that inputs done already cannot queue the item
+   * before every callback is in place. */
+  if (g_atomic_int_dec_and_test (&self->n_remaining) && deferred_claim (self))
+    enqueue (queue, executor, item);
+  deferred_unref (self);
+
+  return item;
+
+refused:
+  if (destroy != NULL)
+    destroy (user_data);
+  return NULL;
+}
+
+/* Registers a map that holds a reservation: on shutdown, @on_shutdown is
+ * called for it (outside the lock), and @map_unref once. */
+typedef struct
+{
+  gpointer             map;
+  ConcurryQueueMapFunc on_shutdown;
+  GDestroyNotify       map_unref;
+} QueueMap;
+
+void
+_concurry_work_queue_add_map (ConcurryWorkQueue    *queue,
+                              gpointer              map,
+                              ConcurryQueueMapFunc  on_shutdown,
+                              GDestroyNotify        map_unref)
+{
+  QueueMap *entry = g_new0 (QueueMap, 1);
+
+  entry->map = map;
+  entry->on_shutdown = on_shutdown;
+  entry->map_unref = map_unref;
+
+  g_mutex_lock (&queue->mutex);
+  if (queue->maps == NULL)
+    queue->maps = g_ptr_array_new ();
+  g_ptr_array_add (queue->maps, entry);
+  g_mutex_unlock (&queue->mutex);
+}
+
+void
+_concurry_work_queue_remove_map (ConcurryWorkQueue *queue,
+                                 gpointer           map)
+{
+  QueueMap *found = NULL;
+
+  g_mutex_lock (&queue->mutex);
+  for (guint i = 0; queue->maps != NULL && i < queue->maps->len; i++)
+    {
+      QueueMap *entry = queue->maps->pdata[i];
+
+      if (entry->map == map)
+        {
+          found = g_ptr_array_steal_index_fast (queue->maps, i);
+          break;
+        }
+    }
+  g_mutex_unlock (&queue->mutex);
+
+  if (found != NULL)
+    {
+      found->map_unref (found->map);
+      g_free (found);
+    }
 }
 
 /* Moves what producers pushed since the last call behind @queue->fifo.
@@ -384,10 +619,40 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
 
       if (batch != NULL)
         {
+          guint n_runner_items = 0;
+
           start = g_get_monotonic_time ();
           while (batch != NULL)
             {
               ConcurryWorkFuture *item = batch;
+              ConcurryRunner *runner = _concurry_runner_of_item (item);
+
+              if (runner != NULL)
+                {
+                  ConcurryWorkFuture *run[CONCURRY_RUNNER_MAX_BATCH];
+                  guint n_run = 0;
+
+                  /* Consecutive items of one runner: one call for all. */
+                  while (batch != NULL && n_run < CONCURRY_RUNNER_MAX_BATCH &&
+                         _concurry_runner_of_item (batch) == runner)
+                    {
+                      run[n_run++] = batch;
+                      batch = batch->next;
+                      run[n_run - 1]->next = NULL;
+                    }
+                  _concurry_runner_run_queued (runner, run, n_run, &queue->cancelling);
+                  for (guint i = 0; i < n_run; i++)
+                    {
+                      if (previous != NULL)
+                        {
+                          _concurry_work_future_release (previous);
+                          finished++;
+                        }
+                      previous = run[i];
+                    }
+                  n_runner_items += n_run;
+                  continue;
+                }
 
               batch = item->next;
               item->next = NULL;
@@ -399,7 +664,12 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
                 }
               previous = item;
             }
-          if (g_get_monotonic_time () - start < QUICK_BATCH_USEC)
+          /* Quick items come in growing batches: quick meaning under
+           * QUICK_BATCH_USEC for the batch, or, for the items of a
+           * binding's runner (each costs an interpreter's call anyway),
+           * under QUICK_ITEM_USEC each. */
+          if (g_get_monotonic_time () - start <
+              QUICK_BATCH_USEC + QUICK_ITEM_USEC * (gint64)n_runner_items)
             batch_size = MIN (2 * batch_size, MAX_BATCH);
           else
             batch_size = 1;
@@ -455,7 +725,27 @@ _concurry_work_queue_shutdown (ConcurryWorkQueue  *queue,
   g_autoptr(ConcurryPromise) drained = NULL;
   GPtrArray *to_cancel = NULL;
 
+  GPtrArray *maps = NULL;
+
   g_atomic_int_set (&queue->shut_down, TRUE);
+
+  /* Maps go on reading their input (they were submitted before), unless
+   * the rest of their work is cancelled. */
+  g_mutex_lock (&queue->mutex);
+  maps = g_steal_pointer (&queue->maps);
+  g_mutex_unlock (&queue->mutex);
+  if (maps != NULL)
+    {
+      for (guint i = 0; i < maps->len; i++)
+        {
+          QueueMap *entry = maps->pdata[i];
+
+          entry->on_shutdown (entry->map, cancel_futures);
+          entry->map_unref (entry->map);
+          g_free (entry);
+        }
+      g_ptr_array_unref (maps);
+    }
 
   if (cancel_futures)
     {
@@ -465,11 +755,20 @@ _concurry_work_queue_shutdown (ConcurryWorkQueue  *queue,
 
       g_mutex_lock (&queue->mutex);
       take_incoming (queue);
-      if (queue->fifo != NULL)
+      if (queue->fifo != NULL || (queue->waiting != NULL && g_hash_table_size (queue->waiting) > 0))
         {
+          GHashTableIter iter;
+          gpointer item;
+
           to_cancel = g_ptr_array_new_with_free_func (g_object_unref);
-          for (ConcurryWorkFuture *item = queue->fifo; item != NULL; item = item->next)
-            g_ptr_array_add (to_cancel, g_object_ref (item));
+          for (ConcurryWorkFuture *queued = queue->fifo; queued != NULL; queued = queued->next)
+            g_ptr_array_add (to_cancel, g_object_ref (queued));
+          if (queue->waiting != NULL)
+            {
+              g_hash_table_iter_init (&iter, queue->waiting);
+              while (g_hash_table_iter_next (&iter, &item, NULL))
+                g_ptr_array_add (to_cancel, g_object_ref (item));
+            }
         }
       g_mutex_unlock (&queue->mutex);
     }

@@ -22,6 +22,8 @@
 # include "concurry-map-results.h"
 # include "concurry-promise.h"
 # include "concurry-resolved-future.h"
+# include "concurry-runner.h"
 # include "concurry-task-executor.h"
 # include "concurry-thread-pool-executor.h"
+# include "concurry-work-batch.h"
 #undef CONCURRY_INSIDE

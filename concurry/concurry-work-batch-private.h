@@ -1,0 +1,38 @@
+/* concurry-work-batch-private.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#ifndef PACKAGE_VERSION
+# error "config.h must be included before concurry-work-batch-private.h"
+#endif
+
+#include "concurry-work-batch.h"
+#include "concurry-work-future-private.h"
+
+G_BEGIN_DECLS
+
+enum {
+  CONCURRY_BATCH_ITEM_NEW,
+  CONCURRY_BATCH_ITEM_STARTED,
+  CONCURRY_BATCH_ITEM_DONE,
+  CONCURRY_BATCH_ITEM_SKIPPED,
+};
+
+ConcurryWorkBatch *_concurry_work_batch_new_queued (ConcurryWorkFuture **items,
+                                                    guint                n_items,
+                                                    GCancellable       **cancellables,
+                                                    guint8              *states,
+                                                    int                 *cancelling);
+ConcurryWorkBatch *_concurry_work_batch_new_values (const GValue        *data,
+                                                    const GValue        *inputs,
+                                                    guint                n_inputs,
+                                                    GCancellable        *cancellable,
+                                                    GValue              *outputs,
+                                                    GError             **errors,
+                                                    guint8              *states);
+void               _concurry_work_batch_invalidate (ConcurryWorkBatch   *batch);
+
+G_END_DECLS
