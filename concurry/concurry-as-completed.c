@@ -364,6 +364,49 @@ concurry_as_completed_next (ConcurryAsCompleted  *self,
   g_return_val_if_fail (CONCURRY_IS_AS_COMPLETED (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  return concurry_as_completed_next_until (self, -1, error);
+}
+
+/**
+ * concurry_as_completed_next_until:
+ * @self: a [class@Concurry.AsCompleted]
+ * @deadline_usec: when to stop waiting, in the monotonic time of
+ *   `g_get_monotonic_time()`, or a negative value for no other limit than
+ *   the deadline of @self
+ * @error: return location for a `GError`
+ *
+ * Like [method@Concurry.AsCompleted.next], but waits at most until
+ * @deadline_usec as well. When that deadline passes first, this call
+ * returns %NULL with no error and @self is not affected:
+ * [method@Concurry.AsCompleted.get_n_remaining] is still above 0, and the
+ * next call goes on where this one left off. (When the deadline of @self
+ * passes, @self is exhausted with `G_IO_ERROR_TIMED_OUT`, as with
+ * [method@Concurry.AsCompleted.next].)
+ *
+ * Language bindings wait in slices like this, to let their own
+ * interruptions through without an error to convert.
+ *
+ * Returns: (transfer full) (nullable): the next input to complete, or
+ *   %NULL when all were given, a deadline passed (then with
+ *   `G_IO_ERROR_TIMED_OUT` for the deadline of @self)
+ *
+ * Since: 0.2
+ */
+ConcurryFuture *
+concurry_as_completed_next_until (ConcurryAsCompleted  *self,
+                                  gint64                deadline_usec,
+                                  GError              **error)
+{
+  gint64 deadline;
+
+  g_return_val_if_fail (CONCURRY_IS_AS_COMPLETED (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (deadline_usec < 0 || (self->deadline >= 0 && self->deadline <= deadline_usec))
+    deadline = self->deadline;
+  else
+    deadline = deadline_usec;
+
   for (;;)
     {
       g_autoptr(ConcurryPromise) signal = NULL;
@@ -374,14 +417,15 @@ concurry_as_completed_next (ConcurryAsCompleted  *self,
       if (future != NULL || exhausted)
         return future;
 
-      if (!concurry_future_wait_until (CONCURRY_FUTURE (signal), self->deadline, NULL))
+      if (!concurry_future_wait_until (CONCURRY_FUTURE (signal), deadline, NULL))
         {
           /* Last chance: something may have come with the deadline. */
           g_clear_object (&signal);
           future = try_next (self, &exhausted, &signal);
           if (future != NULL || exhausted)
             return future;
-          set_timed_out (self, error);
+          if (deadline == self->deadline)
+            set_timed_out (self, error);
           return NULL;
         }
     }

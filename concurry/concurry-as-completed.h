@@ -25,6 +25,10 @@ ConcurryAsCompleted *concurry_as_completed             (ConcurryFuture      **fu
 CONCURRY_AVAILABLE_IN_ALL
 ConcurryFuture      *concurry_as_completed_next        (ConcurryAsCompleted  *self,
                                                         GError              **error);
+CONCURRY_AVAILABLE_IN_0_2
+ConcurryFuture      *concurry_as_completed_next_until  (ConcurryAsCompleted  *self,
+                                                        gint64                deadline_usec,
+                                                        GError              **error);
 CONCURRY_AVAILABLE_IN_ALL
 void                 concurry_as_completed_next_async  (ConcurryAsCompleted  *self,
                                                         GCancellable         *cancellable,

@@ -645,7 +645,9 @@ _concurry_map_results_new (ConcurryExecutor   *executor,
  */
 static gboolean
 next_result (MapState  *state,
+             gint64     until,
              GValue    *value,
+             gboolean  *timed_out,
              GError   **error)
 {
   while (!is_finished (state))
@@ -711,6 +713,25 @@ next_result (MapState  *state,
       /* Keep the executor busy while we wait: replace what we consume. */
       feed (state);
 
+      if (until >= 0 && (state->deadline < 0 || until < state->deadline))
+        {
+          /* The caller's slice: on timeout, the item stays first in line. */
+          if (!concurry_future_wait_until (head, until, NULL) &&
+              !concurry_future_is_done (head))
+            {
+              g_mutex_lock (&state->mutex);
+              g_clear_object (&state->waiting);
+              closed = state->finished;
+              if (!closed)
+                g_queue_push_head (&state->in_flight, g_steal_pointer (&head));
+              g_mutex_unlock (&state->mutex);
+              if (closed)
+                return FALSE;
+              *timed_out = TRUE;
+              return FALSE;
+            }
+        }
+
       concurry_future_wait_until (head, state->deadline, &local_error);
 
       g_mutex_lock (&state->mutex);
@@ -751,9 +772,55 @@ concurry_map_results_next (ConcurryMapResults  *self,
   g_return_val_if_fail (value != NULL && G_VALUE_TYPE (value) == G_TYPE_INVALID, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (next_result (self->state, value, error))
+  return concurry_map_results_next_until (self, -1, value, NULL, error);
+}
+
+/**
+ * concurry_map_results_next_until:
+ * @self: a [class@Concurry.MapResults]
+ * @deadline_usec: when to stop waiting, in the monotonic time of
+ *   `g_get_monotonic_time()`, or a negative value for no other limit than
+ *   the map's deadline
+ * @value: (out caller-allocates): an uninitialized `GValue` for the result
+ * @timed_out: (out) (optional): set to whether @deadline_usec passed
+ * @error: return location for a `GError`
+ *
+ * Like [method@Concurry.MapResults.next], but waits at most until
+ * @deadline_usec as well. When that deadline passes first, this returns
+ * %FALSE with no error and @timed_out set, and the map goes on: the next
+ * call gives the same item. Language bindings wait in slices like this,
+ * to let their own interruptions through.
+ *
+ * Returns: %TRUE with @value set to the next result, %FALSE otherwise
+ *
+ * Since: 0.2
+ */
+gboolean
+concurry_map_results_next_until (ConcurryMapResults  *self,
+                                 gint64               deadline_usec,
+                                 GValue              *value,
+                                 gboolean            *timed_out,
+                                 GError             **error)
+{
+  gboolean local_timed_out = FALSE;
+
+  g_return_val_if_fail (CONCURRY_IS_MAP_RESULTS (self), FALSE);
+  g_return_val_if_fail (value != NULL && G_VALUE_TYPE (value) == G_TYPE_INVALID, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (timed_out != NULL)
+    *timed_out = FALSE;
+
+  if (self->state == NULL)
+    goto exhausted;
+
+  if (next_result (self->state, deadline_usec, value, &local_timed_out, error))
     return TRUE;
 
+  if (timed_out != NULL)
+    *timed_out = local_timed_out;
+
+exhausted:
   /* Bindings read @value whatever the outcome: leave a valid one. */
   g_value_init (value, G_TYPE_POINTER);
   return FALSE;

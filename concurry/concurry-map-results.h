@@ -64,6 +64,12 @@ CONCURRY_AVAILABLE_IN_ALL
 gboolean concurry_map_results_next  (ConcurryMapResults  *self,
                                      GValue              *value,
                                      GError             **error);
+CONCURRY_AVAILABLE_IN_0_2
+gboolean concurry_map_results_next_until (ConcurryMapResults  *self,
+                                          gint64               deadline_usec,
+                                          GValue              *value,
+                                          gboolean            *timed_out,
+                                          GError             **error);
 CONCURRY_AVAILABLE_IN_ALL
 void     concurry_map_results_close (ConcurryMapResults  *self);
 
