@@ -110,6 +110,7 @@ typedef struct
   /* The consumer's */
   GArray            *current;       /* of Outcome: the chunk being read */
   guint              position;      /* next Outcome of @current */
+  GValue             payload;       /* of the error last reported */
 } MapState;
 
 struct _ConcurryMapResults
@@ -275,6 +276,8 @@ state_unref (gpointer data)
   g_assert (state->in_flight.length == 0);
   g_assert (state->waiting == NULL);
   g_clear_pointer (&state->current, g_array_unref);
+  if (G_IS_VALUE (&state->payload))
+    g_value_unset (&state->payload);
   g_clear_error (&state->submit_error);
   g_clear_error (&state->input_error);
   g_mutex_clear (&state->mutex);
@@ -803,6 +806,7 @@ concurry_map_results_next_until (ConcurryMapResults  *self,
                                  GError             **error)
 {
   gboolean local_timed_out = FALSE;
+  GError *local_error = NULL;
 
   g_return_val_if_fail (CONCURRY_IS_MAP_RESULTS (self), FALSE);
   g_return_val_if_fail (value != NULL && G_VALUE_TYPE (value) == G_TYPE_INVALID, FALSE);
@@ -814,8 +818,22 @@ concurry_map_results_next_until (ConcurryMapResults  *self,
   if (self->state == NULL)
     goto exhausted;
 
-  if (next_result (self->state, deadline_usec, value, &local_timed_out, error))
+  if (next_result (self->state, deadline_usec, value, &local_timed_out, &local_error))
     return TRUE;
+
+  if (local_error != NULL)
+    {
+      const GValue *payload = concurry_error_get_payload (local_error);
+
+      if (G_IS_VALUE (&self->state->payload))
+        g_value_unset (&self->state->payload);
+      if (payload != NULL)
+        {
+          g_value_init (&self->state->payload, G_VALUE_TYPE (payload));
+          g_value_copy (payload, &self->state->payload);
+        }
+      g_propagate_error (error, local_error);
+    }
 
   if (timed_out != NULL)
     *timed_out = local_timed_out;
@@ -844,4 +862,27 @@ concurry_map_results_close (ConcurryMapResults *self)
   g_return_if_fail (CONCURRY_IS_MAP_RESULTS (self));
 
   finish (self->state);
+}
+
+/**
+ * concurry_map_results_get_error_payload:
+ * @self: a [class@Concurry.MapResults]
+ *
+ * Gets the payload of the error that [method@Concurry.MapResults.next]
+ * last reported (see [func@Concurry.Error.set_payload]): a language
+ * binding's exception object, which the binding's own conversion of the
+ * error cannot carry.
+ *
+ * Returns: (nullable) (transfer none): the payload, or %NULL
+ *
+ * Since: 0.2
+ */
+const GValue *
+concurry_map_results_get_error_payload (ConcurryMapResults *self)
+{
+  g_return_val_if_fail (CONCURRY_IS_MAP_RESULTS (self), NULL);
+
+  if (self->state == NULL || !G_IS_VALUE (&self->state->payload))
+    return NULL;
+  return &self->state->payload;
 }

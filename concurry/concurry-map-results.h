@@ -70,6 +70,8 @@ gboolean concurry_map_results_next_until (ConcurryMapResults  *self,
                                           GValue              *value,
                                           gboolean            *timed_out,
                                           GError             **error);
+CONCURRY_AVAILABLE_IN_0_2
+const GValue *concurry_map_results_get_error_payload (ConcurryMapResults *self);
 CONCURRY_AVAILABLE_IN_ALL
 void     concurry_map_results_close (ConcurryMapResults  *self);
 

@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""asyncio: ``await`` on any concurry future, and asyncio futures, tasks and
+coroutines as concurry futures.
+
+Awaiting registers a C callback that runs on the thread completing the
+future and wakes the awaiting task with ``call_soon_threadsafe()``: one
+hop, no bridge thread.  A wrapped asyncio future that is done reads as done
+at once, on any thread, including its own loop's (which cannot run the
+asyncio callbacks while it blocks in ``result()``).
+"""
+
+import asyncio
+
+from .outcomes import Concurry, CancelledError, DONE, done_future, failed_future
+from . import futures
+
+_isfuture = asyncio.isfuture
+_raw_direct = Concurry.Future.add_done_callback_direct
+
+
+def isfuture(obj):
+    return _isfuture(obj)
+
+
+def _wake(waiter):
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _on_done(future, loop, waiter):
+    try:
+        loop.call_soon_threadsafe(_wake, waiter)
+    except RuntimeError:
+        pass  # the loop was closed: nobody waits any more
+
+
+def future_await(self):
+    """``await future``: waits without blocking the asyncio loop, then gives
+    ``result()``.  Cancelling the awaiting task cancels the future, as for an
+    asyncio future (use ``asyncio.shield()`` to prevent that)."""
+    if self.get_state() < DONE and not self.done():
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        _raw_direct(self, _on_done, loop, waiter)
+        try:
+            yield from waiter
+        except asyncio.CancelledError:
+            self.cancel()
+            raise
+    return self.result()
+
+
+class _AsyncioSource:
+    """What a wrapper of an asyncio future knows of it."""
+
+    __slots__ = ('source', 'loop')
+
+    def __init__(self, source, loop):
+        self.source = source
+        self.loop = loop
+
+    def _concurry_poll(self, promise):
+        # A done asyncio future never changes: read it from any thread.
+        if self.source.done():
+            futures._transfer(promise, self.source)
+
+    def _concurry_cancel(self):
+        if self.source.done():
+            return
+        try:
+            if asyncio._get_running_loop() is self.loop:
+                self.source.cancel()
+            else:
+                self.loop.call_soon_threadsafe(self.source.cancel)
+        except RuntimeError:
+            pass
+
+
+def wrap_asyncio(source):
+    """A concurry future completed like the asyncio future source (from its
+    loop), the same value or exception object; cancelling either cancels
+    the other."""
+    if source.done():
+        if source.cancelled():
+            return failed_future(CancelledError())
+        exc = source.exception()
+        return failed_future(exc) if exc is not None else done_future(source.result())
+    loop = source.get_loop()
+    promise = Concurry.Promise.new()
+    promise._concurry_source = _AsyncioSource(source, loop)
+
+    def transfer(done, promise=promise):
+        futures._transfer(promise, done)
+
+    _raw_direct(promise, _cancelled, promise._concurry_source)
+    if asyncio._get_running_loop() is loop:
+        source.add_done_callback(transfer)
+    else:
+        # asyncio futures may only be touched from their loop's thread.
+        loop.call_soon_threadsafe(source.add_done_callback, transfer)
+    return promise
+
+
+def _cancelled(promise, source):
+    if promise.cancelled():
+        source._concurry_cancel()
+
+
+def wrap_awaitable(obj):
+    loop = asyncio._get_running_loop()
+    if loop is None:
+        raise TypeError('cannot wrap %r: an awaitable needs a running asyncio event loop '
+                        'in this thread' % (obj,))
+    return wrap_asyncio(asyncio.ensure_future(obj, loop=loop))

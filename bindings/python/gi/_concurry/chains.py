@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""``and_then()``, ``map()``, ``catch_error()`` and ``finally_do()`` on the
+C chains.
+
+Each step is a C chain step whose function returns a future: the outcome
+of the Python function, a done future holding its value or the exception
+it raised (carried as the error's payload), or the future it returned,
+which C waits for (flattening).  Ordering, skipping, cancellation and the
+passing down of failures (the same exception object) are the C chain's.
+
+Where a step runs: on a thread iterating a GLib main context, on that
+context (C's rule); on a thread running an asyncio loop, on that loop; on a
+thread that runs neither, on a private context thread (it never runs user
+code inside the call that built the chain).
+"""
+
+import concurrent.futures
+import inspect
+
+from gi.repository import Gio, GLib
+
+from . import bridge
+from .futures import wrap_future, RawFuture, RawPromise
+from .outcomes import Concurry, done_future, failed_future, reject, resolve
+
+_raw_and_then = RawFuture.and_then
+_raw_map = RawFuture.map
+_raw_catch_error = RawFuture.catch_error
+_raw_finally_do = RawFuture.finally_do
+
+
+def _as_future(value):
+    """The future a step's return value stands for: a future it returned
+    (waited for), or a done future holding the value."""
+    if isinstance(value, (RawFuture, concurrent.futures.Future, Gio.Task)) or \
+            (not isinstance(value, (int, str, float, bytes, tuple, list, dict)) and
+             (inspect.isawaitable(value) or _isfuture(value))):
+        return wrap_future(value)
+    return done_future(value)
+
+
+def _isfuture(value):
+    from . import aio
+    return aio.isfuture(value)
+
+
+def _run(fn, args, *head):
+    try:
+        return _as_future(fn(*head, *args))
+    except BaseException as exc:
+        return failed_future(exc)
+
+
+def _on_loop(loop, fn, args, *head):
+    """Runs fn on the asyncio loop loop; the step waits for it."""
+    promise = RawPromise.new()
+
+    def call():
+        try:
+            inner = _as_future(fn(*head, *args))
+        except BaseException as exc:
+            reject(promise, exc)
+            return
+        inner.add_done_callback(lambda done: _mirror(done, promise))
+
+    try:
+        loop.call_soon_threadsafe(call)
+    except RuntimeError as exc:  # the loop is closed
+        reject(promise, exc)
+    return promise
+
+
+def _mirror(done, promise):
+    state = done.get_state()
+    if state == Concurry.FutureState.DONE:
+        promise.resolve(done.get_value()) if done.get_value_type() else promise.resolve(None)
+    elif state == Concurry.FutureState.CANCELLED:
+        promise.cancel()
+    else:
+        from .outcomes import exception_of
+        reject(promise, exception_of(done))
+
+
+def _build(raw, upstream, fn, args, kind):
+    if not callable(fn):
+        raise TypeError('%r is not callable' % (fn,))
+    loop = bridge.running_loop()
+
+    if loop is not None and not isinstance(loop, GLib.MainContext):
+        def step(head, *unused):
+            return _on_loop(loop, fn, args, *_head(kind, head))
+    else:
+        def step(head, *unused):
+            return _run(fn, args, *_head(kind, head))
+
+    if loop is None or not isinstance(loop, GLib.MainContext):
+        return bridge.call_on_private(raw, upstream, step)
+    return raw(upstream, step)
+
+
+def _head(kind, head):
+    return (head,)
+
+
+class ChainMethods:
+    """Mixed into the override of the ``Concurry.Future`` interface."""
+
+    def and_then(self, fn, *args):
+        """Continues this future with ``fn(future, *args)`` once it
+        completes with a value, and returns the future of the step.  A
+        failure or a cancellation skips fn and goes down the chain
+        unchanged (the same exception object).
+
+        What fn returns becomes the value of the returned future; a future
+        it returns (concurry, ``concurrent.futures``, asyncio, ``Gio.Task``)
+        is waited for and gives its outcome.  An exception it raises fails
+        the returned future with that very object.  Cancelling the returned
+        future cancels what it waits on.  fn runs on the loop of this
+        thread (GLib or asyncio), or on a private thread for a thread that
+        runs none; never inside this call.
+        """
+        return _build(_raw_and_then, self, fn, args, 'and_then')
+
+    def map(self, fn, *args):
+        """Like ``and_then()``, but calls ``fn(value, *args)`` with the value
+        of this future."""
+        return _build(_raw_map, self, fn, args, 'map')
+
+    def catch_error(self, fn, *args):
+        """Recovers from a failure: once this future fails, ``fn(future,
+        *args)`` gives the outcome of the returned future (a value, a
+        future, or an exception it raises); ``future.exception()`` is what
+        it failed with.  A value and a cancellation go down the chain
+        unchanged."""
+        return _build(_raw_catch_error, self, fn, args, 'catch_error')
+
+    def finally_do(self, fn, *args):
+        """Calls ``fn(future, *args)`` once this future is done, whatever its
+        outcome (also when it is cancelled), which the returned future then
+        gets unchanged (the same value or exception object, or the
+        cancellation); what fn returns is ignored, and an exception it
+        raises is logged (logger ``concurry``).  fn runs where an
+        ``and_then()`` step would.  Cancelling the returned future cancels
+        this one."""
+        if not callable(fn):
+            raise TypeError('%r is not callable' % (fn,))
+
+        def cleanup(future, *unused):
+            try:
+                fn(future, *args)
+            except Exception:
+                bridge.logger.exception('exception in finally_do() step of %r', future)
+
+        loop = bridge.running_loop()
+        if loop is None:
+            return bridge.call_on_private(_raw_finally_do, self, cleanup)
+        if not isinstance(loop, GLib.MainContext):
+            def cleanup_on_loop(future, *unused):
+                try:
+                    loop.call_soon_threadsafe(bridge.call_logged, lambda f: fn(f, *args), future)
+                except RuntimeError:
+                    pass
+            return bridge.call_on_private(_raw_finally_do, self, cleanup_on_loop)
+        return _raw_finally_do(self, cleanup)

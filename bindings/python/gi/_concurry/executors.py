@@ -1,0 +1,361 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""``ThreadPoolExecutor`` on the C thread pool.
+
+Each executor has one ``Concurry.Runner``: workers hand it the Python items
+they take from the C queue in batches, so the interpreter is entered once
+per batch, not once per item.  Queueing, batching, cancellation, shutdown,
+``map()``'s window and input reading, and the waiting for argument futures
+are the C engine's; this module converts values and exceptions, names the
+worker threads and runs the initializer.
+"""
+
+import concurrent.futures
+import concurrent.futures.thread
+import itertools
+import os
+import threading
+import weakref
+
+from gi.repository import GLib
+
+from . import bridge
+from .futures import FutureMethods, is_future, wrap_future
+from .outcomes import (Concurry, CancelledError, error_for, pyobject_value, to_gvalue)
+
+BrokenThreadPool = concurrent.futures.thread.BrokenThreadPool
+
+_CONCURRY_DOMAIN = GLib.quark_to_string(Concurry.error_quark())
+_SHUT_DOWN = int(Concurry.Error.SHUT_DOWN)
+_WRONG_THREAD = int(Concurry.Error.WRONG_THREAD)
+_raw_submit_to_runner = Concurry.Executor.submit_to_runner
+_raw_map_with_runner = Concurry.Executor.map_with_runner
+_raw_shutdown = Concurry.Executor.shutdown
+_counter = itertools.count()
+_repr = FutureMethods.__repr__
+_SEQUENCES = (list, tuple, set, frozenset)
+
+
+def _contains_future(obj, depth=0):
+    if is_future(obj):
+        return True
+    if depth < 4:
+        if type(obj) in _SEQUENCES:
+            return any(_contains_future(item, depth + 1) for item in obj)
+        if type(obj) is dict:
+            return any(_contains_future(item, depth + 1) for item in obj.values())
+    return False
+
+
+def _collect(obj, found, depth=0):
+    """Replaces the futures in obj by their wrappers, noting each once."""
+    if is_future(obj):
+        future = wrap_future(obj)
+        found.setdefault(id(future), future)
+        return _Slot(future)
+    if depth < 4:
+        kind = type(obj)
+        if kind in _SEQUENCES:
+            return kind(_collect(item, found, depth + 1) for item in obj)
+        if kind is dict:
+            return {key: _collect(value, found, depth + 1) for key, value in obj.items()}
+    return obj
+
+
+class _Slot:
+    """Where the value of an argument future goes once it is done."""
+
+    __slots__ = ('future',)
+
+    def __init__(self, future):
+        self.future = future
+
+
+def _fill(obj, depth=0):
+    kind = type(obj)
+    if kind is _Slot:
+        return obj.future.result(0)
+    if depth < 4:
+        if kind in _SEQUENCES:
+            return kind(_fill(item, depth + 1) for item in obj)
+        if kind is dict:
+            return {key: _fill(value, depth + 1) for key, value in obj.items()}
+    return obj
+
+
+class _Pool:
+    """What the runner of one executor needs (the runner must not hold the
+    executor, which holds the runner)."""
+
+    def __init__(self, prefix, initializer, initargs):
+        self.prefix = prefix
+        self.initializer = initializer
+        self.initargs = initargs
+        self.broken = None
+        self.local = threading.local()
+        self.threads = itertools.count()
+
+    def enter_thread(self):
+        """First item of this pool on the calling worker thread: name it,
+        run the initializer (a failure breaks the pool, as in
+        ``concurrent.futures``)."""
+        local = self.local
+        local.ready = True
+        try:
+            threading.current_thread().name = '%s_%d' % (self.prefix, next(self.threads))
+        except Exception:
+            pass
+        if self.initializer is not None:
+            try:
+                self.initializer(*self.initargs)
+            except BaseException:
+                bridge.logger.critical('Exception in initializer:', exc_info=True)
+                self.broken = ('A thread initializer failed, the thread pool '
+                               'is not usable anymore')
+
+    def run(self, batch, *unused):
+        local = self.local
+        if local.__dict__.get('ready') is None:
+            self.enter_thread()
+        elif threading.current_thread().name[:len(self.prefix)] != self.prefix:
+            # GLib shares idle threads between pools: take this one back.
+            local.ready = None
+            self.enter_thread()
+        start = batch.start
+        ok = batch.return_value
+        fail = batch.return_error
+        data = batch.get_data()
+        for index in range(batch.get_size()):
+            item = start(index)
+            if item is None:
+                continue
+            if self.broken is not None:
+                exc = BrokenThreadPool(self.broken)
+                fail(index, error_for(exc), exc)
+                continue
+            try:
+                if data is None:
+                    if len(item) == 3:
+                        value = item[0](*item[1], **item[2])
+                    else:
+                        value = item[0](*_fill(item[1]), **_fill(item[2]))
+                elif data[1]:
+                    value = data[0](*item)
+                else:
+                    value = data[0](item)
+            except BaseException as exc:
+                fail(index, error_for(exc), exc)
+                del exc
+                continue
+            item = None
+            try:
+                ok(index, to_gvalue(value))
+            except (TypeError, ValueError, OverflowError):
+                ok(index, pyobject_value(value))
+            value = None
+
+
+def _pool(executor):
+    pool = executor.__dict__.get('_concurry_pool')
+    if pool is None:
+        pool = executor.__dict__.setdefault(
+            '_concurry_pool', _Pool('ThreadPoolExecutor-%d' % next(_counter), None, ()))
+    return pool
+
+
+def _runner(executor):
+    runner = executor.__dict__.get('_concurry_runner')
+    if runner is None:
+        runner = executor.__dict__.setdefault('_concurry_runner',
+                                              Concurry.Runner.new(_pool(executor).run))
+    return runner
+
+
+def _raise_submit_error(error):
+    if error.domain == _CONCURRY_DOMAIN and error.code == _SHUT_DOWN:
+        raise RuntimeError('cannot schedule new futures after shutdown') from None
+    raise error
+
+
+class ExecutorMethods:
+    """``concurrent.futures.Executor`` on any ``Concurry.Executor``, mixed
+    into the overrides of the C executors."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Schedules ``fn(*args, **kwargs)`` and returns its future.
+
+        Futures among the arguments (also inside lists, tuples, sets and
+        dicts) are waited for first and replaced by their values; if one of
+        them fails, the work does not run and its future fails the same way.
+        """
+        pool = _pool(self)
+        if pool.broken is not None:
+            raise BrokenThreadPool(pool.broken)
+        if not callable(fn):
+            raise TypeError('%r is not callable' % (fn,))
+        after = None
+        if (args and any(_contains_future(arg) for arg in args)) or \
+                (kwargs and any(_contains_future(arg) for arg in kwargs.values())):
+            found = {}
+            args = _collect(args, found)
+            kwargs = _collect(kwargs, found)
+            after = list(found.values())
+            item = (fn, args, kwargs, True)
+        else:
+            item = (fn, args, kwargs)
+        try:
+            future = _raw_submit_to_runner(self, _runner(self), item, after)
+        except GLib.Error as error:
+            _raise_submit_error(error)
+        if type(future).__repr__ is not _repr:
+            type(future).__repr__ = _repr
+        return future
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
+        """Returns an iterator of ``fn(*args)`` for args taken from
+        iterables, in order, like ``concurrent.futures``' ``map()``.
+
+        The input is read lazily, as results are consumed (at most
+        buffersize pieces of work, default twice the workers, are ahead of
+        the results), so an endless input runs in bounded memory.  Every
+        item runs, unless the iterator is closed (or dropped after it was
+        started, as ``concurrent.futures`` cancels then) or the executor is
+        shut down with ``cancel_futures=True``: dropping an iterator that
+        was never read lets all of the input run, and ``shutdown()`` waits
+        for it.  An item that raised raises from ``__next__()`` at its
+        position (the same exception object); ``TimeoutError`` if the
+        results are not all there timeout seconds after this call.
+        """
+        if chunksize < 1:
+            raise ValueError('chunksize must be >= 1.')
+        if buffersize is not None and buffersize < 1:
+            raise ValueError('buffersize must be None or > 0.')
+        if not callable(fn):
+            raise TypeError('%r is not callable' % (fn,))
+        pool = _pool(self)
+        if pool.broken is not None:
+            raise BrokenThreadPool(pool.broken)
+        star = len(iterables) != 1
+        source = iter(zip(*iterables) if star else iterables[0])
+        reader = _Input(source)
+        until = bridge.deadline(timeout)
+        try:
+            results = _raw_map_with_runner(self, _runner(self), pyobject_value((fn, star)),
+                                           reader.next, None, bridge.remaining(until),
+                                           chunksize, buffersize or 0)
+        except GLib.Error as error:
+            _raise_submit_error(error)
+        return MapIterator(results, reader, until)
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        """Stops accepting work; with cancel_futures, cancels what has not
+        started; with wait, returns once everything submitted (and every map
+        begun) has finished."""
+        try:
+            _raw_shutdown(self, wait, cancel_futures)
+        except GLib.Error as error:
+            if error.domain == _CONCURRY_DOMAIN and error.code == _WRONG_THREAD:
+                raise RuntimeError('cannot wait for an executor to shut down from one of '
+                                   'its own workers') from None
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        self.shutdown(wait=True)
+        return False
+
+
+class _Input:
+    """The input function of a C map: reads the iterator (on whatever thread
+    C reads input), keeping an exception it raises for the consumer."""
+
+    __slots__ = ('source', 'error')
+
+    def __init__(self, source):
+        self.source = source
+        self.error = None
+
+    def next(self, *unused):
+        try:
+            item = next(self.source)
+        except StopIteration:
+            return False, None
+        except BaseException as exc:
+            self.error = exc
+            return False, None
+        return True, to_gvalue(item)
+
+
+class MapIterator:
+    """The results of ``map()``, in input order."""
+
+    def __init__(self, results, reader, until):
+        self._results = results
+        self._reader = reader
+        self._until = until
+        self._started = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        results = self._results
+        if results is None:
+            raise StopIteration
+        self._started = True
+        got = []
+
+        def step(usec):
+            until = -1 if usec < 0 else bridge.now() + usec
+            ok, value, timed_out = results.next_until(until)
+            if ok:
+                got.append(value)
+                return True
+            return not timed_out
+
+        try:
+            bridge.wait_slices(step, -1)
+        except GLib.Error as error:
+            self._results = None
+            payload = results.get_error_payload()
+            if isinstance(payload, BaseException):
+                raise payload from None
+            if error.matches(GLib.quark_from_string('g-io-error-quark'), 24):  # TIMED_OUT
+                raise TimeoutError() from None
+            if error.matches(GLib.quark_from_string('g-io-error-quark'), 19):  # CANCELLED
+                raise CancelledError() from None
+            raise
+        if got:
+            return got[0]
+        self._results = None
+        if self._reader.error is not None:
+            error, self._reader.error = self._reader.error, None
+            raise error
+        raise StopIteration
+
+    def close(self):
+        """Stops the map: the work not started is cancelled and no more input
+        is read."""
+        results, self._results = self._results, None
+        if results is not None:
+            results.close()
+
+    def __del__(self):
+        # Like the generator of concurrent.futures: dropping it once it was
+        # read cancels the rest; never read, it lets the input run.
+        if self._started:
+            self.close()
+
+
+def thread_pool_init(self, max_workers=None, thread_name_prefix='', initializer=None,
+                     initargs=()):
+    if max_workers is None:
+        max_workers = min(32, (os.cpu_count() or 1) + 4)
+    if max_workers <= 0:
+        raise ValueError('max_workers must be greater than 0')
+    if initializer is not None and not callable(initializer):
+        raise TypeError('initializer must be a callable')
+    self.__dict__['_concurry_pool'] = _Pool(
+        thread_name_prefix or 'ThreadPoolExecutor-%d' % next(_counter), initializer, initargs)
+    Concurry.ThreadPoolExecutor.__init__(self, max_workers=max_workers)

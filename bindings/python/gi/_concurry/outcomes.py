@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Values and exceptions in and out of C futures.
+
+A value produced by Python goes into C as a ``GValue``: the plain values C
+can hold without loss (an ``int`` that fits a ``gint``, a ``str``, a
+``bool``, a ``float``, exact types only) keep a C type, so that C and the
+other bindings read them; anything else is stored as the Python object
+itself (a ``PyObject`` GValue), so ``result()`` gives back that very object.
+
+An exception fails the C future with a ``GError`` (``Concurry.Error.FAILED``
+and ``"Type: text"``, or the domain and code of a ``GLib.Error``) that
+carries the exception object as its payload: the C engine copies the
+payload along with the error through every combinator, chain and executor,
+so the same object comes back from every future the failure reaches.
+"""
+
+import concurrent.futures
+import threading
+
+from gi.repository import Gio, GLib, GObject
+
+from ..module import get_introspection_module
+
+try:
+    from gi._gi import _gvalue_set
+except ImportError:  # pragma: no cover - other PyGObject versions
+    def _gvalue_set(gvalue, value):
+        gvalue.set_value(value)
+
+Concurry = get_introspection_module('Concurry')
+
+CancelledError = concurrent.futures.CancelledError
+InvalidStateError = concurrent.futures.InvalidStateError
+
+State = Concurry.FutureState
+PENDING = int(State.PENDING)
+RUNNING = int(State.RUNNING)
+DONE = int(State.DONE)
+FAILED = int(State.FAILED)
+CANCELLED = int(State.CANCELLED)
+STATE_NAMES = {PENDING: 'pending', RUNNING: 'running', DONE: 'finished',
+               FAILED: 'finished', CANCELLED: 'cancelled'}
+
+TYPE_PYOBJECT = GObject.TYPE_PYOBJECT
+_MININT = GLib.MININT
+_MAXINT = GLib.MAXINT
+_CONCURRY_DOMAIN = GLib.quark_to_string(Concurry.error_quark())
+_FAILED_CODE = int(Concurry.Error.FAILED)
+_GObject = GObject.Object
+_Value = GObject.Value
+_Error = GLib.Error
+
+
+def pyobject_value(value):
+    """A ``PyObject`` GValue holding value itself."""
+    gvalue = _Value()
+    gvalue.init(TYPE_PYOBJECT)
+    _gvalue_set(gvalue, value)
+    return gvalue
+
+
+def to_gvalue(value):
+    """What to pass as a ``const GValue *`` for value (see the module)."""
+    kind = type(value)
+    if kind is int:
+        if _MININT <= value <= _MAXINT:
+            return value
+        return pyobject_value(value)
+    if kind is str:
+        return value if '\0' not in value else pyobject_value(value)
+    if kind is float or kind is bool or value is None or kind is _Value:
+        return value
+    if isinstance(value, (int, str, float)):   # subclasses keep their type
+        return pyobject_value(value)
+    if isinstance(value, _GObject):
+        return value
+    return pyobject_value(value)
+
+
+def c_text(text):
+    """text as a GError message can hold it: valid UTF-8 without NUL."""
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError:
+        text = text.encode('utf-8', 'backslashreplace').decode('utf-8')
+    if '\0' in text:
+        text = text.replace('\0', '\\x00')
+    return text
+
+
+def error_for(exc):
+    """The ``GLib.Error`` standing for exc in C."""
+    try:
+        if isinstance(exc, _Error):
+            return _Error(c_text(exc.message or ''), c_text(exc.domain or _CONCURRY_DOMAIN),
+                          exc.code)
+        try:
+            text = str(exc)
+        except Exception:
+            text = ''
+        name = type(exc).__qualname__
+        return _Error(c_text('%s: %s' % (name, text) if text else name), _CONCURRY_DOMAIN,
+                      _FAILED_CODE)
+    except Exception:   # a str subclass or a domain PyGObject cannot convert
+        return _Error(c_text(type(exc).__qualname__), _CONCURRY_DOMAIN, _FAILED_CODE)
+
+
+def check_exception(exception):
+    """exception as an instance: a class is instantiated; anything that is
+    not an exception is a TypeError (raised at once, not at result())."""
+    if isinstance(exception, type) and issubclass(exception, BaseException):
+        exception = exception()
+    if not isinstance(exception, BaseException):
+        raise TypeError('exception must be a BaseException instance, got %s'
+                        % type(exception).__name__)
+    return exception
+
+
+_lock = threading.Lock()
+
+
+def exception_of(future):
+    """The exception a failed future failed with: the Python exception
+    object (the payload of its error), or its ``GLib.Error``; always the
+    same object for one future.  Counts as looking at the error for the C
+    library's unobserved-error warning."""
+    try:
+        return future._concurry_exception
+    except AttributeError:
+        pass
+    payload = future.get_error_payload()
+    if not isinstance(payload, BaseException):
+        payload = future.get_error()
+    with _lock:
+        return future.__dict__.setdefault('_concurry_exception', payload)
+
+
+def outcome(future):
+    """The value of a done future, or its exception object (a
+    ``CancelledError`` instance if it was cancelled)."""
+    state = future.get_state()
+    if state == DONE:
+        return future.get_value()
+    if state == CANCELLED:
+        return CancelledError()
+    return exception_of(future)
+
+
+def resolve(promise, value):
+    """Resolves promise with value; returns whether it was still pending."""
+    try:
+        return promise.resolve(to_gvalue(value))
+    except (TypeError, ValueError, OverflowError):
+        return promise.resolve(pyobject_value(value))
+
+
+def reject(promise, exc):
+    """Fails promise with exc (carried as the payload of its error);
+    returns whether it was still pending."""
+    return promise.reject_with_payload(error_for(exc), exc)
+
+
+def done_future(value):
+    """A future already done with value."""
+    try:
+        return Concurry.ResolvedFuture.new(to_gvalue(value))
+    except (TypeError, ValueError, OverflowError):
+        return Concurry.ResolvedFuture.new(pyobject_value(value))
+
+
+def failed_future(exc):
+    """A future that already failed with exc (a cancelled one for a
+    ``CancelledError``)."""
+    if isinstance(exc, CancelledError):
+        return Concurry.ResolvedFuture.new_error_literal(
+            Gio.io_error_quark(), int(Gio.IOErrorEnum.CANCELLED), 'cancelled')
+    return Concurry.ResolvedFuture.new_error_with_payload(error_for(exc), exc)
