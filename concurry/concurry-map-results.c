@@ -28,9 +28,10 @@
  * results without closing them lets the rest of the input run (read as
  * the work completes, with at most the same number of chunks in flight,
  * and its results thrown away), and shutting the executor down waits for
- * it, as `concurrent.futures` does; shutting the executor down while the
- * results are still held reads the rest of the input at once, so that
- * the results can be read afterwards. Only
+ * it, as `concurrent.futures` does. A map whose results are still held
+ * when the executor is shut down goes on as they are read, also after the
+ * shutdown (which waits for what the map submitted, not for input it has
+ * not read yet: that may be endless). Only
  * [method@Concurry.MapResults.close], a failure, the deadline, or
  * shutting the executor down with `cancel_futures` stop a map early. An
  * input written in JavaScript, or an executor that is not one of
@@ -66,9 +67,9 @@ typedef struct
 } Outcome;
 
 enum {
-  MODE_CONSUMER,   /* input read as results are consumed */
-  MODE_EAGER,      /* the executor shut down: read all of it now */
-  MODE_DETACHED,   /* results dropped: read as work completes */
+  MODE_CONSUMER,           /* input read as results are consumed */
+  MODE_OUTLIVES_SHUTDOWN,  /* the same, the executor shut down meanwhile */
+  MODE_DETACHED,           /* results dropped: read as work completes */
 };
 
 /* The state of a map, which outlives the results object while a dropped
@@ -97,6 +98,7 @@ typedef struct
   GError            *submit_error;
   GError            *input_error;
   int                reserved;      /* atomic: holds a reservation of @queue */
+  gboolean           outlives_shutdown; /* may submit after shutdown */
   int                n_unfinished;  /* atomic: submitted chunks not done */
 
   /* Under @mutex, which is never held while user code runs or while
@@ -335,8 +337,6 @@ has_room (MapState *state)
   g_mutex_lock (&state->mutex);
   if (state->finished)
     room = FALSE;
-  else if (state->mode == MODE_EAGER)
-    room = TRUE;
   else if (state->mode == MODE_DETACHED)
     room = (guint)g_atomic_int_get (&state->n_unfinished) < state->max_in_flight;
   else
@@ -397,7 +397,8 @@ submit_chunk (MapState *state)
   if (state->queue != NULL)
     future = (ConcurryFuture *)_concurry_work_queue_submit (state->queue, state->executor,
                                                             chunk_work, chunk, chunk_free,
-                                                            g_atomic_int_get (&state->reserved),
+                                                            g_atomic_int_get (&state->reserved) ||
+                                                            state->outlives_shutdown,
                                                             &state->submit_error);
   else
     future = concurry_executor_submit (state->executor, chunk_work, chunk, chunk_free,
@@ -486,9 +487,10 @@ is_finished (MapState *state)
   return get_mode (state) == -1;
 }
 
-/* The executor is shut down: with cancel_futures the rest is cancelled;
- * otherwise the rest of the input is read now, as concurrent.futures
- * would have read it in map(). */
+/* The executor is shut down: with cancel_futures the rest is cancelled.
+ * Otherwise a dropped map goes on, and shutdown waits for it; a map whose
+ * results are held goes on as they are read (shutdown waits for what it
+ * submitted, not for the input it has not read: that may be endless). */
 static void
 on_shutdown (gpointer data,
              gboolean cancel_futures)
@@ -503,9 +505,13 @@ on_shutdown (gpointer data,
 
   g_mutex_lock (&state->mutex);
   if (state->mode == MODE_CONSUMER)
-    state->mode = MODE_EAGER;
+    {
+      state->mode = MODE_OUTLIVES_SHUTDOWN;
+      state->outlives_shutdown = TRUE;
+    }
   g_mutex_unlock (&state->mutex);
-  feed (state);
+  if (get_mode (state) == MODE_OUTLIVES_SHUTDOWN)
+    release_reservation (state);
 }
 
 /* The results are dropped: the rest of the input still runs, if it can be

@@ -8,10 +8,11 @@ it raised (carried as the error's payload), or the future it returned,
 which C waits for (flattening).  Ordering, skipping, cancellation and the
 passing down of failures (the same exception object) are the C chain's.
 
-Where a step runs: on a thread iterating a GLib main context, on that
-context (C's rule); on a thread running an asyncio loop, on that loop; on a
-thread that runs neither, on a private context thread (it never runs user
-code inside the call that built the chain).
+Where a step runs: on the main context that is thread-default where the
+chain is built (C's rule; on the main thread the global default context,
+which a blocking wait of concurry iterates); on a thread running an asyncio
+loop, on that loop; on any other thread that runs no loop, on a private
+context thread.  Never inside the call that built the chain.
 """
 
 import concurrent.futures
@@ -93,7 +94,8 @@ def _build(raw, upstream, fn, args, kind):
         def step(head, *unused):
             return _run(fn, args, *_head(kind, head))
 
-    if loop is None or not isinstance(loop, GLib.MainContext):
+    if (loop is None and not bridge.on_main_thread()) or \
+            (loop is not None and not isinstance(loop, GLib.MainContext)):
         return bridge.call_on_private(raw, upstream, step)
     return raw(upstream, step)
 
@@ -153,6 +155,8 @@ class ChainMethods:
 
         loop = bridge.running_loop()
         if loop is None:
+            if bridge.on_main_thread():
+                return _raw_finally_do(self, cleanup)
             return bridge.call_on_private(_raw_finally_do, self, cleanup)
         if not isinstance(loop, GLib.MainContext):
             def cleanup_on_loop(future, *unused):

@@ -30,6 +30,8 @@ _WRONG_THREAD = int(Concurry.Error.WRONG_THREAD)
 _raw_submit_to_runner = Concurry.Executor.submit_to_runner
 _raw_map_with_runner = Concurry.Executor.map_with_runner
 _raw_shutdown = Concurry.Executor.shutdown
+_raw_submit = Concurry.Executor.submit
+_raw_map = Concurry.Executor.map
 _counter = itertools.count()
 _repr = FutureMethods.__repr__
 _SEQUENCES = (list, tuple, set, frozenset)
@@ -139,9 +141,9 @@ class _Pool:
                     else:
                         value = item[0](*_fill(item[1]), **_fill(item[2]))
                 elif data[1]:
-                    value = data[0](*item)
+                    value = data[0](*item[0])
                 else:
-                    value = data[0](item)
+                    value = data[0](item[0])
             except BaseException as exc:
                 fail(index, error_for(exc), exc)
                 del exc
@@ -176,9 +178,17 @@ def _raise_submit_error(error):
     raise error
 
 
+def _raw(executor):
+    """An executor made by a C constructor (``new()``) keeps the raw C
+    methods: ``submit(fn, *user_data)`` calls ``fn(cancellable,
+    *user_data)``, ``map()`` and ``shutdown()`` take the C arguments."""
+    return '_concurry_pool' not in executor.__dict__
+
+
 class ExecutorMethods:
-    """``concurrent.futures.Executor`` on any ``Concurry.Executor``, mixed
-    into the overrides of the C executors."""
+    """``concurrent.futures.Executor`` on the concurry executors made from
+    Python (``Concurry.ThreadPoolExecutor(...)``), mixed into the overrides
+    of the C executors."""
 
     def submit(self, fn, /, *args, **kwargs):
         """Schedules ``fn(*args, **kwargs)`` and returns its future.
@@ -187,6 +197,11 @@ class ExecutorMethods:
         dicts) are waited for first and replaced by their values; if one of
         them fails, the work does not run and its future fails the same way.
         """
+        if _raw(self):
+            if kwargs:
+                raise TypeError('the raw submit() of an executor made by new() takes no '
+                                'keyword arguments')
+            return _raw_submit(self, fn, *args)
         pool = _pool(self)
         if pool.broken is not None:
             raise BrokenThreadPool(pool.broken)
@@ -225,6 +240,8 @@ class ExecutorMethods:
         position (the same exception object); ``TimeoutError`` if the
         results are not all there timeout seconds after this call.
         """
+        if _raw(self):
+            return _raw_map(self, fn, *iterables)
         if chunksize < 1:
             raise ValueError('chunksize must be >= 1.')
         if buffersize is not None and buffersize < 1:
@@ -246,10 +263,12 @@ class ExecutorMethods:
             _raise_submit_error(error)
         return MapIterator(results, reader, until)
 
-    def shutdown(self, wait=True, *, cancel_futures=False):
+    def shutdown(self, wait=True, cancel_futures=False):
         """Stops accepting work; with cancel_futures, cancels what has not
         started; with wait, returns once everything submitted (and every map
         begun) has finished."""
+        if _raw(self):
+            return _raw_shutdown(self, wait, cancel_futures)
         try:
             _raw_shutdown(self, wait, cancel_futures)
         except GLib.Error as error:
@@ -284,7 +303,9 @@ class _Input:
         except BaseException as exc:
             self.error = exc
             return False, None
-        return True, to_gvalue(item)
+        # In a list: PyGObject stores it as the Python object itself (a
+        # GObject.Value returned for an out GValue would not be copied).
+        return True, [item]
 
 
 class MapIterator:
@@ -356,6 +377,13 @@ def thread_pool_init(self, max_workers=None, thread_name_prefix='', initializer=
         raise ValueError('max_workers must be greater than 0')
     if initializer is not None and not callable(initializer):
         raise TypeError('initializer must be a callable')
-    self.__dict__['_concurry_pool'] = _Pool(
-        thread_name_prefix or 'ThreadPoolExecutor-%d' % next(_counter), initializer, initargs)
+    python_init(self, thread_name_prefix, initializer, initargs)
     Concurry.ThreadPoolExecutor.__init__(self, max_workers=max_workers)
+
+
+def python_init(executor, prefix, initializer=None, initargs=()):
+    """Makes executor a Python executor (not a raw C one)."""
+    if initializer is not None and not callable(initializer):
+        raise TypeError('initializer must be a callable')
+    executor.__dict__['_concurry_pool'] = _Pool(
+        prefix or '%s-%d' % (type(executor).__name__, next(_counter)), initializer, initargs)

@@ -106,7 +106,12 @@ __all__.append('ThreadPoolExecutor')
 
 class MainContextExecutor(Concurry.MainContextExecutor, Executor,
                           concurrent.futures.Executor):
-    """Runs Python callables on a GLib main context."""
+    """Runs Python callables on a GLib main context (the thread-default one
+    of the caller if context is None)."""
+
+    def __init__(self, context=None):
+        executors.python_init(self, 'MainContextExecutor')
+        Concurry.MainContextExecutor.__init__(self, context=context)
 
 
 MainContextExecutor = override(MainContextExecutor)
@@ -116,6 +121,10 @@ __all__.append('MainContextExecutor')
 class TaskExecutor(Concurry.TaskExecutor, Executor,
                    concurrent.futures.Executor):
     """Runs Python callables on GLib's shared GTask pool."""
+
+    def __init__(self, thread_name_prefix='', initializer=None, initargs=()):
+        executors.python_init(self, thread_name_prefix or 'TaskExecutor', initializer, initargs)
+        Concurry.TaskExecutor.__init__(self)
 
 
 TaskExecutor = override(TaskExecutor)
