@@ -66,3 +66,20 @@
 #else
 # define CONCURRY_AVAILABLE_IN_0_2 _CONCURRY_EXTERN
 #endif
+
+/* The version concurry runs with (concurry-version.c). */
+
+G_BEGIN_DECLS
+
+CONCURRY_AVAILABLE_IN_0_2
+guint    concurry_get_major_version (void);
+CONCURRY_AVAILABLE_IN_0_2
+guint    concurry_get_minor_version (void);
+CONCURRY_AVAILABLE_IN_0_2
+guint    concurry_get_micro_version (void);
+CONCURRY_AVAILABLE_IN_0_2
+gboolean concurry_check_version     (guint major,
+                                     guint minor,
+                                     guint micro);
+
+G_END_DECLS

@@ -3,7 +3,6 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include <locale.h>
 
 #include <concurry.h>
 
@@ -196,30 +195,6 @@ test_can_be_turned_off (void)
   g_assert_cmpuint (messages->len, ==, 0);
 }
 
-static void
-test_translated (void)
-{
-  g_autoptr(ConcurryPromise) promise = concurry_promise_new ();
-  char *old_locale = g_strdup (setlocale (LC_ALL, NULL));
-
-  /* glibc honours LANGUAGE with any locale but C/POSIX. */
-  if (setlocale (LC_ALL, "C.UTF-8") == NULL)
-    {
-      g_test_skip ("C.UTF-8 locale not available");
-      g_free (old_locale);
-      return;
-    }
-  g_setenv ("LANGUAGE", "de", TRUE);
-
-  concurry_future_cancel (CONCURRY_FUTURE (promise));
-  g_assert_cmpstr (concurry_future_get_error (CONCURRY_FUTURE (promise))->message, ==,
-                   "Die Zukunft wurde abgebrochen");
-
-  g_unsetenv ("LANGUAGE");
-  setlocale (LC_ALL, old_locale);
-  g_free (old_locale);
-}
-
 int
 main (int argc,
       char *argv[])
@@ -237,7 +212,6 @@ main (int argc,
   g_test_add_func ("/Concurry/Unobserved/observed-by-wait-async", test_observed_by_wait_async);
   g_test_add_func ("/Concurry/Unobserved/cancelled-and-abandoned-are-quiet", test_cancelled_and_abandoned_are_quiet);
   g_test_add_func ("/Concurry/Unobserved/can-be-turned-off", test_can_be_turned_off);
-  g_test_add_func ("/Concurry/Unobserved/translated", test_translated);
 
   return g_test_run ();
 }

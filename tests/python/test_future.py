@@ -1637,25 +1637,4 @@ def test_set_unobserved_error_warnings_toggles():
     assert Concurry.get_unobserved_error_warnings()
 
 
-# --------------------------------------------------------------------------
-# translations
-# --------------------------------------------------------------------------
-
-TRANSLATION_CHILD = CHILD_PRELUDE + '''
-locale.setlocale(locale.LC_ALL, '')
-p = Concurry.Promise()
-p.cancel()
-print(p.get_error().message)
-'''
-
-
-def test_cancelled_message_is_translated():
-    result = run_child(TRANSLATION_CHILD, LANGUAGE='de')
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == 'Die Zukunft wurde abgebrochen'
-
-
-def test_cancelled_message_untranslated_in_c_locale():
-    result = run_child(TRANSLATION_CHILD)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == 'The future was cancelled'
+# Translations: test_translations.py.
