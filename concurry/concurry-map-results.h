@@ -66,5 +66,8 @@ gboolean concurry_map_results_next  (ConcurryMapResults  *self,
                                      GError             **error);
 CONCURRY_AVAILABLE_IN_ALL
 void     concurry_map_results_close (ConcurryMapResults  *self);
+CONCURRY_AVAILABLE_IN_0_2
+GValue  *concurry_map_results_next_value (ConcurryMapResults  *self,
+                                          GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS
