@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// Every Vala snippet of the documentation (doc/*.md and README.md), each
+// Every Vala snippet of the documentation (doc/ and README.md), each
 // copied verbatim into a function that gives it what it needs, and run.
 //
 // tests/check-doc-snippets.py fails when a ```vala block of the docs is no
