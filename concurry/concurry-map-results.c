@@ -892,3 +892,35 @@ concurry_map_results_get_error_payload (ConcurryMapResults *self)
     return NULL;
   return &self->state->payload;
 }
+
+/**
+ * concurry_map_results_next_value:
+ * @self: a [class@Concurry.MapResults]
+ * @error: return location for a `GError`
+ *
+ * Returns the next result like [method@Concurry.MapResults.next], in a
+ * newly allocated `GValue`. This is the shape of the iterator protocols of
+ * some languages: Vala's `foreach (var v in results)` calls it.
+ *
+ * Returns: (transfer full) (nullable): the next result, to free with
+ *   `g_boxed_free (G_TYPE_VALUE, value)`, or %NULL once the results are
+ *   exhausted, closed or failed (then @error is set)
+ *
+ * Since: 0.2
+ */
+GValue *
+concurry_map_results_next_value (ConcurryMapResults  *self,
+                                 GError             **error)
+{
+  GValue *value;
+
+  g_return_val_if_fail (CONCURRY_IS_MAP_RESULTS (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  value = g_new0 (GValue, 1);
+  if (next_result (self, value, error))
+    return value;
+
+  g_free (value);
+  return NULL;
+}

@@ -74,5 +74,8 @@ CONCURRY_AVAILABLE_IN_0_2
 const GValue *concurry_map_results_get_error_payload (ConcurryMapResults *self);
 CONCURRY_AVAILABLE_IN_ALL
 void     concurry_map_results_close (ConcurryMapResults  *self);
+CONCURRY_AVAILABLE_IN_0_2
+GValue  *concurry_map_results_next_value (ConcurryMapResults  *self,
+                                          GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

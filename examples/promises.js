@@ -7,8 +7,8 @@ import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
 import Concurry from 'gi://Concurry?version=1';
 
-// One line makes every future awaitable.
-Gio._promisify(Concurry.Future.prototype, 'wait_async', 'wait_finish');
+// Every future is awaitable: concurry's GJS override promisifies
+// wait_async() when the namespace is imported.
 
 // Bridges a callback API into a future: here a timeout.
 function delayed(ms, value) {

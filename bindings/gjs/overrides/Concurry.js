@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* exported _init */
+//
+// The GJS override of the Concurry namespace.
+//
+// GJS runs _init() of overrides/<Namespace>.js the first time a program
+// imports that namespace (`import Concurry from 'gi://Concurry'` or
+// `imports.gi.Concurry`), looking in the `overrides` folder of every entry
+// of its search path: $GJS_PATH, $XDG_DATA_DIRS/gjs-1.0 and
+// <gjs prefix>/share/gjs-1.0. concurry installs this file as
+// $datadir/gjs-1.0/overrides/Concurry.js, so a program needs no setup:
+//
+// - `await future.wait_async(null)` and `await it.next_async(null)` return
+//   JS Promises (Gio._promisify, run here before any user code);
+// - `for await (const f of Concurry.as_completed(futures, -1))` and
+//   `for (const v of results)` over Executor.map() results;
+// - a chain step (and_then, map, catch_error, finally_do) may return a JS
+//   Promise (or be an async function), which the chain waits for; and_then,
+//   map and catch_error may also return a future, which is flattened;
+// - a step or work function that returns `undefined` gives `null`;
+// - plain objects and arrays (returned by those functions or given to
+//   Promise.resolve() and ResolvedFuture.new()) are carried as GLib.Variant
+//   `a{sv}` and `av`
+//   (readable from C with g_variant_lookup(), from Python with unpack(),
+//   from JS with recursiveUnpack()); other JS objects are refused with a
+//   TypeError naming the value.
+//
+// Kept short and free of state: each wrapper converts the value a JS
+// function returns, then hands it to the C API.
+
+const {GLib, Gio} = imports.gi;
+
+let Concurry;
+
+function isThenable(value) {
+    return value !== null && (typeof value === 'object' || typeof value === 'function') &&
+        typeof value.then === 'function';
+}
+
+function isPlainObject(value) {
+    if (value === null || typeof value !== 'object')
+        return false;
+    const proto = Object.getPrototypeOf(value);
+    return proto === Object.prototype || proto === null;
+}
+
+// GObjects, boxed values (GLib.Variant, GLib.Bytes, GObject.Value...) and
+// the like, which GJS stores in a GValue of their own type.
+function hasGType(value) {
+    const gtype = value.constructor?.$gtype;
+    return gtype !== undefined && gtype !== Object.$gtype;
+}
+
+function describe(value) {
+    if (value === null)
+        return 'null';
+    if (typeof value === 'object' || typeof value === 'function')
+        return value.constructor?.name ?? typeof value;
+    return typeof value;
+}
+
+// A JS value as a GVariant, for plain objects, arrays and what they hold.
+function toVariant(value, where) {
+    if (value instanceof GLib.Variant)
+        return value;
+    switch (typeof value) {
+    case 'string':
+        return new GLib.Variant('s', value);
+    case 'boolean':
+        return new GLib.Variant('b', value);
+    case 'number':
+        return Number.isSafeInteger(value)
+            ? new GLib.Variant('x', value) : new GLib.Variant('d', value);
+    case 'bigint':
+        if (value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER))
+            return new GLib.Variant('x', Number(value));
+        break;
+    case 'undefined':
+        return new GLib.Variant('mv', null);
+    }
+    if (value === null)
+        return new GLib.Variant('mv', null);
+    if (Array.isArray(value))
+        return new GLib.Variant('av', value.map((v, i) => toVariant(v, `${where}[${i}]`)));
+    if (isPlainObject(value)) {
+        const dict = {};
+        for (const [key, v] of Object.entries(value))
+            dict[key] = toVariant(v, `${where}.${key}`);
+        return new GLib.Variant('a{sv}', dict);
+    }
+    throw new TypeError(`Concurry: ${where} is a ${describe(value)}, which cannot be ` +
+        'carried in a future: use numbers, strings, booleans, null, plain objects, ' +
+        'arrays, GLib.Variant or GObject values');
+}
+
+// The value a JS function returned, as the C API takes it.
+function toValue(value, where) {
+    if (value === undefined)
+        return null;
+    // Plain objects and arrays become variants; other JS objects (no GType
+    // of their own behind them: GJS would store them as an opaque JSObject),
+    // functions and symbols get the TypeError of toVariant().
+    if (Array.isArray(value) || isPlainObject(value) ||
+        typeof value === 'function' || typeof value === 'symbol' ||
+        (typeof value === 'object' && value !== null && !hasGType(value)))
+        return toVariant(value, where);
+    return value;
+}
+
+// A future that settles with @thenable, through one and_then step: the step
+// returns the value (a future is flattened) or throws the rejection, so
+// that GJS turns it into a GError exactly as it does for a step that
+// throws.
+function futureOfThenable(thenable, where) {
+    const settled = new Concurry.Promise();
+    let outcome = null;
+    Promise.resolve(thenable).then(
+        value => {
+            outcome = {value};
+            settled.resolve_boolean(true);
+        },
+        error => {
+            outcome = {error};
+            settled.resolve_boolean(true);
+        });
+    return originals.and_then.call(settled, () => {
+        if ('error' in outcome)
+            throw outcome.error;
+        return toValue(outcome.value, where);
+    });
+}
+
+// The result of a chain step.
+function toStepResult(value, where) {
+    if (isThenable(value))
+        return futureOfThenable(value, where);
+    return toValue(value, where);
+}
+
+// The result of work run by an executor.
+function toWorkResult(value, where) {
+    if (isThenable(value)) {
+        throw new TypeError(`Concurry: ${where} is a Promise; work functions ` +
+            'return their value. Continue the future with and_then() instead, ' +
+            'whose steps may return Promises');
+    }
+    return toValue(value, where);
+}
+
+const originals = {};
+
+function wrapChainSteps() {
+    const proto = Concurry.Future.prototype;
+    for (const name of ['and_then', 'map', 'catch_error', 'finally_do'])
+        originals[name] = proto[name];
+
+    for (const name of ['and_then', 'map', 'catch_error']) {
+        const original = originals[name];
+        proto[name] = function (func) {
+            return original.call(this, (...args) => toStepResult(func(...args), `the value returned by the ${name}() step`));
+        };
+    }
+
+    // finally_do() passes the outcome on unchanged once the function ran;
+    // when it returns a Promise, the chain first waits for it, and fails
+    // with its error if it rejects (like Promise.prototype.finally).
+    proto.finally_do = function (func) {
+        let pending = null;
+        const ran = originals.finally_do.call(this, f => {
+            const result = func(f);
+            if (isThenable(result))
+                pending = futureOfThenable(result, 'the value returned by the finally_do() step');
+        });
+        const after = f => pending === null ? f : originals.and_then.call(pending, () => f);
+        return originals.catch_error.call(originals.and_then.call(ran, after), after);
+    };
+}
+
+function wrapExecutors() {
+    const proto = Concurry.Executor.prototype;
+    const submit = proto.submit;
+    proto.submit = function (func) {
+        return submit.call(this, c => toWorkResult(func(c), 'the value returned by the submitted function'));
+    };
+
+    // map() also takes an iterable (an array, a generator...) as its input.
+    const map = proto.map;
+    proto.map = function (func, input, ...rest) {
+        let next = input;
+        if (typeof input !== 'function' && input?.[Symbol.iterator]) {
+            const it = input[Symbol.iterator]();
+            next = () => {
+                const {done, value} = it.next();
+                return done ? [false, null] : [true, toWorkResult(value, 'an input item')];
+            };
+        }
+        return map.call(this,
+            (item, cancellable) => toWorkResult(func(item, cancellable), 'the value returned by the map() function'),
+            next, ...rest);
+    };
+
+    Concurry.MapResults.prototype[Symbol.iterator] = function* () {
+        for (;;) {
+            const [ok, value] = this.next();
+            if (!ok)
+                return;
+            yield value;
+        }
+    };
+}
+
+// Promise.resolve() and ResolvedFuture.new() take values by the same rules.
+function wrapValueTakers() {
+    const resolve = Concurry.Promise.prototype.resolve;
+    Concurry.Promise.prototype.resolve = function (value) {
+        return resolve.call(this, toValue(value, 'the value given to resolve()'));
+    };
+    const resolvedNew = Concurry.ResolvedFuture.new;
+    Concurry.ResolvedFuture.new = function (value) {
+        return resolvedNew(toValue(value, 'the value given to ResolvedFuture.new()'));
+    };
+}
+
+function _init() {
+    Concurry = this;
+
+    // Before any code of the program can register a class implementing
+    // Concurry.Future: GObject.registerClass() copies interface methods.
+    Gio._promisify(Concurry.Future.prototype, 'wait_async', 'wait_finish');
+    Gio._promisify(Concurry.AsCompleted.prototype, 'next_async', 'next_finish');
+
+    Concurry.AsCompleted.prototype[Symbol.asyncIterator] = async function* () {
+        for (let f; (f = await this.next_async(null)) !== null;)
+            yield f;
+    };
+
+    wrapChainSteps();
+    wrapExecutors();
+    wrapValueTakers();
+}
