@@ -22,6 +22,8 @@
 # include "concurry-map-results.h"
 # include "concurry-promise.h"
 # include "concurry-resolved-future.h"
+# include "concurry-task.h"
 # include "concurry-task-executor.h"
+# include "concurry-task-manager.h"
 # include "concurry-thread-pool-executor.h"
 #undef CONCURRY_INSIDE
