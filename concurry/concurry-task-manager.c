@@ -439,6 +439,7 @@ monitor_tick (gpointer user_data)
   guint64 completed, failed;
   gboolean running;
   char *message;
+  char completed_text[24], failed_text[24], interval_text[16];
 
   if (self == NULL)
     return G_SOURCE_REMOVE;
@@ -473,10 +474,14 @@ monitor_tick (gpointer user_data)
       message = with_failures;
     }
 
+  g_snprintf (completed_text, sizeof completed_text, "%" G_GUINT64_FORMAT, completed);
+  g_snprintf (failed_text, sizeof failed_text, "%" G_GUINT64_FORMAT, failed);
+  g_snprintf (interval_text, sizeof interval_text, "%u", self->monitor_interval);
+  /* Values of fields other than MESSAGE are plain strings. */
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO,
-                    "CONCURRY_TASKS_COMPLETED", "%" G_GUINT64_FORMAT, completed,
-                    "CONCURRY_TASKS_FAILED", "%" G_GUINT64_FORMAT, failed,
-                    "CONCURRY_MONITOR_INTERVAL", "%u", self->monitor_interval,
+                    "CONCURRY_TASKS_COMPLETED", completed_text,
+                    "CONCURRY_TASKS_FAILED", failed_text,
+                    "CONCURRY_MONITOR_INTERVAL", interval_text,
                     /* Translators: %s is "N tasks completed", the number
                      * is a count of seconds */
                     "MESSAGE", _concurry_ngettext ("%s in the last %u second",
@@ -513,10 +518,14 @@ static void
 log_failure (ConcurryTask *task,
              const GError *error)
 {
+  char index_text[24], code_text[16];
+
+  g_snprintf (index_text, sizeof index_text, "%" G_GUINT64_FORMAT, task->index);
+  g_snprintf (code_text, sizeof code_text, "%d", error->code);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
-                    "CONCURRY_TASK", "%" G_GUINT64_FORMAT, task->index,
-                    "CONCURRY_ERROR_DOMAIN", "%s", g_quark_to_string (error->domain),
-                    "CONCURRY_ERROR_CODE", "%d", error->code,
+                    "CONCURRY_TASK", index_text,
+                    "CONCURRY_ERROR_DOMAIN", g_quark_to_string (error->domain),
+                    "CONCURRY_ERROR_CODE", code_text,
                     /* Translators: the number of a task and its error message */
                     "MESSAGE", _("Task %" G_GUINT64_FORMAT " failed: %s"),
                     task->index, error->message);
@@ -862,8 +871,7 @@ refill (ConcurryTaskManager *self)
 
           if (error != NULL && listed && self->error_policy == CONCURRY_ERROR_POLICY_LOG)
             g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
-                              "CONCURRY_ERROR_DOMAIN", "%s", g_quark_to_string (error->domain),
-                              "CONCURRY_ERROR_CODE", "%d", error->code,
+                              "CONCURRY_ERROR_DOMAIN", g_quark_to_string (error->domain),
                               "MESSAGE", _("Reading the input of a task map failed: %s"),
                               error->message);
           g_clear_error (&error);
