@@ -1888,11 +1888,6 @@ check_next_locked (ConcurryTaskManager  *self,
                    ConcurryTask        **task,
                    GError              **error)
 {
-  if (self->error != NULL)
-    {
-      g_propagate_error (error, g_error_copy (self->error));
-      return STEP_FAILED;
-    }
   if (!self->keep_completed && self->cursor >= self->completed->len)
     {
       g_set_error_literal (error, CONCURRY_ERROR, CONCURRY_ERROR_INVALID_STATE,
@@ -1933,13 +1928,17 @@ wait_for_change (ConcurryFuture *change,
  * one if need be: the as-completed iteration of a task manager. Each
  * task is handed out once, whichever thread asks.
  *
+ * Every task comes out, whatever the error policy: under
+ * %CONCURRY_ERROR_POLICY_RAISE the task that stopped the manager comes out
+ * in its place, failed, followed by the tasks that were cancelled because
+ * of it (use [method@Concurry.TaskManager.wait] to fail at once instead).
+ *
  * The wait iterates the manager's main context when called on its
  * thread, and reads input for [method@Concurry.TaskManager.map].
  *
  * Returns: (transfer full) (nullable): the next finished task, or %NULL
  *   once every task was handed out and no work is left (with no error),
- *   or on error: `G_IO_ERROR_TIMED_OUT` if the timeout passed, the
- *   stopping error under %CONCURRY_ERROR_POLICY_RAISE, or
+ *   or on error: `G_IO_ERROR_TIMED_OUT` if the timeout passed, or
  *   %CONCURRY_ERROR_INVALID_STATE if @self keeps no finished tasks
  *
  * Since: 0.2
