@@ -163,6 +163,7 @@ struct _ConcurryTaskManager
   gboolean             closed;               /* shut down: no more work */
 
   ConcurryPromise     *change;               /* resolved on the next change */
+  guint                next_waiting;         /* threads waiting in next_completed() */
 
   /* main context */
   GSource             *publish_source;
@@ -200,8 +201,7 @@ enum {
 
 static GParamSpec *properties [N_PROPS];
 
-static void schedule_publish_locked (ConcurryTaskManager *self,
-                                     gboolean             now);
+static void schedule_publish_locked (ConcurryTaskManager *self);
 static void refill (ConcurryTaskManager *self);
 
 /* -- maps -- */
@@ -372,18 +372,14 @@ static GSourceFuncs publish_funcs = {
 /* With the lock held. The ready time keeps publications PUBLISH_INTERVAL_USEC
  * apart, whatever the rate of changes. */
 static void
-schedule_publish_locked (ConcurryTaskManager *self,
-                         gboolean             now)
+schedule_publish_locked (ConcurryTaskManager *self)
 {
-  gint64 when;
-
-  if (self->publish_scheduled && !now)
+  if (self->publish_scheduled)
     return;
   self->publish_scheduled = TRUE;
 
-  when = now ? 0 : self->last_publish + PUBLISH_INTERVAL_USEC;
   if (self->publish_source != NULL)
-    g_source_set_ready_time (self->publish_source, when);
+    g_source_set_ready_time (self->publish_source, self->last_publish + PUBLISH_INTERVAL_USEC);
 }
 
 static gboolean
@@ -641,11 +637,14 @@ stop_locked (ConcurryTaskManager *self,
 
   for (ConcurryTask *task = self->unfinished; task != NULL; task = task->next)
     {
-      if (task->future == NULL)
+      ConcurryFuture *future = g_atomic_pointer_get (&task->future);
+
+      /* a task still being submitted checks the flag itself */
+      if (future == NULL)
         continue;
       if (running_too ||
-          concurry_future_get_state (task->future) == CONCURRY_FUTURE_STATE_PENDING)
-        g_ptr_array_add (stopped->futures, g_object_ref (task->future));
+          concurry_future_get_state (future) == CONCURRY_FUTURE_STATE_PENDING)
+        g_ptr_array_add (stopped->futures, g_object_ref (future));
     }
 
   return stopped;
@@ -703,17 +702,25 @@ task_done (ConcurryFuture *future,
   else if (state == CONCURRY_FUTURE_STATE_CANCELLED)
     self->n_cancelled++;
 
+  /* The input is read again once half the window is free: one wake-up
+   * for a batch of items, not one per item. */
   if (task->map != NULL)
     {
       task->map->in_flight--;
-      need_refill = self->maps != NULL;
+      need_refill = task->map->listed && task->map->in_flight <= self->max_in_flight / 2;
     }
 
   if (self->keep_completed)
     g_ptr_array_add (self->completed, g_object_ref (task));
 
-  schedule_publish_locked (self, to_cancel != NULL || !is_running_locked (self));
-  change = take_change_locked (self);
+  schedule_publish_locked (self);
+  /* Waiters need waking when there is a task for next_completed(), input
+   * to read, or an end. */
+  if ((self->keep_completed && self->next_waiting > 0) || need_refill ||
+      to_cancel != NULL || !is_running_locked (self))
+    change = take_change_locked (self);
+  else
+    change = NULL;
   g_mutex_unlock (&self->mutex);
 
   if (need_refill && self->refill_source != NULL)
@@ -724,6 +731,7 @@ task_done (ConcurryFuture *future,
   signal_change (change);
 
   g_object_unref (self);
+  g_object_unref (task);     /* add_done_inline()'s reference */
 }
 
 static void
@@ -731,9 +739,11 @@ add_done_inline (ConcurryTask *task)
 {
   ConcurryFuture *future = task->future;
 
-  _concurry_core_add_callback (_concurry_future_get_core (future), future,
-                               _concurry_callback_new_inline (task_done, g_object_ref (task),
-                                                              g_object_unref));
+  /* A node in the task itself, no allocation: task_done() drops the
+   * reference taken here once it has run. */
+  g_object_ref (task);
+  _concurry_callback_init_borrowed (&task->done_node, task_done, task);
+  _concurry_core_add_callback (_concurry_future_get_core (future), future, &task->done_node);
 }
 
 /* Registers a new task as unfinished; with the lock held. */
@@ -775,11 +785,13 @@ start_task (ConcurryTaskManager *self,
       future = concurry_resolved_future_new_take_error (local_error);
     }
 
-  g_mutex_lock (&self->mutex);
-  task->future = future;
-  g_mutex_unlock (&self->mutex);
-
+  g_atomic_pointer_set (&task->future, future);
   add_done_inline (task);
+
+  /* Stopped while we submitted: stop_locked() may have missed it. */
+  if (g_atomic_int_get (&self->stopping) &&
+      concurry_future_get_state (future) == CONCURRY_FUTURE_STATE_PENDING)
+    concurry_future_cancel (future);
 }
 
 /* Refuses new work: with the lock held. */
@@ -865,7 +877,7 @@ refill (ConcurryTaskManager *self)
               self->error = g_error_copy (error);
               to_cancel = stop_locked (self, FALSE);
             }
-          schedule_publish_locked (self, TRUE);
+          schedule_publish_locked (self);
           change = take_change_locked (self);
           g_mutex_unlock (&self->mutex);
 
@@ -891,7 +903,7 @@ refill (ConcurryTaskManager *self)
       task = new_task_locked (self);
       task->map = map;              /* the reference taken above */
       task->input = item;
-      schedule_publish_locked (self, FALSE);
+      schedule_publish_locked (self);
       g_mutex_unlock (&self->mutex);
 
       start_task (self, task, NULL);
@@ -1515,7 +1527,7 @@ concurry_task_manager_submit (ConcurryTaskManager  *self,
   task->work_func = func;
   task->user_data = user_data;
   task->destroy = destroy;
-  schedule_publish_locked (self, FALSE);
+  schedule_publish_locked (self);
   g_mutex_unlock (&self->mutex);
 
   start_task (self, task, NULL);
@@ -1571,7 +1583,7 @@ concurry_task_manager_submit_input (ConcurryTaskManager  *self,
   task->map_func = func;
   task->user_data = user_data;
   task->destroy = destroy;
-  schedule_publish_locked (self, FALSE);
+  schedule_publish_locked (self);
   g_mutex_unlock (&self->mutex);
 
   start_task (self, task, NULL);
@@ -1654,7 +1666,7 @@ concurry_task_manager_map (ConcurryTaskManager  *self,
   for (tail = &self->maps; *tail != NULL; tail = &(*tail)->next)
     ;
   *tail = map;
-  schedule_publish_locked (self, FALSE);
+  schedule_publish_locked (self);
   g_mutex_unlock (&self->mutex);
 
   refill (self);
@@ -1967,10 +1979,19 @@ concurry_task_manager_next_completed (ConcurryTaskManager  *self,
           return task;
         }
       change = change_future_locked (self);
+      self->next_waiting++;
       g_mutex_unlock (&self->mutex);
 
       if (!wait_for_change (change, deadline, error))
-        return NULL;
+        {
+          g_mutex_lock (&self->mutex);
+          self->next_waiting--;
+          g_mutex_unlock (&self->mutex);
+          return NULL;
+        }
+      g_mutex_lock (&self->mutex);
+      self->next_waiting--;
+      g_mutex_unlock (&self->mutex);
     }
 }
 
@@ -1988,7 +2009,15 @@ async_wait_changed (GObject      *source,
                     gpointer      user_data)
 {
   GTask *task = user_data;
+  ConcurryTaskManager *self = g_task_get_source_object (task);
   GError *error = NULL;
+
+  if (GPOINTER_TO_INT (g_task_get_task_data (task)))
+    {
+      g_mutex_lock (&self->mutex);
+      self->next_waiting--;
+      g_mutex_unlock (&self->mutex);
+    }
 
   if (!concurry_future_wait_finish (CONCURRY_FUTURE (source), result, &error) &&
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
@@ -2018,6 +2047,8 @@ async_wait_step (GTask *task)
   g_mutex_lock (&self->mutex);
   step = next ? check_next_locked (self, &item, &error) : check_idle_locked (self, &error);
   change = step == STEP_WAIT ? change_future_locked (self) : NULL;
+  if (change != NULL && next)
+    self->next_waiting++;
   g_mutex_unlock (&self->mutex);
 
   switch (step)
@@ -2265,7 +2296,7 @@ concurry_task_manager_cancel (ConcurryTaskManager *self)
 
   g_mutex_lock (&self->mutex);
   to_cancel = stop_locked (self, TRUE);
-  schedule_publish_locked (self, TRUE);
+  schedule_publish_locked (self);
   change = take_change_locked (self);
   g_mutex_unlock (&self->mutex);
 
@@ -2314,7 +2345,7 @@ concurry_task_manager_shutdown (ConcurryTaskManager  *self,
   self->closed = TRUE;
   if (cancel_futures)
     to_cancel = stop_locked (self, FALSE);
-  schedule_publish_locked (self, TRUE);
+  schedule_publish_locked (self);
   change = take_change_locked (self);
   g_mutex_unlock (&self->mutex);
 

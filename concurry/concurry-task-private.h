@@ -9,6 +9,7 @@
 # error "config.h must be included before concurry-task-private.h"
 #endif
 
+#include "concurry-dispatch-private.h"
 #include "concurry-executor.h"
 #include "concurry-task.h"
 
@@ -51,6 +52,10 @@ struct _ConcurryTask
 
   ConcurryTask         *prev;
   ConcurryTask         *next;
+
+  /* the manager's done callback on @future (it holds a reference on the
+   * task until it has run) */
+  ConcurryCallback      done_node;
 };
 
 ConcurryTask *_concurry_task_new        (ConcurryTaskManager *manager,
