@@ -16,7 +16,7 @@
  *              the list holds every task, then quit (exit status 1 if not)
  * --bench      measure the worst delay of a 16 ms main-loop timer while the
  *              work runs, print it, then quit
- * --control    with --bench: do the same work on a plain GThreadPool,
+ * --control    with --bench: do the same work on plain threads,
  *              without concurry, and no list (the baseline)
  * --screenshot save a PNG of the window once the work is done
  */
@@ -25,6 +25,7 @@
 #include <gtk/gtk.h>
 
 #define UNLUCKY 97
+#define N_WORKERS 2
 
 typedef struct
 {
@@ -54,7 +55,6 @@ typedef struct
   guint                n_ticks;
 
   /* the control run */
-  GThreadPool         *control_pool;
   int                  control_left;
 
   int                  status_code;
@@ -284,28 +284,46 @@ tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static void
-control_work (gpointer data,
-              gpointer user_data)
+/* The control: the same work on N_WORKERS plain threads, each taking its
+ * share of the numbers, with no concurry and nothing sent to the main loop but the end. */
+typedef struct
 {
-  App *app = user_data;
-  int n = GPOINTER_TO_INT (data);
-  guint volatile factors = 0;
+  App *app;
+  int  first;
+} ControlPart;
 
-  if (n % UNLUCKY != 0)
-    factors = count_factors ((guint64)n * 1000003u);
-  (void) factors;
+static gpointer
+control_thread (gpointer data)
+{
+  ControlPart *part = data;
+  App *app = part->app;
+
+  for (int n = part->first; n <= app->count; n += N_WORKERS)
+    {
+      guint volatile factors = 0;
+
+      if (n % UNLUCKY != 0)
+        factors = count_factors ((guint64)n * 1000003u);
+      (void) factors;
+    }
   if (g_atomic_int_dec_and_test (&app->control_left))
     g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, finish, app, NULL);
+  g_free (part);
+  return NULL;
 }
 
 static void
 start_control (App *app)
 {
-  app->control_left = app->count;
-  app->control_pool = g_thread_pool_new (control_work, app, 4, FALSE, NULL);
-  for (int n = 1; n <= app->count; n++)
-    g_thread_pool_push (app->control_pool, GINT_TO_POINTER (n), NULL);
+  app->control_left = N_WORKERS;
+  for (int i = 1; i <= N_WORKERS; i++)
+    {
+      ControlPart *part = g_new (ControlPart, 1);
+
+      part->app = app;
+      part->first = i;
+      g_thread_unref (g_thread_new ("control", control_thread, part));
+    }
 }
 
 /* -- the window -- */
@@ -393,7 +411,7 @@ activate (GtkApplication *application,
 
   if (!app->control)
     {
-      app->pool = concurry_thread_pool_executor_new (4);
+      app->pool = concurry_thread_pool_executor_new (N_WORKERS);
       app->manager = concurry_task_manager_new (app->pool, CONCURRY_ERROR_POLICY_IGNORE);
       concurry_task_manager_set_monitor_interval (app->manager, 0);
 
@@ -461,8 +479,6 @@ main (int   argc,
 
   if (app.timer != 0)
     g_source_remove (app.timer);
-  if (app.control_pool != NULL)
-    g_thread_pool_free (app.control_pool, FALSE, TRUE);
   if (app.manager != NULL)
     {
       concurry_task_manager_shutdown (app.manager, TRUE, TRUE, NULL);
