@@ -368,3 +368,13 @@ def test_readme_backpressure_map(TaskManager, executor):
     tm.shutdown(wait=True)
     assert c.get_n_submitted() < 1_000_000
     assert len(tm.completed_tasks) == tm.manager.get_n_submitted()
+
+
+def test_a_task_the_executor_refuses_ends_failed(TaskManager, executor):
+    ex = executor()
+    ex.shutdown(wait=True)
+    with TaskManager(ex, error_policy='ignore') as tm:
+        task = tm.submit(custom_sum, 1, 2)
+    assert tm.completed_tasks == [task]
+    assert task.complete
+    assert isinstance(task.result, RuntimeError)

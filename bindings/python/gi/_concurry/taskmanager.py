@@ -321,8 +321,13 @@ class TaskManager:
             task = self._pending.pop(ctask.get_input())
             task.ctask = ctask
             task.complete = True
-            if ctask.get_state() == Concurry.FutureState.CANCELLED:
+            state = ctask.get_state()
+            if state == Concurry.FutureState.CANCELLED:
                 task.result = concurrent.futures.CancelledError()
+            elif state == Concurry.FutureState.FAILED and not task.failed:
+                # never ran: the executor refused it (it was shut down)
+                task.result = RuntimeError(ctask.get_error().message)
+                task.failed = True
             self._completed.append(task)
         return task
 
