@@ -161,6 +161,7 @@ struct _ConcurryTaskManager
   GError              *error;                /* the fail-fast error */
   int                  stopping;             /* atomic: no more input, no more starts */
   gboolean             closed;               /* shut down: no more work */
+  gboolean             discarding;           /* shut down with cancel_futures */
 
   ConcurryPromise     *change;               /* resolved on the next change */
   guint                next_waiting;         /* threads waiting in next_completed() */
@@ -2305,7 +2306,7 @@ concurry_task_manager_cancel (ConcurryTaskManager *self)
 
   /* New work is welcome again; the tasks above stop all the same. */
   g_mutex_lock (&self->mutex);
-  g_atomic_int_set (&self->stopping, self->error != NULL);
+  g_atomic_int_set (&self->stopping, self->error != NULL || self->discarding);
   g_mutex_unlock (&self->mutex);
 }
 
@@ -2344,7 +2345,10 @@ concurry_task_manager_shutdown (ConcurryTaskManager  *self,
   g_mutex_lock (&self->mutex);
   self->closed = TRUE;
   if (cancel_futures)
-    to_cancel = stop_locked (self, FALSE);
+    {
+      self->discarding = TRUE;
+      to_cancel = stop_locked (self, FALSE);
+    }
   schedule_publish_locked (self);
   change = take_change_locked (self);
   g_mutex_unlock (&self->mutex);
