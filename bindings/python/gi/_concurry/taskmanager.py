@@ -156,18 +156,19 @@ def _seq_value(seq):
 class _Monitor(threading.Thread):
     """Logs "N task(s) completed in the last S second(s)" every interval
     while the manager has work (at DEBUG when the interval is 0, as
-    futureproof does)."""
+    futureproof does), reading the C manager's counters.  It ends when
+    stopped, or once the manager is shut down and has no work left."""
 
-    def __init__(self, manager, interval):
+    def __init__(self, c_manager, interval):
         super().__init__(name='concurry-task-monitor', daemon=True)
-        self.manager = manager
+        self.c = c_manager
         self.interval = interval
         self.stopped = threading.Event()
 
     def run(self):
         level = logging.INFO if self.interval > 0 else logging.DEBUG
         period = self.interval if self.interval > 0 else 2.0
-        c = self.manager._c
+        c = self.c
         logger.log(level, 'Starting executor monitor')
         last_completed = c.get_n_completed()
         last_failed = c.get_n_failed()
@@ -184,6 +185,9 @@ class _Monitor(threading.Thread):
                     logger.log(level, '%d task(s) completed in the last %.2f second(s)',
                                completed - last_completed, now - last_time)
             last_completed, last_failed, last_time = completed, failed, now
+            if c.is_shutdown() and not c.get_running():
+                break
+        logger.debug('Shutting down monitor...')
 
     def stop(self):
         self.stopped.set()
@@ -255,7 +259,7 @@ class TaskManager:
 
     def _start_monitor(self):
         if self._monitor is None:
-            self._monitor = _Monitor(self, self._monitor_interval)
+            self._monitor = _Monitor(self._c, self._monitor_interval)
             self._monitor.start()
 
     def submit(self, fn, /, *args, **kwargs):
