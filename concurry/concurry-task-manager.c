@@ -452,28 +452,32 @@ monitor_tick (gpointer user_data)
   if (!running && completed == 0)
     return G_SOURCE_CONTINUE;
 
+  /* Numbers go into the messages as text: gettext cannot extract
+   * G_GUINT64_FORMAT. */
+  g_snprintf (completed_text, sizeof completed_text, "%" G_GUINT64_FORMAT, completed);
+  g_snprintf (failed_text, sizeof failed_text, "%" G_GUINT64_FORMAT, failed);
+  g_snprintf (interval_text, sizeof interval_text, "%u", self->monitor_interval);
+
   /* Translators: the first part of a progress line, for example "12 tasks
-   * completed in the last 2 seconds" */
-  message = g_strdup_printf (_concurry_ngettext ("%" G_GUINT64_FORMAT " task completed",
-                                                 "%" G_GUINT64_FORMAT " tasks completed",
+   * completed in the last 2 seconds"; %s is a number */
+  message = g_strdup_printf (_concurry_ngettext ("%s task completed",
+                                                 "%s tasks completed",
                                                  (gulong) MIN (completed, G_MAXULONG)),
-                             completed);
+                             completed_text);
   if (failed > 0)
     {
       char *with_failures;
 
-      /* Translators: appended to "N tasks completed" */
-      with_failures = g_strdup_printf (_concurry_ngettext ("%s, %" G_GUINT64_FORMAT " failed,",
-                                                           "%s, %" G_GUINT64_FORMAT " failed,",
+      /* Translators: appended to "N tasks completed"; the second %s is a
+       * number */
+      with_failures = g_strdup_printf (_concurry_ngettext ("%s, %s failed,",
+                                                           "%s, %s failed,",
                                                            (gulong) MIN (failed, G_MAXULONG)),
-                                       message, failed);
+                                       message, failed_text);
       g_free (message);
       message = with_failures;
     }
 
-  g_snprintf (completed_text, sizeof completed_text, "%" G_GUINT64_FORMAT, completed);
-  g_snprintf (failed_text, sizeof failed_text, "%" G_GUINT64_FORMAT, failed);
-  g_snprintf (interval_text, sizeof interval_text, "%u", self->monitor_interval);
   /* Values of fields other than MESSAGE are plain strings. */
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO,
                     "CONCURRY_TASKS_COMPLETED", completed_text,
@@ -524,8 +528,8 @@ log_failure (ConcurryTask *task,
                     "CONCURRY_ERROR_DOMAIN", g_quark_to_string (error->domain),
                     "CONCURRY_ERROR_CODE", code_text,
                     /* Translators: the number of a task and its error message */
-                    "MESSAGE", _("Task %" G_GUINT64_FORMAT " failed: %s"),
-                    task->index, error->message);
+                    "MESSAGE", _("Task %s failed: %s"),
+                    index_text, error->message);
 }
 
 /* -- tasks -- */
