@@ -511,6 +511,50 @@ test_ignore_policy_keeps_failures (void)
 
 typedef struct
 {
+  GArray *times;
+} Times;
+
+static void
+on_completed_notify (GObject    *object,
+                     GParamSpec *pspec,
+                     gpointer    user_data)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  g_array_append_val (((Times *)user_data)->times, now);
+}
+
+static void
+test_notifications_are_rate_limited (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  Times times = { g_array_new (FALSE, FALSE, sizeof (gint64)) };
+
+  g_test_summary ("However fast tasks finish, two notifications of a property are at "
+                  "least a 60th of a second apart (at most 60 a second)");
+
+  g_signal_connect (manager, "notify::n-completed", G_CALLBACK (on_completed_notify), &times);
+  for (int i = 0; i < 20000; i++)
+    {
+      g_object_unref (concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error));
+      if (i % 16 == 0)
+        g_main_context_iteration (NULL, FALSE);
+    }
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  flush_main_context (manager);
+
+  g_assert_cmpuint (times.times->len, >=, 1);
+  for (guint i = 1; i < times.times->len; i++)
+    g_assert_cmpint (g_array_index (times.times, gint64, i) - g_array_index (times.times, gint64, i - 1),
+                     >=, G_USEC_PER_SEC / 60 - 500);
+  g_signal_handlers_disconnect_by_data (manager, &times);
+  g_array_unref (times.times);
+}
+
+typedef struct
+{
   GThread *owner;
   guint    n_fraction;
   guint    n_completed;
@@ -1048,6 +1092,7 @@ main (int   argc,
   g_test_add_func ("/Concurry/TaskManager/ignore-policy-keeps-failures", test_ignore_policy_keeps_failures);
   g_test_add_func ("/Concurry/TaskManager/progress-published-on-main-context", test_progress_is_published_on_main_context);
   g_test_add_func ("/Concurry/TaskManager/progress-binds-to-a-property", test_fraction_binds_to_a_property);
+  g_test_add_func ("/Concurry/TaskManager/notifications-are-rate-limited", test_notifications_are_rate_limited);
   g_test_add_func ("/Concurry/TaskManager/list-model-in-completion-order", test_list_model_in_completion_order);
   g_test_add_func ("/Concurry/TaskManager/next-completed-hands-out-each-task-once", test_next_completed_hands_out_each_task_once);
   g_test_add_func ("/Concurry/TaskManager/next-completed-async", test_next_completed_async);
