@@ -45,7 +45,7 @@ typedef struct
   guint64  n_cancelled;
   gboolean running;
   double   fraction;
-} Progress;
+} ConcurryTaskProgress;
 
 struct _ConcurryTaskManager
 {
@@ -88,7 +88,7 @@ struct _ConcurryTaskManager
   GSource             *publish_source;
   gboolean             publish_scheduled;
   gint64               last_publish;
-  Progress             published;
+  ConcurryTaskProgress             published;
   GSource             *refill_source;
   GSource             *monitor_source;
   guint64              monitor_completed;

@@ -54,7 +54,7 @@
  * `CONCURRY_ERROR_DOMAIN`, `CONCURRY_ERROR_CODE` and the message; work
  * goes on. With %CONCURRY_ERROR_POLICY_IGNORE work just goes on.
  *
- * ## Progress and monitoring
+ * ## ConcurryTaskProgress and monitoring
  *
  * The properties [property@Concurry.TaskManager:n-submitted],
  * [property@Concurry.TaskManager:n-completed],
@@ -185,7 +185,7 @@ fraction_locked (ConcurryTaskManager *self)
 
 static void
 progress_locked (ConcurryTaskManager *self,
-                 Progress            *progress)
+                 ConcurryTaskProgress            *progress)
 {
   progress->n_submitted = self->n_submitted;
   progress->n_completed = self->n_completed;
@@ -242,7 +242,7 @@ publish_dispatch (GSource     *source,
                   gpointer     user_data)
 {
   ConcurryTaskManager *self = manager_source_get (source);
-  Progress now, before;
+  ConcurryTaskProgress now, before;
   guint old_n, new_n;
 
   g_source_set_ready_time (source, -1);
