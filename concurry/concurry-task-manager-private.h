@@ -88,7 +88,7 @@ struct _ConcurryTaskManager
   GSource             *publish_source;
   gboolean             publish_scheduled;
   gint64               last_publish;
-  ConcurryTaskProgress             published;
+  ConcurryTaskProgress published;
   GSource             *refill_source;
   GSource             *monitor_source;
   guint64              monitor_completed;

@@ -54,7 +54,7 @@
  * `CONCURRY_ERROR_DOMAIN`, `CONCURRY_ERROR_CODE` and the message; work
  * goes on. With %CONCURRY_ERROR_POLICY_IGNORE work just goes on.
  *
- * ## ConcurryTaskProgress and monitoring
+ * ## Progress and monitoring
  *
  * The properties [property@Concurry.TaskManager:n-submitted],
  * [property@Concurry.TaskManager:n-completed],
@@ -185,7 +185,7 @@ fraction_locked (ConcurryTaskManager *self)
 
 static void
 progress_locked (ConcurryTaskManager *self,
-                 ConcurryTaskProgress            *progress)
+                 ConcurryTaskProgress *progress)
 {
   progress->n_submitted = self->n_submitted;
   progress->n_completed = self->n_completed;
