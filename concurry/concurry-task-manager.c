@@ -184,7 +184,7 @@ fraction_locked (ConcurryTaskManager *self)
 }
 
 static void
-progress_locked (ConcurryTaskManager *self,
+progress_locked (ConcurryTaskManager  *self,
                  ConcurryTaskProgress *progress)
 {
   progress->n_submitted = self->n_submitted;
