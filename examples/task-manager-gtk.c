@@ -14,6 +14,10 @@
  *
  * --test       check, once the work is done, that the bar reached 1.0 and
  *              the list holds every task, then quit (exit status 1 if not)
+ * --test-cancel
+ *              click Cancel once the first tasks are listed, then check
+ *              that the work stopped: the bar is full, every task read is
+ *              listed, the rest of the input was never read
  * --bench      measure the worst delay of a 16 ms main-loop timer while the
  *              work runs, print it, then quit
  * --control    with --bench: do the same work on plain threads,
@@ -41,6 +45,7 @@ typedef struct
   /* options */
   int                  count;
   gboolean             test;
+  gboolean             test_cancel;
   gboolean             bench;
   gboolean             control;
   char                *screenshot;
@@ -230,12 +235,27 @@ finish (gpointer user_data)
       guint n_items = g_list_model_get_n_items (G_LIST_MODEL (app->manager));
       guint64 n_failed = concurry_task_manager_get_n_failed (app->manager);
 
-      g_print ("bar %.3f, %u tasks listed, %" G_GUINT64_FORMAT " failed, error label \"%s\"\n",
-               fraction, n_items, n_failed, gtk_label_get_text (GTK_LABEL (app->errors)));
-      if (fraction != 1.0 || n_items != (guint)app->count ||
-          n_failed != (guint64)(app->count / UNLUCKY) ||
-          (n_failed > 0 && !gtk_widget_get_visible (app->errors)) ||
-          gtk_widget_get_sensitive (app->cancel))
+      guint64 n_submitted = concurry_task_manager_get_n_submitted (app->manager);
+      guint64 n_cancelled = concurry_task_manager_get_n_cancelled (app->manager);
+
+      g_print ("bar %.3f, %u of %" G_GUINT64_FORMAT " tasks listed, %" G_GUINT64_FORMAT
+               " failed, %" G_GUINT64_FORMAT " cancelled, error label \"%s\"\n",
+               fraction, n_items, n_submitted, n_failed, n_cancelled,
+               gtk_label_get_text (GTK_LABEL (app->errors)));
+      if (app->test_cancel)
+        {
+          /* Cancelled under way: what was read ended (cancelled or not),
+           * the rest of the input was never read, the bar is full. */
+          if (fraction != 1.0 || n_items != n_submitted || n_submitted >= (guint64)app->count ||
+              gtk_widget_get_sensitive (app->cancel))
+            app->status_code = 1;
+          else
+            g_print ("OK\n");
+        }
+      else if (fraction != 1.0 || n_items != (guint)app->count ||
+               n_failed != (guint64)(app->count / UNLUCKY) ||
+               (n_failed > 0 && !gtk_widget_get_visible (app->errors)) ||
+               gtk_widget_get_sensitive (app->cancel))
         app->status_code = 1;
       else
         g_print ("OK\n");
@@ -247,6 +267,21 @@ finish (gpointer user_data)
     gtk_window_destroy (GTK_WINDOW (app->window));
 
   return G_SOURCE_REMOVE;
+}
+
+/* --test-cancel: once the list shows some work, the user clicks Cancel. */
+static void
+on_items_for_cancel (GListModel *model,
+                     guint       position,
+                     guint       removed,
+                     guint       added,
+                     App        *app)
+{
+  if (added > 0 && gtk_widget_get_sensitive (app->cancel))
+    {
+      g_signal_handlers_disconnect_by_func (model, on_items_for_cancel, app);
+      g_signal_emit_by_name (app->cancel, "clicked");
+    }
 }
 
 static void
@@ -423,6 +458,8 @@ activate (GtkApplication *application,
       g_signal_connect (app->manager, "notify::running", G_CALLBACK (on_running_changed), app);
       g_signal_connect_swapped (app->manager, "notify::n-completed", G_CALLBACK (show_counts), app);
       g_signal_connect (app->manager, "notify::n-failed", G_CALLBACK (on_failed_changed), app);
+      if (app->test_cancel)
+        g_signal_connect (app->manager, "items-changed", G_CALLBACK (on_items_for_cancel), app);
 
       list = gtk_list_view_new (GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (app->manager)))),
                                 factory);
@@ -446,6 +483,7 @@ main (int   argc,
   GOptionEntry entries[] = {
     { "count", 0, 0, G_OPTION_ARG_INT, &app.count, "How many numbers to process", "N" },
     { "test", 0, 0, G_OPTION_ARG_NONE, &app.test, "Check the result and quit", NULL },
+    { "test-cancel", 0, 0, G_OPTION_ARG_NONE, &app.test_cancel, "Click Cancel once work is under way, check the result and quit", NULL },
     { "bench", 0, 0, G_OPTION_ARG_NONE, &app.bench, "Measure the main loop's worst delay", NULL },
     { "control", 0, 0, G_OPTION_ARG_NONE, &app.control, "With --bench: no concurry", NULL },
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &app.screenshot, "Save a PNG of the window", "FILE" },
@@ -472,6 +510,8 @@ main (int   argc,
   }
   if (app.control && !app.bench)
     app.control = FALSE;
+  if (app.test_cancel)
+    app.test = TRUE;
 
   app.app = gtk_application_new ("org.concurry.TaskManagerExample", G_APPLICATION_NON_UNIQUE);
   g_signal_connect (app.app, "activate", G_CALLBACK (activate), &app);
