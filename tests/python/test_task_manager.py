@@ -83,7 +83,8 @@ URLS = [('foxnews', 248), ('cnn', 991), ('wsj', 970), ('bbc', 338),
 
 def test_error_policy_accepts_names_in_any_case(TaskManager, executor):
     ex = executor()
-    for name in ('raise', 'LOG', 'Ignore', tm_module.ErrorPolicyEnum.RAISE):
+    for name in ('raise', 'LOG', 'Ignore', tm_module.ErrorPolicyEnum.RAISE,
+                 Concurry.ErrorPolicy.LOG):
         TaskManager(ex, error_policy=name).join()
     with pytest.raises(ValueError, match="'bogus' is not a valid ErrorPolicyEnum"):
         TaskManager(ex, error_policy='bogus')

@@ -71,6 +71,10 @@ _C_POLICY = {
 def _policy(value):
     if isinstance(value, ErrorPolicyEnum):
         return value
+    if isinstance(value, Concurry.ErrorPolicy):
+        return {Concurry.ErrorPolicy.RAISE: ErrorPolicyEnum.RAISE,
+                Concurry.ErrorPolicy.LOG: ErrorPolicyEnum.LOG,
+                Concurry.ErrorPolicy.IGNORE: ErrorPolicyEnum.IGNORE}[value]
     if isinstance(value, str):
         try:
             return ErrorPolicyEnum(value.lower())
