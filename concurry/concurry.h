@@ -23,7 +23,9 @@
 # include "concurry-promise.h"
 # include "concurry-resolved-future.h"
 # include "concurry-runner.h"
+# include "concurry-task.h"
 # include "concurry-task-executor.h"
+# include "concurry-task-manager.h"
 # include "concurry-thread-pool-executor.h"
 # include "concurry-work-batch.h"
 #undef CONCURRY_INSIDE

@@ -1,0 +1,340 @@
+/* bench-task-manager.c: the task manager next to its bare executor
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * In one run:
+ *
+ *   overhead       N trivial tasks submitted through a ConcurryTaskManager
+ *                  and waited for, vs the same N submitted to the same
+ *                  ConcurryThreadPoolExecutor directly (one future each)
+ *                  and waited for; best of several interleaved rounds.
+ *                  Goal: at most 1.2x. Then the same work as a lazy map:
+ *                  the executor's own map vs the manager's.
+ *   notifications  how many property notifications and list-model changes
+ *                  the main loop receives per second while a million quick
+ *                  tasks finish. Goal: at most 60 per second.
+ *   map            a map over 10^9 lazily produced inputs (keep-completed
+ *                  off), run over a bounded prefix: RSS sampled as it goes,
+ *                  then the peak. Goal: under 50 MB, and flat.
+ *
+ *   bench-task-manager [N]        (default N = 100000)
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <concurry.h>
+
+#define N_ROUNDS 7
+#define N_WORKERS 4
+#define MAP_WINDOW 256   /* max-in-flight of the map: trivial tasks need a wide one */
+
+static void
+trivial_work (GCancellable  *cancellable,
+              GValue        *value,
+              gpointer       user_data,
+              GError       **error)
+{
+}
+
+static void
+trivial_map (const GValue  *item,
+             GCancellable  *cancellable,
+             GValue        *result,
+             gpointer       user_data,
+             GError       **error)
+{
+}
+
+static double
+bare_executor (ConcurryExecutor *pool,
+               guint             n)
+{
+  ConcurryFuture **futures = g_new (ConcurryFuture *, n);
+  gint64 start = g_get_monotonic_time ();
+
+  for (guint i = 0; i < n; i++)
+    futures[i] = concurry_executor_submit (pool, trivial_work, NULL, NULL, NULL);
+  for (guint i = 0; i < n; i++)
+    concurry_future_wait (futures[i], -1, NULL);
+  start = g_get_monotonic_time () - start;
+
+  for (guint i = 0; i < n; i++)
+    g_object_unref (futures[i]);
+  g_free (futures);
+
+  return start / 1e6;
+}
+
+static double
+through_manager (ConcurryExecutor *pool,
+                 guint             n)
+{
+  ConcurryTaskManager *manager = concurry_task_manager_new (pool, CONCURRY_ERROR_POLICY_RAISE);
+  gint64 start;
+
+  concurry_task_manager_set_monitor_interval (manager, 0);
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < n; i++)
+    g_object_unref (concurry_task_manager_submit (manager, trivial_work, NULL, NULL, NULL));
+  concurry_task_manager_wait (manager, -1, NULL);
+  start = g_get_monotonic_time () - start;
+
+  g_object_unref (manager);
+  /* its publication source, if it was pending */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  return start / 1e6;
+}
+
+/* The same comparison for a lazily read input: the executor's own map
+ * (results in order) vs the manager's map (tasks; keep-completed off). */
+
+typedef struct
+{
+  guint64 next;
+  guint64 end;
+} Range;
+
+static gboolean
+range_next (GValue   *item,
+            gpointer  user_data,
+            GError  **error)
+{
+  Range *range = user_data;
+
+  if (range->next >= range->end)
+    return FALSE;
+  g_value_init (item, G_TYPE_UINT64);
+  g_value_set_uint64 (item, range->next++);
+  return TRUE;
+}
+
+static double
+bare_map (ConcurryExecutor *pool,
+          guint             n)
+{
+  Range range = { 0, n };
+  GValue value = G_VALUE_INIT;
+  ConcurryMapResults *results;
+  gint64 start = g_get_monotonic_time ();
+
+  results = concurry_executor_map (pool, trivial_map, NULL, NULL, range_next, &range, NULL,
+                                   -1, 1, MAP_WINDOW, NULL);
+  while (concurry_map_results_next (results, &value, NULL))
+    if (G_IS_VALUE (&value))
+      g_value_unset (&value);
+  start = g_get_monotonic_time () - start;
+  g_object_unref (results);
+
+  return start / 1e6;
+}
+
+static double
+manager_map (ConcurryExecutor *pool,
+             guint             n)
+{
+  ConcurryTaskManager *manager = concurry_task_manager_new (pool, CONCURRY_ERROR_POLICY_RAISE);
+  Range range = { 0, n };
+  gint64 start;
+
+  concurry_task_manager_set_monitor_interval (manager, 0);
+  concurry_task_manager_set_keep_completed (manager, FALSE);
+  concurry_task_manager_set_max_in_flight (manager, MAP_WINDOW);
+  start = g_get_monotonic_time ();
+  concurry_task_manager_map (manager, trivial_map, NULL, NULL, range_next, &range, NULL, n, NULL);
+  concurry_task_manager_wait (manager, -1, NULL);
+  start = g_get_monotonic_time () - start;
+  g_object_unref (manager);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  return start / 1e6;
+}
+
+/* -- notifications -- */
+
+typedef struct
+{
+  guint n_notify;
+  guint n_fraction;
+  guint n_items_changed;
+} Counts;
+
+static void
+on_notify (GObject    *object,
+           GParamSpec *pspec,
+           Counts     *counts)
+{
+  counts->n_notify++;
+  if (g_str_equal (pspec->name, "fraction"))
+    counts->n_fraction++;
+}
+
+static void
+on_items_changed (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  Counts     *counts)
+{
+  counts->n_items_changed++;
+}
+
+static void
+notifications (ConcurryExecutor *pool,
+               guint             n)
+{
+  ConcurryTaskManager *manager = concurry_task_manager_new (pool, CONCURRY_ERROR_POLICY_RAISE);
+  Counts counts = { 0, };
+  gint64 start, elapsed;
+
+  concurry_task_manager_set_monitor_interval (manager, 0);
+  g_signal_connect (manager, "notify", G_CALLBACK (on_notify), &counts);
+  g_signal_connect (manager, "items-changed", G_CALLBACK (on_items_changed), &counts);
+
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < n; i++)
+    {
+      g_object_unref (concurry_task_manager_submit (manager, trivial_work, NULL, NULL, NULL));
+      /* a main loop that runs while the work goes on */
+      if (i % 64 == 0)
+        g_main_context_iteration (NULL, FALSE);
+    }
+  while (concurry_task_manager_get_running (manager) ||
+         g_list_model_get_n_items (G_LIST_MODEL (manager)) < n)
+    g_main_context_iteration (NULL, TRUE);
+  elapsed = g_get_monotonic_time () - start;
+
+  printf ("notifications  %u tasks in %.2f s: %u notify emissions (%.1f/s over all properties), "
+          "fraction %u (%.1f/s), items-changed %u (%.1f/s)   goal <= 60/s per signal\n",
+          n, elapsed / 1e6, counts.n_notify, counts.n_notify / (elapsed / 1e6),
+          counts.n_fraction, counts.n_fraction / (elapsed / 1e6),
+          counts.n_items_changed, counts.n_items_changed / (elapsed / 1e6));
+
+  g_signal_handlers_disconnect_by_data (manager, &counts);
+  g_object_unref (manager);
+}
+
+/* -- memory -- */
+
+static long
+status_kb (const char *field)
+{
+  char *contents = NULL;
+  long ret = -1;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &contents, NULL, NULL))
+    return -1;
+  line = strstr (contents, field);
+  if (line != NULL)
+    ret = strtol (line + strlen (field), NULL, 10);
+  g_free (contents);
+  return ret;
+}
+
+static void
+map_memory (ConcurryExecutor *pool,
+            guint64           prefix)
+{
+  ConcurryTaskManager *manager = concurry_task_manager_new (pool, CONCURRY_ERROR_POLICY_RAISE);
+  Range range = { 0, 1000000000 };
+  guint64 step = prefix / 8;
+  long first = -1, last = -1;
+  gint64 start = g_get_monotonic_time ();
+
+  concurry_task_manager_set_monitor_interval (manager, 0);
+  concurry_task_manager_set_keep_completed (manager, FALSE);
+  concurry_task_manager_set_max_in_flight (manager, MAP_WINDOW);
+  concurry_task_manager_map (manager, trivial_map, NULL, NULL, range_next, &range, NULL,
+                             range.end, NULL);
+
+  printf ("map            10^9 lazy inputs, keep-completed off, max-in-flight %d; RSS after "
+          "each %" G_GUINT64_FORMAT " tasks (MB):", MAP_WINDOW, step);
+  for (guint64 mark = step; mark <= prefix; mark += step)
+    {
+      /* waiting reads the input as tasks finish */
+      while (concurry_task_manager_get_n_completed (manager) < mark)
+        concurry_task_manager_wait (manager, 10000, NULL);
+      last = status_kb ("VmRSS:");
+      if (first < 0)
+        first = last;
+      printf (" %.1f", last / 1024.0);
+      fflush (stdout);
+    }
+  concurry_task_manager_cancel (manager);
+  concurry_task_manager_wait (manager, -1, NULL);
+  printf ("\n               %" G_GUINT64_FORMAT " of 10^9 inputs read in %.1f s; RSS %.1f MB "
+          "-> %.1f MB (flat), peak RSS %.1f MB   goal < 50 MB\n",
+          range.next, (g_get_monotonic_time () - start) / 1e6,
+          first / 1024.0, last / 1024.0, status_kb ("VmHWM:") / 1024.0);
+
+  g_object_unref (manager);
+}
+
+static void
+overhead (ConcurryExecutor *pool,
+          guint             n)
+{
+  double best_bare = G_MAXDOUBLE, best_manager = G_MAXDOUBLE;
+
+  /* warm up: threads, allocator */
+  bare_executor (pool, n);
+  through_manager (pool, n);
+
+  for (guint round = 0; round < N_ROUNDS; round++)
+    {
+      best_bare = MIN (best_bare, bare_executor (pool, n));
+      best_manager = MIN (best_manager, through_manager (pool, n));
+    }
+  printf ("overhead       %u trivial tasks, %d workers, best of %d: bare executor %.1f ms "
+          "(%.0f ns/task), task manager %.1f ms (%.0f ns/task): %.2fx   goal <= 1.2x\n",
+          n, N_WORKERS, N_ROUNDS, best_bare * 1e3, best_bare * 1e9 / n,
+          best_manager * 1e3, best_manager * 1e9 / n, best_manager / best_bare);
+
+  best_bare = best_manager = G_MAXDOUBLE;
+  for (guint round = 0; round < N_ROUNDS; round++)
+    {
+      best_bare = MIN (best_bare, bare_map (pool, n));
+      best_manager = MIN (best_manager, manager_map (pool, n));
+    }
+  printf ("               the same as a lazy map (window %d): executor map %.1f ms (%.0f ns/item), "
+          "task manager map %.1f ms (%.0f ns/item): %.2fx\n",
+          MAP_WINDOW, best_bare * 1e3, best_bare * 1e9 / n,
+          best_manager * 1e3, best_manager * 1e9 / n, best_manager / best_bare);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  guint n = argc > 1 ? (guint)atoi (argv[1]) : 100000;
+  const char *only = argc > 2 ? argv[2] : NULL;
+  ConcurryExecutor *pool = concurry_thread_pool_executor_new (N_WORKERS);
+
+  if (only == NULL || g_str_equal (only, "overhead"))
+    overhead (pool, n);
+  if (only == NULL || g_str_equal (only, "notifications"))
+    notifications (pool, 10 * n);
+  if (only == NULL)
+    {
+      /* in a process of its own, so that its peak RSS is its own */
+      char *n_text = g_strdup_printf ("%u", n);
+      const char *child[] = { argv[0], n_text, "map", NULL };
+
+      fflush (stdout);
+      g_spawn_sync (NULL, (char **)child, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
+                    NULL, NULL, NULL, NULL);
+      g_free (n_text);
+    }
+  else if (g_str_equal (only, "map"))
+    map_memory (pool, 20 * (guint64)n);
+
+  concurry_executor_shutdown (pool, TRUE, FALSE, NULL);
+  g_object_unref (pool);
+
+  return 0;
+}

@@ -1,0 +1,109 @@
+/* concurry-task-manager-private.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#ifndef PACKAGE_VERSION
+# error "config.h must be included before concurry-task-manager-private.h"
+#endif
+
+#include "concurry-promise.h"
+#include "concurry-task-manager.h"
+#include "concurry-task-private.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The state of a ConcurryTaskManager, shared by concurry-task-manager.c
+ * (work in, completion, publication on the main context, monitoring) and
+ * concurry-task-manager-waiting.c (the waits). Everything below the mutex
+ * belongs to it unless said otherwise.
+ */
+
+struct _ConcurryTaskMap
+{
+  gatomicrefcount    ref_count;
+  ConcurryMapFunc    func;
+  gpointer           func_data;
+  GDestroyNotify     func_destroy;
+  ConcurryInputFunc  input;
+  gpointer           input_data;
+  GDestroyNotify     input_destroy;
+  gint64             n_remaining;    /* items not read yet, -1 unknown */
+  guint              in_flight;      /* tasks not finished; manager lock */
+  gboolean           listed;         /* on the manager's list; manager lock */
+  ConcurryTaskMap   *next;           /* the manager's maps still reading */
+};
+
+typedef struct
+{
+  guint64  n_submitted;
+  guint64  n_completed;
+  guint64  n_failed;
+  guint64  n_cancelled;
+  gboolean running;
+  double   fraction;
+} ConcurryTaskProgress;
+
+struct _ConcurryTaskManager
+{
+  GObject              parent_instance;
+
+  ConcurryExecutor    *executor;
+  GMainContext        *context;
+  ConcurryErrorPolicy  error_policy;
+  guint                max_in_flight;
+  guint                monitor_interval;
+  guint                keep_completed : 1;
+  guint                reading : 1;          /* a thread is reading input */
+
+  GMutex               mutex;
+
+  /* counters */
+  guint64              n_submitted;
+  guint64              n_completed;          /* finished, whatever the state */
+  guint64              n_failed;
+  guint64              n_cancelled;
+  guint64              n_unfinished;
+
+  ConcurryTask        *unfinished;           /* list of unfinished tasks */
+  ConcurryTaskMap     *maps;                 /* maps whose input is not exhausted */
+  guint                n_maps_unsized;       /* of those, maps of unknown length */
+
+  GPtrArray           *completed;            /* finished tasks, in order */
+  guint                cursor;               /* next one for next_completed() */
+  guint                n_published;          /* length of the list model */
+
+  GError              *error;                /* the fail-fast error */
+  int                  stopping;             /* atomic: no more input, no more starts */
+  gboolean             closed;               /* shut down: no more work */
+  gboolean             discarding;           /* shut down with cancel_futures */
+
+  ConcurryPromise     *change;               /* resolved on the next change */
+  guint                next_waiting;         /* threads waiting in next_completed() */
+
+  /* main context */
+  GSource             *publish_source;
+  gboolean             publish_scheduled;
+  gint64               last_publish;
+  ConcurryTaskProgress published;
+  GSource             *refill_source;
+  GSource             *monitor_source;
+  guint64              monitor_completed;
+  guint64              monitor_failed;
+};
+
+/* Whether there is work: unfinished tasks or input to read. With the lock. */
+static inline gboolean
+_concurry_task_manager_is_running_locked (ConcurryTaskManager *self)
+{
+  return self->n_unfinished > 0 || self->maps != NULL;
+}
+
+void     _concurry_task_manager_refill        (ConcurryTaskManager  *self);
+gboolean _concurry_task_manager_wait_finished (ConcurryTaskManager  *self,
+                                               GError              **error);
+
+G_END_DECLS

@@ -1,0 +1,381 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""futureproof's API on concurry's C task manager.
+
+The module under test is bindings/python/gi/_concurry/taskmanager.py; the
+override will publish its TaskManager as Concurry.TaskManager. Until then
+it is loaded here from its file, and the ``TaskManager`` fixture hands out
+whichever is available.
+
+Synchronisation uses threading.Event and bounded waits, never sleeps.
+"""
+
+import _thread
+import concurrent.futures
+import functools
+import importlib.util
+import logging
+import os
+import threading
+import time
+
+import pytest
+
+import gi
+
+gi.require_version('Concurry', '1')
+from gi.repository import Concurry, GLib  # noqa: E402
+
+LONG = 30   # seconds: a bound that only a hang reaches
+
+
+def _load_taskmanager():
+    path = os.path.join(os.path.dirname(__file__), '..', '..', 'bindings', 'python', 'gi',
+                        '_concurry', 'taskmanager.py')
+    spec = importlib.util.spec_from_file_location('_concurry_taskmanager', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+tm_module = _load_taskmanager()
+
+
+@pytest.fixture
+def TaskManager():
+    """Concurry.TaskManager once the override wires it in, else the
+    module's own class."""
+    cls = getattr(Concurry, 'TaskManager', None)
+    if cls is None or not hasattr(cls, 'as_completed'):
+        cls = tm_module.TaskManager
+    return cls
+
+
+@pytest.fixture
+def executor():
+    made = []
+
+    def make(max_workers=2):
+        ex = Concurry.ThreadPoolExecutor(max_workers)
+        made.append(ex)
+        return ex
+
+    yield make
+    for ex in made:
+        ex.shutdown(wait=True)
+
+
+def custom_sum(a, b):
+    return a + b
+
+
+def load(name, size):
+    """Stands for futureproof's load_url: fails for a made-up name."""
+    if 'made-up' in name:
+        raise OSError('cannot resolve %s' % name)
+    return b'x' * size
+
+
+URLS = [('foxnews', 248), ('cnn', 991), ('wsj', 970), ('bbc', 338),
+        ('some-made-up-domain-that-definitely-does-not-exist', 0)]
+
+
+# -- the API --
+
+def test_error_policy_accepts_names_in_any_case(TaskManager, executor):
+    ex = executor()
+    for name in ('raise', 'LOG', 'Ignore', tm_module.ErrorPolicyEnum.RAISE,
+                 Concurry.ErrorPolicy.LOG):
+        TaskManager(ex, error_policy=name).join()
+    with pytest.raises(ValueError, match="'bogus' is not a valid ErrorPolicyEnum"):
+        TaskManager(ex, error_policy='bogus')
+
+
+def test_submit_and_as_completed_give_back_every_task(TaskManager, executor):
+    with TaskManager(executor(3)) as tm:
+        submitted = {tm.submit(custom_sum, i, b=i + 1) for i in range(10)}
+        seen = set()
+        for task in tm.as_completed():
+            assert task.complete
+            assert task.result == task.args[0] + task.kwargs['b']
+            seen.add(task)
+    assert seen == submitted
+    assert len(tm.completed_tasks) == 10
+    assert tm.completed_tasks[0] in submitted
+
+
+def test_map_spreads_tuples_and_reads_lazily(TaskManager, executor):
+    release = threading.Event()
+    taken = []
+
+    def items():
+        for i in range(100):
+            taken.append(i)
+            yield (i, 1)
+
+    def blocked_sum(a, b):
+        assert release.wait(LONG)
+        return a + b
+
+    tm = TaskManager(executor(2), max_in_flight=3)
+    tm.map(blocked_sum, items())
+    # map() reads the first window only; nothing more until tasks finish
+    assert taken == [0, 1, 2]
+    release.set()
+    results = sorted(task.result for task in tm.as_completed())
+    assert results == list(range(1, 101))
+    assert len(taken) == 100
+    tm.join()
+
+
+def test_submit_and_map_mix(TaskManager, executor):
+    with TaskManager(executor()) as tm:
+        tm.submit(custom_sum, 100, 1)
+        tm.map(functools.partial(custom_sum, b=1), range(5))
+        tm.submit(custom_sum, 200, 1)
+    assert sorted(t.result for t in tm.completed_tasks) == [1, 2, 3, 4, 5, 101, 201]
+
+
+# -- error policies --
+
+class Boom(Exception):
+    pass
+
+
+def test_raise_reraises_the_task_exception_from_as_completed(TaskManager, executor):
+    release = threading.Event()
+    go = threading.Event()
+    boom = Boom('first')
+
+    def flaky(i):
+        if i == 0:
+            assert go.wait(LONG)
+            raise boom
+        assert release.wait(LONG)
+        return i
+
+    tm = TaskManager(executor(1))
+    for i in range(10):
+        tm.submit(flaky, i)
+    go.set()
+    with pytest.raises(Boom) as info:
+        for _task in tm.as_completed():
+            pass
+    assert info.value is boom
+    release.set()
+    tm.shutdown(wait=True)
+    # fail fast: the tasks queued behind the failure never ran
+    results = [t.result for t in tm.completed_tasks]
+    assert boom in results
+    assert sum(isinstance(r, concurrent.futures.CancelledError) for r in results) == 9
+    with pytest.raises(RuntimeError):
+        tm.submit(flaky, 1)
+
+
+def test_raise_at_the_end_of_the_with_block(TaskManager, executor):
+    boom = Boom('late')
+
+    def fail():
+        raise boom
+
+    with pytest.raises(Boom) as info:
+        with TaskManager(executor()) as tm:
+            tm.submit(fail)
+    assert info.value is boom
+
+
+def test_raise_at_the_next_call(TaskManager, executor):
+    boom = Boom('next')
+
+    def fail():
+        raise boom
+
+    tm = TaskManager(executor())
+    task = tm.submit(fail)
+    with pytest.raises(GLib.Error):
+        tm.manager.wait(-1)     # the C manager stopped
+    with pytest.raises(Boom) as info:
+        tm.submit(custom_sum, 1, 2)
+    assert info.value is boom
+    assert task.result is boom
+    tm.shutdown(wait=True)
+
+
+def test_log_logs_each_failure_once_and_goes_on(TaskManager, executor, caplog):
+    caplog.set_level(logging.ERROR, logger='concurry')
+
+    def fail(i):
+        raise Boom(i)
+
+    with TaskManager(executor(), error_policy='log') as tm:
+        for i in range(3):
+            tm.submit(fail, i)
+        tm.map(custom_sum, [(1, 1), (2, 2)])
+    failures = [r for r in caplog.records if 'raised an exception' in r.getMessage()]
+    assert len(failures) == 3
+    assert all(r.name == 'concurry' and r.exc_info for r in failures)
+    results = [t.result for t in tm.completed_tasks]
+    assert sorted(r for r in results if isinstance(r, int)) == [2, 4]
+    assert sorted(str(r) for r in results if isinstance(r, Boom)) == ['0', '1', '2']
+
+
+def test_ignore_keeps_exceptions_as_results(TaskManager, executor, caplog):
+    caplog.set_level(logging.DEBUG, logger='concurry')
+
+    def fail():
+        raise Boom('quiet')
+
+    with TaskManager(executor(), error_policy='ignore', monitor_interval=0) as tm:
+        tm.submit(fail)
+    assert isinstance(tm.completed_tasks[0].result, Boom)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+# -- monitoring --
+
+class _Signal(logging.Handler):
+    def __init__(self, needle):
+        super().__init__()
+        self.needle = needle
+        self.event = threading.Event()
+        self.messages = []
+
+    def emit(self, record):
+        message = record.getMessage()
+        self.messages.append((record.levelno, message))
+        if self.needle in message:
+            self.event.set()
+
+
+def test_monitor_logs_progress_lines(TaskManager, executor):
+    handler = _Signal('completed in the last')
+    log = logging.getLogger('concurry')
+    log.addHandler(handler)
+    old_level = log.level
+    log.setLevel(logging.INFO)
+    release = threading.Event()
+    try:
+        tm = TaskManager(executor(), monitor_interval=0.01)
+        tm.submit(custom_sum, 1, 2)
+        tm.submit(release.wait, LONG)
+        assert handler.event.wait(LONG)
+        release.set()
+        tm.join()
+    finally:
+        release.set()
+        log.removeHandler(handler)
+        log.setLevel(old_level)
+    assert (logging.INFO, 'Starting executor monitor') in handler.messages
+    assert any(level == logging.INFO and 'task(s) completed in the last' in m
+               for level, m in handler.messages)
+
+
+def test_monitor_interval_zero_logs_at_debug_only(TaskManager, executor, caplog):
+    caplog.set_level(logging.DEBUG, logger='concurry')
+    with TaskManager(executor(), monitor_interval=0) as tm:
+        tm.submit(custom_sum, 1, 2)
+    assert not [r for r in caplog.records if r.levelno >= logging.INFO]
+
+
+# -- Ctrl-C --
+
+def test_ctrl_c_stops_a_billion_item_map_within_a_second(TaskManager, executor):
+    first = threading.Event()
+    interrupted = []
+
+    def work(a, b=1):
+        first.set()
+        return a + b
+
+    def interrupt():
+        assert first.wait(LONG)
+        interrupted.append(time.monotonic())
+        _thread.interrupt_main()
+
+    ex = executor(2)
+    tm = TaskManager(ex, monitor_interval=0)
+    thread = threading.Thread(target=interrupt)
+    thread.start()
+    with pytest.raises(KeyboardInterrupt):
+        with tm:
+            tm.map(work, range(1_000_000_000))
+    stopped = time.monotonic()
+    thread.join()
+    assert stopped - interrupted[0] < 1.0
+    c = tm.manager
+    submitted = c.get_n_submitted()
+    assert submitted < 1_000_000_000
+    ex.shutdown(wait=True)
+    # nothing more is read once stopped
+    assert c.get_n_submitted() == submitted
+
+
+# -- futureproof's README, with a local function for the URLs --
+
+def test_readme_fail_fast(TaskManager, executor):
+    printed = []
+    with pytest.raises(OSError, match='cannot resolve'):
+        with TaskManager(executor(5)) as tm:
+            for url in URLS:
+                tm.submit(load, *url)
+            for task in tm.as_completed():
+                printed.append('%r page is %d bytes' % (task.args[0], len(task.result)))
+    assert all('made-up' not in line for line in printed)
+
+
+def test_readme_log_policy(TaskManager, executor, caplog):
+    caplog.set_level(logging.INFO, logger='concurry')
+    printed = []
+    with TaskManager(executor(5), error_policy='log') as tm:
+        for url in URLS:
+            tm.submit(load, *url)
+        for task in tm.as_completed():
+            if not isinstance(task.result, Exception):
+                printed.append('%r page is %d bytes' % (task.args[0], len(task.result)))
+    assert len(printed) == 4
+    assert "'cnn' page is 991 bytes" in printed
+    assert len([r for r in caplog.records if 'raised an exception' in r.getMessage()]) == 1
+
+
+def test_readme_completed_tasks_without_as_completed(TaskManager, executor):
+    printed = []
+    with TaskManager(executor(5), error_policy='ignore') as tm:
+        for url in URLS:
+            tm.submit(load, *url)
+    for task in tm.completed_tasks:
+        if isinstance(task.result, Exception):
+            printed.append('%r generated an exception: %s' % (task.args[0], task.result))
+        else:
+            printed.append('%r page is %d bytes' % (task.args[0], len(task.result)))
+    assert len(printed) == 5
+    assert sum('generated an exception' in line for line in printed) == 1
+
+
+def test_readme_backpressure_map(TaskManager, executor):
+    """The billion-task map of the README, stopped by closing its input
+    after a bounded prefix (the Ctrl-C test stops it the other way)."""
+    fn = functools.partial(custom_sum, b=1)
+    tm = TaskManager(executor(2), error_policy=tm_module.ErrorPolicyEnum.RAISE)
+    tm.map(fn, range(1_000_000_000))
+    c = tm.manager
+    results = []
+    for task in tm.as_completed():
+        results.append(task.result)
+        # the input is read only as tasks finish
+        submitted = c.get_n_submitted()
+        assert submitted - c.get_n_completed() <= c.get_max_in_flight()
+        if len(results) == 1000:
+            tm.cancel()
+            break
+    tm.shutdown(wait=True)
+    assert c.get_n_submitted() < 1_000_000
+    assert len(tm.completed_tasks) == tm.manager.get_n_submitted()
+
+
+def test_a_task_the_executor_refuses_ends_failed(TaskManager, executor):
+    ex = executor()
+    ex.shutdown(wait=True)
+    with TaskManager(ex, error_policy='ignore') as tm:
+        task = tm.submit(custom_sum, 1, 2)
+    assert tm.completed_tasks == [task]
+    assert task.complete
+    assert isinstance(task.result, RuntimeError)

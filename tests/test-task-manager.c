@@ -1,0 +1,1110 @@
+/* test-task-manager.c: the task manager over an executor
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <concurry.h>
+
+/* -- helpers -- */
+
+typedef struct
+{
+  GMutex   mutex;
+  GCond    cond;
+  gboolean open;
+  guint    n_waiting;
+} Gate;
+
+static void
+gate_init (Gate *gate)
+{
+  g_mutex_init (&gate->mutex);
+  g_cond_init (&gate->cond);
+  gate->open = FALSE;
+  gate->n_waiting = 0;
+}
+
+static void
+gate_clear (Gate *gate)
+{
+  g_mutex_clear (&gate->mutex);
+  g_cond_clear (&gate->cond);
+}
+
+static void
+gate_pass (Gate *gate)
+{
+  g_mutex_lock (&gate->mutex);
+  gate->n_waiting++;
+  g_cond_broadcast (&gate->cond);
+  while (!gate->open)
+    g_cond_wait (&gate->cond, &gate->mutex);
+  gate->n_waiting--;
+  g_mutex_unlock (&gate->mutex);
+}
+
+static void
+gate_wait_for (Gate  *gate,
+               guint  n_waiting)
+{
+  g_mutex_lock (&gate->mutex);
+  while (gate->n_waiting < n_waiting)
+    g_cond_wait (&gate->cond, &gate->mutex);
+  g_mutex_unlock (&gate->mutex);
+}
+
+static void
+gate_open (Gate *gate)
+{
+  g_mutex_lock (&gate->mutex);
+  gate->open = TRUE;
+  g_cond_broadcast (&gate->cond);
+  g_mutex_unlock (&gate->mutex);
+}
+
+/* Work: returns twice its input (an int), or fails for negative inputs;
+ * passes the gate first if one is given. */
+static void
+double_work (const GValue  *item,
+             GCancellable  *cancellable,
+             GValue        *result,
+             gpointer       user_data,
+             GError       **error)
+{
+  Gate *gate = user_data;
+  int n = g_value_get_int (item);
+
+  if (gate != NULL)
+    gate_pass (gate);
+  if (n < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad input %d", n);
+      return;
+    }
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, 2 * n);
+}
+
+static void
+answer_work (GCancellable  *cancellable,
+             GValue        *value,
+             gpointer       user_data,
+             GError       **error)
+{
+  g_value_init (value, G_TYPE_INT);
+  g_value_set_int (value, 42);
+}
+
+static void
+gated_work (GCancellable  *cancellable,
+            GValue        *value,
+            gpointer       user_data,
+            GError       **error)
+{
+  gate_pass (user_data);
+}
+
+static void
+failing_work (GCancellable  *cancellable,
+              GValue        *value,
+              gpointer       user_data,
+              GError       **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "no way");
+}
+
+static void
+gated_failing_work (GCancellable  *cancellable,
+                    GValue        *value,
+                    gpointer       user_data,
+                    GError       **error)
+{
+  gate_pass (user_data);
+  failing_work (cancellable, value, NULL, error);
+}
+
+/* An input of ints 0, 1, ... n - 1, counting how many were read; an
+ * entry of @fail_at < n makes that item negative (its task fails). */
+typedef struct
+{
+  int  n;
+  int  fail_at;
+  int  n_read;
+  int  error_at;       /* the input itself fails there */
+  gboolean freed;
+} Counter;
+
+static gboolean
+counter_next (GValue   *item,
+              gpointer  user_data,
+              GError  **error)
+{
+  Counter *counter = user_data;
+
+  if (counter->n_read == counter->error_at)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "input broke");
+      return FALSE;
+    }
+  if (counter->n_read >= counter->n)
+    return FALSE;
+  g_value_init (item, G_TYPE_INT);
+  g_value_set_int (item, counter->n_read == counter->fail_at ? -1 : counter->n_read);
+  counter->n_read++;
+  return TRUE;
+}
+
+static void
+counter_free (gpointer data)
+{
+  ((Counter *)data)->freed = TRUE;
+}
+
+static void
+counter_init (Counter *counter,
+              int      n)
+{
+  counter->n = n;
+  counter->fail_at = -1;
+  counter->error_at = -1;
+  counter->n_read = 0;
+  counter->freed = FALSE;
+}
+
+/* Iterates the default context until nothing is pending: the manager's
+ * publication is either done or scheduled, and a scheduled one is due
+ * within a 60th of a second. */
+static void
+flush_main_context (ConcurryTaskManager *manager)
+{
+  guint64 submitted = concurry_task_manager_get_n_submitted (manager);
+  guint64 completed = concurry_task_manager_get_n_completed (manager);
+  guint64 got_submitted, got_completed;
+
+  for (;;)
+    {
+      g_object_get (manager, "n-submitted", &got_submitted, "n-completed", &got_completed, NULL);
+      if (g_list_model_get_n_items (G_LIST_MODEL (manager)) >= completed &&
+          got_submitted == submitted && got_completed == completed)
+        break;
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+/* -- log capture -- */
+
+typedef struct
+{
+  GMutex     mutex;
+  GPtrArray *failures;     /* "task=N domain code message" */
+  GPtrArray *monitor;      /* MESSAGE of monitoring lines */
+} LogCapture;
+
+static LogCapture capture;
+
+static GLogWriterOutput
+capture_writer (GLogLevelFlags   log_level,
+                const GLogField *fields,
+                gsize            n_fields,
+                gpointer         user_data)
+{
+  const char *task = NULL, *message = NULL, *completed = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "CONCURRY_TASK"))
+        task = fields[i].value;
+      else if (g_str_equal (fields[i].key, "CONCURRY_TASKS_COMPLETED"))
+        completed = fields[i].value;
+      else if (g_str_equal (fields[i].key, "MESSAGE"))
+        message = fields[i].value;
+    }
+
+  if (task != NULL)
+    {
+      g_mutex_lock (&capture.mutex);
+      g_ptr_array_add (capture.failures, g_strdup_printf ("%s: %s", task, message));
+      g_mutex_unlock (&capture.mutex);
+      return G_LOG_WRITER_HANDLED;
+    }
+  if (completed != NULL)
+    {
+      g_mutex_lock (&capture.mutex);
+      g_ptr_array_add (capture.monitor, g_strdup (message));
+      g_mutex_unlock (&capture.mutex);
+      return G_LOG_WRITER_HANDLED;
+    }
+
+  return g_log_writer_default (log_level, fields, n_fields, user_data);
+}
+
+static void
+capture_reset (void)
+{
+  g_mutex_lock (&capture.mutex);
+  g_ptr_array_set_size (capture.failures, 0);
+  g_ptr_array_set_size (capture.monitor, 0);
+  g_mutex_unlock (&capture.mutex);
+}
+
+static ConcurryTaskManager *
+new_manager (ConcurryExecutor    *executor,
+             ConcurryErrorPolicy  policy)
+{
+  ConcurryTaskManager *manager = concurry_task_manager_new (executor, policy);
+
+  concurry_task_manager_set_monitor_interval (manager, 0);
+  return manager;
+}
+
+/* -- tests -- */
+
+static void
+test_submit_records_each_task (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (4);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  ConcurryTask *tasks[20];
+
+  g_test_summary ("Submitted work runs on the executor; each task keeps its "
+                  "number, outcome, state and duration");
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      tasks[i] = concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (concurry_task_get_index (tasks[i]), ==, i + 1);
+      g_assert_null (concurry_task_get_input (tasks[i]));
+    }
+
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      g_assert_true (concurry_task_is_complete (tasks[i]));
+      g_assert_cmpint (concurry_task_get_state (tasks[i]), ==, CONCURRY_FUTURE_STATE_DONE);
+      g_assert_cmpint (g_value_get_int (concurry_task_get_value (tasks[i])), ==, 42);
+      g_assert_null (concurry_task_get_error (tasks[i]));
+      g_assert_cmpint (concurry_task_get_duration (tasks[i]), >=, 0);
+      g_assert_true (CONCURRY_IS_FUTURE (concurry_task_get_future (tasks[i])));
+      g_object_unref (tasks[i]);
+    }
+
+  g_assert_cmpuint (concurry_task_manager_get_n_submitted (manager), ==, 20);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 20);
+  g_assert_cmpuint (concurry_task_manager_get_n_failed (manager), ==, 0);
+  g_assert_cmpuint (concurry_task_manager_get_n_cancelled (manager), ==, 0);
+  g_assert_false (concurry_task_manager_get_running (manager));
+  g_assert_cmpfloat (concurry_task_manager_get_fraction (manager), ==, 1.0);
+  g_assert_true (concurry_task_manager_get_executor (manager) == pool);
+}
+
+static void
+test_submit_input_keeps_input (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) input = G_VALUE_INIT;
+  g_autoptr(ConcurryTask) task = NULL;
+
+  g_test_summary ("A task made with an input keeps a copy of it and the work gets it");
+
+  g_value_init (&input, G_TYPE_INT);
+  g_value_set_int (&input, 21);
+  task = concurry_task_manager_submit_input (manager, &input, double_work, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_value_set_int (&input, 0);
+
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_cmpint (g_value_get_int (concurry_task_get_input (task)), ==, 21);
+  g_assert_cmpint (g_value_get_int (concurry_task_get_value (task)), ==, 42);
+}
+
+static void
+test_map_reads_input_as_work_completes (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  Counter counter;
+  Gate gate;
+
+  g_test_summary ("map() reads its input only as tasks finish: at most "
+                  "max-in-flight of its tasks are unfinished at once");
+
+  gate_init (&gate);
+  counter_init (&counter, 1000);
+  concurry_task_manager_set_keep_completed (manager, FALSE);
+  concurry_task_manager_set_max_in_flight (manager, 3);
+
+  g_assert_true (concurry_task_manager_map (manager, double_work, &gate, NULL,
+                                            counter_next, &counter, counter_free,
+                                            counter.n, &error));
+  g_assert_no_error (error);
+
+  /* The first window is read by the call; two workers block on the gate. */
+  gate_wait_for (&gate, 2);
+  g_assert_cmpint (counter.n_read, ==, 3);
+  g_assert_cmpuint (concurry_task_manager_get_n_submitted (manager), ==, 3);
+  g_assert_true (concurry_task_manager_get_running (manager));
+  g_assert_cmpfloat (concurry_task_manager_get_fraction (manager), ==, 0.0);
+
+  /* Nothing frees a slot: a poll reads nothing more. */
+  g_assert_false (concurry_task_manager_wait (manager, 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  g_assert_cmpint (counter.n_read, ==, 3);
+
+  gate_open (&gate);
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (counter.n_read, ==, 1000);
+  g_assert_true (counter.freed);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 1000);
+  g_assert_cmpfloat (concurry_task_manager_get_fraction (manager), ==, 1.0);
+  gate_clear (&gate);
+}
+
+static void
+test_map_unsized_fraction (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  Counter counter;
+  Gate gate;
+
+  g_test_summary ("fraction stays 0 while an input of unknown length is read, "
+                  "and counts over the known total otherwise");
+
+  gate_init (&gate);
+  counter_init (&counter, 4);
+  concurry_task_manager_set_max_in_flight (manager, 1);
+  g_assert_true (concurry_task_manager_map (manager, double_work, &gate, NULL,
+                                            counter_next, &counter, NULL, -1, &error));
+  gate_wait_for (&gate, 1);
+  g_assert_cmpfloat (concurry_task_manager_get_fraction (manager), ==, 0.0);
+  gate_open (&gate);
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_cmpfloat (concurry_task_manager_get_fraction (manager), ==, 1.0);
+  gate_clear (&gate);
+}
+
+static void
+test_raise_fails_fast (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ConcurryTask) first = NULL;
+  ConcurryTask *queued[9];
+  ConcurryTask *refused;
+  Counter counter;
+  Gate gate;
+
+  g_test_summary ("RAISE: the first failure cancels the tasks not started, stops "
+                  "reading input, and wait/join/submit fail with that very error");
+
+  gate_init (&gate);
+  counter_init (&counter, 1000000);
+  concurry_task_manager_set_max_in_flight (manager, 2);
+
+  first = concurry_task_manager_submit (manager, gated_failing_work, &gate, NULL, &error);
+  gate_wait_for (&gate, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (queued); i++)
+    queued[i] = concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error);
+  g_assert_true (concurry_task_manager_map (manager, double_work, NULL, NULL,
+                                            counter_next, &counter, NULL, -1, &error));
+  g_assert_cmpint (counter.n_read, ==, 2);
+
+  gate_open (&gate);
+  g_assert_false (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_cmpstr (error->message, ==, "no way");
+  g_clear_error (&error);
+
+  g_assert_false (concurry_task_manager_join (manager, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_clear_error (&error);
+
+  refused = concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error);
+  g_assert_null (refused);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_clear_error (&error);
+
+  /* Let what is left end: the queued tasks never run. */
+  g_assert_true (concurry_task_manager_shutdown (manager, TRUE, FALSE, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (queued); i++)
+    {
+      g_assert_cmpint (concurry_task_get_state (queued[i]), ==, CONCURRY_FUTURE_STATE_CANCELLED);
+      g_assert_cmpint (concurry_task_get_duration (queued[i]), ==, -1);
+      g_object_unref (queued[i]);
+    }
+  g_assert_cmpint (counter.n_read, ==, 2);
+  g_assert_cmpuint (concurry_task_manager_get_n_failed (manager), ==, 1);
+  g_assert_cmpuint (concurry_task_manager_get_n_cancelled (manager), ==, 11);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 12);
+  g_assert_error (concurry_task_manager_get_error (manager), G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_cmpfloat (concurry_task_manager_get_fraction (manager), ==, 1.0);
+  gate_clear (&gate);
+}
+
+static void
+test_log_policy_logs_each_failure_once (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (3);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_LOG);
+  g_autoptr(GError) error = NULL;
+  Counter counter;
+
+  g_test_summary ("LOG: one structured record per failed task, naming the task "
+                  "and its error; the work goes on");
+
+  capture_reset ();
+  counter_init (&counter, 10);
+  counter.fail_at = 4;
+  g_assert_true (concurry_task_manager_map (manager, double_work, NULL, NULL,
+                                            counter_next, &counter, NULL, 10, &error));
+  for (int i = 0; i < 2; i++)
+    g_object_unref (concurry_task_manager_submit (manager, failing_work, NULL, NULL, &error));
+
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 12);
+  g_assert_cmpuint (concurry_task_manager_get_n_failed (manager), ==, 3);
+
+  g_mutex_lock (&capture.mutex);
+  g_assert_cmpuint (capture.failures->len, ==, 3);
+  for (guint i = 0; i < capture.failures->len; i++)
+    {
+      const char *line = g_ptr_array_index (capture.failures, i);
+      g_assert_true (strstr (line, "failed") != NULL);
+      g_assert_true (strstr (line, "bad input -1") != NULL || strstr (line, "no way") != NULL);
+    }
+  g_mutex_unlock (&capture.mutex);
+}
+
+static void
+test_ignore_policy_keeps_failures (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ConcurryTask) task = NULL;
+
+  g_test_summary ("IGNORE: a failure stays in its task; nothing is logged or raised");
+
+  capture_reset ();
+  task = concurry_task_manager_submit (manager, failing_work, NULL, NULL, &error);
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+  g_assert_error (concurry_task_get_error (task), G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_null (concurry_task_get_value (task));
+  g_assert_cmpuint (concurry_task_manager_get_n_failed (manager), ==, 1);
+  g_assert_null (concurry_task_manager_get_error (manager));
+  g_assert_cmpuint (capture.failures->len, ==, 0);
+}
+
+typedef struct
+{
+  GArray *times;
+} Times;
+
+static void
+on_completed_notify (GObject    *object,
+                     GParamSpec *pspec,
+                     gpointer    user_data)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  g_array_append_val (((Times *)user_data)->times, now);
+}
+
+static void
+test_notifications_are_rate_limited (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  Times times = { g_array_new (FALSE, FALSE, sizeof (gint64)) };
+
+  g_test_summary ("However fast tasks finish, two notifications of a property are at "
+                  "least a 60th of a second apart (at most 60 a second)");
+
+  g_signal_connect (manager, "notify::n-completed", G_CALLBACK (on_completed_notify), &times);
+  for (int i = 0; i < 20000; i++)
+    {
+      g_object_unref (concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error));
+      if (i % 16 == 0)
+        g_main_context_iteration (NULL, FALSE);
+    }
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  flush_main_context (manager);
+
+  g_assert_cmpuint (times.times->len, >=, 1);
+  for (guint i = 1; i < times.times->len; i++)
+    g_assert_cmpint (g_array_index (times.times, gint64, i) - g_array_index (times.times, gint64, i - 1),
+                     >=, G_USEC_PER_SEC / 60 - 500);
+  g_signal_handlers_disconnect_by_data (manager, &times);
+  g_array_unref (times.times);
+}
+
+typedef struct
+{
+  GThread *owner;
+  guint    n_fraction;
+  guint    n_completed;
+  guint    n_items_changed;
+  guint    n_items_added;
+} Notes;
+
+static void
+on_notify (GObject    *object,
+           GParamSpec *pspec,
+           gpointer    user_data)
+{
+  Notes *notes = user_data;
+
+  g_assert_true (g_thread_self () == notes->owner);
+  if (g_str_equal (pspec->name, "fraction"))
+    notes->n_fraction++;
+  else if (g_str_equal (pspec->name, "n-completed"))
+    notes->n_completed++;
+}
+
+static void
+on_items_changed (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  gpointer    user_data)
+{
+  Notes *notes = user_data;
+
+  g_assert_true (g_thread_self () == notes->owner);
+  g_assert_cmpuint (removed, ==, 0);
+  g_assert_cmpuint (position, ==, notes->n_items_added);
+  notes->n_items_changed++;
+  notes->n_items_added += added;
+}
+
+static gpointer
+wait_in_thread (gpointer data)
+{
+  g_assert_true (concurry_task_manager_wait (data, -1, NULL));
+  return NULL;
+}
+
+static void
+test_progress_is_published_on_main_context (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (4);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  Notes notes = { g_thread_self (), };
+  GThread *waiter;
+
+  g_test_summary ("Progress notifications and items-changed come on the manager's "
+                  "main context, batched: completions between two iterations make "
+                  "one notification");
+
+  g_signal_connect (manager, "notify", G_CALLBACK (on_notify), &notes);
+  g_signal_connect (manager, "items-changed", G_CALLBACK (on_items_changed), &notes);
+
+  for (int i = 0; i < 500; i++)
+    g_object_unref (concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error));
+
+  /* All the work ends while the main context is not iterated. */
+  waiter = g_thread_new ("waiter", wait_in_thread, manager);
+  g_thread_join (waiter);
+  g_assert_cmpuint (notes.n_fraction, ==, 0);
+
+  flush_main_context (manager);
+  g_assert_cmpuint (notes.n_fraction, ==, 1);
+  g_assert_cmpuint (notes.n_completed, ==, 1);
+  g_assert_cmpuint (notes.n_items_changed, ==, 1);
+  g_assert_cmpuint (notes.n_items_added, ==, 500);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (manager)), ==, 500);
+  g_assert_true (g_list_model_get_item_type (G_LIST_MODEL (manager)) == CONCURRY_TYPE_TASK);
+  g_assert_true (concurry_task_manager_get_completed_tasks (manager) == G_LIST_MODEL (manager));
+
+  g_signal_handlers_disconnect_by_data (manager, &notes);
+}
+
+static void
+test_fraction_binds_to_a_property (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(ConcurryTaskManager) mirror = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  Counter counter;
+
+  g_test_summary ("g_object_bind_property() from a progress property to another "
+                  "object follows the manager to its end");
+
+  /* The binding copies the property to the target on the main context. */
+  counter_init (&counter, 50);
+  g_object_bind_property (manager, "n-completed", mirror, "max-in-flight",
+                          G_BINDING_DEFAULT);
+  g_assert_true (concurry_task_manager_map (manager, double_work, NULL, NULL,
+                                            counter_next, &counter, NULL, 50, &error));
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  flush_main_context (manager);
+  g_assert_cmpuint (concurry_task_manager_get_max_in_flight (mirror), ==, 50);
+  g_assert_cmpfloat (concurry_task_manager_get_fraction (manager), ==, 1.0);
+}
+
+static void
+test_list_model_in_completion_order (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(GError) error = NULL;
+  Counter counter;
+
+  g_test_summary ("The list model holds every finished task, in completion order");
+
+  counter_init (&counter, 30);
+  counter.fail_at = 7;
+  g_assert_true (concurry_task_manager_map (manager, double_work, NULL, NULL,
+                                            counter_next, &counter, NULL, 30, &error));
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  flush_main_context (manager);
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (manager)), ==, 30);
+  for (guint i = 0; i < 30; i++)
+    {
+      g_autoptr(ConcurryTask) task = g_list_model_get_item (G_LIST_MODEL (manager), i);
+
+      /* one worker: completion order is submission order */
+      g_assert_cmpuint (concurry_task_get_index (task), ==, i + 1);
+      g_assert_cmpint (g_value_get_int (concurry_task_get_input (task)), ==, i == 7 ? -1 : (int)i);
+      g_assert_cmpint (concurry_task_get_state (task), ==,
+                       i == 7 ? CONCURRY_FUTURE_STATE_FAILED : CONCURRY_FUTURE_STATE_DONE);
+    }
+  g_assert_null (g_list_model_get_item (G_LIST_MODEL (manager), 30));
+}
+
+static void
+test_next_completed_hands_out_each_task_once (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (3);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  ConcurryTask *task;
+  Counter counter;
+  Gate gate;
+
+  g_test_summary ("next_completed() gives every task once, in completion order, then "
+                  "NULL; a deadline that passes is a timeout");
+
+  gate_init (&gate);
+  g_object_unref (concurry_task_manager_submit (manager, gated_work, &gate, NULL, &error));
+  gate_wait_for (&gate, 1);
+  g_assert_null (concurry_task_manager_next_completed (manager, 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  g_assert_null (concurry_task_manager_next_completed (manager, 1000, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  gate_open (&gate);
+
+  counter_init (&counter, 100);
+  concurry_task_manager_set_max_in_flight (manager, 4);
+  g_assert_true (concurry_task_manager_map (manager, double_work, NULL, NULL,
+                                            counter_next, &counter, NULL, 100, &error));
+
+  while ((task = concurry_task_manager_next_completed (manager, -1, &error)) != NULL)
+    {
+      g_assert_true (concurry_task_is_complete (task));
+      g_assert_false (g_hash_table_contains (seen, task));
+      g_hash_table_add (seen, task);
+      g_object_unref (task);
+    }
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 101);
+  g_assert_cmpint (counter.n_read, ==, 100);
+  gate_clear (&gate);
+}
+
+typedef struct
+{
+  GMainLoop *loop;
+  guint      n_tasks;
+  GError    *error;
+  gboolean   waited;
+} AsyncState;
+
+static void
+next_ready (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  AsyncState *state = user_data;
+  ConcurryTaskManager *manager = CONCURRY_TASK_MANAGER (source);
+  ConcurryTask *task;
+
+  task = concurry_task_manager_next_completed_finish (manager, result, &state->error);
+  if (task == NULL)
+    {
+      g_main_loop_quit (state->loop);
+      return;
+    }
+  state->n_tasks++;
+  g_object_unref (task);
+  concurry_task_manager_next_completed_async (manager, NULL, next_ready, state);
+}
+
+static void
+test_next_completed_async (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  AsyncState state = { g_main_loop_new (NULL, FALSE), };
+  Counter counter;
+
+  g_test_summary ("next_completed_async() iterates the finished tasks from a main loop");
+
+  counter_init (&counter, 40);
+  g_assert_true (concurry_task_manager_map (manager, double_work, NULL, NULL,
+                                            counter_next, &counter, NULL, 40, &error));
+  concurry_task_manager_next_completed_async (manager, NULL, next_ready, &state);
+  g_main_loop_run (state.loop);
+  g_assert_no_error (state.error);
+  g_assert_cmpuint (state.n_tasks, ==, 40);
+  g_main_loop_unref (state.loop);
+}
+
+static void
+wait_ready (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  AsyncState *state = user_data;
+
+  state->waited = concurry_task_manager_wait_finish (CONCURRY_TASK_MANAGER (source), result,
+                                                     &state->error);
+  g_main_loop_quit (state->loop);
+}
+
+static void
+test_wait_async (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  AsyncState state = { g_main_loop_new (NULL, FALSE), };
+  Gate gate;
+
+  g_test_summary ("wait_async() completes when the work is done, and fails at once "
+                  "with the first error under RAISE");
+
+  for (int i = 0; i < 10; i++)
+    g_object_unref (concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error));
+  concurry_task_manager_wait_async (manager, NULL, wait_ready, &state);
+  g_main_loop_run (state.loop);
+  g_assert_no_error (state.error);
+  g_assert_true (state.waited);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 10);
+
+  /* A task still blocked does not delay the failure. */
+  gate_init (&gate);
+  g_object_unref (concurry_task_manager_submit (manager, gated_work, &gate, NULL, &error));
+  g_object_unref (concurry_task_manager_submit (manager, failing_work, NULL, NULL, &error));
+  concurry_task_manager_wait_async (manager, NULL, wait_ready, &state);
+  g_main_loop_run (state.loop);
+  g_assert_error (state.error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_false (state.waited);
+  g_clear_error (&state.error);
+  g_assert_true (concurry_task_manager_get_running (manager));
+
+  gate_open (&gate);
+  g_assert_true (concurry_task_manager_shutdown (manager, TRUE, FALSE, &error));
+  g_main_loop_unref (state.loop);
+  gate_clear (&gate);
+}
+
+static void
+count_done (ConcurryFuture *future,
+            gpointer        user_data)
+{
+  g_atomic_int_inc ((int *)user_data);
+}
+
+static void
+test_cancel_ends_every_task_once (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  ConcurryTask *tasks[8];
+  int done[8] = { 0, };
+  Counter counter;
+  Gate gate;
+
+  g_test_summary ("cancel() cancels running and queued tasks and stops the input; "
+                  "every task ends exactly once; new work is accepted after");
+
+  gate_init (&gate);
+  counter_init (&counter, 1000);
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      tasks[i] = concurry_task_manager_submit (manager, gated_work, &gate, NULL, &error);
+      concurry_future_add_done_callback (concurry_task_get_future (tasks[i]), count_done, &done[i], NULL);
+    }
+  g_assert_true (concurry_task_manager_map (manager, double_work, &gate, NULL,
+                                            counter_next, &counter, NULL, -1, &error));
+  gate_wait_for (&gate, 2);
+
+  concurry_task_manager_cancel (manager);
+  gate_open (&gate);
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    g_assert_cmpint (concurry_task_get_state (tasks[i]), ==, CONCURRY_FUTURE_STATE_CANCELLED);
+  g_assert_cmpuint (concurry_task_manager_get_n_cancelled (manager), ==,
+                    concurry_task_manager_get_n_submitted (manager));
+  g_assert_cmpint (counter.n_read, ==, concurry_task_manager_get_max_in_flight (manager));
+
+  flush_main_context (manager);
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      while (done[i] == 0)
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_cmpint (done[i], ==, 1);
+      g_object_unref (tasks[i]);
+    }
+
+  g_object_unref (concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==,
+                    concurry_task_manager_get_n_submitted (manager));
+
+  /* The cancelled work that was running may still be leaving the gate. */
+  g_assert_true (concurry_executor_shutdown (pool, TRUE, FALSE, NULL));
+  gate_clear (&gate);
+}
+
+static void
+test_shutdown_as_the_executor (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ConcurryTask) running = NULL;
+  g_autoptr(ConcurryTask) queued = NULL;
+  Counter counter;
+  Gate gate;
+
+  g_test_summary ("shutdown() refuses new work; cancel_futures cancels what has not "
+                  "started, while running work completes; the executor stays up");
+
+  gate_init (&gate);
+  counter_init (&counter, 100);
+  running = concurry_task_manager_submit (manager, gated_work, &gate, NULL, &error);
+  queued = concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error);
+  g_assert_true (concurry_task_manager_map (manager, double_work, NULL, NULL,
+                                            counter_next, &counter, NULL, 100, &error));
+  gate_wait_for (&gate, 1);
+
+  g_assert_true (concurry_task_manager_shutdown (manager, FALSE, TRUE, &error));
+  g_assert_true (concurry_task_manager_is_shutdown (manager));
+  g_assert_null (concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error));
+  g_assert_error (error, CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN);
+  g_clear_error (&error);
+  g_assert_false (concurry_task_manager_map (manager, double_work, NULL, NULL,
+                                             counter_next, &counter, NULL, 100, &error));
+  g_assert_error (error, CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN);
+  g_clear_error (&error);
+
+  gate_open (&gate);
+  g_assert_true (concurry_task_manager_shutdown (manager, TRUE, FALSE, &error));
+  g_assert_cmpint (concurry_task_get_state (running), ==, CONCURRY_FUTURE_STATE_DONE);
+  g_assert_cmpint (concurry_task_get_state (queued), ==, CONCURRY_FUTURE_STATE_CANCELLED);
+  g_assert_false (concurry_task_manager_get_running (manager));
+  g_assert_false (concurry_executor_is_shutdown (pool));
+  gate_clear (&gate);
+}
+
+static void
+test_join_closes_and_waits (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_LOG);
+  g_autoptr(GError) error = NULL;
+  Counter counter;
+
+  g_test_summary ("join() closes the manager and waits for all its work, input included");
+
+  counter_init (&counter, 64);
+  g_assert_true (concurry_task_manager_map (manager, double_work, NULL, NULL,
+                                            counter_next, &counter, NULL, -1, &error));
+  g_assert_true (concurry_task_manager_join (manager, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 64);
+  g_assert_null (concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error));
+  g_assert_error (error, CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN);
+}
+
+static void
+test_executor_refusal_fails_the_task (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ConcurryTask) task = NULL;
+
+  g_test_summary ("A task the executor refuses (it was shut down) ends failed with "
+                  "the executor's error");
+
+  g_assert_true (concurry_executor_shutdown (pool, TRUE, FALSE, NULL));
+  task = concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_error (concurry_task_get_error (task), CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN);
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_cmpuint (concurry_task_manager_get_n_failed (manager), ==, 1);
+}
+
+static void
+test_input_error_under_raise (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  Counter counter;
+
+  g_test_summary ("An input that fails stops a RAISE manager with its error");
+
+  counter_init (&counter, 100);
+  counter.error_at = 5;
+  g_assert_true (concurry_task_manager_map (manager, double_work, NULL, NULL,
+                                            counter_next, &counter, counter_free, -1, &error));
+  g_assert_false (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
+  g_clear_error (&error);
+  g_assert_true (concurry_task_manager_shutdown (manager, TRUE, FALSE, &error));
+  g_assert_true (counter.freed);
+  g_assert_cmpint (counter.n_read, ==, 5);
+}
+
+static void
+test_main_context_executor (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_main_context_executor_new (NULL);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (executor, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  Counter counter;
+
+  g_test_summary ("Over a main-context executor the work and the input run on the "
+                  "main thread, and a blocking wait iterates the context");
+
+  counter_init (&counter, 25);
+  g_assert_true (concurry_task_manager_map (manager, double_work, NULL, NULL,
+                                            counter_next, &counter, NULL, 25, &error));
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 25);
+}
+
+static void
+test_monitor_logs_progress (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(GError) error = NULL;
+  Gate gate;
+
+  g_test_summary ("Every monitor-interval seconds while there is work, a log line "
+                  "says how many tasks completed (and failed) in that time");
+
+  capture_reset ();
+  gate_init (&gate);
+  g_object_unref (concurry_task_manager_submit (manager, failing_work, NULL, NULL, &error));
+  g_object_unref (concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error));
+  g_object_unref (concurry_task_manager_submit (manager, gated_work, &gate, NULL, &error));
+  gate_wait_for (&gate, 1);
+  concurry_task_manager_set_monitor_interval (manager, 1);
+  g_assert_cmpuint (concurry_task_manager_get_monitor_interval (manager), ==, 1);
+
+  /* the timer fires on the main context */
+  while (capture.monitor->len == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_mutex_lock (&capture.mutex);
+  g_assert_cmpstr (g_ptr_array_index (capture.monitor, 0), ==,
+                   "2 tasks completed, 1 failed, in the last 1 second");
+  g_mutex_unlock (&capture.mutex);
+
+  gate_open (&gate);
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  concurry_task_manager_set_monitor_interval (manager, 0);
+  gate_clear (&gate);
+}
+
+static void
+test_dropped_manager_finishes_its_tasks (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  ConcurryTaskManager *manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ConcurryTask) task = NULL;
+  GWeakRef weak;
+
+  g_test_summary ("Dropping the manager while tasks run loses none: they finish, "
+                  "then the manager goes away");
+
+  g_weak_ref_init (&weak, manager);
+  task = concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error);
+  g_object_unref (manager);
+  g_assert_true (concurry_future_wait (concurry_task_get_future (task), -1, NULL));
+  g_assert_true (concurry_executor_shutdown (pool, TRUE, FALSE, NULL));
+  while (g_main_context_pending (NULL))
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_null (g_weak_ref_get (&weak));
+  g_weak_ref_clear (&weak);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_mutex_init (&capture.mutex);
+  capture.failures = g_ptr_array_new_with_free_func (g_free);
+  capture.monitor = g_ptr_array_new_with_free_func (g_free);
+  g_log_set_writer_func (capture_writer, NULL, NULL);
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/Concurry/TaskManager/submit-records-each-task", test_submit_records_each_task);
+  g_test_add_func ("/Concurry/TaskManager/submit-input-keeps-input", test_submit_input_keeps_input);
+  g_test_add_func ("/Concurry/TaskManager/map-reads-input-as-work-completes", test_map_reads_input_as_work_completes);
+  g_test_add_func ("/Concurry/TaskManager/map-of-unknown-length-fraction", test_map_unsized_fraction);
+  g_test_add_func ("/Concurry/TaskManager/raise-fails-fast", test_raise_fails_fast);
+  g_test_add_func ("/Concurry/TaskManager/log-policy-logs-each-failure-once", test_log_policy_logs_each_failure_once);
+  g_test_add_func ("/Concurry/TaskManager/ignore-policy-keeps-failures", test_ignore_policy_keeps_failures);
+  g_test_add_func ("/Concurry/TaskManager/progress-published-on-main-context", test_progress_is_published_on_main_context);
+  g_test_add_func ("/Concurry/TaskManager/progress-binds-to-a-property", test_fraction_binds_to_a_property);
+  g_test_add_func ("/Concurry/TaskManager/notifications-are-rate-limited", test_notifications_are_rate_limited);
+  g_test_add_func ("/Concurry/TaskManager/list-model-in-completion-order", test_list_model_in_completion_order);
+  g_test_add_func ("/Concurry/TaskManager/next-completed-hands-out-each-task-once", test_next_completed_hands_out_each_task_once);
+  g_test_add_func ("/Concurry/TaskManager/next-completed-async", test_next_completed_async);
+  g_test_add_func ("/Concurry/TaskManager/wait-async", test_wait_async);
+  g_test_add_func ("/Concurry/TaskManager/cancel-ends-every-task-once", test_cancel_ends_every_task_once);
+  g_test_add_func ("/Concurry/TaskManager/shutdown-as-the-executor", test_shutdown_as_the_executor);
+  g_test_add_func ("/Concurry/TaskManager/join-closes-and-waits", test_join_closes_and_waits);
+  g_test_add_func ("/Concurry/TaskManager/executor-refusal-fails-the-task", test_executor_refusal_fails_the_task);
+  g_test_add_func ("/Concurry/TaskManager/input-error-under-raise", test_input_error_under_raise);
+  g_test_add_func ("/Concurry/TaskManager/main-context-executor", test_main_context_executor);
+  g_test_add_func ("/Concurry/TaskManager/monitor-logs-progress", test_monitor_logs_progress);
+  g_test_add_func ("/Concurry/TaskManager/dropped-manager-finishes-its-tasks", test_dropped_manager_finishes_its_tasks);
+
+  return g_test_run ();
+}
