@@ -918,9 +918,10 @@ concurry_map_results_next_value (ConcurryMapResults  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   value = g_new0 (GValue, 1);
-  if (next_result (self, value, error))
+  if (concurry_map_results_next_until (self, -1, value, NULL, error))
     return value;
 
+  g_value_unset (value);
   g_free (value);
   return NULL;
 }

@@ -152,3 +152,4 @@ def _optional(name, module, attribute):
 _optional('ProcessPoolExecutor', 'process', 'ProcessPoolExecutor')
 _optional('DaskExecutor', 'dask', 'DaskExecutor')
 _optional('TaskManager', 'taskmanager', 'TaskManager')
+_optional('ErrorPolicyEnum', 'taskmanager', 'ErrorPolicyEnum')
