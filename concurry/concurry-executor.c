@@ -12,6 +12,7 @@
 #include "concurry-i18n-private.h"
 #include "concurry-main-context-executor.h"
 #include "concurry-map-results-private.h"
+#include "concurry-platform-private.h"
 #include "concurry-work-future-private.h"
 
 /**
@@ -278,7 +279,7 @@ gboolean
 _concurry_executor_refuse_javascript (gpointer   func,
                                       GError   **error)
 {
-  if (!_concurry_work_func_is_javascript (func))
+  if (!_concurry_platform_func_is_javascript (func))
     return FALSE;
 
   g_set_error_literal (error, CONCURRY_ERROR, CONCURRY_ERROR_WRONG_THREAD,

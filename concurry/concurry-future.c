@@ -5,15 +5,11 @@
 
 #include "config.h"
 
-#ifdef __linux__
-# include <sys/syscall.h>
-# include <unistd.h>
-#endif
-
 #include "concurry-dispatch-private.h"
 #include "concurry-enum-types.h"
 #include "concurry-future-private.h"
 #include "concurry-i18n-private.h"
+#include "concurry-platform-private.h"
 
 /**
  * ConcurryFuture:
@@ -301,7 +297,7 @@ concurry_future_is_failed (ConcurryFuture *self)
 const char *
 concurry_future_get_id (ConcurryFuture *self)
 {
-  GQuark quark = _concurry_future_id_quark ();
+  GQuark quark = _concurry_core_id_quark ();
   char *id;
 
   GET_CORE_OR_RETURN (self, NULL);
@@ -312,7 +308,7 @@ concurry_future_get_id (ConcurryFuture *self)
   if (id != NULL)
     return id;
 
-  id = _concurry_future_new_id (self);
+  id = _concurry_core_new_id (self);
   if (!g_object_replace_qdata (G_OBJECT (self), quark, NULL, id, g_free, NULL))
     {
       g_free (id);
@@ -320,18 +316,6 @@ concurry_future_get_id (ConcurryFuture *self)
     }
 
   return id;
-}
-
-G_DEFINE_QUARK (concurry-future-id, _concurry_future_id)
-
-/* A new id for @future: its type's prefix and a random UUID. */
-char *
-_concurry_future_new_id (ConcurryFuture *future)
-{
-  ConcurryFutureInterface *iface = CONCURRY_FUTURE_GET_IFACE (future);
-  g_autofree char *uuid = g_uuid_string_random ();
-
-  return g_strconcat (iface->id_prefix, "-", uuid, NULL);
 }
 
 /**
@@ -708,16 +692,6 @@ concurry_future_remove_done_callback (ConcurryFuture *self,
   return _concurry_core_remove_callback (core, callback_id);
 }
 
-static gboolean
-is_main_thread (void)
-{
-#ifdef __linux__
-  return syscall (SYS_gettid) == getpid ();
-#else
-  return FALSE;
-#endif
-}
-
 /* The context that a blocking wait on this thread should iterate, acquired,
  * or NULL if the thread does not own one: the context pushed as
  * thread-default here, or the global default one on the main thread or on
@@ -731,7 +705,7 @@ acquire_context_to_iterate (void)
   if (context == NULL)
     {
       context = g_main_context_default ();
-      if (!is_main_thread () && !g_main_context_is_owner (context))
+      if (!_concurry_platform_is_main_thread () && !g_main_context_is_owner (context))
         return NULL;
     }
 

@@ -1,4 +1,4 @@
-/* concurry-combinators.c
+/* concurry-future-set.c
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -6,311 +6,14 @@
 #include "config.h"
 
 #include "concurry-combinators.h"
-#include "concurry-dispatch-private.h"
+#include "concurry-combinator-private.h"
 #include "concurry-error.h"
-#include "concurry-future-private.h"
+#include "concurry-fan-in-private.h"
 #include "concurry-i18n-private.h"
-#include "concurry-promise.h"
 #include "concurry-ptr-set-private.h"
 
-/*
- * Combinators complete their future from internal callbacks that run on
- * whichever thread completes an input (they never call user code), so
- * groups of futures work whether or not any main loop runs. Chains call
- * user code, so their steps run on the main context of the code that
- * built them, like any done callback.
- */
-
-static guint
-add_inline (ConcurryFuture         *future,
-            ConcurryFutureCallback  func,
-            gpointer                user_data,
-            GDestroyNotify          destroy)
-{
-  return _concurry_core_add_callback (_concurry_future_get_core (future), future,
-                                      _concurry_callback_new_inline (func, user_data, destroy));
-}
-
-/* Completes @promise with the outcome of the terminal @from. */
-static void
-mirror (ConcurryFuture  *from,
-        ConcurryPromise *promise)
-{
-  GError *error = NULL;
-
-  if (_concurry_core_propagate (_concurry_future_get_core (from), &error))
-    concurry_promise_resolve (promise, concurry_future_get_value (from));
-  else
-    concurry_promise_take_error (promise, error);
-}
-
-static void
-mirror_cb (ConcurryFuture *future,
-           gpointer        user_data)
-{
-  mirror (future, user_data);
-}
-
-/* ---- timers ---- */
-
-/* Timers run on a context of their own, so that a timeout fires whether
- * or not the application runs a main loop. */
-static gpointer
-timer_thread (gpointer data)
-{
-  GMainContext *context = data;
-
-  g_main_context_push_thread_default (context);
-  for (;;)
-    g_main_context_iteration (context, TRUE);
-
-  return NULL;
-}
-
-static GMainContext *
-timer_context (void)
-{
-  static gsize context;
-
-  if (g_once_init_enter (&context))
-    {
-      GMainContext *new_context = g_main_context_new ();
-
-      g_thread_unref (g_thread_new ("concurry-timers", timer_thread, new_context));
-      g_once_init_leave (&context, (gsize)new_context);
-    }
-
-  return (GMainContext *)context;
-}
-
-typedef struct
-{
-  ConcurryPromise *promise;
-  GError          *error;     /* NULL: resolve */
-  GSource         *source;
-} Timer;
-
-static void
-timer_free (gpointer data)
-{
-  Timer *timer = data;
-
-  g_clear_error (&timer->error);
-  g_object_unref (timer->promise);
-  g_free (timer);
-}
-
-static gboolean
-timer_fired (gpointer data)
-{
-  Timer *timer = data;
-
-  if (timer->error != NULL)
-    concurry_promise_take_error (timer->promise, g_steal_pointer (&timer->error));
-  else
-    concurry_promise_resolve (timer->promise, NULL);
-
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-timer_dispatch (GSource     *source,
-                GSourceFunc  callback,
-                gpointer     user_data)
-{
-  return callback (user_data);
-}
-
-static GSourceFuncs timer_funcs = {
-  .dispatch = timer_dispatch,
-};
-
-static void
-destroy_source_cb (GCancellable *cancellable,
-                   gpointer      user_data)
-{
-  g_source_destroy (user_data);
-}
-
-/* Completes @promise after @delay_usec, with @error or without a value. A
- * cancelled promise drops its timer at once. Returns a reference on the
- * timer's source. */
-static GSource *
-start_timer (ConcurryPromise *promise,
-             gint64           delay_usec,
-             GError          *error)
-{
-  Timer *timer = g_new0 (Timer, 1);
-  GSource *source = g_source_new (&timer_funcs, sizeof (GSource));
-
-  timer->promise = g_object_ref (promise);
-  timer->error = error;
-  g_source_set_static_name (source, "[concurry] timer");
-  /* A delay too long to represent is for ever. */
-  g_source_set_ready_time (source, delay_usec > 0
-                                   ? _concurry_deadline_from_timeout (delay_usec)
-                                   : g_get_monotonic_time ());
-  g_source_set_callback (source, timer_fired, timer, timer_free);
-
-  g_signal_connect_data (concurry_promise_get_cancellable (promise), "cancelled",
-                         G_CALLBACK (destroy_source_cb), g_source_ref (source),
-                         (GClosureNotify)(void (*) (void))g_source_unref, 0);
-  g_source_attach (source, timer_context ());
-
-  return source;
-}
-
-/**
- * concurry_delay:
- * @delay_usec: the delay in microseconds
- *
- * Creates a future that completes, without a value, once @delay_usec has
- * passed. The clock runs on a thread of concurry's own: no main loop needs
- * to run for it. Cancelling the future drops the timer.
- *
- * Returns: (transfer full): a new future
- *
- * Since: 0.1
- */
-ConcurryFuture *
-concurry_delay (gint64 delay_usec)
-{
-  ConcurryPromise *promise = concurry_promise_new ();
-
-  g_source_unref (start_timer (promise, delay_usec, NULL));
-
-  return CONCURRY_FUTURE (promise);
-}
-
-/**
- * concurry_timeout:
- * @delay_usec: the delay in microseconds
- *
- * Creates a future that fails with `G_IO_ERROR_TIMED_OUT` once @delay_usec
- * has passed; race it against other futures to bound them, or use
- * [method@Concurry.Future.with_timeout]. Like [func@Concurry.delay], it
- * needs no main loop.
- *
- * Returns: (transfer full): a new future
- *
- * Since: 0.1
- */
-ConcurryFuture *
-concurry_timeout (gint64 delay_usec)
-{
-  ConcurryPromise *promise = concurry_promise_new ();
-
-  g_source_unref (start_timer (promise, delay_usec,
-                               g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                                    _("The operation timed out"))));
-
-  return CONCURRY_FUTURE (promise);
-}
-
-typedef struct
-{
-  ConcurryPromise *promise;
-  GSource         *timer;
-} WithTimeout;
-
-static void
-with_timeout_free (gpointer data)
-{
-  WithTimeout *wt = data;
-
-  g_object_unref (wt->promise);
-  g_source_unref (wt->timer);
-  g_free (wt);
-}
-
-static void
-with_timeout_done (ConcurryFuture *future,
-                   gpointer        user_data)
-{
-  WithTimeout *wt = user_data;
-
-  mirror (future, wt->promise);
-  g_source_destroy (wt->timer);
-}
-
-static void
-cancel_future_cb (GCancellable *cancellable,
-                  gpointer      user_data)
-{
-  g_autoptr(ConcurryFuture) target = g_weak_ref_get (user_data);
-
-  if (target != NULL)
-    concurry_future_cancel (target);
-}
-
-static void
-weak_ref_free (gpointer  data,
-               GClosure *closure)
-{
-  g_weak_ref_clear (data);
-  g_free (data);
-}
-
-/* Cancelling @promise cancels @target, what it waits on. A weak
- * reference: the target holds @promise through its callback, and must
- * not be kept alive by it in return. */
-static void
-forward_cancel (ConcurryPromise *promise,
-                ConcurryFuture  *target)
-{
-  GWeakRef *weak = g_new0 (GWeakRef, 1);
-
-  g_weak_ref_init (weak, target);
-  g_signal_connect_data (concurry_promise_get_cancellable (promise), "cancelled",
-                         G_CALLBACK (cancel_future_cb), weak, weak_ref_free, 0);
-}
-
-/**
- * concurry_future_with_timeout:
- * @self: a [iface@Concurry.Future]
- * @timeout_usec: the time limit, in microseconds from now
- *
- * Creates a future with the outcome of @self, unless @timeout_usec passes
- * first: then it fails with `G_IO_ERROR_TIMED_OUT`. The limit is a delay
- * from now: 0 or a negative value has passed already, so a future not
- * done yet times out at once. @self itself is not cancelled by the
- * timeout (it may be shared); cancelling the returned future cancels
- * @self.
- *
- * Returns: (transfer full): a new future
- *
- * Since: 0.1
- */
-ConcurryFuture *
-concurry_future_with_timeout (ConcurryFuture *self,
-                              gint64          timeout_usec)
-{
-  ConcurryPromise *promise;
-  WithTimeout *wt;
-
-  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
-
-  promise = concurry_promise_new ();
-
-  /* Already done: no timer could be first. */
-  if (concurry_future_is_done (self))
-    {
-      mirror (self, promise);
-      return CONCURRY_FUTURE (promise);
-    }
-
-  wt = g_new0 (WithTimeout, 1);
-  wt->promise = g_object_ref (promise);
-  wt->timer = start_timer (promise, timeout_usec,
-                           g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                                _("The operation timed out")));
-  forward_cancel (promise, self);
-  add_inline (self, with_timeout_done, wt, with_timeout_free);
-
-  return CONCURRY_FUTURE (promise);
-}
-
-/* ---- groups: wait, gather, any, race ---- */
+/* Future sets: wait, wait_future, gather, any and race, over one group
+ * that counts its inputs in. */
 
 /*
  * What a group costs per input matters: groups of a million futures are
@@ -320,12 +23,8 @@ concurry_future_with_timeout (ConcurryFuture *self,
  * is complete at once, without callbacks; and nothing is done per input
  * once every input is done (no callback is left to remove).
  *
- * The callbacks are borrowed nodes, in one array of the group, allocated
- * once: registering on an input allocates nothing, and takes no reference
- * of its own. The nodes hold one reference on the group together, for as
- * long as any of them is on an input (@n_linked) or more may come
- * (@registering). Each node is counted out once: by its own run, or by
- * whoever takes it off its input (_concurry_core_unlink() tells who).
+ * The callbacks on the inputs are counted in by a ConcurryFanIn (shared
+ * with as_completed): they hold one reference on the group together.
  */
 
 typedef enum
@@ -347,12 +46,10 @@ typedef struct
   ConcurryPromise  *promise;      /* cleared once settled */
   GPtrArray        *inputs;       /* references, as given, duplicates
                                    * included */
-  ConcurryCallback *nodes;        /* one per input registered on; ->future
-                                   * is the input (the group's reference) */
-  guint             n_nodes;      /* used */
+  ConcurryFanIn     fan_in;       /* one node per input registered on;
+                                   * ->future is the input (the group's
+                                   * reference) */
   gboolean          nodes_taken;  /* by whoever takes them off the inputs */
-  guint             n_linked;     /* nodes not run nor taken off yet */
-  gboolean          registering;
   guint             n_inputs;     /* duplicates counted */
   guint             n_done;
   guint             n_failed;
@@ -383,7 +80,7 @@ group_unref (gpointer data)
     {
       g_clear_object (&group->promise);
       g_clear_pointer (&group->inputs, g_ptr_array_unref);
-      g_free (group->nodes);
+      _concurry_fan_in_clear (&group->fan_in);
       g_mutex_clear (&group->mutex);
       g_free (group);
     }
@@ -440,7 +137,7 @@ group_count_locked (Group               *group,
   if (!group->kept)
     {
       s->inputs = g_steal_pointer (&group->inputs);
-      s->n_nodes = group->n_nodes;
+      s->n_nodes = group->fan_in.n_nodes;
       group->nodes_taken = TRUE;
     }
 }
@@ -452,17 +149,7 @@ static void
 group_count_out_nodes (Group *group,
                        guint  n)
 {
-  gboolean last;
-
-  if (n == 0)
-    return;
-
-  g_mutex_lock (&group->mutex);
-  group->n_linked -= n;
-  last = group->n_linked == 0 && !group->registering;
-  g_mutex_unlock (&group->mutex);
-
-  if (last)
+  if (_concurry_fan_in_count_out (&group->fan_in, &group->mutex, n))
     group_unref (group);
 }
 
@@ -493,7 +180,7 @@ group_settle (Group               *group,
     {
       for (guint i = 0; i < s->n_nodes; i++)
         {
-          ConcurryCallback *node = &group->nodes[i];
+          ConcurryCallback *node = &group->fan_in.nodes[i];
           ConcurryCore *core = _concurry_future_get_core (node->future);
 
           if (!s->all_done)
@@ -512,7 +199,7 @@ group_settle (Group               *group,
     case GROUP_GATHER:
       if (state != CONCURRY_FUTURE_STATE_DONE && !(group->flags & CONCURRY_GATHER_FLAGS_ALL_OUTCOMES))
         {
-          mirror (future, s->promise);
+          _concurry_mirror (future, s->promise);
         }
       else
         {
@@ -527,7 +214,7 @@ group_settle (Group               *group,
     case GROUP_ANY:
       if (state == CONCURRY_FUTURE_STATE_DONE)
         {
-          mirror (future, s->promise);
+          _concurry_mirror (future, s->promise);
         }
       else
         {
@@ -553,7 +240,7 @@ group_settle (Group               *group,
 
     case GROUP_RACE:
     default:
-      mirror (future, s->promise);
+      _concurry_mirror (future, s->promise);
       break;
     }
 
@@ -584,8 +271,7 @@ group_input_done (ConcurryFuture *future,
   late = group->promise == NULL;
   if (!late)
     group_count_locked (group, state, &s);
-  group->n_linked--;
-  last = group->n_linked == 0 && !group->registering;
+  last = _concurry_fan_in_count_out_locked (&group->fan_in, 1);
   if (s.promise != NULL && !last)
     group_ref (group);
   g_mutex_unlock (&group->mutex);
@@ -650,7 +336,6 @@ group_start (ConcurryFuture   **futures,
   Settlement s = { NULL, };
   guint n_terminal = 0;
   guint n_succeeded = 0;
-  gboolean no_node_left;
   guint i;
 
   g_return_val_if_fail (n_futures == 0 || futures != NULL, NULL);
@@ -725,8 +410,7 @@ group_start (ConcurryFuture   **futures,
 
   group->promise = g_object_ref (promise);
   /* Inputs done at the first pass stay done: at most this many nodes. */
-  group->nodes = g_new (ConcurryCallback, n_futures - n_terminal);
-  group->registering = TRUE;
+  _concurry_fan_in_init (&group->fan_in, n_futures - n_terminal);
   group_ref (group);   /* the nodes' */
 
   if (cancel_inputs)
@@ -761,13 +445,8 @@ group_start (ConcurryFuture   **futures,
           break;
         }
 
-      node = &group->nodes[group->n_nodes++];
-      _concurry_callback_init_borrowed (node, group_input_done, group);
-      node->future = futures[i];
-      group->n_linked++;
-      g_mutex_unlock (&group->mutex);
-      _concurry_core_add_callback (core, futures[i], node);
-      g_mutex_lock (&group->mutex);
+      node = _concurry_fan_in_register_locked (&group->fan_in, &group->mutex, futures[i], core,
+                                               group_input_done, group);
 
       if (group->promise != NULL)
         continue;
@@ -794,11 +473,7 @@ group_start (ConcurryFuture   **futures,
     }
 
   /* No more nodes: if none is on an input, their reference goes. */
-  g_mutex_lock (&group->mutex);
-  group->registering = FALSE;
-  no_node_left = group->n_linked == 0;
-  g_mutex_unlock (&group->mutex);
-  if (no_node_left)
+  if (_concurry_fan_in_end_registering (&group->fan_in, &group->mutex))
     group_unref (group);
 
   group_unref (group);
@@ -824,7 +499,7 @@ group_close (Group    *group,
   inputs = g_steal_pointer (&group->inputs);
   if (!group->nodes_taken)
     {
-      n_nodes = group->n_nodes;
+      n_nodes = group->fan_in.n_nodes;
       group->nodes_taken = TRUE;
     }
   *all_done = group->n_done == group->n_inputs;
@@ -833,96 +508,12 @@ group_close (Group    *group,
   /* Once all inputs are done, none still holds a callback of ours. We
    * hold the group (the reference of @keep) while we take them off. */
   if (!*all_done)
-    for (guint i = 0; i < n_nodes; i++)
-      n_taken_off += _concurry_core_unlink (_concurry_future_get_core (group->nodes[i].future),
-                                            &group->nodes[i]);
+    n_taken_off = _concurry_fan_in_unlink (&group->fan_in, n_nodes);
   group_count_out_nodes (group, n_taken_off);
 
   group_unref (group);
 
   return inputs;
-}
-
-/* Returns the indexes of the futures of @futures that were given before,
- * in order and ending with G_MAXUINT, or NULL if there are none (the
- * usual case); *@n_distinct gets the number of distinct futures. Used by
- * concurry_wait() and concurry_as_completed().
- *
- * Only the array is read, not the futures. A set of every pointer would
- * take 16 bytes per input, touched at random: for a million inputs it
- * falls out of the cache and costs more than the rest of a wait. So a
- * first pass only marks the bucket of each pointer in a bitmap of eight
- * buckets per input, two bits each (2 MB for a million inputs), and only
- * the inputs whose bucket is marked twice, about one in eight, go through
- * an exact set in a second pass. */
-guint *
-_concurry_find_duplicates (ConcurryFuture **futures,
-                           guint            n_futures,
-                           guint           *n_distinct)
-{
-  g_autofree guint64 *buckets = NULL;
-  ConcurryPtrSet seen;
-  GArray *duplicates = NULL;
-  guint end = G_MAXUINT;
-  guint bits = 5;
-  gsize n_again = 0;
-
-  *n_distinct = n_futures;
-  if (n_futures < 2)
-    return NULL;
-
-  while ((G_GUINT64_CONSTANT (1) << bits) < (guint64)n_futures * 8)
-    bits++;
-  buckets = g_new0 (guint64, (G_GUINT64_CONSTANT (1) << bits) / 32);
-
-/* Fibonacci hashing: the high bits of the product. */
-#define BUCKET(p) \
-  ((gsize)((((guintptr)(p) >> 4) * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15)) >> (64 - bits)))
-#define MARK(b)   (G_GUINT64_CONSTANT (1) << (2 * ((b) % 32)))
-
-  for (guint i = 0; i < n_futures; i++)
-    {
-      gsize b = BUCKET (futures[i]);
-      guint64 *word = &buckets[b / 32];
-
-      if (*word & MARK (b))
-        {
-          *word |= MARK (b) << 1;
-          n_again++;
-        }
-      else
-        {
-          *word |= MARK (b);
-        }
-    }
-
-  if (n_again == 0)
-    return NULL;
-
-  _concurry_ptr_set_init (&seen, 2 * n_again);
-  for (guint i = 0; i < n_futures; i++)
-    {
-      gsize b = BUCKET (futures[i]);
-
-      if ((buckets[b / 32] & (MARK (b) << 1)) && !_concurry_ptr_set_add (&seen, futures[i]))
-        {
-          if (duplicates == NULL)
-            duplicates = g_array_new (FALSE, FALSE, sizeof (guint));
-          g_array_append_val (duplicates, i);
-        }
-    }
-  _concurry_ptr_set_clear (&seen);
-
-#undef MARK
-#undef BUCKET
-
-  if (duplicates == NULL)
-    return NULL;
-
-  *n_distinct -= duplicates->len;
-  g_array_append_val (duplicates, end);
-
-  return (guint *)(void *)g_array_free (duplicates, FALSE);
 }
 
 /**
@@ -1155,335 +746,4 @@ concurry_race (ConcurryFuture **futures,
                guint            n_futures)
 {
   return group_start (futures, n_futures, GROUP_RACE, 0, 0, TRUE, NULL);
-}
-
-/* ---- chains ---- */
-
-typedef enum
-{
-  STEP_AND_THEN,
-  STEP_MAP,
-  STEP_CATCH,
-  STEP_FINALLY,
-} StepKind;
-
-typedef struct
-{
-  gatomicrefcount  ref_count;
-  StepKind         kind;
-  ConcurryPromise *promise;
-  gpointer         func;
-  gpointer         user_data;
-  GDestroyNotify   destroy;
-  GWeakRef         current;   /* what the step waits on, for cancel */
-} Step;
-
-static Step *
-step_ref (Step *step)
-{
-  g_atomic_ref_count_inc (&step->ref_count);
-  return step;
-}
-
-static void
-step_unref (gpointer data)
-{
-  Step *step = data;
-
-  if (g_atomic_ref_count_dec (&step->ref_count))
-    {
-      g_assert (step->promise == NULL);
-      g_weak_ref_clear (&step->current);
-      g_free (step);
-    }
-}
-
-/* Weak: the future a step waits on holds the step through its callback,
- * so a strong reference back would keep an abandoned upstream alive. */
-static void
-step_set_current (Step           *step,
-                  ConcurryFuture *current)
-{
-  g_weak_ref_set (&step->current, current);
-}
-
-static void
-step_cancelled_cb (GCancellable *cancellable,
-                   gpointer      user_data)
-{
-  Step *step = user_data;
-  ConcurryFuture *current = g_weak_ref_get (&step->current);
-
-  if (current != NULL)
-    {
-      concurry_future_cancel (current);
-      g_object_unref (current);
-    }
-}
-
-/* Settles the step's promise with what its function produced: an error, a
- * future to continue with (flattened), a value, or nothing. */
-static void
-step_settle (Step    *step,
-             GValue  *result,
-             GError  *error)
-{
-  ConcurryPromise *promise = g_steal_pointer (&step->promise);
-
-  if (error != NULL)
-    {
-      if (G_IS_VALUE (result))
-        g_value_unset (result);
-      concurry_promise_take_error (promise, error);
-      step_set_current (step, NULL);
-    }
-  else if (G_IS_VALUE (result) && G_VALUE_HOLDS_OBJECT (result) &&
-           CONCURRY_IS_FUTURE (g_value_get_object (result)))
-    {
-      ConcurryFuture *next = g_value_get_object (result);
-
-      /* Flattened: the chain goes on with the future it returned. */
-      step_set_current (step, next);
-      if (concurry_future_is_cancelled (CONCURRY_FUTURE (promise)))
-        concurry_future_cancel (next);
-      add_inline (next, mirror_cb, g_object_ref (promise), g_object_unref);
-      g_value_unset (result);
-    }
-  else if (G_IS_VALUE (result))
-    {
-      concurry_promise_take_value (promise, result);
-      step_set_current (step, NULL);
-    }
-  else
-    {
-      concurry_promise_resolve (promise, NULL);
-      step_set_current (step, NULL);
-    }
-
-  g_object_unref (promise);
-}
-
-/* A done callback: runs on the main context of the code that built the
- * chain. */
-static void
-step_run (ConcurryFuture *upstream,
-          gpointer        user_data)
-{
-  Step *step = user_data;
-  ConcurryFutureState state = concurry_future_get_state (upstream);
-  GValue result = G_VALUE_INIT;
-  GError *error = NULL;
-
-  /* Cancelled meanwhile: nothing to run. */
-  if (concurry_future_is_done (CONCURRY_FUTURE (step->promise)))
-    {
-      g_clear_object (&step->promise);
-      step_set_current (step, NULL);
-      return;
-    }
-
-  switch (step->kind)
-    {
-    case STEP_AND_THEN:
-      if (state != CONCURRY_FUTURE_STATE_DONE)
-        break;
-      ((ConcurryChainFunc)step->func) (upstream, &result, step->user_data, &error);
-      step_settle (step, &result, error);
-      return;
-
-    case STEP_MAP:
-      if (state != CONCURRY_FUTURE_STATE_DONE)
-        break;
-      ((ConcurryValueFunc)step->func) (concurry_future_get_value (upstream), &result,
-                                       step->user_data, &error);
-      step_settle (step, &result, error);
-      return;
-
-    case STEP_CATCH:
-      if (state != CONCURRY_FUTURE_STATE_FAILED)
-        break;
-      ((ConcurryChainFunc)step->func) (upstream, &result, step->user_data, &error);
-      /* The error was handled by the step. */
-      concurry_future_get_error (upstream);
-      step_settle (step, &result, error);
-      return;
-
-    case STEP_FINALLY:
-    default:
-      ((ConcurryFutureCallback)step->func) (upstream, step->user_data);
-      break;
-    }
-
-  /* Not this step's case: the outcome goes down the chain unchanged. */
-  {
-    ConcurryPromise *promise = g_steal_pointer (&step->promise);
-
-    mirror (upstream, promise);
-    step_set_current (step, NULL);
-    g_object_unref (promise);
-  }
-}
-
-static void
-step_free_func (gpointer data)
-{
-  Step *step = data;
-
-  if (step->destroy != NULL)
-    step->destroy (step->user_data);
-  step->destroy = NULL;
-  /* Only if the step never ran (the future was dropped unfinished). */
-  g_clear_object (&step->promise);
-  step_unref (step);
-}
-
-static ConcurryFuture *
-chain (ConcurryFuture *self,
-       StepKind        kind,
-       gpointer        func,
-       gpointer        user_data,
-       GDestroyNotify  destroy)
-{
-  ConcurryPromise *promise = concurry_promise_new ();
-  Step *step = g_new0 (Step, 1);
-
-  g_atomic_ref_count_init (&step->ref_count);
-  step->kind = kind;
-  step->promise = g_object_ref (promise);
-  step->func = func;
-  step->user_data = user_data;
-  step->destroy = destroy;
-  g_weak_ref_init (&step->current, self);
-
-  /* Cancelling the end of the chain cancels what it waits on. */
-  g_signal_connect_data (concurry_promise_get_cancellable (promise), "cancelled",
-                         G_CALLBACK (step_cancelled_cb), step_ref (step),
-                         (GClosureNotify)(void (*) (void))step_unref, 0);
-
-  concurry_future_add_done_callback (self, step_run, step, step_free_func);
-
-  return CONCURRY_FUTURE (promise);
-}
-
-/**
- * concurry_future_and_then:
- * @self: a [iface@Concurry.Future]
- * @func: (scope notified) (closure user_data) (destroy destroy): the next step
- * @user_data: data for @func
- * @destroy: (nullable): a function to free @user_data with
- *
- * Continues @self with @func once it succeeds: the returned future gets
- * what @func produces. If @func produces a future, the chain waits for it
- * and takes its outcome (it is flattened), so steps that start more work
- * chain without glue. A failure or cancellation of @self skips @func and
- * goes down the chain unchanged, with its original error.
- *
- * @func runs on the main context that is thread-default here, like a done
- * callback: that context must run for the chain to progress. A blocking
- * wait on the end of the chain runs it when the waiting thread owns it
- * (see [method@Concurry.Future.wait]); a thread that does not, waiting on
- * a chain built on the main thread of a program whose main loop does not
- * run, waits until its timeout. Cancelling the returned future cancels
- * what it waits on: @self, or the future @func returned.
- *
- * (Not named `then`: in JavaScript an object with a `then` method is
- * awaited as a promise.)
- *
- * Returns: (transfer full): the future at the end of the chain
- *
- * Since: 0.1
- */
-ConcurryFuture *
-concurry_future_and_then (ConcurryFuture    *self,
-                          ConcurryChainFunc  func,
-                          gpointer           user_data,
-                          GDestroyNotify     destroy)
-{
-  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
-  g_return_val_if_fail (func != NULL, NULL);
-
-  return chain (self, STEP_AND_THEN, func, user_data, destroy);
-}
-
-/**
- * concurry_future_map:
- * @self: a [iface@Concurry.Future]
- * @func: (scope notified) (closure user_data) (destroy destroy): the
- *   transformation
- * @user_data: data for @func
- * @destroy: (nullable): a function to free @user_data with
- *
- * Like [method@Concurry.Future.and_then], but @func gets the value of
- * @self rather than the future.
- *
- * Returns: (transfer full): the future at the end of the chain
- *
- * Since: 0.1
- */
-ConcurryFuture *
-concurry_future_map (ConcurryFuture    *self,
-                     ConcurryValueFunc  func,
-                     gpointer           user_data,
-                     GDestroyNotify     destroy)
-{
-  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
-  g_return_val_if_fail (func != NULL, NULL);
-
-  return chain (self, STEP_MAP, func, user_data, destroy);
-}
-
-/**
- * concurry_future_catch_error:
- * @self: a [iface@Concurry.Future]
- * @func: (scope notified) (closure user_data) (destroy destroy): the
- *   recovery
- * @user_data: data for @func
- * @destroy: (nullable): a function to free @user_data with
- *
- * Recovers from a failure of @self: when @self fails, @func gets it and
- * produces a value, a future (flattened) or another error for the
- * returned future. Success goes down the chain unchanged, and so does
- * cancellation, which is not a failure.
- *
- * Returns: (transfer full): the future at the end of the chain
- *
- * Since: 0.1
- */
-ConcurryFuture *
-concurry_future_catch_error (ConcurryFuture    *self,
-                             ConcurryChainFunc  func,
-                             gpointer           user_data,
-                             GDestroyNotify     destroy)
-{
-  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
-  g_return_val_if_fail (func != NULL, NULL);
-
-  return chain (self, STEP_CATCH, func, user_data, destroy);
-}
-
-/**
- * concurry_future_finally_do:
- * @self: a [iface@Concurry.Future]
- * @func: (scope notified) (closure user_data) (destroy destroy): the
- *   function to run whatever the outcome
- * @user_data: data for @func
- * @destroy: (nullable): a function to free @user_data with
- *
- * Runs @func once @self is done, whatever its outcome, then passes that
- * outcome down the chain unchanged.
- *
- * Returns: (transfer full): the future at the end of the chain
- *
- * Since: 0.1
- */
-ConcurryFuture *
-concurry_future_finally_do (ConcurryFuture         *self,
-                            ConcurryFutureCallback  func,
-                            gpointer                user_data,
-                            GDestroyNotify          destroy)
-{
-  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
-  g_return_val_if_fail (func != NULL, NULL);
-
-  return chain (self, STEP_FINALLY, func, user_data, destroy);
 }
