@@ -193,7 +193,8 @@ concurry_as_completed (ConcurryFuture **futures,
   for (guint i = 0; i < n_futures; i++)
     {
       _concurry_prefetch_input (futures, i + CONCURRY_PREFETCH_DISTANCE, n_futures);
-      g_return_val_if_fail (CONCURRY_IS_FUTURE (futures[i]), NULL);
+      if (_concurry_future_check_core (futures[i], G_STRFUNC) == NULL)
+        return NULL;
     }
 
   self = g_object_new (CONCURRY_TYPE_AS_COMPLETED, NULL);

@@ -259,7 +259,8 @@ concurry_future_and_then (ConcurryFuture    *self,
                           gpointer           user_data,
                           GDestroyNotify     destroy)
 {
-  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
+  if (_concurry_future_check_core (self, G_STRFUNC) == NULL)
+    return NULL;
   g_return_val_if_fail (func != NULL, NULL);
 
   return chain (self, STEP_AND_THEN, func, user_data, destroy);
@@ -286,7 +287,8 @@ concurry_future_map (ConcurryFuture    *self,
                      gpointer           user_data,
                      GDestroyNotify     destroy)
 {
-  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
+  if (_concurry_future_check_core (self, G_STRFUNC) == NULL)
+    return NULL;
   g_return_val_if_fail (func != NULL, NULL);
 
   return chain (self, STEP_MAP, func, user_data, destroy);
@@ -315,7 +317,8 @@ concurry_future_catch_error (ConcurryFuture    *self,
                              gpointer           user_data,
                              GDestroyNotify     destroy)
 {
-  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
+  if (_concurry_future_check_core (self, G_STRFUNC) == NULL)
+    return NULL;
   g_return_val_if_fail (func != NULL, NULL);
 
   return chain (self, STEP_CATCH, func, user_data, destroy);
@@ -342,7 +345,8 @@ concurry_future_finally_do (ConcurryFuture         *self,
                             gpointer                user_data,
                             GDestroyNotify          destroy)
 {
-  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
+  if (_concurry_future_check_core (self, G_STRFUNC) == NULL)
+    return NULL;
   g_return_val_if_fail (func != NULL, NULL);
 
   return chain (self, STEP_FINALLY, func, user_data, destroy);

@@ -58,6 +58,16 @@
  * g_autoptr(ConcurryFuture) future = concurry_executor_submit (pool, answer, NULL, NULL, &error);
  * ```
  *
+ * ## Implementing it
+ *
+ * Code outside concurry may implement `ConcurryExecutor`: everything that
+ * takes an executor ([method@Concurry.Executor.map] included) goes through
+ * the four vfuncs of `ConcurryExecutorInterface`, which must all be set. A
+ * vfunc left %NULL is a programmer error: calling it logs a critical and
+ * returns %NULL, %FALSE or 0, as a failed precondition does. An
+ * implementation hands out futures it made with [class@Concurry.Promise]
+ * (see [iface@Concurry.Future]).
+ *
  * Since: 0.1
  */
 
@@ -67,6 +77,31 @@ static void
 concurry_executor_default_init (ConcurryExecutorInterface *iface)
 {
 }
+
+/* The interface of @self if it has @vfunc; otherwise a critical naming
+ * @caller, and NULL: an implementation outside concurry may leave a
+ * vfunc out. */
+static ConcurryExecutorInterface *
+get_iface_with (ConcurryExecutor *self,
+                gsize             vfunc_offset,
+                const char       *vfunc_name,
+                const char       *caller)
+{
+  ConcurryExecutorInterface *iface = CONCURRY_EXECUTOR_GET_IFACE (self);
+
+  if G_UNLIKELY (G_STRUCT_MEMBER (gpointer, iface, vfunc_offset) == NULL)
+    {
+      /* g_log(), like g_return_val_if_fail(): what tests can expect */
+      g_log (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "%s: %s does not implement ConcurryExecutor.%s",
+             caller, G_OBJECT_TYPE_NAME (self), vfunc_name);
+      return NULL;
+    }
+
+  return iface;
+}
+
+#define GET_IFACE_WITH(self, vfunc) \
+  get_iface_with ((self), G_STRUCT_OFFSET (ConcurryExecutorInterface, vfunc), #vfunc, G_STRFUNC)
 
 /**
  * concurry_executor_submit:
@@ -93,11 +128,17 @@ concurry_executor_submit (ConcurryExecutor  *self,
                           GDestroyNotify     destroy,
                           GError           **error)
 {
+  ConcurryExecutorInterface *iface;
+
   g_return_val_if_fail (CONCURRY_IS_EXECUTOR (self), NULL);
   g_return_val_if_fail (func != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return CONCURRY_EXECUTOR_GET_IFACE (self)->submit (self, func, user_data, destroy, error);
+  iface = GET_IFACE_WITH (self, submit);
+  if (iface == NULL)
+    return NULL;
+
+  return iface->submit (self, func, user_data, destroy, error);
 }
 
 /**
@@ -129,10 +170,16 @@ concurry_executor_shutdown (ConcurryExecutor  *self,
                             gboolean           cancel_futures,
                             GError           **error)
 {
+  ConcurryExecutorInterface *iface;
+
   g_return_val_if_fail (CONCURRY_IS_EXECUTOR (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return CONCURRY_EXECUTOR_GET_IFACE (self)->shutdown (self, !!wait, !!cancel_futures, error);
+  iface = GET_IFACE_WITH (self, shutdown);
+  if (iface == NULL)
+    return FALSE;
+
+  return iface->shutdown (self, !!wait, !!cancel_futures, error);
 }
 
 /**
@@ -148,9 +195,15 @@ concurry_executor_shutdown (ConcurryExecutor  *self,
 gboolean
 concurry_executor_is_shutdown (ConcurryExecutor *self)
 {
+  ConcurryExecutorInterface *iface;
+
   g_return_val_if_fail (CONCURRY_IS_EXECUTOR (self), FALSE);
 
-  return CONCURRY_EXECUTOR_GET_IFACE (self)->is_shutdown (self);
+  iface = GET_IFACE_WITH (self, is_shutdown);
+  if (iface == NULL)
+    return FALSE;
+
+  return iface->is_shutdown (self);
 }
 
 /**
@@ -166,9 +219,15 @@ concurry_executor_is_shutdown (ConcurryExecutor *self)
 guint
 concurry_executor_get_max_workers (ConcurryExecutor *self)
 {
+  ConcurryExecutorInterface *iface;
+
   g_return_val_if_fail (CONCURRY_IS_EXECUTOR (self), 0);
 
-  return CONCURRY_EXECUTOR_GET_IFACE (self)->get_max_workers (self);
+  iface = GET_IFACE_WITH (self, get_max_workers);
+  if (iface == NULL)
+    return 0;
+
+  return iface->get_max_workers (self);
 }
 
 /**

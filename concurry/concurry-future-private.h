@@ -17,6 +17,24 @@ void           _concurry_future_implement        (ConcurryFutureInterface *iface
                                                   gsize                    core_offset,
                                                   const char              *id_prefix);
 ConcurryCore  *_concurry_future_get_core         (ConcurryFuture          *self);
+ConcurryCore  *_concurry_future_peek_core        (gconstpointer            self);
+ConcurryCore  *_concurry_future_check_core_slow  (gconstpointer            self,
+                                                  const char              *caller);
+
+/* The core of @self, or NULL, with a critical naming @caller, if @self is
+ * not a future, or one implemented outside concurry (which is refused:
+ * the interface has no vfunc to drive one with). For entry points. */
+static inline ConcurryCore *
+_concurry_future_check_core (gconstpointer  self,
+                             const char    *caller)
+{
+  ConcurryCore *core = _concurry_future_peek_core (self);
+
+  if G_LIKELY (core != NULL)
+    return core;
+
+  return _concurry_future_check_core_slow (self, caller);
+}
 
 /* The absolute deadline of a relative timeout: -1 (none) for a negative
  * one, and no overflow for a huge one. */

@@ -328,7 +328,8 @@ group_start (ConcurryFuture   **futures,
              ConcurryWaitMode   mode,
              guint              flags,
              gboolean           cancel_inputs,
-             Group            **keep)
+             Group            **keep,
+             const char        *caller)
 {
   ConcurryPromise *promise;
   GPtrArray *inputs;
@@ -338,25 +339,30 @@ group_start (ConcurryFuture   **futures,
   guint n_succeeded = 0;
   guint i;
 
-  g_return_val_if_fail (n_futures == 0 || futures != NULL, NULL);
+  if G_UNLIKELY (n_futures > 0 && futures == NULL)
+    {
+      g_return_if_fail_warning (G_LOG_DOMAIN, caller, "n_futures == 0 || futures != NULL");
+      return NULL;
+    }
 
   /* One pass over the inputs: check them (before anything is done to
    * them), take the group's references, and count those already done. */
   inputs = g_ptr_array_new_full (n_futures, g_object_unref);
   for (i = 0; i < n_futures; i++)
     {
+      ConcurryCore *core;
       int state;
 
       _concurry_prefetch_input (futures, i + CONCURRY_PREFETCH_DISTANCE, n_futures);
 
-      if G_UNLIKELY (!CONCURRY_IS_FUTURE (futures[i]))
+      core = _concurry_future_check_core (futures[i], caller);
+      if G_UNLIKELY (core == NULL)
         {
           g_ptr_array_unref (inputs);
-          g_return_val_if_fail (CONCURRY_IS_FUTURE (futures[i]), NULL);
           return NULL;
         }
       g_ptr_array_add (inputs, g_object_ref (futures[i]));
-      state = _concurry_core_get_state (_concurry_future_get_core (futures[i]));
+      state = _concurry_core_get_state (core);
       n_terminal += CONCURRY_FUTURE_STATE_IS_TERMINAL (state);
       n_succeeded += state == CONCURRY_FUTURE_STATE_DONE;
     }
@@ -535,7 +541,10 @@ concurry_wait_future (ConcurryFuture   **futures,
                       guint              n_futures,
                       ConcurryWaitMode   mode)
 {
-  return group_start (futures, n_futures, GROUP_WAIT, mode, 0, FALSE, NULL);
+  g_return_val_if_fail ((guint) mode <= CONCURRY_WAIT_FIRST_EXCEPTION, NULL);
+
+  return group_start (futures, n_futures, GROUP_WAIT, mode, 0, FALSE, NULL,
+                      G_STRFUNC);
 }
 
 /**
@@ -585,9 +594,10 @@ concurry_wait (ConcurryFuture   **futures,
   gboolean met;
   gboolean all_done;
 
-  g_return_val_if_fail (mode <= CONCURRY_WAIT_FIRST_EXCEPTION, FALSE);
+  g_return_val_if_fail ((guint) mode <= CONCURRY_WAIT_FIRST_EXCEPTION, FALSE);
 
-  waited = group_start (futures, n_futures, GROUP_WAIT, mode, 0, FALSE, &group);
+  waited = group_start (futures, n_futures, GROUP_WAIT, mode, 0, FALSE, &group,
+                      G_STRFUNC);
   if (waited == NULL)
     return FALSE;
 
@@ -698,7 +708,10 @@ concurry_gather (ConcurryFuture      **futures,
                  guint                 n_futures,
                  ConcurryGatherFlags   flags)
 {
-  return group_start (futures, n_futures, GROUP_GATHER, 0, flags, TRUE, NULL);
+  g_return_val_if_fail ((flags & ~CONCURRY_GATHER_FLAGS_ALL_OUTCOMES) == 0, NULL);
+
+  return group_start (futures, n_futures, GROUP_GATHER, 0, flags, TRUE, NULL,
+                      G_STRFUNC);
 }
 
 /**
@@ -721,7 +734,8 @@ ConcurryFuture *
 concurry_any (ConcurryFuture **futures,
               guint            n_futures)
 {
-  return group_start (futures, n_futures, GROUP_ANY, 0, 0, TRUE, NULL);
+  return group_start (futures, n_futures, GROUP_ANY, 0, 0, TRUE, NULL,
+                      G_STRFUNC);
 }
 
 /**
@@ -745,5 +759,6 @@ ConcurryFuture *
 concurry_race (ConcurryFuture **futures,
                guint            n_futures)
 {
-  return group_start (futures, n_futures, GROUP_RACE, 0, 0, TRUE, NULL);
+  return group_start (futures, n_futures, GROUP_RACE, 0, 0, TRUE, NULL,
+                      G_STRFUNC);
 }

@@ -86,10 +86,16 @@
  *
  * Every function of a future may be called from any thread at any time.
  *
+ * ## Implementations
+ *
  * `ConcurryFuture` is implemented only inside concurry; every
  * implementation shares one completion core, so that they cannot behave
- * differently. Code with its own source of results wraps it with a
- * [class@Concurry.Promise].
+ * differently, and the interface has no vfuncs to drive another one with.
+ * Code with its own source of results wraps it with a
+ * [class@Concurry.Promise]. A type implementing `ConcurryFuture` outside
+ * concurry is refused by every function, as a programmer error: a critical
+ * is logged and the function returns %NULL, %FALSE, 0 or
+ * %CONCURRY_FUTURE_STATE_PENDING without touching it.
  *
  * Since: 0.1
  */
@@ -155,36 +161,56 @@ peek_core (gpointer self)
   return NULL;
 }
 
+/* The slow path of _concurry_future_check_core(): anything that is not a
+ * future of concurry gets a critical naming @caller. */
 ConcurryCore *
-_concurry_future_get_core (ConcurryFuture *self)
+_concurry_future_check_core_slow (gconstpointer  self,
+                                  const char    *caller)
 {
   ConcurryFutureInterface *iface;
-  ConcurryCore *core = peek_core (self);
 
-  if G_LIKELY (core != NULL)
-    return core;
+  if (!CONCURRY_IS_FUTURE ((gpointer)self))
+    {
+      g_return_if_fail_warning (G_LOG_DOMAIN, caller, "CONCURRY_IS_FUTURE (future)");
+      return NULL;
+    }
 
-  iface = CONCURRY_FUTURE_GET_IFACE (self);
+  iface = CONCURRY_FUTURE_GET_IFACE ((gpointer)self);
   if G_UNLIKELY (iface->core_offset == 0)
     {
-      g_critical ("%s implements ConcurryFuture outside concurry, which is not "
-                  "supported; use a ConcurryPromise instead",
-                  G_OBJECT_TYPE_NAME (self));
+      /* See "Implementations" in ConcurryFuture's documentation. */
+      /* g_log(), like g_return_val_if_fail(): what tests can expect */
+      g_log (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
+             "%s: %s implements ConcurryFuture outside concurry, which is not "
+             "supported; use a ConcurryPromise instead",
+             caller, G_OBJECT_TYPE_NAME (self));
       return NULL;
     }
 
   return G_STRUCT_MEMBER_P (self, iface->core_offset);
 }
 
-#define GET_CORE_OR_RETURN(self, val)                         \
-  ConcurryCore *core = peek_core (self);                      \
-  if G_UNLIKELY (core == NULL)                                \
-    {                                                         \
-      g_return_val_if_fail (CONCURRY_IS_FUTURE (self), (val)); \
-      core = _concurry_future_get_core (self);                \
-      if (core == NULL)                                       \
-        return (val);                                         \
-    }
+ConcurryCore *
+_concurry_future_peek_core (gconstpointer self)
+{
+  return peek_core ((gpointer)self);
+}
+
+ConcurryCore *
+_concurry_future_get_core (ConcurryFuture *self)
+{
+  ConcurryCore *core = peek_core (self);
+
+  if G_LIKELY (core != NULL)
+    return core;
+
+  return _concurry_future_check_core_slow (self, G_STRFUNC);
+}
+
+#define GET_CORE_OR_RETURN(self, val)                                   \
+  ConcurryCore *core = _concurry_future_check_core (self, G_STRFUNC);   \
+  if G_UNLIKELY (core == NULL)                                          \
+    return (val);
 
 /**
  * concurry_future_get_state:
@@ -963,7 +989,10 @@ concurry_future_wait_async (ConcurryFuture      *self,
   ConcurryCallback *done_cb;
   WaitData *wait;
 
-  g_return_if_fail (CONCURRY_IS_FUTURE (self));
+  ConcurryCore *core = _concurry_future_check_core (self, G_STRFUNC);
+
+  if (core == NULL)
+    return;
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (self, cancellable, callback, user_data);
@@ -989,7 +1018,7 @@ concurry_future_wait_async (ConcurryFuture      *self,
       g_source_attach (wait->cancel_source, g_task_get_context (task));
     }
 
-  _concurry_core_add_callback (_concurry_future_get_core (self), self, done_cb);
+  _concurry_core_add_callback (core, self, done_cb);
 }
 
 /**

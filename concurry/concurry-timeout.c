@@ -246,7 +246,8 @@ concurry_future_with_timeout (ConcurryFuture *self,
   ConcurryPromise *promise;
   WithTimeout *wt;
 
-  g_return_val_if_fail (CONCURRY_IS_FUTURE (self), NULL);
+  if (_concurry_future_check_core (self, G_STRFUNC) == NULL)
+    return NULL;
 
   promise = concurry_promise_new ();
 
