@@ -10,6 +10,7 @@
 #include "concurry-error.h"
 #include "concurry-fan-in-private.h"
 #include "concurry-i18n-private.h"
+#include "concurry-platform-private.h"
 #include "concurry-ptr-set-private.h"
 
 /* Future sets: wait, wait_future, gather, any and race, over one group
@@ -25,6 +26,20 @@
  *
  * The callbacks on the inputs are counted in by a ConcurryFanIn (shared
  * with as_completed): they hold one reference on the group together.
+ *
+ * A group does not keep its pending inputs alive. Each pending input
+ * holds the group through its callback; were the group to hold the input
+ * in return, a group over promises that nobody resolves, all dropped,
+ * would keep itself alive for ever, and the promises would never be
+ * abandoned. So the group holds only the inputs known to be done (@held),
+ * and its callback on an input takes a reference when it runs. A pending
+ * input is alive all the same while the group is not settled and its lock
+ * is held: its callback is still on it, or runs (within the input's
+ * completion, its disposal included) and waits for the lock. That is
+ * when the group takes the references it needs to settle, or to cancel
+ * its inputs. A promise input dropped by everybody else is abandoned: it
+ * fails with CONCURRY_ERROR_ABANDONED, which the group counts like any
+ * failure, so the group settles and goes away too.
  */
 
 typedef enum
@@ -44,11 +59,13 @@ typedef struct
   guint             flags;
   gboolean          kept;         /* by concurry_wait(): see group_start() */
   ConcurryPromise  *promise;      /* cleared once settled */
-  GPtrArray        *inputs;       /* references, as given, duplicates
-                                   * included */
+  ConcurryFuture  **inputs;       /* as given, duplicates included; not
+                                   * referenced (see above) */
+  GPtrArray        *held;         /* references: those of the inputs known
+                                   * done; a kept group's: all its inputs,
+                                   * in order */
   ConcurryFanIn     fan_in;       /* one node per input registered on;
-                                   * ->future is the input (the group's
-                                   * reference) */
+                                   * ->future is the input */
   gboolean          nodes_taken;  /* by whoever takes them off the inputs */
   guint             n_inputs;     /* duplicates counted */
   guint             n_done;
@@ -60,6 +77,7 @@ typedef struct
 {
   ConcurryPromise *promise;       /* NULL: not settled */
   GPtrArray       *inputs;
+  GPtrArray       *held;          /* the group's, let go once settled */
   guint            n_nodes;       /* group->nodes to take off the inputs */
   gboolean         all_done;
 } Settlement;
@@ -79,18 +97,31 @@ group_unref (gpointer data)
   if (g_atomic_ref_count_dec (&group->ref_count))
     {
       g_clear_object (&group->promise);
-      g_clear_pointer (&group->inputs, g_ptr_array_unref);
+      g_free (group->inputs);
+      g_clear_pointer (&group->held, g_ptr_array_unref);
       _concurry_fan_in_clear (&group->fan_in);
       g_mutex_clear (&group->mutex);
       g_free (group);
     }
 }
 
+/* References on all the inputs, in order: with the lock held and the
+ * group not settled (see above). */
+static GPtrArray *
+group_ref_inputs_locked (Group *group)
+{
+  GPtrArray *inputs = g_ptr_array_new_full (group->n_inputs, g_object_unref);
+
+  for (guint i = 0; i < group->n_inputs; i++)
+    g_ptr_array_add (inputs, g_object_ref (group->inputs[i]));
+
+  return inputs;
+}
+
 /* Counts the outcome of one input, with the lock held and the group not
  * settled yet. If that settles it, @s gets the promise and, unless the
- * group is kept, the inputs: a settled group lets them go, or an input
- * that never completes would keep itself alive through the group's
- * callback. */
+ * group is kept, references on the inputs, for settling: after that, the
+ * group does not know which of them are alive. */
 static void
 group_count_locked (Group               *group,
                     ConcurryFutureState  state,
@@ -136,7 +167,8 @@ group_count_locked (Group               *group,
   s->all_done = all_done;
   if (!group->kept)
     {
-      s->inputs = g_steal_pointer (&group->inputs);
+      s->inputs = group_ref_inputs_locked (group);
+      s->held = g_steal_pointer (&group->held);
       s->n_nodes = group->fan_in.n_nodes;
       group->nodes_taken = TRUE;
     }
@@ -189,6 +221,17 @@ group_settle (Group               *group,
             _concurry_core_set_observed (core);
         }
     }
+
+  /* A result that nobody else holds nor watches can never be looked at:
+   * like an abandoned promise, it does not warn if it fails. (Nobody can
+   * take a reference on it meanwhile: nobody has one to give.) */
+  {
+    ConcurryCore *result = _concurry_future_get_core (CONCURRY_FUTURE (s->promise));
+
+    if (_concurry_platform_object_is_unshared (G_OBJECT (s->promise)) &&
+        !_concurry_core_has_callbacks (result))
+      _concurry_core_set_observed (result);
+  }
 
   switch (group->kind)
     {
@@ -246,6 +289,7 @@ group_settle (Group               *group,
 
   g_clear_object (&s->promise);
   g_clear_pointer (&s->inputs, g_ptr_array_unref);
+  g_clear_pointer (&s->held, g_ptr_array_unref);
 
   /* The last use of @group: the caller keeps it alive until here. */
   group_count_out_nodes (group, n_taken_off);
@@ -270,7 +314,12 @@ group_input_done (ConcurryFuture *future,
   g_mutex_lock (&group->mutex);
   late = group->promise == NULL;
   if (!late)
-    group_count_locked (group, state, &s);
+    {
+      /* Done: the group may hold it now (a kept group holds all). */
+      if (!group->kept)
+        g_ptr_array_add (group->held, g_object_ref (future));
+      group_count_locked (group, state, &s);
+    }
   last = _concurry_fan_in_count_out_locked (&group->fan_in, 1);
   if (s.promise != NULL && !last)
     group_ref (group);
@@ -304,7 +353,7 @@ cancel_inputs_cb (GCancellable *cancellable,
    * inputs alone. */
   g_mutex_lock (&group->mutex);
   if (group->promise != NULL)
-    inputs = g_ptr_array_ref (group->inputs);
+    inputs = group_ref_inputs_locked (group);
   g_mutex_unlock (&group->mutex);
 
   if (inputs == NULL)
@@ -332,7 +381,6 @@ group_start (ConcurryFuture   **futures,
              const char        *caller)
 {
   ConcurryPromise *promise;
-  GPtrArray *inputs;
   Group *group;
   Settlement s = { NULL, };
   guint n_terminal = 0;
@@ -346,8 +394,7 @@ group_start (ConcurryFuture   **futures,
     }
 
   /* One pass over the inputs: check them (before anything is done to
-   * them), take the group's references, and count those already done. */
-  inputs = g_ptr_array_new_full (n_futures, g_object_unref);
+   * them), and count those already done. */
   for (i = 0; i < n_futures; i++)
     {
       ConcurryCore *core;
@@ -357,11 +404,7 @@ group_start (ConcurryFuture   **futures,
 
       core = _concurry_future_check_core (futures[i], caller);
       if G_UNLIKELY (core == NULL)
-        {
-          g_ptr_array_unref (inputs);
-          return NULL;
-        }
-      g_ptr_array_add (inputs, g_object_ref (futures[i]));
+        return NULL;
       state = _concurry_core_get_state (core);
       n_terminal += CONCURRY_FUTURE_STATE_IS_TERMINAL (state);
       n_succeeded += state == CONCURRY_FUTURE_STATE_DONE;
@@ -375,10 +418,18 @@ group_start (ConcurryFuture   **futures,
   group->mode = mode;
   group->flags = flags;
   group->kept = keep != NULL;
-  group->inputs = inputs;
+  group->inputs = g_memdup2 (futures, n_futures * sizeof (ConcurryFuture *));
   group->n_inputs = n_futures;
   if (keep != NULL)
-    *keep = group_ref (group);
+    {
+      /* The caller of concurry_wait() holds the inputs anyway. */
+      group->held = group_ref_inputs_locked (group);
+      *keep = group_ref (group);
+    }
+  else
+    {
+      group->held = g_ptr_array_new_full (n_terminal, g_object_unref);
+    }
 
   if (n_futures == 0 && (kind == GROUP_ANY || kind == GROUP_RACE))
     {
@@ -407,7 +458,7 @@ group_start (ConcurryFuture   **futures,
           GValue value = G_VALUE_INIT;
 
           g_value_init (&value, G_TYPE_PTR_ARRAY);
-          g_value_set_boxed (&value, inputs);
+          g_value_take_boxed (&value, group_ref_inputs_locked (group));
           concurry_promise_take_value (promise, &value);
         }
       group_unref (group);
@@ -442,6 +493,8 @@ group_start (ConcurryFuture   **futures,
 
       if (CONCURRY_FUTURE_STATE_IS_TERMINAL (state))
         {
+          if (!group->kept)
+            g_ptr_array_add (group->held, g_object_ref (futures[i]));
           group_count_locked (group, state, &s);
           if (s.promise == NULL)
             continue;
@@ -502,7 +555,7 @@ group_close (Group    *group,
 
   g_mutex_lock (&group->mutex);
   unsettled = g_steal_pointer (&group->promise);
-  inputs = g_steal_pointer (&group->inputs);
+  inputs = g_steal_pointer (&group->held);
   if (!group->nodes_taken)
     {
       n_nodes = group->fan_in.n_nodes;

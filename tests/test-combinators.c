@@ -966,6 +966,142 @@ test_dropped_with_pending_inputs (void)
     g_object_unref (fs[i]);
 }
 
+/* ---- groups whose inputs never complete ---- */
+
+typedef ConcurryFuture *(*GroupFunc) (ConcurryFuture **futures,
+                                      guint            n_futures);
+
+static ConcurryFuture *
+make_gather (ConcurryFuture **futures,
+             guint            n_futures)
+{
+  return concurry_gather (futures, n_futures, CONCURRY_GATHER_FLAGS_NONE);
+}
+
+static ConcurryFuture *
+make_wait_future (ConcurryFuture **futures,
+                  guint            n_futures)
+{
+  return concurry_wait_future (futures, n_futures, CONCURRY_WAIT_ALL_COMPLETED);
+}
+
+static ConcurryFuture *
+make_any (ConcurryFuture **futures,
+          guint            n_futures)
+{
+  return concurry_any (futures, n_futures);
+}
+
+static ConcurryFuture *
+make_race (ConcurryFuture **futures,
+           guint            n_futures)
+{
+  return concurry_race (futures, n_futures);
+}
+
+static void
+record_error_cb (ConcurryFuture *future,
+                 gpointer        user_data)
+{
+  GError **error = user_data;
+
+  *error = g_error_copy (concurry_future_get_error (future));
+}
+
+static void
+drain_default_context (void)
+{
+  while (g_main_context_pending (NULL))
+    g_main_context_iteration (NULL, FALSE);
+}
+
+/* Everything dropped: the group, its result and its inputs are freed, and
+ * the promises nobody can resolve any more are abandoned, which their
+ * callbacks see. */
+static void
+test_unreachable_group_is_freed (gconstpointer data)
+{
+  GroupFunc make = (GroupFunc)data;
+  ConcurryFuture *watched = CONCURRY_FUTURE (promise ());
+  ConcurryFuture *unwatched = CONCURRY_FUTURE (promise ());
+  g_autoptr(ConcurryFuture) done = concurry_resolved_future_new_int (1);
+  ConcurryFuture *inputs[] = { watched, unwatched };
+  ConcurryFuture *inputs_one_done[] = { unwatched, done };
+  ConcurryFuture *result;
+  ConcurryFuture *result_one_done;
+  g_autoptr(GError) error = NULL;
+  GWeakRef weak[4];
+
+  /* Weak references count as a way to look at an error later: the
+   * results would warn when they fail unobserved. */
+  concurry_set_unobserved_error_warnings (FALSE);
+  result = make (inputs, G_N_ELEMENTS (inputs));
+  /* race() is decided at once by a done input: not this case's point. */
+  result_one_done = make == make_race ? make (inputs, 1) : make (inputs_one_done, 2);
+  concurry_future_add_done_callback (watched, record_error_cb, &error, NULL);
+  g_weak_ref_init (&weak[0], watched);
+  g_weak_ref_init (&weak[1], unwatched);
+  g_weak_ref_init (&weak[2], result);
+  g_weak_ref_init (&weak[3], result_one_done);
+
+  g_object_unref (result);
+  g_object_unref (result_one_done);
+  g_object_unref (watched);
+  g_object_unref (unwatched);
+
+  drain_default_context ();
+  g_assert_error (error, CONCURRY_ERROR, CONCURRY_ERROR_ABANDONED);
+  for (guint i = 0; i < G_N_ELEMENTS (weak); i++)
+    {
+      g_assert_null (g_weak_ref_get (&weak[i]));
+      g_weak_ref_clear (&weak[i]);
+    }
+  concurry_set_unobserved_error_warnings (TRUE);
+}
+
+/* Nobody holds the result of a group that fails: nobody can look at its
+ * error, which does not warn (the tests run with fatal warnings). */
+static void
+test_unreachable_group_does_not_warn (gconstpointer data)
+{
+  GroupFunc make = (GroupFunc)data;
+  ConcurryFuture *input = CONCURRY_FUTURE (promise ());
+
+  g_object_unref (make (&input, 1));
+  g_object_unref (input);
+  drain_default_context ();
+}
+
+/* The inputs dropped, the result kept: it is decided by their abandonment
+ * (a gather fails with it). */
+static void
+test_gather_fails_when_inputs_abandoned (void)
+{
+  ConcurryFuture *input = CONCURRY_FUTURE (promise ());
+  g_autoptr(ConcurryFuture) all = concurry_gather (&input, 1, CONCURRY_GATHER_FLAGS_NONE);
+  g_autoptr(GError) error = NULL;
+
+  g_object_unref (input);
+  g_assert_false (concurry_future_wait (all, 0, &error));
+  g_assert_error (error, CONCURRY_ERROR, CONCURRY_ERROR_ABANDONED);
+}
+
+/* The result dropped, the inputs kept: the inputs still complete, and
+ * that lets the group go. */
+static void
+test_dropped_group_result_goes_once_inputs_complete (void)
+{
+  g_autoptr(ConcurryPromise) input = promise ();
+  ConcurryFuture *all = concurry_gather ((ConcurryFuture **)&input, 1, CONCURRY_GATHER_FLAGS_NONE);
+  GWeakRef weak;
+
+  g_weak_ref_init (&weak, all);
+  g_object_unref (all);
+  concurry_promise_resolve_int (input, 1);
+  g_assert_null (g_weak_ref_get (&weak));
+  g_weak_ref_clear (&weak);
+}
+
 int
 main (int argc,
       char *argv[])
@@ -993,6 +1129,24 @@ main (int argc,
   g_test_add_func ("/Concurry/Any/basic", test_any);
   g_test_add_func ("/Concurry/Race/basic", test_race);
   g_test_add_func ("/Concurry/Race/settled-group-lets-inputs-go", test_settled_group_lets_inputs_go);
+  g_test_add_data_func ("/Concurry/Gather/unreachable-group-is-freed",
+                        make_gather, test_unreachable_group_is_freed);
+  g_test_add_data_func ("/Concurry/WaitFuture/unreachable-group-is-freed",
+                        make_wait_future, test_unreachable_group_is_freed);
+  g_test_add_data_func ("/Concurry/Any/unreachable-group-is-freed",
+                        make_any, test_unreachable_group_is_freed);
+  g_test_add_data_func ("/Concurry/Race/unreachable-group-is-freed",
+                        make_race, test_unreachable_group_is_freed);
+  g_test_add_data_func ("/Concurry/Gather/unreachable-group-does-not-warn",
+                        make_gather, test_unreachable_group_does_not_warn);
+  g_test_add_data_func ("/Concurry/Any/unreachable-group-does-not-warn",
+                        make_any, test_unreachable_group_does_not_warn);
+  g_test_add_data_func ("/Concurry/Race/unreachable-group-does-not-warn",
+                        make_race, test_unreachable_group_does_not_warn);
+  g_test_add_func ("/Concurry/Gather/fails-when-inputs-abandoned",
+                   test_gather_fails_when_inputs_abandoned);
+  g_test_add_func ("/Concurry/Gather/dropped-result-goes-once-inputs-complete",
+                   test_dropped_group_result_goes_once_inputs_complete);
   g_test_add_func ("/Concurry/Race/loser-does-not-warn", test_race_loser_does_not_warn);
   g_test_add_func ("/Concurry/Group/register-while-completing", test_register_while_completing);
   g_test_add_func ("/Concurry/Group/dropped-with-pending-inputs", test_dropped_with_pending_inputs);
