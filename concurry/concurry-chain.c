@@ -134,9 +134,13 @@ step_run (ConcurryFuture *upstream,
   GValue result = G_VALUE_INIT;
   GError *error = NULL;
 
-  /* Cancelled meanwhile: nothing to run. */
+  /* Cancelled meanwhile, this step or a later one (which cancels what it
+   * waits on, and so on up to here): nothing to compute. A finally step
+   * runs all the same: it runs whatever the outcome. */
   if (concurry_future_is_done (CONCURRY_FUTURE (step->promise)))
     {
+      if (step->kind == STEP_FINALLY)
+        ((ConcurryFutureCallback)step->func) (upstream, step->user_data);
       g_clear_object (&step->promise);
       step_set_current (step, NULL);
       return;

@@ -185,6 +185,20 @@ group_count_out_nodes (Group *group,
     group_unref (group);
 }
 
+/* gather, any and race consume the outcomes of all their inputs: the
+ * failures that decided them, those they made irrelevant, whether they
+ * came before the group was made, before it was decided or after (the
+ * loser of a race against a timeout must not warn about an error nobody
+ * looked at; the mark stays on an input still pending), and those handed
+ * over by gather with ALL_OUTCOMES. A wait only reports: it leaves them
+ * alone. */
+static void
+group_observe_inputs (GPtrArray *inputs)
+{
+  for (guint i = 0; i < inputs->len; i++)
+    _concurry_core_set_observed (_concurry_future_get_core (inputs->pdata[i]));
+}
+
 /* Completes the group's promise, now that @future settled it; with no
  * lock held. */
 static void
@@ -193,34 +207,16 @@ group_settle (Group               *group,
               ConcurryFuture      *future,
               ConcurryFutureState  state)
 {
-  /* Nor do its callbacks stay on the inputs still pending: a loop of
-   * wait(FIRST_COMPLETED), or races against a long-lived future, would
-   * pile them up there. Once all inputs are done, none is pending. gather,
-   * any and race consume the outcomes that come too late (the loser of a
-   * race against a timeout must not warn about an error nobody looked
-   * at); a wait only reports, it leaves them alone. So does a gather
-   * without ALL_OUTCOMES that got all its inputs: all but the last
-   * succeeded, and the last is consumed below. */
-  gboolean leave_inputs = s->all_done &&
-                           (group->kind == GROUP_WAIT ||
-                            (group->kind == GROUP_GATHER &&
-                             !(group->flags & CONCURRY_GATHER_FLAGS_ALL_OUTCOMES)));
-
   guint n_taken_off = 0;
 
-  if (s->n_nodes > 0 && !leave_inputs)
-    {
-      for (guint i = 0; i < s->n_nodes; i++)
-        {
-          ConcurryCallback *node = &group->fan_in.nodes[i];
-          ConcurryCore *core = _concurry_future_get_core (node->future);
+  /* Nor do its callbacks stay on the inputs still pending: a loop of
+   * wait(FIRST_COMPLETED), or races against a long-lived future, would
+   * pile them up there. Once all inputs are done, none is pending. */
+  if (!s->all_done)
+    n_taken_off = _concurry_fan_in_unlink (&group->fan_in, s->n_nodes);
 
-          if (!s->all_done)
-            n_taken_off += _concurry_core_unlink (core, node);
-          if (group->kind != GROUP_WAIT)
-            _concurry_core_set_observed (core);
-        }
-    }
+  if (group->kind != GROUP_WAIT)
+    group_observe_inputs (s->inputs);
 
   /* A result that nobody else holds nor watches can never be looked at:
    * like an abandoned promise, it does not warn if it fails. (Nobody can
@@ -456,9 +452,12 @@ group_start (ConcurryFuture   **futures,
       else
         {
           GValue value = G_VALUE_INIT;
+          GPtrArray *inputs = group_ref_inputs_locked (group);
 
+          if (n_succeeded < n_futures)
+            group_observe_inputs (inputs);
           g_value_init (&value, G_TYPE_PTR_ARRAY);
-          g_value_take_boxed (&value, group_ref_inputs_locked (group));
+          g_value_take_boxed (&value, inputs);
           concurry_promise_take_value (promise, &value);
         }
       group_unref (group);
@@ -517,19 +516,10 @@ group_start (ConcurryFuture   **futures,
       break;
     }
 
+  /* (Settled before the end: group_settle() consumed the outcomes of the
+   * inputs left too.) */
   if (i == n_futures)
-    {
-      g_mutex_unlock (&group->mutex);
-    }
-  else if (kind != GROUP_WAIT)
-    {
-      /* Settled before the end: the outcomes of the inputs left are
-       * consumed, as if they had come late, those still pending included
-       * (the mark stays until they complete), as group_settle() does for
-       * the inputs it had registered on. */
-      while (++i < n_futures)
-        _concurry_core_set_observed (_concurry_future_get_core (futures[i]));
-    }
+    g_mutex_unlock (&group->mutex);
 
   /* No more nodes: if none is on an input, their reference goes. */
   if (_concurry_fan_in_end_registering (&group->fan_in, &group->mutex))
