@@ -189,9 +189,9 @@ group_count_out_nodes (Group *group,
  * failures that decided them, those they made irrelevant, whether they
  * came before the group was made, before it was decided or after (the
  * loser of a race against a timeout must not warn about an error nobody
- * looked at; the mark stays on an input still pending), and those handed
- * over by gather with ALL_OUTCOMES. A wait only reports: it leaves them
- * alone. */
+ * looked at; the mark stays on an input still pending). A wait, and a
+ * gather with ALL_OUTCOMES, hand the inputs themselves over: their errors
+ * are the caller's to look at. */
 static void
 group_observe_inputs (GPtrArray *inputs)
 {
@@ -215,7 +215,8 @@ group_settle (Group               *group,
   if (!s->all_done)
     n_taken_off = _concurry_fan_in_unlink (&group->fan_in, s->n_nodes);
 
-  if (group->kind != GROUP_WAIT)
+  if (group->kind != GROUP_WAIT &&
+      !(group->kind == GROUP_GATHER && (group->flags & CONCURRY_GATHER_FLAGS_ALL_OUTCOMES)))
     group_observe_inputs (s->inputs);
 
   /* A result that nobody else holds nor watches can never be looked at:
@@ -454,8 +455,6 @@ group_start (ConcurryFuture   **futures,
           GValue value = G_VALUE_INIT;
           GPtrArray *inputs = group_ref_inputs_locked (group);
 
-          if (n_succeeded < n_futures)
-            group_observe_inputs (inputs);
           g_value_init (&value, G_TYPE_PTR_ARRAY);
           g_value_take_boxed (&value, inputs);
           concurry_promise_take_value (promise, &value);
