@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "concurry-combinators.h"
 #include "concurry-combinator-private.h"
 #include "concurry-error.h"
@@ -167,7 +169,20 @@ group_count_locked (Group               *group,
   s->all_done = all_done;
   if (!group->kept)
     {
-      s->inputs = group_ref_inputs_locked (group);
+      if (all_done)
+        {
+          /* Every input was counted once, and held once then: the
+           * references of @held are those of the inputs, in another
+           * order. */
+          s->inputs = g_ptr_array_new_full (group->n_inputs, g_object_unref);
+          g_ptr_array_set_size (s->inputs, group->n_inputs);
+          memcpy (s->inputs->pdata, group->inputs, group->n_inputs * sizeof (gpointer));
+          g_ptr_array_set_free_func (group->held, NULL);
+        }
+      else
+        {
+          s->inputs = group_ref_inputs_locked (group);
+        }
       s->held = g_steal_pointer (&group->held);
       s->n_nodes = group->fan_in.n_nodes;
       group->nodes_taken = TRUE;
@@ -415,18 +430,9 @@ group_start (ConcurryFuture   **futures,
   group->mode = mode;
   group->flags = flags;
   group->kept = keep != NULL;
-  group->inputs = g_memdup2 (futures, n_futures * sizeof (ConcurryFuture *));
   group->n_inputs = n_futures;
   if (keep != NULL)
-    {
-      /* The caller of concurry_wait() holds the inputs anyway. */
-      group->held = group_ref_inputs_locked (group);
-      *keep = group_ref (group);
-    }
-  else
-    {
-      group->held = g_ptr_array_new_full (n_terminal, g_object_unref);
-    }
+    *keep = group_ref (group);
 
   if (n_futures == 0 && (kind == GROUP_ANY || kind == GROUP_RACE))
     {
@@ -448,13 +454,22 @@ group_start (ConcurryFuture   **futures,
       group->n_done = n_futures;
       if (kind == GROUP_WAIT)
         {
+          /* group_close() gives concurry_wait() the inputs. */
+          if (group->kept)
+            {
+              group->held = g_ptr_array_new_full (n_futures, g_object_unref);
+              for (i = 0; i < n_futures; i++)
+                g_ptr_array_add (group->held, g_object_ref (futures[i]));
+            }
           concurry_promise_resolve (promise, NULL);
         }
       else
         {
           GValue value = G_VALUE_INIT;
-          GPtrArray *inputs = group_ref_inputs_locked (group);
+          GPtrArray *inputs = g_ptr_array_new_full (n_futures, g_object_unref);
 
+          for (i = 0; i < n_futures; i++)
+            g_ptr_array_add (inputs, g_object_ref (futures[i]));
           g_value_init (&value, G_TYPE_PTR_ARRAY);
           g_value_take_boxed (&value, inputs);
           concurry_promise_take_value (promise, &value);
@@ -463,6 +478,16 @@ group_start (ConcurryFuture   **futures,
       return CONCURRY_FUTURE (promise);
     }
 
+  group->inputs = g_memdup2 (futures, n_futures * sizeof (ConcurryFuture *));
+  if (group->kept)
+    {
+      /* The caller of concurry_wait() holds the inputs anyway. */
+      group->held = group_ref_inputs_locked (group);
+    }
+  else
+    {
+      group->held = g_ptr_array_new_full (n_terminal, g_object_unref);
+    }
   group->promise = g_object_ref (promise);
   /* Inputs done at the first pass stay done: at most this many nodes. */
   _concurry_fan_in_init (&group->fan_in, n_futures - n_terminal);
