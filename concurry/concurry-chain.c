@@ -339,6 +339,12 @@ concurry_future_catch_error (ConcurryFuture    *self,
  * Runs @func once @self is done, whatever its outcome, then passes that
  * outcome down the chain unchanged.
  *
+ * @func runs exactly once on every outcome: a value, a failure, a
+ * cancellation of @self, and also a cancellation of the returned future or
+ * of any later step of the chain, which cancels up the chain to @self:
+ * @func then gets @self cancelled (or with the outcome it had, if it was
+ * done already), and the returned future stays cancelled.
+ *
  * Returns: (transfer full): the future at the end of the chain
  *
  * Since: 0.1

@@ -762,6 +762,11 @@ concurry_wait (ConcurryFuture   **futures,
  * that come after the gather failed count as handled: they do not warn as
  * unobserved errors. No futures: done at once with an empty array.
  *
+ * Like [func@Concurry.wait_future], [func@Concurry.any] and
+ * [func@Concurry.race], it does not keep pending inputs alive: a promise
+ * input that everybody else dropped is abandoned, and fails it with
+ * %CONCURRY_ERROR_ABANDONED.
+ *
  * Bindings cannot read the `GPtrArray` value (it has no element type
  * there): keep the list of inputs and read each one's value, which is
  * what the array holds anyway.
@@ -791,7 +796,9 @@ concurry_gather (ConcurryFuture      **futures,
  * %CONCURRY_ERROR_FAILED, naming the error of the first input given. No
  * futures: it fails at once with %CONCURRY_ERROR_INVALID_STATE.
  *
- * Cancelling the returned future cancels the inputs.
+ * Cancelling the returned future cancels the inputs. The failures it
+ * skips count as handled, whenever they happened (before this call, before
+ * the winner or after it): they do not warn as unobserved errors.
  *
  * Returns: (transfer full): a new future
  *
