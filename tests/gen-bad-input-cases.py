@@ -148,6 +148,33 @@ def value_for(ctype, arr, variant, direction):
     return 'NULL'
 
 
+def expects_critical(params, nullable, lengths, variant):
+    """Whether the bad input of @variant is certain to be refused (with a
+    critical) rather than accepted."""
+    length_params = set(lengths)
+    for i, (ct, arr, d) in enumerate(params):
+        if d in ('out', 'inout') or i in length_params:
+            continue
+        bare = (ct or '').replace('const ', '').strip()
+        if arr is not None:
+            elem = arr.find(CORE + 'type')
+            elem_type = elem.get(C + 'type') if elem is not None else None
+            if elem_type != 'ConcurryFuture*' or arr.get('length') is None:
+                continue
+            if variant in ('null', 'extremes-low', 'wrong-type', 'foreign'):
+                return True
+            continue
+        if variant == 'null' and bare in object_types and not nullable[i]:
+            return True
+        if variant == 'wrong-type' and bare in object_types and bare != 'GObject*':
+            return True
+        if variant == 'foreign' and bare in ('ConcurryFuture*', 'ConcurryExecutor*'):
+            return True
+        if variant in ('extremes', 'extremes-low') and ct in enums:
+            return True
+    return False
+
+
 cases = []
 seen = set()
 for el in ns.iter():
@@ -161,6 +188,7 @@ for el in ns.iter():
         continue
     seen.add(ident)
     params = []   # (ctype, arr, direction)
+    nullable = []
     ps = el.find(CORE + 'parameters')
     varargs = False
     if ps is not None:
@@ -168,12 +196,15 @@ for el in ns.iter():
             if p.tag == CORE + 'instance-parameter':
                 t = p.find(CORE + 'type')
                 params.append((t.get(C + 'type'), None, None))
+                nullable.append(False)
             elif p.tag == CORE + 'parameter':
                 if p.find(CORE + 'varargs') is not None:
                     varargs = True
                     break
                 ct, arr = ctype_of(p)
                 params.append((ct, arr, p.get('direction')))
+                nullable.append(p.get('nullable') == '1' or p.get('allow-none') == '1'
+                                or p.get('optional') == '1')
     if varargs:
         continue
     # array lengths: index among the non-instance parameters
@@ -213,11 +244,11 @@ for el in ns.iter():
             body = '  %s result = %s;\n\n  (void) result;\n' % (rtype, call)
         w('static void\n%s (void)\n{\n  GError *error = NULL;\n\n%s  g_clear_error (&error);\n}\n'
           % (name, body))
-        cases.append((ident, variant, name))
+        cases.append((ident, variant, name, expects_critical(params, nullable, lengths, variant)))
 
 w('static const BadInputCase bad_input_cases[] = {')
-for ident, variant, name in cases:
-    w('  { "%s", "%s", %s },' % (ident, variant, name))
+for ident, variant, name, critical in cases:
+    w('  { "%s", "%s", %s, %s },' % (ident, variant, name, 'TRUE' if critical else 'FALSE'))
 w('};')
 
 with open(sys.argv[2], 'w') as f:

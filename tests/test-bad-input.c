@@ -19,7 +19,11 @@
  *
  * A case passes when its subprocess exits normally (criticals are
  * expected: they are made non-fatal there); a crash, an abort, a
- * sanitizer report or a hang fails it.
+ * sanitizer report or a hang fails it. Where the input is certain to be
+ * wrong (NULL for an object that is not nullable, an object of the wrong
+ * type, a foreign future or vfunc-less executor, an out-of-range enum, a
+ * NULL array with a length), the case also fails unless it was refused
+ * with a critical, rather than silently accepted.
  */
 
 #include <concurry.h>
@@ -29,6 +33,7 @@ typedef struct
   const char *function;
   const char *variant;
   void      (*run) (void);
+  gboolean    expects_critical;  /* the input is certain to be refused */
 } BadInputCase;
 
 /* ---- what the generated cases pass ---- */
@@ -268,6 +273,9 @@ run_case (gconstpointer data)
       g_test_message ("%s (%s) did not survive", c->function, c->variant);
     }
   g_test_trap_assert_passed ();
+  /* Refused, not silently accepted. */
+  if (c->expects_critical)
+    g_test_trap_assert_stderr ("*CRITICAL*");
 }
 
 static void
