@@ -91,7 +91,7 @@ for ctype, cb in sorted(callbacks.items()):
             params.append('%s a%d' % (pt, i))
     if cb.get('throws') == '1':
         params.append('GError **error')
-    w('static %s\nnoop_%s (%s)\n{\n%s}\n' % (
+    w('G_GNUC_UNUSED static %s\nnoop_%s (%s)\n{\n%s}\n' % (
         rtype, ctype, ', '.join(params) or 'void',
         '' if rtype == 'void' else '  return (%s) 0;\n' % rtype))
 

@@ -47,20 +47,20 @@ keep (gpointer p)
   return p;
 }
 
-static GObject *
+G_GNUC_UNUSED static GObject *
 wrong_object (void)
 {
   return keep (g_object_new (G_TYPE_OBJECT, NULL));
 }
 
-static gpointer
+G_GNUC_UNUSED static gpointer
 out_storage (void)
 {
   /* Big enough for any out argument: a GValue, a pointer. */
   return keep (g_malloc0 (64));
 }
 
-static GValue *
+G_GNUC_UNUSED static GValue *
 zeroed_value (void)
 {
   return keep (g_malloc0 (sizeof (GValue)));
@@ -125,7 +125,7 @@ gio_finish (GObject         *source_object,
 
 /* A valid instance of @ctype ("Type*"), or NULL for a type we cannot
  * make. Futures are done, so that nothing given one blocks. */
-static gpointer
+G_GNUC_UNUSED static gpointer
 valid_instance (const char *ctype)
 {
   if (g_str_equal (ctype, "ConcurryFuture*") || g_str_equal (ctype, "ConcurryResolvedFuture*"))
@@ -168,7 +168,7 @@ valid_instance (const char *ctype)
   return NULL;
 }
 
-static gpointer
+G_GNUC_UNUSED static gpointer
 foreign_instance (const char *ctype)
 {
   if (g_str_equal (ctype, "ConcurryFuture*"))
@@ -188,27 +188,27 @@ future_array (gpointer element)
   return array;
 }
 
-static ConcurryFuture **
+G_GNUC_UNUSED static ConcurryFuture **
 wrong_array (void)
 {
   return future_array (wrong_object ());
 }
 
-static ConcurryFuture **
+G_GNUC_UNUSED static ConcurryFuture **
 foreign_future_array (void)
 {
   return future_array (foreign_instance ("ConcurryFuture*"));
 }
 
-static ConcurryFuture **
+G_GNUC_UNUSED static ConcurryFuture **
 valid_future_array (void)
 {
   return future_array (valid_instance ("ConcurryFuture*"));
 }
 
-static void noop_GAsyncReadyCallback (GObject *s, GAsyncResult *r, gpointer d) { }
-static void noop_GDestroyNotify (gpointer data) { }
-static void noop_GCallback (void) { }
+G_GNUC_UNUSED static void noop_GAsyncReadyCallback (GObject *s, GAsyncResult *r, gpointer d) { }
+G_GNUC_UNUSED static void noop_GDestroyNotify (gpointer data) { }
+G_GNUC_UNUSED static void noop_GCallback (void) { }
 
 #include "bad-input-cases.h"
 
