@@ -7,8 +7,7 @@
 
 #include "concurry-as-completed.h"
 #include "concurry-combinators.h"
-#include "concurry-dispatch-private.h"
-#include "concurry-future-private.h"
+#include "concurry-fan-in-private.h"
 #include "concurry-i18n-private.h"
 #include "concurry-promise.h"
 #include "concurry-ptr-set-private.h"
@@ -39,9 +38,9 @@
 /* What the inputs' callbacks share with the iterator: one reference
  * counted box rather than a weak reference per input, which would make
  * registering N futures cost N² (GObject keeps weak references in a list).
- * The callbacks are borrowed nodes in one array of the box, and hold one
- * reference on it together, for as long as any of them is on an input:
- * registering on an input allocates nothing.
+ * The callbacks are counted in by a ConcurryFanIn, as for the groups of
+ * wait and gather: borrowed nodes in one array of the box, which hold one
+ * reference on it together.
  *
  * The futures completed are queued in an array sized once for all: each
  * distinct input is queued once, so queueing one allocates nothing. The
@@ -57,9 +56,7 @@ typedef struct
   ConcurryFuture  **completed;    /* references, completion order */
   ConcurryPromise  *signal;       /* completed when something is queued */
   gboolean          closed;       /* the iterator is gone */
-  ConcurryCallback *nodes;        /* one per input registered on */
-  guint             n_linked;     /* of @nodes, not run yet */
-  gboolean          registering;  /* more @nodes may come */
+  ConcurryFanIn     fan_in;       /* one node per input registered on */
   /* Read by the iterator: a cache line away from the fields above, so
    * that reading it does not pull away the line the producers lock. */
   char              padding[64];
@@ -92,7 +89,7 @@ channel_unref (gpointer data)
     {
       /* The references left were dropped by the iterator. */
       g_free (channel->completed);
-      g_free (channel->nodes);
+      _concurry_fan_in_clear (&channel->fan_in);
       g_clear_object (&channel->signal);
       g_mutex_clear (&channel->mutex);
       g_free (channel);
@@ -153,7 +150,7 @@ input_done (ConcurryFuture *future,
       g_atomic_int_set (&channel->n_completed, channel->n_completed + 1);
       signal = g_steal_pointer (&channel->signal);
     }
-  last = --channel->n_linked == 0 && !channel->registering;
+  last = _concurry_fan_in_count_out_locked (&channel->fan_in, 1);
   g_mutex_unlock (&channel->mutex);
 
   if (signal != NULL)
@@ -191,14 +188,13 @@ concurry_as_completed (ConcurryFuture **futures,
   g_autofree guint *duplicates = NULL;
   const guint *next_duplicate;
   Channel *channel;
-  guint n_nodes = 0;
-  gboolean no_node_left;
 
   g_return_val_if_fail (n_futures == 0 || futures != NULL, NULL);
   for (guint i = 0; i < n_futures; i++)
     {
       _concurry_prefetch_input (futures, i + CONCURRY_PREFETCH_DISTANCE, n_futures);
-      g_return_val_if_fail (CONCURRY_IS_FUTURE (futures[i]), NULL);
+      if (_concurry_future_check_core (futures[i], G_STRFUNC) == NULL)
+        return NULL;
     }
 
   self = g_object_new (CONCURRY_TYPE_AS_COMPLETED, NULL);
@@ -207,9 +203,7 @@ concurry_as_completed (ConcurryFuture **futures,
   next_duplicate = duplicates;
   channel = self->channel;
   channel->completed = g_new (ConcurryFuture *, self->n_distinct);
-  /* Only the nodes used are ever touched (and paged in). */
-  channel->nodes = g_new (ConcurryCallback, self->n_distinct);
-  channel->registering = TRUE;
+  _concurry_fan_in_init (&channel->fan_in, self->n_distinct);
   channel_ref (channel);
 
   /* Those already done are queued right here, in the order given, under
@@ -218,7 +212,6 @@ concurry_as_completed (ConcurryFuture **futures,
   g_mutex_lock (&channel->mutex);
   for (guint i = 0; i < n_futures; i++)
     {
-      ConcurryCallback *node;
       ConcurryCore *core;
 
       _concurry_prefetch_input (futures, i + CONCURRY_PREFETCH_DISTANCE, n_futures);
@@ -235,18 +228,12 @@ concurry_as_completed (ConcurryFuture **futures,
           continue;
         }
 
-      node = &channel->nodes[n_nodes++];
-      _concurry_callback_init_borrowed (node, input_done, channel);
-      channel->n_linked++;
-      g_mutex_unlock (&channel->mutex);
-      _concurry_core_add_callback (core, futures[i], node);
-      g_mutex_lock (&channel->mutex);
+      _concurry_fan_in_register_locked (&channel->fan_in, &channel->mutex, futures[i], core,
+                                        input_done, channel);
     }
-  channel->registering = FALSE;
-  no_node_left = channel->n_linked == 0;
   g_mutex_unlock (&channel->mutex);
 
-  if (no_node_left)
+  if (_concurry_fan_in_end_registering (&channel->fan_in, &channel->mutex))
     channel_unref (channel);
 
   return self;

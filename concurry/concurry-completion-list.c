@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "concurry-completion-list.h"
+#include "concurry-future-private.h"
 
 /**
  * ConcurryCompletionList:
@@ -151,7 +152,8 @@ concurry_completion_list_new (ConcurryFuture **futures,
 
   g_return_val_if_fail (n_futures == 0 || futures != NULL, NULL);
   for (guint i = 0; i < n_futures; i++)
-    g_return_val_if_fail (CONCURRY_IS_FUTURE (futures[i]), NULL);
+    if (_concurry_future_check_core (futures[i], G_STRFUNC) == NULL)
+      return NULL;
 
   self = g_object_new (CONCURRY_TYPE_COMPLETION_LIST, NULL);
   shared = g_new0 (SharedRef, 1);

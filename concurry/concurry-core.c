@@ -6,7 +6,7 @@
 #include "config.h"
 
 #include "concurry-dispatch-private.h"
-#include "concurry-future-private.h"
+#include "concurry-core-private.h"
 #include "concurry-i18n-private.h"
 
 /*
@@ -51,6 +51,18 @@ _concurry_core_init_resolved (ConcurryCore *core,
     }
 }
 
+G_DEFINE_QUARK (concurry-future-id, _concurry_core_id)
+
+/* A new id for @future: its type's prefix and a random UUID. */
+char *
+_concurry_core_new_id (ConcurryFuture *future)
+{
+  ConcurryFutureInterface *iface = CONCURRY_FUTURE_GET_IFACE (future);
+  g_autofree char *uuid = g_uuid_string_random ();
+
+  return g_strconcat (iface->id_prefix, "-", uuid, NULL);
+}
+
 static gboolean unobserved_warnings_disabled;
 
 static void
@@ -68,9 +80,9 @@ warn_unobserved (ConcurryCore   *core,
   /* An id nobody asked for is made up for the message, not kept: the
    * future may be recycled (see concurry-work-future.c), and ids are
    * never reused. */
-  id = g_object_get_qdata (G_OBJECT (future), _concurry_future_id_quark ());
+  id = g_object_get_qdata (G_OBJECT (future), _concurry_core_id_quark ());
   if (id == NULL)
-    id = new_id = _concurry_future_new_id (future);
+    id = new_id = _concurry_core_new_id (future);
   code = g_strdup_printf ("%d", core->outcome.error->code);
   /* Translators: the first %s is the id of a future, the second an error message */
   message = g_strdup_printf (_("Future %s failed and its error was never retrieved: %s"),

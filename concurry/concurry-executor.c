@@ -16,6 +16,7 @@
 #include "concurry-task-executor.h"
 #include "concurry-thread-pool-executor.h"
 #include "concurry-work-queue-private.h"
+#include "concurry-platform-private.h"
 #include "concurry-work-future-private.h"
 
 /**
@@ -61,6 +62,16 @@
  * g_autoptr(ConcurryFuture) future = concurry_executor_submit (pool, answer, NULL, NULL, &error);
  * ```
  *
+ * ## Implementing it
+ *
+ * Code outside concurry may implement `ConcurryExecutor`: everything that
+ * takes an executor ([method@Concurry.Executor.map] included) goes through
+ * the four vfuncs of `ConcurryExecutorInterface`, which must all be set. A
+ * vfunc left %NULL is a programmer error: calling it logs a critical and
+ * returns %NULL, %FALSE or 0, as a failed precondition does. An
+ * implementation hands out futures it made with [class@Concurry.Promise]
+ * (see [iface@Concurry.Future]).
+ *
  * Since: 0.1
  */
 
@@ -70,6 +81,31 @@ static void
 concurry_executor_default_init (ConcurryExecutorInterface *iface)
 {
 }
+
+/* The interface of @self if it has @vfunc; otherwise a critical naming
+ * @caller, and NULL: an implementation outside concurry may leave a
+ * vfunc out. */
+static ConcurryExecutorInterface *
+get_iface_with (ConcurryExecutor *self,
+                gsize             vfunc_offset,
+                const char       *vfunc_name,
+                const char       *caller)
+{
+  ConcurryExecutorInterface *iface = CONCURRY_EXECUTOR_GET_IFACE (self);
+
+  if G_UNLIKELY (G_STRUCT_MEMBER (gpointer, iface, vfunc_offset) == NULL)
+    {
+      /* g_log(), like g_return_val_if_fail(): what tests can expect */
+      g_log (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "%s: %s does not implement ConcurryExecutor.%s",
+             caller, G_OBJECT_TYPE_NAME (self), vfunc_name);
+      return NULL;
+    }
+
+  return iface;
+}
+
+#define GET_IFACE_WITH(self, vfunc) \
+  get_iface_with ((self), G_STRUCT_OFFSET (ConcurryExecutorInterface, vfunc), #vfunc, G_STRFUNC)
 
 /**
  * concurry_executor_submit:
@@ -96,11 +132,17 @@ concurry_executor_submit (ConcurryExecutor  *self,
                           GDestroyNotify     destroy,
                           GError           **error)
 {
+  ConcurryExecutorInterface *iface;
+
   g_return_val_if_fail (CONCURRY_IS_EXECUTOR (self), NULL);
   g_return_val_if_fail (func != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return CONCURRY_EXECUTOR_GET_IFACE (self)->submit (self, func, user_data, destroy, error);
+  iface = GET_IFACE_WITH (self, submit);
+  if (iface == NULL)
+    return NULL;
+
+  return iface->submit (self, func, user_data, destroy, error);
 }
 
 /**
@@ -132,10 +174,16 @@ concurry_executor_shutdown (ConcurryExecutor  *self,
                             gboolean           cancel_futures,
                             GError           **error)
 {
+  ConcurryExecutorInterface *iface;
+
   g_return_val_if_fail (CONCURRY_IS_EXECUTOR (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return CONCURRY_EXECUTOR_GET_IFACE (self)->shutdown (self, !!wait, !!cancel_futures, error);
+  iface = GET_IFACE_WITH (self, shutdown);
+  if (iface == NULL)
+    return FALSE;
+
+  return iface->shutdown (self, !!wait, !!cancel_futures, error);
 }
 
 /**
@@ -151,9 +199,15 @@ concurry_executor_shutdown (ConcurryExecutor  *self,
 gboolean
 concurry_executor_is_shutdown (ConcurryExecutor *self)
 {
+  ConcurryExecutorInterface *iface;
+
   g_return_val_if_fail (CONCURRY_IS_EXECUTOR (self), FALSE);
 
-  return CONCURRY_EXECUTOR_GET_IFACE (self)->is_shutdown (self);
+  iface = GET_IFACE_WITH (self, is_shutdown);
+  if (iface == NULL)
+    return FALSE;
+
+  return iface->is_shutdown (self);
 }
 
 /**
@@ -169,9 +223,15 @@ concurry_executor_is_shutdown (ConcurryExecutor *self)
 guint
 concurry_executor_get_max_workers (ConcurryExecutor *self)
 {
+  ConcurryExecutorInterface *iface;
+
   g_return_val_if_fail (CONCURRY_IS_EXECUTOR (self), 0);
 
-  return CONCURRY_EXECUTOR_GET_IFACE (self)->get_max_workers (self);
+  iface = GET_IFACE_WITH (self, get_max_workers);
+  if (iface == NULL)
+    return 0;
+
+  return iface->get_max_workers (self);
 }
 
 /**
@@ -282,7 +342,7 @@ gboolean
 _concurry_executor_refuse_javascript (gpointer   func,
                                       GError   **error)
 {
-  if (!_concurry_work_func_is_javascript (func))
+  if (!_concurry_platform_func_is_javascript (func))
     return FALSE;
 
   g_set_error_literal (error, CONCURRY_ERROR, CONCURRY_ERROR_WRONG_THREAD,
@@ -312,8 +372,148 @@ check_after (ConcurryFuture **after,
 {
   g_return_val_if_fail (after != NULL || n_after == 0, FALSE);
   for (guint i = 0; i < n_after; i++)
-    g_return_val_if_fail (CONCURRY_IS_FUTURE (after[i]), FALSE);
+    if (_concurry_future_check_core (after[i], "concurry_executor_submit_after") == NULL)
+      return FALSE;
   return TRUE;
+}
+
+/* submit_after() on an executor implemented outside concurry: the work
+ * is submitted through its vfunc once the inputs are done, and a promise
+ * stands for it until then (cancelling it cancels the work). Such an
+ * executor cannot count the work in before it is submitted: shutting it
+ * down meanwhile fails the promise with its submit error. */
+typedef struct
+{
+  gatomicrefcount   ref_count;
+  int               n_remaining;   /* atomic */
+  int               settled;       /* atomic */
+  ConcurryExecutor *executor;
+  ConcurryPromise  *promise;
+  ConcurryWorkFunc  func;
+  gpointer          user_data;
+  GDestroyNotify    destroy;
+} ForeignAfter;
+
+static ForeignAfter *
+foreign_after_ref (ForeignAfter *self)
+{
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+static void
+foreign_after_unref (gpointer data)
+{
+  ForeignAfter *self = data;
+
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+  if (self->destroy != NULL)
+    self->destroy (self->user_data);
+  g_object_unref (self->promise);
+  g_object_unref (self->executor);
+  g_free (self);
+}
+
+static void
+foreign_after_mirror (ConcurryFuture *work,
+                      gpointer        data)
+{
+  ConcurryPromise *promise = data;
+  GError *error = NULL;
+
+  if (concurry_future_wait (work, 0, &error))
+    concurry_promise_resolve (promise, concurry_future_get_value (work));
+  else
+    concurry_promise_take_error (promise, error);
+}
+
+static void
+foreign_after_cancel (ConcurryFuture *promise,
+                      gpointer        data)
+{
+  if (concurry_future_is_cancelled (promise))
+    concurry_future_cancel (data);
+}
+
+static void
+foreign_after_input_done (ConcurryFuture *input,
+                          gpointer        data)
+{
+  ForeignAfter *self = data;
+  g_autoptr(ConcurryFuture) work = NULL;
+  GError *error = NULL;
+
+  if (concurry_future_get_state (input) != CONCURRY_FUTURE_STATE_DONE)
+    {
+      if (g_atomic_int_compare_and_exchange (&self->settled, FALSE, TRUE))
+        {
+          concurry_future_wait (input, 0, &error);
+          concurry_promise_take_error (self->promise, error);
+        }
+      return;
+    }
+
+  if (!g_atomic_int_dec_and_test (&self->n_remaining) ||
+      !g_atomic_int_compare_and_exchange (&self->settled, FALSE, TRUE))
+    return;
+
+  if (concurry_future_is_done (CONCURRY_FUTURE (self->promise)))
+    return;
+
+  work = concurry_executor_submit (self->executor, self->func, self->user_data,
+                                   self->destroy, &error);
+  self->destroy = NULL;
+  if (work == NULL)
+    {
+      concurry_promise_take_error (self->promise, error);
+      return;
+    }
+  concurry_future_add_done_callback_direct (work, foreign_after_mirror,
+                                            g_object_ref (self->promise), g_object_unref);
+  concurry_future_add_done_callback_direct (CONCURRY_FUTURE (self->promise),
+                                            foreign_after_cancel,
+                                            g_object_ref (work), g_object_unref);
+}
+
+static ConcurryFuture *
+submit_after_foreign (ConcurryExecutor  *self,
+                      ConcurryFuture   **after,
+                      guint              n_after,
+                      ConcurryWorkFunc   func,
+                      gpointer           user_data,
+                      GDestroyNotify     destroy,
+                      GError           **error)
+{
+  ForeignAfter *state;
+  ConcurryPromise *promise;
+
+  if (concurry_executor_is_shutdown (self))
+    {
+      _concurry_executor_set_shut_down_error (error);
+      if (destroy != NULL)
+        destroy (user_data);
+      return NULL;
+    }
+
+  promise = concurry_promise_new ();
+  state = g_new0 (ForeignAfter, 1);
+  g_atomic_ref_count_init (&state->ref_count);
+  state->n_remaining = (int)n_after + 1;
+  state->executor = g_object_ref (self);
+  state->promise = g_object_ref (promise);
+  state->func = func;
+  state->user_data = user_data;
+  state->destroy = destroy;
+
+  for (guint i = 0; i < n_after; i++)
+    concurry_future_add_done_callback_direct (after[i], foreign_after_input_done,
+                                              foreign_after_ref (state), foreign_after_unref);
+  /* Ours counted too: see _concurry_work_queue_submit_after(). */
+  foreign_after_input_done (CONCURRY_FUTURE (promise), state);
+  foreign_after_unref (state);
+
+  return CONCURRY_FUTURE (promise);
 }
 
 /**
@@ -341,12 +541,13 @@ check_after (ConcurryFuture **after,
  * down with `cancel_futures` cancels it. Cancelling the returned future
  * while it waits drops the work at once.
  *
- * Only the executors of concurry (thread pool, GTask and main context)
- * can hold work back like this; other implementations get
- * %CONCURRY_ERROR_FAILED.
+ * Executors implemented outside concurry get the work through their
+ * `submit` vfunc once the inputs are done; until then they do not know of
+ * it, so shutting one down meanwhile fails the returned future with its
+ * submit error.
  *
  * Returns: (transfer full): the future of the work, or %NULL if @self is
- *   shut down or cannot hold work back
+ *   shut down
  *
  * Since: 0.2
  */
@@ -368,14 +569,7 @@ concurry_executor_submit_after (ConcurryExecutor  *self,
 
   queue = _concurry_executor_get_work_queue (self);
   if (queue == NULL)
-    {
-      g_set_error (error, CONCURRY_ERROR, CONCURRY_ERROR_FAILED,
-                   _("%s cannot hold work back until other futures are done"),
-                   G_OBJECT_TYPE_NAME (self));
-      if (destroy != NULL)
-        destroy (user_data);
-      return NULL;
-    }
+    return submit_after_foreign (self, after, n_after, func, user_data, destroy, error);
 
   return (ConcurryFuture *)_concurry_work_queue_submit_after (queue, self, after, n_after,
                                                               func, user_data, destroy, error);

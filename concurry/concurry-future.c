@@ -5,17 +5,12 @@
 
 #include "config.h"
 
-#ifdef __linux__
-# include <sys/syscall.h>
-# include <unistd.h>
-#endif
-
 #include "concurry-dispatch-private.h"
 #include "concurry-error.h"
 #include "concurry-enum-types.h"
 #include "concurry-future-private.h"
 #include "concurry-i18n-private.h"
-#include "concurry-work-future-private.h"
+#include "concurry-platform-private.h"
 
 /**
  * ConcurryFuture:
@@ -92,10 +87,16 @@
  *
  * Every function of a future may be called from any thread at any time.
  *
+ * ## Implementations
+ *
  * `ConcurryFuture` is implemented only inside concurry; every
  * implementation shares one completion core, so that they cannot behave
- * differently. Code with its own source of results wraps it with a
- * [class@Concurry.Promise].
+ * differently, and the interface has no vfuncs to drive another one with.
+ * Code with its own source of results wraps it with a
+ * [class@Concurry.Promise]. A type implementing `ConcurryFuture` outside
+ * concurry is refused by every function, as a programmer error: a critical
+ * is logged and the function returns %NULL, %FALSE, 0 or
+ * %CONCURRY_FUTURE_STATE_PENDING without touching it.
  *
  * Since: 0.1
  */
@@ -161,36 +162,56 @@ peek_core (gpointer self)
   return NULL;
 }
 
+/* The slow path of _concurry_future_check_core(): anything that is not a
+ * future of concurry gets a critical naming @caller. */
 ConcurryCore *
-_concurry_future_get_core (ConcurryFuture *self)
+_concurry_future_check_core_slow (gconstpointer  self,
+                                  const char    *caller)
 {
   ConcurryFutureInterface *iface;
-  ConcurryCore *core = peek_core (self);
 
-  if G_LIKELY (core != NULL)
-    return core;
+  if (!CONCURRY_IS_FUTURE ((gpointer)self))
+    {
+      g_return_if_fail_warning (G_LOG_DOMAIN, caller, "CONCURRY_IS_FUTURE (future)");
+      return NULL;
+    }
 
-  iface = CONCURRY_FUTURE_GET_IFACE (self);
+  iface = CONCURRY_FUTURE_GET_IFACE ((gpointer)self);
   if G_UNLIKELY (iface->core_offset == 0)
     {
-      g_critical ("%s implements ConcurryFuture outside concurry, which is not "
-                  "supported; use a ConcurryPromise instead",
-                  G_OBJECT_TYPE_NAME (self));
+      /* See "Implementations" in ConcurryFuture's documentation. */
+      /* g_log(), like g_return_val_if_fail(): what tests can expect */
+      g_log (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
+             "%s: %s implements ConcurryFuture outside concurry, which is not "
+             "supported; use a ConcurryPromise instead",
+             caller, G_OBJECT_TYPE_NAME (self));
       return NULL;
     }
 
   return G_STRUCT_MEMBER_P (self, iface->core_offset);
 }
 
-#define GET_CORE_OR_RETURN(self, val)                         \
-  ConcurryCore *core = peek_core (self);                      \
-  if G_UNLIKELY (core == NULL)                                \
-    {                                                         \
-      g_return_val_if_fail (CONCURRY_IS_FUTURE (self), (val)); \
-      core = _concurry_future_get_core (self);                \
-      if (core == NULL)                                       \
-        return (val);                                         \
-    }
+ConcurryCore *
+_concurry_future_peek_core (gconstpointer self)
+{
+  return peek_core ((gpointer)self);
+}
+
+ConcurryCore *
+_concurry_future_get_core (ConcurryFuture *self)
+{
+  ConcurryCore *core = peek_core (self);
+
+  if G_LIKELY (core != NULL)
+    return core;
+
+  return _concurry_future_check_core_slow (self, G_STRFUNC);
+}
+
+#define GET_CORE_OR_RETURN(self, val)                                   \
+  ConcurryCore *core = _concurry_future_check_core (self, G_STRFUNC);   \
+  if G_UNLIKELY (core == NULL)                                          \
+    return (val);
 
 /**
  * concurry_future_get_state:
@@ -303,7 +324,7 @@ concurry_future_is_failed (ConcurryFuture *self)
 const char *
 concurry_future_get_id (ConcurryFuture *self)
 {
-  GQuark quark = _concurry_future_id_quark ();
+  GQuark quark = _concurry_core_id_quark ();
   char *id;
 
   GET_CORE_OR_RETURN (self, NULL);
@@ -314,7 +335,7 @@ concurry_future_get_id (ConcurryFuture *self)
   if (id != NULL)
     return id;
 
-  id = _concurry_future_new_id (self);
+  id = _concurry_core_new_id (self);
   if (!g_object_replace_qdata (G_OBJECT (self), quark, NULL, id, g_free, NULL))
     {
       g_free (id);
@@ -322,18 +343,6 @@ concurry_future_get_id (ConcurryFuture *self)
     }
 
   return id;
-}
-
-G_DEFINE_QUARK (concurry-future-id, _concurry_future_id)
-
-/* A new id for @future: its type's prefix and a random UUID. */
-char *
-_concurry_future_new_id (ConcurryFuture *future)
-{
-  ConcurryFutureInterface *iface = CONCURRY_FUTURE_GET_IFACE (future);
-  g_autofree char *uuid = g_uuid_string_random ();
-
-  return g_strconcat (iface->id_prefix, "-", uuid, NULL);
 }
 
 /**
@@ -751,7 +760,7 @@ concurry_future_add_done_callback_direct (ConcurryFuture         *self,
   GET_CORE_OR_RETURN (self, 0);
   g_return_val_if_fail (callback != NULL, 0);
 
-  if (_concurry_work_func_is_javascript ((gpointer)callback))
+  if (_concurry_platform_func_is_javascript ((gpointer)callback))
     {
       g_critical ("%s: a JavaScript callback cannot run on the thread that completes a "
                   "future; use concurry_future_add_done_callback()", G_STRFUNC);
@@ -817,16 +826,6 @@ concurry_future_remove_done_callback (ConcurryFuture *self,
   return _concurry_core_remove_callback (core, callback_id);
 }
 
-static gboolean
-is_main_thread (void)
-{
-#ifdef __linux__
-  return syscall (SYS_gettid) == getpid ();
-#else
-  return FALSE;
-#endif
-}
-
 /* The context that a blocking wait on this thread should iterate, acquired,
  * or NULL if the thread does not own one: the context pushed as
  * thread-default here, or the global default one on the main thread or on
@@ -840,7 +839,7 @@ acquire_context_to_iterate (void)
   if (context == NULL)
     {
       context = g_main_context_default ();
-      if (!is_main_thread () && !g_main_context_is_owner (context))
+      if (!_concurry_platform_is_main_thread () && !g_main_context_is_owner (context))
         return NULL;
     }
 
@@ -1098,7 +1097,10 @@ concurry_future_wait_async (ConcurryFuture      *self,
   ConcurryCallback *done_cb;
   WaitData *wait;
 
-  g_return_if_fail (CONCURRY_IS_FUTURE (self));
+  ConcurryCore *core = _concurry_future_check_core (self, G_STRFUNC);
+
+  if (core == NULL)
+    return;
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (self, cancellable, callback, user_data);
@@ -1124,7 +1126,7 @@ concurry_future_wait_async (ConcurryFuture      *self,
       g_source_attach (wait->cancel_source, g_task_get_context (task));
     }
 
-  _concurry_core_add_callback (_concurry_future_get_core (self), self, done_cb);
+  _concurry_core_add_callback (core, self, done_cb);
 }
 
 /**

@@ -9,6 +9,7 @@
 #include "concurry-i18n-private.h"
 #include "concurry-executor-private.h"
 #include "concurry-map-results-private.h"
+#include "concurry-platform-private.h"
 #include "concurry-runner-private.h"
 #include "concurry-work-queue-private.h"
 
@@ -621,7 +622,7 @@ _concurry_map_results_new (ConcurryExecutor   *executor,
   state->deadline = deadline;
   state->chunksize = chunksize;
   state->max_in_flight = max_in_flight;
-  state->can_detach = queue != NULL && !_concurry_work_func_is_javascript ((gpointer)input);
+  state->can_detach = queue != NULL && !_concurry_platform_func_is_javascript ((gpointer)input);
 
   if (queue != NULL)
     _concurry_work_queue_add_map (queue, state_ref (state), on_shutdown, state_unref);

@@ -5,6 +5,10 @@
 
 #pragma once
 
+#ifndef PACKAGE_VERSION
+# error "config.h must be included before concurry-ptr-set-private.h"
+#endif
+
 #include "concurry-future.h"
 
 G_BEGIN_DECLS
@@ -21,48 +25,15 @@ typedef struct
   gsize     mask;
 } ConcurryPtrSet;
 
-static inline void
-_concurry_ptr_set_init (ConcurryPtrSet *set,
-                        gsize           n)
-{
-  gsize size = 8;
+void     _concurry_ptr_set_init  (ConcurryPtrSet *set,
+                                  gsize           n);
+void     _concurry_ptr_set_clear (ConcurryPtrSet *set);
+gboolean _concurry_ptr_set_add   (ConcurryPtrSet *set,
+                                  gconstpointer   p);
 
-  while (size < 2 * n)
-    size <<= 1;
-  set->slots = g_new0 (gpointer, size);
-  set->mask = size - 1;
-}
-
-static inline void
-_concurry_ptr_set_clear (ConcurryPtrSet *set)
-{
-  g_clear_pointer (&set->slots, g_free);
-}
-
-/* Adds @p (not NULL); FALSE if it was there already. */
-static inline gboolean
-_concurry_ptr_set_add (ConcurryPtrSet *set,
-                       gconstpointer   p)
-{
-  /* Objects are aligned: the low bits carry nothing. */
-  gsize i = (((guintptr)p >> 4) * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15)) & set->mask;
-
-  while (set->slots[i] != NULL)
-    {
-      if (set->slots[i] == p)
-        return FALSE;
-      i = (i + 1) & set->mask;
-    }
-  set->slots[i] = (gpointer)p;
-
-  return TRUE;
-}
-
-/* In concurry-combinators.c; used by concurry_wait() and
- * concurry_as_completed(). */
-G_GNUC_INTERNAL
-guint *_concurry_find_duplicates (ConcurryFuture **futures,
-                                  guint            n_futures,
-                                  guint           *n_distinct);
+/* Used by concurry_wait() and concurry_as_completed(). */
+guint   *_concurry_find_duplicates (ConcurryFuture **futures,
+                                    guint            n_futures,
+                                    guint           *n_distinct);
 
 G_END_DECLS

@@ -7,6 +7,7 @@
 
 #include "concurry-error.h"
 #include "concurry-i18n-private.h"
+#include "concurry-platform-private.h"
 #include "concurry-runner-private.h"
 #include "concurry-work-batch-private.h"
 
@@ -113,7 +114,7 @@ concurry_runner_new (ConcurryRunnerFunc func,
 gboolean
 _concurry_runner_is_javascript (ConcurryRunner *runner)
 {
-  return _concurry_work_func_is_javascript ((gpointer)runner->func);
+  return _concurry_platform_func_is_javascript ((gpointer)runner->func);
 }
 
 ConcurryRunnerItem *

@@ -1217,6 +1217,8 @@ concurry_task_manager_new (ConcurryExecutor    *executor,
                            ConcurryErrorPolicy  error_policy)
 {
   g_return_val_if_fail (CONCURRY_IS_EXECUTOR (executor), NULL);
+  g_return_val_if_fail (error_policy >= CONCURRY_ERROR_POLICY_RAISE &&
+                        error_policy <= CONCURRY_ERROR_POLICY_IGNORE, NULL);
 
   return g_object_new (CONCURRY_TYPE_TASK_MANAGER,
                        "executor", executor,

@@ -50,6 +50,4 @@ void                _concurry_work_future_end     (ConcurryWorkFuture *self,
 void                _concurry_work_future_release (ConcurryWorkFuture *self);
 void                _concurry_work_future_discard (ConcurryWorkFuture *self);
 
-gboolean            _concurry_work_func_is_javascript (gpointer func);
-
 G_END_DECLS

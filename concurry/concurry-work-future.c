@@ -3,15 +3,11 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#define _GNU_SOURCE
 #include "config.h"
 
 #include "concurry-i18n-private.h"
+#include "concurry-platform-private.h"
 #include "concurry-work-future-private.h"
-
-#ifdef G_OS_UNIX
-# include <dlfcn.h>
-#endif
 
 static void future_iface_init (ConcurryFutureInterface *iface);
 
@@ -197,8 +193,7 @@ _concurry_work_future_release (ConcurryWorkFuture *self)
 
   g_assert (self->func == NULL);
 
-  if (g_atomic_int_get (&object->ref_count) != 1 ||
-      g_atomic_pointer_get (&object->qdata) != NULL)
+  if (!_concurry_platform_object_is_unshared (object))
     {
       g_object_unref (self);
       return;
@@ -297,8 +292,7 @@ give_back_cancellable (GCancellable *cancellable)
   if (g_once_init_enter (&cancelled_signal))
     g_once_init_leave (&cancelled_signal, g_signal_lookup ("cancelled", G_TYPE_CANCELLABLE));
 
-  if (g_atomic_int_get (&G_OBJECT (cancellable)->ref_count) == 1 &&
-      g_atomic_pointer_get (&G_OBJECT (cancellable)->qdata) == NULL &&
+  if (_concurry_platform_object_is_unshared (G_OBJECT (cancellable)) &&
       !g_signal_has_handler_pending (cancellable, cancelled_signal, 0, TRUE) &&
       g_private_get (&spare_cancellable) == NULL)
     {
@@ -385,36 +379,4 @@ _concurry_work_future_discard (ConcurryWorkFuture *self)
 {
   _concurry_core_cancel (&self->core, (ConcurryFuture *)self);
   drop_work (self);
-}
-
-/*
- * A work function written in JavaScript must never be called on a worker
- * thread: GJS refuses it with a critical and the call silently returns
- * nothing. Bindings hand C a trampoline that lives in memory of their own,
- * outside every loaded object, while C functions always belong to a
- * loaded object; so a function that is in no object, in a process where
- * GJS is loaded, is a JavaScript one. (Python's trampolines are in no
- * object either, but Python and GJS do not share a process in practice,
- * and Python callables are fine on worker threads.)
- */
-gboolean
-_concurry_work_func_is_javascript (gpointer func)
-{
-#if defined (G_OS_UNIX) && defined (RTLD_DEFAULT)
-  static gsize gjs_loaded = 0;
-  Dl_info info;
-
-  if (g_once_init_enter (&gjs_loaded))
-    {
-      gboolean loaded = dlsym (RTLD_DEFAULT, "gjs_context_get_current") != NULL;
-      g_once_init_leave (&gjs_loaded, loaded ? 2 : 1);
-    }
-
-  if (gjs_loaded != 2)
-    return FALSE;
-
-  return dladdr (func, &info) == 0;
-#else
-  return FALSE;
-#endif
 }

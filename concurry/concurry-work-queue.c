@@ -8,6 +8,7 @@
 #include "concurry-error.h"
 #include "concurry-executor-private.h"
 #include "concurry-i18n-private.h"
+#include "concurry-platform-private.h"
 #include "concurry-promise.h"
 #include "concurry-runner-private.h"
 #include "concurry-work-queue-private.h"
@@ -480,20 +481,11 @@ take_incoming (ConcurryWorkQueue *queue)
 }
 
 /* Takes the lock that taking items needs. Drainers on every worker want
- * it for a few instructions per item; a GMutex that is held sleeps in the
- * kernel at once, so try a little first. */
+ * it for a few instructions per item: spin a little first. */
 static void
 lock_for_taking (ConcurryWorkQueue *queue)
 {
-  for (guint i = 0; i < 100; i++)
-    {
-      if (g_mutex_trylock (&queue->mutex))
-        return;
-#if defined (__GNUC__) && (defined (__x86_64__) || defined (__i386__))
-      __builtin_ia32_pause ();
-#endif
-    }
-  g_mutex_lock (&queue->mutex);
+  _concurry_platform_mutex_lock_spinning (&queue->mutex);
 }
 
 /* Takes the oldest queued item, with the queue's reference. */

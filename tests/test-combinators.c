@@ -966,6 +966,297 @@ test_dropped_with_pending_inputs (void)
     g_object_unref (fs[i]);
 }
 
+/* ---- finally_do, whatever the outcome ---- */
+
+static void
+drain_default_context (void)
+{
+  while (g_main_context_pending (NULL))
+    g_main_context_iteration (NULL, FALSE);
+}
+
+static void
+record_finally_state (ConcurryFuture *future,
+                      gpointer        user_data)
+{
+  *(ConcurryFutureState *)user_data = concurry_future_get_state (future);
+}
+
+static void
+iterate_until_state_known (ConcurryFutureState *state)
+{
+  while (*state == CONCURRY_FUTURE_STATE_PENDING)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* The end of the chain is the finally step's own future. */
+static void
+test_finally_runs_when_end_cancelled (void)
+{
+  g_autoptr(ConcurryPromise) start = promise ();
+  ConcurryFutureState seen = CONCURRY_FUTURE_STATE_PENDING;
+  g_autoptr(ConcurryFuture) end = concurry_future_finally_do (CONCURRY_FUTURE (start),
+                                                              record_finally_state, &seen, NULL);
+
+  g_assert_true (concurry_future_cancel (end));
+  iterate_until_state_known (&seen);
+  g_assert_cmpint (seen, ==, CONCURRY_FUTURE_STATE_CANCELLED);
+  g_assert_true (concurry_future_is_cancelled (end));
+}
+
+/* finally_do in the middle: cancelling a later step reaches it. */
+static void
+test_finally_runs_when_later_step_cancelled (void)
+{
+  g_autoptr(ConcurryPromise) start = promise ();
+  ConcurryFutureState seen = CONCURRY_FUTURE_STATE_PENDING;
+  g_autoptr(ConcurryFuture) middle = concurry_future_finally_do (CONCURRY_FUTURE (start),
+                                                                 record_finally_state, &seen, NULL);
+  g_autoptr(ConcurryFuture) next = concurry_future_and_then (middle, add_one, NULL, NULL);
+  g_autoptr(ConcurryFuture) end = concurry_future_and_then (next, add_one, NULL, NULL);
+
+  g_assert_true (concurry_future_cancel (end));
+  iterate_until_state_known (&seen);
+  g_assert_cmpint (seen, ==, CONCURRY_FUTURE_STATE_CANCELLED);
+}
+
+/* Cancelled after its upstream completed, before the step was delivered:
+ * it runs with that outcome. */
+static void
+test_finally_runs_when_cancelled_before_delivery (void)
+{
+  g_autoptr(ConcurryPromise) start = promise ();
+  ConcurryFutureState seen = CONCURRY_FUTURE_STATE_PENDING;
+  g_autoptr(ConcurryFuture) end = concurry_future_finally_do (CONCURRY_FUTURE (start),
+                                                              record_finally_state, &seen, NULL);
+
+  concurry_promise_resolve_int (start, 1);
+  g_assert_true (concurry_future_cancel (end));
+  iterate_until_state_known (&seen);
+  g_assert_cmpint (seen, ==, CONCURRY_FUTURE_STATE_DONE);
+  g_assert_true (concurry_future_is_cancelled (end));
+}
+
+/* And on every other outcome, once each. */
+static void
+test_finally_runs_on_every_outcome (void)
+{
+  for (int outcome = 0; outcome < 3; outcome++)
+    {
+      g_autoptr(ConcurryPromise) start = promise ();
+      int runs = 0;
+      g_autoptr(ConcurryFuture) end = concurry_future_finally_do (CONCURRY_FUTURE (start),
+                                                                  count_finally, &runs, NULL);
+
+      if (outcome == 0)
+        concurry_promise_resolve_int (start, 1);
+      else if (outcome == 1)
+        concurry_promise_reject_literal (start, G_IO_ERROR, G_IO_ERROR_FAILED, "failed");
+      else
+        concurry_future_cancel (CONCURRY_FUTURE (start));
+      while (runs == 0)
+        g_main_context_iteration (NULL, TRUE);
+      drain_default_context ();
+      g_assert_cmpint (runs, ==, 1);
+      if (outcome == 1)
+        g_assert_error (concurry_future_get_error (end), G_IO_ERROR, G_IO_ERROR_FAILED);
+    }
+}
+
+/* ---- any(): every failure it skipped counts as looked at ---- */
+
+static ConcurryFuture *
+failed (const char *message)
+{
+  return concurry_resolved_future_new_error_literal (G_IO_ERROR, G_IO_ERROR_FAILED, message);
+}
+
+/* Whether the failures were done before any() was called, before its
+ * winner or after it, any() consumed them: dropping them never warns. */
+static void
+test_any_consumes_every_failure (void)
+{
+  if (g_test_subprocess ())
+    {
+      /* failed before any(), before the winner given first */
+      {
+        g_autoptr(ConcurryFuture) f = failed ("before");
+        g_autoptr(ConcurryFuture) ok = concurry_resolved_future_new_int (1);
+        ConcurryFuture *in[] = { f, ok };
+        g_autoptr(ConcurryFuture) first = concurry_any (in, 2);
+
+        g_assert_cmpint (concurry_future_get_int (first), ==, 1);
+      }
+      /* failed before any(), given after the winner */
+      {
+        g_autoptr(ConcurryFuture) ok = concurry_resolved_future_new_int (1);
+        g_autoptr(ConcurryFuture) f = failed ("after the winner");
+        ConcurryFuture *in[] = { ok, f };
+        g_autoptr(ConcurryFuture) first = concurry_any (in, 2);
+
+        g_assert_cmpint (concurry_future_get_int (first), ==, 1);
+      }
+      /* failed before any(), the winner completing later */
+      {
+        g_autoptr(ConcurryPromise) later = promise ();
+        g_autoptr(ConcurryFuture) f = failed ("before a later winner");
+        ConcurryFuture *in[] = { CONCURRY_FUTURE (later), f };
+        g_autoptr(ConcurryFuture) first = concurry_any (in, 2);
+
+        concurry_promise_resolve_int (later, 1);
+        g_assert_cmpint (concurry_future_get_int (first), ==, 1);
+      }
+      /* failing after any(), before the winner; and after it */
+      {
+        g_autoptr(ConcurryPromise) fails_first = promise ();
+        g_autoptr(ConcurryPromise) wins = promise ();
+        g_autoptr(ConcurryPromise) fails_last = promise ();
+        ConcurryFuture *in[] = { CONCURRY_FUTURE (fails_first), CONCURRY_FUTURE (wins),
+                                 CONCURRY_FUTURE (fails_last) };
+        g_autoptr(ConcurryFuture) first = concurry_any (in, 3);
+
+        concurry_promise_reject_literal (fails_first, G_IO_ERROR, G_IO_ERROR_FAILED, "first");
+        concurry_promise_resolve_int (wins, 1);
+        concurry_promise_reject_literal (fails_last, G_IO_ERROR, G_IO_ERROR_FAILED, "last");
+        g_assert_cmpint (concurry_future_get_int (first), ==, 1);
+      }
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr_unmatched ("*never retrieved*");
+}
+
+/* ---- groups whose inputs never complete ---- */
+
+typedef ConcurryFuture *(*GroupFunc) (ConcurryFuture **futures,
+                                      guint            n_futures);
+
+static ConcurryFuture *
+make_gather (ConcurryFuture **futures,
+             guint            n_futures)
+{
+  return concurry_gather (futures, n_futures, CONCURRY_GATHER_FLAGS_NONE);
+}
+
+static ConcurryFuture *
+make_wait_future (ConcurryFuture **futures,
+                  guint            n_futures)
+{
+  return concurry_wait_future (futures, n_futures, CONCURRY_WAIT_ALL_COMPLETED);
+}
+
+static ConcurryFuture *
+make_any (ConcurryFuture **futures,
+          guint            n_futures)
+{
+  return concurry_any (futures, n_futures);
+}
+
+static ConcurryFuture *
+make_race (ConcurryFuture **futures,
+           guint            n_futures)
+{
+  return concurry_race (futures, n_futures);
+}
+
+static void
+record_error_cb (ConcurryFuture *future,
+                 gpointer        user_data)
+{
+  GError **error = user_data;
+
+  *error = g_error_copy (concurry_future_get_error (future));
+}
+
+/* Everything dropped: the group, its result and its inputs are freed, and
+ * the promises nobody can resolve any more are abandoned, which their
+ * callbacks see. */
+static void
+test_unreachable_group_is_freed (gconstpointer data)
+{
+  GroupFunc make = (GroupFunc)data;
+  ConcurryFuture *watched = CONCURRY_FUTURE (promise ());
+  ConcurryFuture *unwatched = CONCURRY_FUTURE (promise ());
+  g_autoptr(ConcurryFuture) done = concurry_resolved_future_new_int (1);
+  ConcurryFuture *inputs[] = { watched, unwatched };
+  ConcurryFuture *inputs_one_done[] = { unwatched, done };
+  ConcurryFuture *result;
+  ConcurryFuture *result_one_done;
+  g_autoptr(GError) error = NULL;
+  GWeakRef weak[4];
+
+  /* Weak references count as a way to look at an error later: the
+   * results would warn when they fail unobserved. */
+  concurry_set_unobserved_error_warnings (FALSE);
+  result = make (inputs, G_N_ELEMENTS (inputs));
+  /* race() is decided at once by a done input: not this case's point. */
+  result_one_done = make == make_race ? make (inputs, 1) : make (inputs_one_done, 2);
+  concurry_future_add_done_callback (watched, record_error_cb, &error, NULL);
+  g_weak_ref_init (&weak[0], watched);
+  g_weak_ref_init (&weak[1], unwatched);
+  g_weak_ref_init (&weak[2], result);
+  g_weak_ref_init (&weak[3], result_one_done);
+
+  g_object_unref (result);
+  g_object_unref (result_one_done);
+  g_object_unref (watched);
+  g_object_unref (unwatched);
+
+  drain_default_context ();
+  g_assert_error (error, CONCURRY_ERROR, CONCURRY_ERROR_ABANDONED);
+  for (guint i = 0; i < G_N_ELEMENTS (weak); i++)
+    {
+      g_assert_null (g_weak_ref_get (&weak[i]));
+      g_weak_ref_clear (&weak[i]);
+    }
+  concurry_set_unobserved_error_warnings (TRUE);
+}
+
+/* Nobody holds the result of a group that fails: nobody can look at its
+ * error, which does not warn (the tests run with fatal warnings). */
+static void
+test_unreachable_group_does_not_warn (gconstpointer data)
+{
+  GroupFunc make = (GroupFunc)data;
+  ConcurryFuture *input = CONCURRY_FUTURE (promise ());
+
+  g_object_unref (make (&input, 1));
+  g_object_unref (input);
+  drain_default_context ();
+}
+
+/* The inputs dropped, the result kept: it is decided by their abandonment
+ * (a gather fails with it). */
+static void
+test_gather_fails_when_inputs_abandoned (void)
+{
+  ConcurryFuture *input = CONCURRY_FUTURE (promise ());
+  g_autoptr(ConcurryFuture) all = concurry_gather (&input, 1, CONCURRY_GATHER_FLAGS_NONE);
+  g_autoptr(GError) error = NULL;
+
+  g_object_unref (input);
+  g_assert_false (concurry_future_wait (all, 0, &error));
+  g_assert_error (error, CONCURRY_ERROR, CONCURRY_ERROR_ABANDONED);
+}
+
+/* The result dropped, the inputs kept: the inputs still complete, and
+ * that lets the group go. */
+static void
+test_dropped_group_result_goes_once_inputs_complete (void)
+{
+  g_autoptr(ConcurryPromise) input = promise ();
+  ConcurryFuture *all = concurry_gather ((ConcurryFuture **)&input, 1, CONCURRY_GATHER_FLAGS_NONE);
+  GWeakRef weak;
+
+  g_weak_ref_init (&weak, all);
+  g_object_unref (all);
+  concurry_promise_resolve_int (input, 1);
+  g_assert_null (g_weak_ref_get (&weak));
+  g_weak_ref_clear (&weak);
+}
+
 int
 main (int argc,
       char *argv[])
@@ -993,6 +1284,33 @@ main (int argc,
   g_test_add_func ("/Concurry/Any/basic", test_any);
   g_test_add_func ("/Concurry/Race/basic", test_race);
   g_test_add_func ("/Concurry/Race/settled-group-lets-inputs-go", test_settled_group_lets_inputs_go);
+  g_test_add_func ("/Concurry/Chain/finally-runs-when-end-cancelled",
+                   test_finally_runs_when_end_cancelled);
+  g_test_add_func ("/Concurry/Chain/finally-runs-when-later-step-cancelled",
+                   test_finally_runs_when_later_step_cancelled);
+  g_test_add_func ("/Concurry/Chain/finally-runs-when-cancelled-before-delivery",
+                   test_finally_runs_when_cancelled_before_delivery);
+  g_test_add_func ("/Concurry/Chain/finally-runs-on-every-outcome",
+                   test_finally_runs_on_every_outcome);
+  g_test_add_func ("/Concurry/Any/consumes-every-failure", test_any_consumes_every_failure);
+  g_test_add_data_func ("/Concurry/Gather/unreachable-group-is-freed",
+                        make_gather, test_unreachable_group_is_freed);
+  g_test_add_data_func ("/Concurry/WaitFuture/unreachable-group-is-freed",
+                        make_wait_future, test_unreachable_group_is_freed);
+  g_test_add_data_func ("/Concurry/Any/unreachable-group-is-freed",
+                        make_any, test_unreachable_group_is_freed);
+  g_test_add_data_func ("/Concurry/Race/unreachable-group-is-freed",
+                        make_race, test_unreachable_group_is_freed);
+  g_test_add_data_func ("/Concurry/Gather/unreachable-group-does-not-warn",
+                        make_gather, test_unreachable_group_does_not_warn);
+  g_test_add_data_func ("/Concurry/Any/unreachable-group-does-not-warn",
+                        make_any, test_unreachable_group_does_not_warn);
+  g_test_add_data_func ("/Concurry/Race/unreachable-group-does-not-warn",
+                        make_race, test_unreachable_group_does_not_warn);
+  g_test_add_func ("/Concurry/Gather/fails-when-inputs-abandoned",
+                   test_gather_fails_when_inputs_abandoned);
+  g_test_add_func ("/Concurry/Gather/dropped-result-goes-once-inputs-complete",
+                   test_dropped_group_result_goes_once_inputs_complete);
   g_test_add_func ("/Concurry/Race/loser-does-not-warn", test_race_loser_does_not_warn);
   g_test_add_func ("/Concurry/Group/register-while-completing", test_register_while_completing);
   g_test_add_func ("/Concurry/Group/dropped-with-pending-inputs", test_dropped_with_pending_inputs);

@@ -651,6 +651,33 @@ test('errors go down the chain unchanged, skipping and_then and map', async () =
     assertEq(end.get_state(), FutureState.FAILED, 'state');
 });
 
+test('finally_do runs when the end of the chain is cancelled', async () => {
+    const p = promise();
+    let finallyState = null;
+    const end = p.finally_do(f => {
+        finallyState = f.get_state();
+    });
+    assert(end.cancel(), 'cancel() on the end of the chain');
+    await until(() => finallyState !== null);
+    assertEq(finallyState, FutureState.CANCELLED, 'finally_do saw the cancellation');
+    assertEq(end.get_state(), FutureState.CANCELLED, 'the end stays cancelled');
+});
+
+test('finally_do in the middle runs when a later step is cancelled', async () => {
+    const p = promise();
+    let finallyState = null;
+    const end = p
+        .finally_do(f => {
+            finallyState = f.get_state();
+        })
+        .map(v => v)
+        .and_then(f => f.get_int());
+    assert(end.cancel(), 'cancel() on the end of the chain');
+    await until(() => finallyState !== null);
+    assertEq(finallyState, FutureState.CANCELLED, 'finally_do saw the cancellation');
+    assertEq(p.get_state(), FutureState.CANCELLED, 'the cancellation went up the chain');
+});
+
 test('catch_error recovers from a failure with a value or a future', async () => {
     const p = promise();
     let seen = null;

@@ -674,6 +674,28 @@ void test_chain_cancel () {
     assert_state (inner, Concurry.FutureState.CANCELLED);
 }
 
+// finally_do runs whatever the outcome, cancellation of the end of the
+// chain, or of a later step, included.
+void test_chain_finally_runs_when_cancelled () {
+    var p = promise ();
+    Concurry.FutureState finally_saw = Concurry.FutureState.PENDING;
+    var end = p.finally_do ((f) => { finally_saw = f.get_state (); });
+    assert_true (end.cancel ());
+    iterate_until (() => finally_saw != Concurry.FutureState.PENDING);
+    assert_true (finally_saw == Concurry.FutureState.CANCELLED);
+    assert_state (end, Concurry.FutureState.CANCELLED);
+
+    var q = promise ();
+    Concurry.FutureState middle_saw = Concurry.FutureState.PENDING;
+    var later_end = q
+        .finally_do ((f) => { middle_saw = f.get_state (); })
+        .map ((v, out result) => { result = v; });
+    assert_true (later_end.cancel ());
+    iterate_until (() => middle_saw != Concurry.FutureState.PENDING);
+    assert_true (middle_saw == Concurry.FutureState.CANCELLED);
+    assert_state (q, Concurry.FutureState.CANCELLED);
+}
+
 // ---------------------------------------------------------------------------
 // as_completed
 
@@ -861,6 +883,8 @@ int main (string[] args) {
     Test.add_func ("/concurry/vala/combinators/timers/no-main-loop", test_timers_without_main_loop);
     Test.add_func ("/concurry/vala/combinators/chain/flattens", test_chain_flattens);
     Test.add_func ("/concurry/vala/combinators/chain/errors", test_chain_errors);
+    Test.add_func ("/concurry/vala/combinators/chain/finally-runs-when-cancelled",
+                   test_chain_finally_runs_when_cancelled);
     Test.add_func ("/concurry/vala/combinators/chain/cancel", test_chain_cancel);
     Test.add_func ("/concurry/vala/combinators/as-completed/blocking", test_as_completed_blocking);
     Test.add_func ("/concurry/vala/combinators/as-completed/timeouts", test_as_completed_timeouts);

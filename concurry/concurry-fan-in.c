@@ -1,0 +1,113 @@
+/* concurry-fan-in.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "concurry-fan-in-private.h"
+
+/* Room for @n_max nodes; only those used are ever touched (and paged
+ * in). More nodes may come until _concurry_fan_in_end_registering(). */
+void
+_concurry_fan_in_init (ConcurryFanIn *fan_in,
+                       guint          n_max)
+{
+  fan_in->nodes = g_new (ConcurryCallback, n_max);
+  fan_in->n_nodes = 0;
+  fan_in->n_linked = 0;
+  fan_in->registering = TRUE;
+}
+
+void
+_concurry_fan_in_clear (ConcurryFanIn *fan_in)
+{
+  g_clear_pointer (&fan_in->nodes, g_free);
+}
+
+/* Registers a node calling @func with @owner on @future, whose core is
+ * @core. Called with @mutex, the owner's lock, held; it is let go while
+ * the node is added (the node runs at once if @future is done meanwhile,
+ * and takes the lock), and held again on return. */
+ConcurryCallback *
+_concurry_fan_in_register_locked (ConcurryFanIn          *fan_in,
+                                  GMutex                 *mutex,
+                                  ConcurryFuture         *future,
+                                  ConcurryCore           *core,
+                                  ConcurryFutureCallback  func,
+                                  gpointer                owner)
+{
+  ConcurryCallback *node = &fan_in->nodes[fan_in->n_nodes++];
+
+  _concurry_callback_init_borrowed (node, func, owner);
+  node->future = future;
+  fan_in->n_linked++;
+  g_mutex_unlock (mutex);
+  _concurry_core_add_callback (core, future, node);
+  g_mutex_lock (mutex);
+
+  return node;
+}
+
+/* Counts out @n nodes that ran or were taken off their inputs. Returns
+ * TRUE if the nodes' reference on the owner is now to be dropped. */
+gboolean
+_concurry_fan_in_count_out_locked (ConcurryFanIn *fan_in,
+                                   guint          n)
+{
+  fan_in->n_linked -= n;
+  return n > 0 && fan_in->n_linked == 0 && !fan_in->registering;
+}
+
+/* The same, taking @mutex. */
+gboolean
+_concurry_fan_in_count_out (ConcurryFanIn *fan_in,
+                            GMutex        *mutex,
+                            guint          n)
+{
+  gboolean last;
+
+  if (n == 0)
+    return FALSE;
+
+  g_mutex_lock (mutex);
+  last = _concurry_fan_in_count_out_locked (fan_in, n);
+  g_mutex_unlock (mutex);
+
+  return last;
+}
+
+/* No more nodes come. Returns TRUE if none is on an input: then the
+ * nodes' reference on the owner is to be dropped. */
+gboolean
+_concurry_fan_in_end_registering (ConcurryFanIn *fan_in,
+                                  GMutex        *mutex)
+{
+  gboolean last;
+
+  g_mutex_lock (mutex);
+  fan_in->registering = FALSE;
+  last = fan_in->n_linked == 0;
+  g_mutex_unlock (mutex);
+
+  return last;
+}
+
+/* Takes the first @n_nodes nodes off their inputs, those that neither ran
+ * nor were taken off yet; with no lock held. Returns how many it took
+ * off, to be counted out. */
+guint
+_concurry_fan_in_unlink (ConcurryFanIn *fan_in,
+                         guint          n_nodes)
+{
+  guint n_taken_off = 0;
+
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      ConcurryCallback *node = &fan_in->nodes[i];
+
+      n_taken_off += _concurry_core_unlink (_concurry_future_get_core (node->future), node);
+    }
+
+  return n_taken_off;
+}

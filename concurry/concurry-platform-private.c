@@ -1,0 +1,125 @@
+/* concurry-platform-private.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define _GNU_SOURCE
+#include "config.h"
+
+#include "concurry-platform-private.h"
+
+#ifdef __linux__
+# include <sys/syscall.h>
+# include <unistd.h>
+#endif
+#ifdef G_OS_UNIX
+# include <dlfcn.h>
+#endif
+
+/*
+ * Is the calling thread the process's main thread?
+ *
+ * Why: a blocking wait on the main thread iterates the global default
+ * main context (so that completions delivered there cannot deadlock the
+ * wait), even when no loop runs and nobody acquired that context yet.
+ * GLib has no "main thread" notion of its own.
+ *
+ * How: on Linux the main thread is the one whose thread id is the process
+ * id. Elsewhere this says FALSE, and a main thread that runs no loop just
+ * sleeps in its wait.
+ */
+gboolean
+_concurry_platform_is_main_thread (void)
+{
+#ifdef __linux__
+  return syscall (SYS_gettid) == getpid ();
+#else
+  return FALSE;
+#endif
+}
+
+/*
+ * Is @func, a work function, written in JavaScript?
+ *
+ * Why: a JavaScript function must never be called on a worker thread:
+ * GJS refuses it with a critical and the call silently returns nothing,
+ * so the executor refuses such work up front with a clear error.
+ *
+ * How: bindings hand C a trampoline that lives in memory of their own,
+ * outside every loaded object, while C functions always belong to a
+ * loaded object; so a function that is in no object (dladdr() finds
+ * none), in a process where GJS is loaded (dlsym() finds its API), is a
+ * JavaScript one. Python's trampolines are in no object either, but
+ * Python and GJS do not share a process in practice, and Python callables
+ * are fine on worker threads. Without dlfcn this says FALSE.
+ */
+gboolean
+_concurry_platform_func_is_javascript (gpointer func)
+{
+#if defined (G_OS_UNIX) && defined (RTLD_DEFAULT)
+  static gsize gjs_loaded = 0;
+  Dl_info info;
+
+  if (g_once_init_enter (&gjs_loaded))
+    {
+      gboolean loaded = dlsym (RTLD_DEFAULT, "gjs_context_get_current") != NULL;
+      g_once_init_leave (&gjs_loaded, loaded ? 2 : 1);
+    }
+
+  if (gjs_loaded != 2)
+    return FALSE;
+
+  return dladdr (func, &info) == 0;
+#else
+  return FALSE;
+#endif
+}
+
+/*
+ * Is the caller's reference on @object the only way to reach it?
+ *
+ * Why: recycling. Creating and finalizing a GObject costs more than a
+ * trivial piece of work (see concurry-work-future.c), so an executor
+ * reuses a work future, or a worker thread its GCancellable, that nobody
+ * else can see any more, instead of finalizing it.
+ *
+ * How: GLib has no public call for this, so it reads two fields of the
+ * public GObject structure: @ref_count (1: ours is the only reference; a
+ * done callback waiting for delivery, a waiter, a chain all hold one) and
+ * @qdata (NULL: no weak reference, weak pointer, toggle reference (a
+ * binding's wrapper), nor anyone's data). What it relies on, that a
+ * reference, a weak reference, a weak pointer, a toggle reference and
+ * object data each show in these fields, is checked by
+ * tests/test-platform.c, which fails if a GLib release changes it.
+ */
+gboolean
+_concurry_platform_object_is_unshared (GObject *object)
+{
+  return g_atomic_int_get (&object->ref_count) == 1 &&
+         g_atomic_pointer_get (&object->qdata) == NULL;
+}
+
+/*
+ * Locks @mutex, spinning briefly first.
+ *
+ * Why: the lock that takes items off a work queue is held for a few
+ * instructions per item, by drainers on every worker; a GMutex that is
+ * held puts the caller to sleep in the kernel at once, which costs far
+ * more than waiting for those few instructions.
+ *
+ * How: up to 100 tries, with the x86 PAUSE hint between them (it tells
+ * the core this is a spin loop); then an ordinary lock.
+ */
+void
+_concurry_platform_mutex_lock_spinning (GMutex *mutex)
+{
+  for (guint i = 0; i < 100; i++)
+    {
+      if (g_mutex_trylock (mutex))
+        return;
+#if defined (__GNUC__) && (defined (__x86_64__) || defined (__i386__))
+      __builtin_ia32_pause ();
+#endif
+    }
+  g_mutex_lock (mutex);
+}
