@@ -161,6 +161,20 @@ def test_repr_names_the_state_and_the_outcome_type():
     assert repr(observed(failed(OSError()))).endswith('state=finished raised OSError>')
 
 
+def test_repr_of_failed_work_and_done_futures_names_the_exception_type(executor):
+    def work():
+        raise OSError('work')
+
+    future = executor.submit(work)
+    future.exception(timeout=SAFETY)
+    done = Concurry.SyncFuture(exception_value=KeyError('done'))
+    done.exception(timeout=0)
+    assert repr(future).endswith('state=finished raised OSError>')
+    assert repr(done).endswith('state=finished raised KeyError>')
+    assert repr(Concurry.SyncFuture(result_value=[1])).endswith(
+        'state=finished returned list>')
+
+
 # --------------------------------------------------------------------------
 # cancel()
 # --------------------------------------------------------------------------
