@@ -46,7 +46,8 @@ def test_run_in_executor_runs_the_call_on_the_pool():
 
     async def main():
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(pool, lambda x: (x * 2, threading.current_thread().name), 21)
+        return await loop.run_in_executor(
+            pool, lambda x: (x * 2, threading.current_thread().name), 21)
 
     try:
         value, name = run(main())
@@ -150,6 +151,39 @@ def test_cancelling_the_task_awaiting_queued_work_cancels_the_work(pools, releas
     release.set()
     pool.shutdown(wait=True)
     assert ran == []
+
+
+def test_asyncio_wait_for_timing_out_cancels_queued_work(pools, releases):
+    pool = pools(1)
+    started, release = threading.Event(), threading.Event()
+    releases.append(release)
+    pool.submit(lambda: (started.set(), release.wait(SAFETY)))
+    assert started.wait(SAFETY)
+    queued = pool.submit(pow, 2, 2)
+
+    async def main():
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(queued, timeout=0.01)   # cannot start: the pool is busy
+
+    run(main())
+    assert queued.cancelled()
+
+
+def test_asyncio_wait_takes_concurry_futures(pools, releases):
+    pool = pools(2)
+    release = threading.Event()
+    releases.append(release)
+    slow = pool.submit(release.wait, SAFETY)
+    fast = pool.submit(pow, 2, 5)
+
+    async def main():
+        done, pending = await asyncio.wait([slow, fast], return_when=asyncio.FIRST_COMPLETED)
+        release.set()
+        return done, pending
+
+    done, pending = run(main())
+    assert done == {fast} and pending == {slow}
+    assert slow.result(timeout=SAFETY) is True
 
 
 def test_awaiting_a_concurry_future_gives_its_value(executor):

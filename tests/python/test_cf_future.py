@@ -341,6 +341,24 @@ def test_exception_waits_for_a_value_and_returns_none():
     joined(thread)
 
 
+def test_many_threads_waiting_on_one_future_all_get_its_value():
+    future = pending()
+    barrier = threading.Barrier(11)
+    got = []
+
+    def waiter():
+        barrier.wait(SAFETY)
+        got.append((future.result(timeout=SAFETY), future.done(), future.running(),
+                    future.cancelled()))
+
+    threads = [in_thread(waiter) for _ in range(10)]
+    barrier.wait(SAFETY)
+    future.set_result('all')
+    for thread in threads:
+        joined(thread)
+    assert got == [('all', True, False, False)] * 10
+
+
 def test_result_raises_the_same_exception_object_every_time():
     """Deliberate difference kept from concurry: the very object comes back."""
     exc = ValueError('same')
@@ -567,6 +585,44 @@ def test_a_raising_callback_on_work_is_logged_and_the_others_still_run(executor,
     assert calls == [future]
     assert 'exception calling callback for' in caplog.text
     assert 'ZeroDivisionError' in caplog.text
+
+
+def test_cancelling_queued_work_runs_its_callback_on_the_cancelling_thread(pools, releases):
+    pool = pools(1)
+    started, release = threading.Event(), threading.Event()
+    releases.append(release)
+    pool.submit(lambda: (started.set(), release.wait(SAFETY)))
+    assert started.wait(SAFETY)
+    queued = pool.submit(pow, 2, 2)
+    calls = []
+    queued.add_done_callback(lambda f: calls.append((f, threading.current_thread().name)))
+    assert calls == []
+    assert queued.cancel()
+    assert calls == [(queued, threading.current_thread().name)]
+
+
+def test_a_callback_added_while_work_completes_runs_exactly_once(executor):
+    count = 200
+    calls = {}
+    lock = threading.Lock()
+    all_called = threading.Event()
+
+    def callback(f):
+        with lock:
+            calls[id(f)] = calls.get(id(f), 0) + 1
+            if sum(calls.values()) >= count:
+                all_called.set()
+
+    futures = []
+    for n in range(count):
+        future = executor.submit(int, n)
+        future.add_done_callback(callback)
+        futures.append(future)
+    assert all_called.wait(SAFETY)
+    assert Concurry.wait(futures, timeout=SAFETY).not_done == set()
+    with lock:
+        assert sorted(calls) == sorted(id(f) for f in futures)
+        assert set(calls.values()) == {1}
 
 
 @promise_methods

@@ -393,7 +393,7 @@ def test_workers_have_a_default_name_unique_to_the_pool():
 def test_the_worker_is_known_to_threading_under_its_name(executor):
     def where():
         thread = threading.current_thread()
-        return thread.name, thread is threading._active.get(threading.get_ident())
+        return thread.name, thread in threading.enumerate()
 
     name, known = executor.submit(where).result(timeout=SAFETY)
     assert known

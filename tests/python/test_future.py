@@ -127,7 +127,7 @@ def test_mark_running_moves_pending_to_running_once():
 
 def test_mark_running_refused_on_cancelled_promise():
     promise = Concurry.Promise()
-    assert promise.cancel()
+    assert promise.interrupt()
     assert not promise.mark_running()
     assert promise.get_state() == State.CANCELLED
 
@@ -171,7 +171,7 @@ def test_reject_with_cancelled_error_makes_cancelled_not_failed():
     assert promise.is_cancelled()
     assert not promise.is_failed()
     assert_error(promise.get_error(), IO_ERROR, Gio.IOErrorEnum.CANCELLED, 'stopped by the work')
-    assert promise.cancel() is True
+    assert promise.interrupt() is True
 
 
 def test_resolved_future_is_done_from_birth():
@@ -182,7 +182,7 @@ def test_resolved_future_is_done_from_birth():
     assert not future.is_running()
     assert future.get_int() == 5
     assert future.wait(0)
-    assert future.cancel() is False
+    assert future.interrupt() is False
     assert future.get_state() == State.DONE
     assert future.get_int() == 5
 
@@ -191,7 +191,7 @@ def test_resolved_error_future_is_failed_from_birth():
     future = Concurry.ResolvedFuture.new_error_literal(IO_ERROR, Gio.IOErrorEnum.PERMISSION_DENIED, 'no')
     assert future.get_state() == State.FAILED
     assert future.is_failed()
-    assert future.cancel() is False
+    assert future.interrupt() is False
     assert future.get_state() == State.FAILED
     assert_error(future.get_error(), IO_ERROR, Gio.IOErrorEnum.PERMISSION_DENIED, 'no')
 
@@ -201,7 +201,7 @@ def test_resolved_future_with_cancelled_error_is_cancelled():
     assert future.get_state() == State.CANCELLED
     assert future.is_cancelled()
     assert not future.is_failed()
-    assert future.cancel() is True
+    assert future.interrupt() is True
     assert_error(wait_error(future), IO_ERROR, Gio.IOErrorEnum.CANCELLED, 'nope')
 
 
@@ -427,7 +427,7 @@ def test_resolved_error_future_wait_raises_its_error():
 
 def test_cancelled_error_is_gio_cancelled():
     promise = Concurry.Promise()
-    assert promise.cancel()
+    assert promise.interrupt()
     assert_error(promise.get_error(), IO_ERROR, Gio.IOErrorEnum.CANCELLED)
     assert promise.get_error().message
     assert_error(wait_error(promise), IO_ERROR, Gio.IOErrorEnum.CANCELLED)
@@ -469,7 +469,7 @@ def test_first_completion_wins(first, second):
 
     assert second(promise) is False
     assert first(promise) is False
-    assert promise.cancel() is False
+    assert promise.interrupt() is False
 
     assert promise.get_state() == state
     assert promise.get_value() == value
@@ -482,7 +482,7 @@ def test_first_completion_wins(first, second):
 @pytest.mark.parametrize('late', [_resolve, _resolve_none, _reject, _reject_error])
 def test_completion_after_cancel_is_refused(late):
     promise = Concurry.Promise()
-    assert promise.cancel()
+    assert promise.interrupt()
     assert late(promise) is False
     assert promise.get_state() == State.CANCELLED
     assert promise.get_value() is None
@@ -709,7 +709,7 @@ def test_blocking_wait_on_plain_thread_does_not_iterate_main_context():
 
 def test_cancel_pending_future():
     promise = Concurry.Promise()
-    assert promise.cancel() is True
+    assert promise.interrupt() is True
     assert promise.get_state() == State.CANCELLED
     assert promise.is_cancelled()
     assert promise.is_done()
@@ -732,7 +732,7 @@ def test_cancel_running_future_trips_cancellable():
 
     assert promise.mark_running()
     assert not cancellable.is_cancelled()
-    assert promise.cancel() is True
+    assert promise.interrupt() is True
     # CANCELLED at once, not when the work notices.
     assert promise.get_state() == State.CANCELLED
     assert not promise.is_running()
@@ -749,15 +749,15 @@ def test_cancel_running_future_trips_cancellable():
 def test_cancel_is_idempotent():
     promise = Concurry.Promise()
     calls = []
-    promise.add_done_callback(lambda f: calls.append(f.get_state()))
+    promise.add_done_callback_full(None, lambda f: calls.append(f.get_state()))
     signals = []
     GObject.Object.connect(promise.get_cancellable(), 'cancelled', lambda c: signals.append(1))
-    assert promise.cancel() is True
-    assert promise.cancel() is True
-    assert promise.cancel() is True
+    assert promise.interrupt() is True
+    assert promise.interrupt() is True
+    assert promise.interrupt() is True
     assert run_until(lambda: calls)
     drain()
-    assert promise.cancel() is True
+    assert promise.interrupt() is True
     drain()
     assert calls == [State.CANCELLED]
     assert signals == [1]
@@ -767,7 +767,7 @@ def test_cancel_done_future_returns_false():
     promise = Concurry.Promise()
     assert promise.resolve_int(8)
     cancellable = promise.get_cancellable()
-    assert promise.cancel() is False
+    assert promise.interrupt() is False
     assert promise.get_state() == State.DONE
     assert promise.get_int() == 8
     assert not cancellable.is_cancelled()
@@ -775,7 +775,7 @@ def test_cancel_done_future_returns_false():
 
 def test_cancel_failed_future_returns_false():
     promise = failed_promise('kept')
-    assert promise.cancel() is False
+    assert promise.interrupt() is False
     assert promise.get_state() == State.FAILED
     assert_error(promise.get_error(), IO_ERROR, Gio.IOErrorEnum.FAILED, 'kept')
 
@@ -803,7 +803,7 @@ def test_cancel_wakes_waiter_on_other_thread():
 
     thread = start_thread(worker)
     assert started.wait(5)
-    assert promise.cancel()
+    assert promise.interrupt()
     join(thread)
     assert_error(out['result'], IO_ERROR, Gio.IOErrorEnum.CANCELLED)
 
@@ -815,7 +815,7 @@ def test_cancel_wakes_waiter_on_other_thread():
 def test_callback_runs_through_main_loop_not_synchronously():
     promise = Concurry.Promise()
     calls = []
-    callback_id = promise.add_done_callback(lambda f: calls.append(f))
+    callback_id = promise.add_done_callback_full(None, lambda f: calls.append(f))
     assert callback_id > 0
     assert calls == []
     assert promise.resolve_int(1)
@@ -829,7 +829,7 @@ def test_callback_runs_through_main_loop_not_synchronously():
 def test_callback_added_after_completion_is_delivered_asynchronously():
     future = Concurry.ResolvedFuture.new_int(4)
     calls = []
-    future.add_done_callback(lambda f: calls.append((f.get_int(), ConcurryTest.is_main_thread())))
+    future.add_done_callback_full(None, lambda f: calls.append((f.get_int(), ConcurryTest.is_main_thread())))
     assert calls == []
     assert run_until(lambda: calls)
     assert calls == [(4, True)]
@@ -837,9 +837,9 @@ def test_callback_added_after_completion_is_delivered_asynchronously():
 
 def test_callback_added_to_cancelled_future_is_delivered_asynchronously():
     promise = Concurry.Promise()
-    assert promise.cancel()
+    assert promise.interrupt()
     calls = []
-    promise.add_done_callback(lambda f: calls.append(f.get_state()))
+    promise.add_done_callback_full(None, lambda f: calls.append(f.get_state()))
     assert calls == []
     assert run_until(lambda: calls)
     assert calls == [State.CANCELLED]
@@ -848,7 +848,7 @@ def test_callback_added_to_cancelled_future_is_delivered_asynchronously():
 def test_callback_on_failed_future_sees_error():
     promise = Concurry.Promise()
     seen = []
-    promise.add_done_callback(lambda f: seen.append(f.get_error()))
+    promise.add_done_callback_full(None, lambda f: seen.append(f.get_error()))
     assert promise.reject_literal(IO_ERROR, Gio.IOErrorEnum.INVALID_DATA, 'bad data')
     assert run_until(lambda: seen)
     assert_error(seen[0], IO_ERROR, Gio.IOErrorEnum.INVALID_DATA, 'bad data')
@@ -857,10 +857,10 @@ def test_callback_on_failed_future_sees_error():
 def test_callback_runs_exactly_once():
     promise = Concurry.Promise()
     calls = []
-    promise.add_done_callback(lambda f: calls.append(1))
+    promise.add_done_callback_full(None, lambda f: calls.append(1))
     assert promise.resolve_int(1)
     assert promise.resolve_int(2) is False
-    assert promise.cancel() is False
+    assert promise.interrupt() is False
     assert run_until(lambda: calls)
     # Give it every chance to run again.
     run_until(lambda: False, timeout=0.1)
@@ -873,10 +873,10 @@ def test_callbacks_run_in_order_added():
     promise = Concurry.Promise()
     order = []
     for i in range(5):
-        promise.add_done_callback(lambda f, i: order.append(i), i)
+        promise.add_done_callback_full(None, lambda f, i: order.append(i), i)
     assert promise.resolve_int(0)
     for i in range(5, 8):
-        promise.add_done_callback(lambda f, i: order.append(i), i)
+        promise.add_done_callback_full(None, lambda f, i: order.append(i), i)
     assert run_until(lambda: len(order) == 8)
     drain()
     assert order == list(range(8))
@@ -886,7 +886,7 @@ def test_callbacks_of_several_futures_keep_completion_order():
     promises = [Concurry.Promise() for _ in range(4)]
     order = []
     for i, promise in enumerate(promises):
-        promise.add_done_callback(lambda f, i: order.append(i), i)
+        promise.add_done_callback_full(None, lambda f, i: order.append(i), i)
     for i in (2, 0, 3, 1):
         assert promises[i].resolve_int(i)
     assert run_until(lambda: len(order) == 4)
@@ -901,8 +901,8 @@ def test_callback_user_data_passed_through():
     def callback(future, *user_data):
         calls.append((future, user_data))
 
-    promise.add_done_callback(callback, 'a', 2, marker)
-    promise.add_done_callback(callback)
+    promise.add_done_callback_full(None, callback, 'a', 2, marker)
+    promise.add_done_callback_full(None, callback)
     assert promise.resolve_int(1)
     assert run_until(lambda: len(calls) == 2)
     assert calls[0][0] is promise
@@ -919,7 +919,7 @@ def test_callback_and_user_data_released_after_running():
     data_ref = weakref.ref(data)
     promise = Concurry.Promise()
     ran = []
-    promise.add_done_callback(lambda f, d: ran.append(type(d).__name__), data)
+    promise.add_done_callback_full(None, lambda f, d: ran.append(type(d).__name__), data)
     del data
     gc.collect()
     assert data_ref() is not None
@@ -939,10 +939,10 @@ def test_callback_added_from_inside_callback_is_not_nested():
 
     def outer(future):
         events.append('outer-start')
-        future.add_done_callback(inner)
+        future.add_done_callback_full(None, inner)
         events.append('outer-end')
 
-    promise.add_done_callback(outer)
+    promise.add_done_callback_full(None, outer)
     assert promise.resolve_int(1)
     assert run_until(lambda: 'inner' in events)
     drain()
@@ -954,12 +954,12 @@ def test_cancel_and_wait_from_inside_callback():
     seen = []
 
     def callback(future):
-        seen.append(future.cancel())
+        seen.append(future.interrupt())
         seen.append(future.wait(0))
         seen.append(future.wait(-1))
         seen.append(future.get_int())
 
-    promise.add_done_callback(callback)
+    promise.add_done_callback_full(None, callback)
     assert promise.resolve_int(6)
     assert run_until(lambda: seen)
     assert seen == [False, True, True, 6]
@@ -971,15 +971,15 @@ def test_cancel_and_wait_from_inside_callback_of_cancelled_future():
     seen = []
 
     def callback(future):
-        seen.append(future.cancel())
+        seen.append(future.interrupt())
         try:
             future.wait(0)
             seen.append('returned')
         except GLib.Error as error:
             seen.append(error.code)
 
-    promise.add_done_callback(callback)
-    assert promise.cancel()
+    promise.add_done_callback_full(None, callback)
+    assert promise.interrupt()
     assert run_until(lambda: seen)
     drain()
     assert seen == [True, Gio.IOErrorEnum.CANCELLED]
@@ -994,7 +994,7 @@ def test_wait_from_inside_callback_of_failed_future():
             future.wait(0)
         seen.append(info.value)
 
-    promise.add_done_callback(callback)
+    promise.add_done_callback_full(None, callback)
     assert promise.reject_literal(IO_ERROR, Gio.IOErrorEnum.FAILED, 'inside')
     assert run_until(lambda: seen)
     assert_error(seen[0], IO_ERROR, Gio.IOErrorEnum.FAILED, 'inside')
@@ -1014,7 +1014,7 @@ def test_callback_from_thread_with_own_context_runs_there():
                 out['owner'] = context.is_owner()
                 out['value'] = future.get_int()
 
-            promise.add_done_callback(callback)
+            promise.add_done_callback_full(None, callback)
             ready.set()
             out['ran'] = run_until(lambda: 'thread' in out, context=context)
         finally:
@@ -1034,7 +1034,7 @@ def test_callback_from_thread_without_context_runs_on_main_thread():
     calls = []
 
     def worker():
-        promise.add_done_callback(
+        promise.add_done_callback_full(None, 
             lambda f: calls.append((threading.current_thread() is threading.main_thread(),
                                     ConcurryTest.is_main_thread())))
         promise.resolve_int(1)
@@ -1048,7 +1048,7 @@ def test_callback_from_thread_without_context_runs_on_main_thread():
 def test_callback_of_promise_resolved_in_c_thread_runs_on_main_thread():
     promise = Concurry.Promise()
     calls = []
-    promise.add_done_callback(
+    promise.add_done_callback_full(None, 
         lambda f: calls.append((ConcurryTest.is_main_thread(),
                                 threading.current_thread() is threading.main_thread(),
                                 f.get_int())))
@@ -1061,7 +1061,7 @@ def test_callback_of_promise_resolved_in_c_thread_runs_on_main_thread():
 def test_callback_of_promise_rejected_in_c_thread_runs_on_main_thread():
     promise = Concurry.Promise()
     calls = []
-    promise.add_done_callback(lambda f: calls.append((ConcurryTest.is_main_thread(), f.get_error())))
+    promise.add_done_callback_full(None, lambda f: calls.append((ConcurryTest.is_main_thread(), f.get_error())))
     ConcurryTest.reject_in_thread(promise, 'thread says no')
     assert run_until(lambda: calls)
     assert calls[0][0] is True
@@ -1085,8 +1085,8 @@ def test_add_done_callback_full_on_explicit_context():
 def test_remove_done_callback():
     promise = Concurry.Promise()
     calls = []
-    keep = promise.add_done_callback(lambda f: calls.append('kept'))
-    removed = promise.add_done_callback(lambda f: calls.append('removed'))
+    keep = promise.add_done_callback_full(None, lambda f: calls.append('kept'))
+    removed = promise.add_done_callback_full(None, lambda f: calls.append('removed'))
     assert keep != removed
     assert promise.remove_done_callback(removed) is True
     assert promise.remove_done_callback(removed) is False
@@ -1104,7 +1104,7 @@ def test_remove_done_callback_releases_callback():
     callback = Callback()
     ref = weakref.ref(callback)
     promise = Concurry.Promise()
-    callback_id = promise.add_done_callback(callback)
+    callback_id = promise.add_done_callback_full(None, callback)
     del callback
     gc.collect()
     assert ref() is not None
@@ -1118,7 +1118,7 @@ def test_remove_done_callback_releases_callback():
 def test_remove_done_callback_too_late_once_done():
     promise = Concurry.Promise()
     calls = []
-    callback_id = promise.add_done_callback(lambda f: calls.append(1))
+    callback_id = promise.add_done_callback_full(None, lambda f: calls.append(1))
     assert promise.resolve_int(1)
     assert promise.remove_done_callback(callback_id) is False
     assert run_until(lambda: calls)
@@ -1127,9 +1127,9 @@ def test_remove_done_callback_too_late_once_done():
 
 def test_callback_ids_are_unique_and_nonzero():
     promise = Concurry.Promise()
-    ids = [promise.add_done_callback(lambda f: None) for _ in range(50)]
+    ids = [promise.add_done_callback_full(None, lambda f: None) for _ in range(50)]
     other = Concurry.ResolvedFuture.new_int(1)
-    ids += [other.add_done_callback(lambda f: None) for _ in range(50)]
+    ids += [other.add_done_callback_full(None, lambda f: None) for _ in range(50)]
     assert 0 not in ids
     assert len(set(ids)) == 100
     assert promise.resolve_int(1)
@@ -1144,8 +1144,8 @@ def test_raising_callback_does_not_stop_the_others(capsys):
         calls.append('bad')
         raise ValueError('callback failure for the test')
 
-    promise.add_done_callback(bad)
-    promise.add_done_callback(lambda f: calls.append('good'))
+    promise.add_done_callback_full(None, bad)
+    promise.add_done_callback_full(None, lambda f: calls.append('good'))
     assert promise.resolve_int(1)
     assert run_until(lambda: len(calls) == 2)
     assert calls == ['bad', 'good']
@@ -1155,7 +1155,7 @@ def test_raising_callback_does_not_stop_the_others(capsys):
 def test_callback_keeps_future_alive_until_it_ran():
     calls = []
     promise = Concurry.Promise()
-    promise.add_done_callback(lambda f: calls.append(f.get_string()))
+    promise.add_done_callback_full(None, lambda f: calls.append(f.get_string()))
     assert promise.resolve_string('still here')
     del promise
     gc.collect()
@@ -1236,7 +1236,7 @@ def test_wait_async_on_cancelled_future_raises_cancelled():
     promise = Concurry.Promise()
     outcome = []
     promise.wait_async(None, _finish(outcome, loop))
-    GLib.idle_add(lambda: (promise.cancel(), GLib.SOURCE_REMOVE)[1])
+    GLib.idle_add(lambda: (promise.interrupt(), GLib.SOURCE_REMOVE)[1])
     run_loop(loop)
     assert_error(outcome[0]['error'], IO_ERROR, Gio.IOErrorEnum.CANCELLED)
     assert promise.is_cancelled()
@@ -1271,7 +1271,7 @@ def test_wait_async_with_already_cancelled_cancellable():
     run_loop(loop)
     assert_error(outcome[0]['error'], IO_ERROR, Gio.IOErrorEnum.CANCELLED)
     assert promise.get_state() == State.PENDING
-    assert promise.cancel()
+    assert promise.interrupt()
 
 
 def test_wait_async_unused_cancellable_does_not_interfere():
@@ -1360,14 +1360,14 @@ def test_threads_hammering_same_futures():
             barrier.wait(5)
             for i, promise in enumerate(promises):
                 # No thread-default context here: delivered on the main one.
-                promise.add_done_callback(on_done, i)
+                promise.add_done_callback_full(None, on_done, i)
                 state = promise.get_state()
                 assert state in (State.PENDING, State.RUNNING) + TERMINAL
                 if promise.is_done():
                     assert promise.get_state() in TERMINAL
                 promise.mark_running()
                 if (i + k) % 3 == 0:
-                    outcomes[i].append(('cancel', promise.cancel()))
+                    outcomes[i].append(('cancel', promise.interrupt()))
                 else:
                     outcomes[i].append(('resolve', promise.resolve_int(1000 * k + i)))
                 assert promise.is_done()
@@ -1447,7 +1447,7 @@ def test_adding_callbacks_while_completing_runs_each_once():
             try:
                 barrier.wait(5)
                 for j in range(20):
-                    promise.add_done_callback(on_done, (r, j))
+                    promise.add_done_callback_full(None, on_done, (r, j))
             except Exception as error:  # noqa: BLE001
                 errors.append(error)
 
@@ -1513,7 +1513,7 @@ def test_id_is_stable():
 def test_abandoned_promise_is_rejected_and_callbacks_run():
     seen = []
     promise = Concurry.Promise()
-    promise.add_done_callback(
+    promise.add_done_callback_full(None, 
         lambda f: seen.append((f.get_state(), f.get_error(), ConcurryTest.is_main_thread())))
     del promise
     gc.collect()
@@ -1530,7 +1530,7 @@ def test_abandoned_running_promise_is_rejected():
     seen = []
     promise = Concurry.Promise()
     assert promise.mark_running()
-    promise.add_done_callback(lambda f: seen.append(f.get_error()))
+    promise.add_done_callback_full(None, lambda f: seen.append(f.get_error()))
     del promise
     gc.collect()
     assert run_until(lambda: seen)
@@ -1542,7 +1542,7 @@ def test_promise_still_held_elsewhere_is_not_abandoned():
     # thread dropped its own reference.
     promise = Concurry.Promise()
     seen = []
-    promise.add_done_callback(lambda f: seen.append((f.get_state(), f.get_int())))
+    promise.add_done_callback_full(None, lambda f: seen.append((f.get_state(), f.get_int())))
     go = threading.Event()
 
     def worker(p):
@@ -1611,7 +1611,7 @@ try:
 except Exception:
     pass
 c = Concurry.Promise()
-c.cancel()
+c.interrupt()
 a = Concurry.Promise()
 del f, p, c, a
 gc.collect()

@@ -104,11 +104,11 @@ def block(future, until):
     wait_slices(lambda usec: _raw_wait([future], _ALL, usec)[0], until)
 
 
-def call_logged(fn, future):
+def call_logged(fn, future, *user_data):
     """Calls a user's done callback: an Exception is logged (logger
     'concurry') and the other callbacks still run."""
     try:
-        fn(future)
+        fn(future, *user_data)
     except Exception:
         logger.exception('exception calling callback for %r', future)
 

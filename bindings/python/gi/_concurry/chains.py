@@ -22,7 +22,8 @@ from gi.repository import Gio, GLib
 
 from . import bridge
 from .futures import wrap_future, RawFuture, RawPromise
-from .outcomes import Concurry, done_future, failed_future, reject, resolve
+from .outcomes import (Concurry, done_future, exception_of, failed_future, reject, resolve,
+                       typed_future)
 
 _raw_and_then = RawFuture.and_then
 _raw_map = RawFuture.map
@@ -37,7 +38,7 @@ def _as_future(value):
             (not isinstance(value, (int, str, float, bytes, tuple, list, dict)) and
              (inspect.isawaitable(value) or _isfuture(value))):
         return wrap_future(value)
-    return done_future(value)
+    return typed_future(value)
 
 
 def _isfuture(value):
@@ -101,6 +102,8 @@ def _build(raw, upstream, fn, args, kind):
 
 
 def _head(kind, head):
+    if kind == 'map':
+        return (head.result(0),)
     return (head,)
 
 
@@ -126,7 +129,7 @@ class ChainMethods:
     def map(self, fn, *args):
         """Like ``and_then()``, but calls ``fn(value, *args)`` with the value
         of this future."""
-        return _build(_raw_map, self, fn, args, 'map')
+        return _build(_raw_and_then, self, fn, args, 'map')
 
     def catch_error(self, fn, *args):
         """Recovers from a failure: once this future fails, ``fn(future,
@@ -140,29 +143,71 @@ class ChainMethods:
         """Calls ``fn(future, *args)`` once this future is done, whatever its
         outcome (also when it is cancelled), which the returned future then
         gets unchanged (the same value or exception object, or the
-        cancellation); what fn returns is ignored, and an exception it
-        raises is logged (logger ``concurry``).  fn runs where an
+        cancellation); what fn returns is ignored.  An exception raised by
+        fn replaces a value or an exception, as in a ``finally`` block (a
+        cancellation stays one: the exception is logged).  fn runs where an
         ``and_then()`` step would.  Cancelling the returned future cancels
         this one."""
         if not callable(fn):
             raise TypeError('%r is not callable' % (fn,))
+        raised = []
 
-        def cleanup(future, *unused):
+        def cleanup(future):
             try:
                 fn(future, *args)
-            except Exception:
-                bridge.logger.exception('exception in finally_do() step of %r', future)
+            except BaseException as exc:
+                if future.cancelled():
+                    bridge.logger.error('exception in finally_do() step of a cancelled '
+                                        'future %r', future, exc_info=exc)
+                else:
+                    raised.append(exc)
+
+        def on_value(future):
+            return failed_future(raised.pop()) if raised else future
+
+        def on_failure(future):
+            if not raised:
+                return future
+            exc = raised.pop()
+            superseded = exception_of(future)
+            if exc.__context__ is None and exc is not superseded:
+                exc.__context__ = superseded
+            return failed_future(exc)
 
         loop = bridge.running_loop()
+        if isinstance(loop, GLib.MainContext) or (loop is None and bridge.on_main_thread()):
+            return _finally_steps(self, cleanup, on_value, on_failure)
         if loop is None:
-            if bridge.on_main_thread():
-                return _raw_finally_do(self, cleanup)
-            return bridge.call_on_private(_raw_finally_do, self, cleanup)
-        if not isinstance(loop, GLib.MainContext):
-            def cleanup_on_loop(future, *unused):
-                try:
-                    loop.call_soon_threadsafe(bridge.call_logged, lambda f: fn(f, *args), future)
-                except RuntimeError:
-                    pass
-            return bridge.call_on_private(_raw_finally_do, self, cleanup_on_loop)
-        return _raw_finally_do(self, cleanup)
+            return bridge.call_on_private(_finally_steps, self, cleanup, on_value, on_failure)
+
+        def cleanup_on_loop(future):
+            done = RawPromise.new()
+
+            def call():
+                cleanup(future)
+                done.resolve(None)
+            try:
+                loop.call_soon_threadsafe(call)
+            except RuntimeError:
+                done.resolve(None)
+            return done
+        return bridge.call_on_private(_finally_steps, self, cleanup_on_loop, on_value,
+                                      on_failure)
+
+
+def _finally_steps(upstream, cleanup, on_value, on_failure):
+    """C's finally_do (runs on every outcome), then the exception cleanup
+    raised, if any, replacing the outcome."""
+    def run_cleanup(future, *unused):
+        waited = cleanup(future)
+        if waited is not None:
+            waited.result()
+
+    def value_step(future, *unused):
+        return on_value(future)
+
+    def failure_step(future, *unused):
+        return on_failure(future)
+
+    end = _raw_finally_do(upstream, run_cleanup)
+    return _raw_catch_error(_raw_and_then(end, value_step), failure_step)

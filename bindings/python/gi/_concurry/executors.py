@@ -20,7 +20,8 @@ from gi.repository import GLib
 
 from . import bridge
 from .futures import FutureMethods, is_future, wrap_future
-from .outcomes import (Concurry, CancelledError, error_for, pyobject_value, to_gvalue)
+from .outcomes import (Concurry, CancelledError, error_for, pyobject_value, remember,
+                       to_gvalue)
 
 BrokenThreadPool = concurrent.futures.thread.BrokenThreadPool
 
@@ -84,6 +85,15 @@ def _fill(obj, depth=0):
     return obj
 
 
+def _fill_input(item):
+    """A map input with its futures replaced by their values (waiting for
+    them, on the worker)."""
+    if _contains_future(item):
+        found = {}
+        return _fill(_collect(item, found))
+    return item
+
+
 class _Pool:
     """What the runner of one executor needs (the runner must not hold the
     executor, which holds the runner)."""
@@ -141,10 +151,11 @@ class _Pool:
                     else:
                         value = item[0](*_fill(item[1]), **_fill(item[2]))
                 elif data[1]:
-                    value = data[0](*item[0])
+                    value = data[0](*_fill_input(item[0]))
                 else:
-                    value = data[0](item[0])
+                    value = data[0](_fill_input(item[0]))
             except BaseException as exc:
+                remember(exc)
                 fail(index, error_for(exc), exc)
                 del exc
                 continue
@@ -340,6 +351,8 @@ class MapIterator:
         except GLib.Error as error:
             self._results = None
             payload = results.get_error_payload()
+            if isinstance(payload, StopIteration):
+                raise RuntimeError('map function raised StopIteration') from payload
             if isinstance(payload, BaseException):
                 raise payload from None
             if error.matches(GLib.quark_from_string('g-io-error-quark'), 24):  # TIMED_OUT

@@ -122,8 +122,9 @@ class FutureMethods:
             return True
         return False
 
-    def add_done_callback(self, fn, *, main_context=None):
-        """Calls fn(future) once the future is done, exactly once.
+    def add_done_callback(self, fn, *user_data, main_context=None):
+        """Calls ``fn(future, *user_data)`` once the future is done, exactly
+        once.
 
         On a thread that runs a GLib main loop (inside one of its
         callbacks, or with a thread-default context pushed) or a running
@@ -134,17 +135,19 @@ class FutureMethods:
         fn on, for code that adds callbacks before its loop runs.
 
         An exception raised by fn is logged (logger ``concurry``) and the
-        other callbacks still run.
+        other callbacks still run.  Returns an id for
+        ``remove_done_callback()``.
         """
         loop = bridge.running_loop() if main_context is None else main_context
         if loop is None:
-            callback_id = _raw_direct(self, _call_direct, fn)
+            callback_id = _raw_direct(self, _call_direct, fn, user_data)
         elif isinstance(loop, GLib.MainContext):
-            callback_id = _raw_full(self, loop, _call_direct, fn)
+            callback_id = _raw_full(self, loop, _call_direct, fn, user_data)
         else:
-            callback_id = _raw_direct(self, _call_soon, fn, loop)
+            callback_id = _raw_direct(self, _call_soon, fn, user_data, loop)
         if callback_id:
             self.__dict__.setdefault('_concurry_callbacks', []).append((fn, callback_id))
+        return callback_id
 
     def remove_done_callback(self, fn):
         """Removes every registration of fn (or the C callback id fn) that
@@ -189,7 +192,9 @@ class FutureMethods:
         elif state == FAILED:
             # Without get_error(): a repr does not look at the error.
             exc = self.__dict__.get('_concurry_exception')
-            text += ' raised %s' % (type(exc).__name__ if exc is not None else 'Exception')
+            if exc is None:
+                exc = exception_of(self)
+            text += ' raised %s' % type(exc).__name__
         return text + '>'
 
 
@@ -206,13 +211,13 @@ def _wait(future, timeout):
     return state
 
 
-def _call_direct(future, fn):
-    bridge.call_logged(fn, future)
+def _call_direct(future, fn, user_data):
+    bridge.call_logged(fn, future, *user_data)
 
 
-def _call_soon(future, fn, loop):
+def _call_soon(future, fn, user_data, loop):
     try:
-        loop.call_soon_threadsafe(bridge.call_logged, fn, future)
+        loop.call_soon_threadsafe(bridge.call_logged, fn, future, *user_data)
     except RuntimeError:
         pass  # the loop is closed: nothing runs there any more
 
@@ -354,6 +359,9 @@ def wrap_future(obj):
 def is_future(obj):
     """Whether wrap_future() takes obj for a future (not a plain value)."""
     if isinstance(obj, (RawFuture, concurrent.futures.Future)):
+        return True
+    from . import aio
+    if aio.isfuture(obj):
         return True
     if 'distributed' in sys.modules:
         from . import dask

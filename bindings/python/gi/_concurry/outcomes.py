@@ -16,6 +16,7 @@ so the same object comes back from every future the failure reaches.
 
 import concurrent.futures
 import threading
+import weakref
 
 from gi.repository import Gio, GLib, GObject
 
@@ -118,6 +119,19 @@ def check_exception(exception):
 
 _lock = threading.Lock()
 
+# A GLib.Error of another domain than concurry's cannot carry a payload: the
+# last one raised from Python for each (domain, code, message) stands for
+# the errors C copied from it.
+_glib_errors = weakref.WeakValueDictionary()
+
+
+def remember(exc):
+    if isinstance(exc, _Error):
+        try:
+            _glib_errors[(exc.domain, exc.code, exc.message)] = exc
+        except TypeError:
+            pass
+
 
 def exception_of(future):
     """The exception a failed future failed with: the Python exception
@@ -131,6 +145,8 @@ def exception_of(future):
     payload = future.get_error_payload()
     if not isinstance(payload, BaseException):
         payload = future.get_error()
+        if isinstance(payload, _Error):
+            payload = _glib_errors.get((payload.domain, payload.code, payload.message), payload)
     with _lock:
         return future.__dict__.setdefault('_concurry_exception', payload)
 
@@ -157,11 +173,20 @@ def resolve(promise, value):
 def reject(promise, exc):
     """Fails promise with exc (carried as the payload of its error);
     returns whether it was still pending."""
+    remember(exc)
     return promise.reject_with_payload(error_for(exc), exc)
 
 
 def done_future(value):
-    """A future already done with value."""
+    """A future already done with value (the Python object itself)."""
+    if value is None or isinstance(value, _GObject):
+        return Concurry.ResolvedFuture.new(value)
+    return Concurry.ResolvedFuture.new(pyobject_value(value))
+
+
+def typed_future(value):
+    """A future already done with value, as a chain step's value: the plain
+    values C holds without loss keep a C type (see to_gvalue())."""
     try:
         return Concurry.ResolvedFuture.new(to_gvalue(value))
     except (TypeError, ValueError, OverflowError):
@@ -174,4 +199,5 @@ def failed_future(exc):
     if isinstance(exc, CancelledError):
         return Concurry.ResolvedFuture.new_error_literal(
             Gio.io_error_quark(), int(Gio.IOErrorEnum.CANCELLED), 'cancelled')
+    remember(exc)
     return Concurry.ResolvedFuture.new_error_with_payload(error_for(exc), exc)

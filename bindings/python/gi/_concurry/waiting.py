@@ -47,11 +47,17 @@ def wait(fs, timeout=None, return_when=ALL_COMPLETED):
     return_when is met (FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED)
     or timeout seconds passed.  A cancelled future is done at once, and is
     not an exception."""
-    if return_when not in _MODES:
-        raise ValueError('Invalid return condition: %r' % (return_when,))
-    mode = _MODES[return_when]
     until = bridge.deadline(timeout)
     inputs = _distinct(fs)
+    if isinstance(return_when, _Mode):
+        mode = return_when
+    elif return_when in _MODES:
+        mode = _MODES[return_when]
+    else:
+        # Like concurrent.futures: only refused when it has to wait.
+        if all(pair[0].done() for pair in inputs.values()):
+            return DoneAndNotDoneFutures({pair[1] for pair in inputs.values()}, set())
+        raise ValueError('Invalid return condition: %r' % (return_when,))
     wrappers = [pair[0] for pair in inputs.values()]
     result = []
 

@@ -130,6 +130,36 @@ class TaskExecutor(Concurry.TaskExecutor, Executor,
 TaskExecutor = override(TaskExecutor)
 __all__.append('TaskExecutor')
 
+def _patch_raw(raw, *mixins):
+    """The classes PyGObject made for the implementations before this module
+    ran take the raw interface class as a base, ahead of the override in
+    their method order: the Pythonic methods go on those classes too."""
+    for cls in raw:
+        for mixin in mixins:
+            for name, value in vars(mixin).items():
+                if not name.startswith('__') or name in ('__await__', '__iter__'):
+                    setattr(cls, name, value)
+
+
+def _raw_interfaces(name, *implementations):
+    found = {getattr(Concurry, name)}
+    for implementation in implementations:
+        for cls in implementation.__mro__:
+            if cls.__name__ == name and cls.__module__ == 'gi.repository.Concurry':
+                found.add(cls)
+    return found
+
+
+_patch_raw(_raw_interfaces('Future', Concurry.Promise, Concurry.ResolvedFuture),
+           futures.FutureMethods, chains.ChainMethods, Future)
+_patch_raw(_raw_interfaces('Executor', Concurry.ThreadPoolExecutor, Concurry.MainContextExecutor,
+                           Concurry.TaskExecutor),
+           executors.ExecutorMethods)
+for _cls in (Promise,):
+    for _name, _value in vars(futures.PromiseMethods).items():
+        if not _name.startswith('__'):
+            setattr(_cls, _name, _value)
+
 wrap_future = futures.wrap_future
 SyncFuture = futures.SyncFuture
 gio_call = futures.gio_call
