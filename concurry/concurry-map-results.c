@@ -109,6 +109,7 @@ typedef struct
   GQueue             in_flight;     /* of ConcurryFuture, input order */
   ConcurryFuture    *waiting;       /* the item next() waits for */
   gboolean           finished;
+  gboolean           stopped;       /* no more input is read */
 
   /* The consumer's */
   GArray            *current;       /* of Outcome: the chunk being read */
@@ -316,6 +317,7 @@ get_mode (MapState *state)
 }
 
 static void feed (MapState *state);
+static gboolean is_stopped (MapState *state);
 
 /* A chunk is done (inline, on the thread that completed it). */
 static void
@@ -336,7 +338,7 @@ has_room (MapState *state)
   gboolean room;
 
   g_mutex_lock (&state->mutex);
-  if (state->finished)
+  if (state->finished || state->stopped)
     room = FALSE;
   else if (state->mode == MODE_DETACHED)
     room = (guint)g_atomic_int_get (&state->n_unfinished) < state->max_in_flight;
@@ -440,7 +442,7 @@ feed (MapState *state)
       while (has_room (state) && submit_chunk (state))
         ;
       if (g_atomic_int_get (&state->input_done) || state->submit_error != NULL ||
-          get_mode (state) == -1)
+          get_mode (state) == -1 || is_stopped (state))
         release_reservation (state);
       g_atomic_int_set (&state->feeding, FALSE);
     }
@@ -483,9 +485,47 @@ finish (MapState *state)
 }
 
 static gboolean
+is_stopped (MapState *state)
+{
+  gboolean stopped;
+
+  g_mutex_lock (&state->mutex);
+  stopped = state->stopped;
+  g_mutex_unlock (&state->mutex);
+
+  return stopped;
+}
+
+static gboolean
 is_finished (MapState *state)
 {
   return get_mode (state) == -1;
+}
+
+/* No more input is read and the work that has not started is cancelled,
+ * as shutdown with cancel_futures does to every queued item; the results
+ * read afterwards give what ran, then the first cancelled item's
+ * cancellation. */
+static void
+stop (MapState *state)
+{
+  GPtrArray *pending = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_mutex_lock (&state->mutex);
+  state->stopped = TRUE;
+  for (GList *l = state->in_flight.head; l != NULL; l = l->next)
+    g_ptr_array_add (pending, g_object_ref (l->data));
+  g_mutex_unlock (&state->mutex);
+
+  for (guint i = 0; i < pending->len; i++)
+    concurry_future_cancel_pending (pending->pdata[i]);
+  g_ptr_array_unref (pending);
+
+  if (g_atomic_int_compare_and_exchange (&state->feeding, FALSE, TRUE))
+    {
+      release_reservation (state);
+      g_atomic_int_set (&state->feeding, FALSE);
+    }
 }
 
 /* The executor is shut down: with cancel_futures the rest is cancelled.
@@ -500,7 +540,7 @@ on_shutdown (gpointer data,
 
   if (cancel_futures)
     {
-      finish (state);
+      stop (state);
       return;
     }
 
@@ -702,7 +742,8 @@ next_result (MapState  *state,
         {
           /* Input still to read: read it, or let the thread reading it
            * (the executor is shutting down) get on with it. */
-          if (!g_atomic_int_get (&state->input_done) && state->submit_error == NULL)
+          if (!g_atomic_int_get (&state->input_done) && state->submit_error == NULL &&
+              !is_stopped (state))
             {
               feed (state);
               if (g_atomic_int_get (&state->feeding))

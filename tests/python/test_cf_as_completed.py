@@ -136,9 +136,6 @@ def test_duplicates_are_yielded_once():
     assert list(Concurry.as_completed(itertools.repeat(future, 3), timeout=SAFETY)) == [future]
 
 
-@pytest.mark.xfail(reason='wing: the _as_completed generator keeps the future it yielded '
-                          'in its suspended frame (yield obj; del obj runs on resume)',
-                   strict=False)
 def test_it_keeps_no_reference_to_the_futures_it_yielded(executor):
     futures = [executor.submit(pow, 2, n) for n in range(4)]
     assert Concurry.wait(futures, timeout=SAFETY).not_done == set()

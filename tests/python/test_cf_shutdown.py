@@ -202,9 +202,6 @@ def test_map_begun_before_shutdown_gives_every_result_after_it():
     assert list(results) == [abs(n) for n in range(-300, 300)]
 
 
-@pytest.mark.xfail(reason='wing/engine: after shutdown(cancel_futures=True) the map results '
-                          'end at once (StopIteration), without the running item\'s result '
-                          'or a CancelledError', strict=False)
 def test_cancel_futures_makes_a_map_raise_cancelled_error_at_its_first_cancelled_item(
         pools, releases):
     pool = pools(1)
@@ -247,8 +244,6 @@ def test_shutdown_with_wait_from_a_worker_raises_runtime_error_in_that_work():
 # interpreter exit
 # --------------------------------------------------------------------------
 
-@pytest.mark.xfail(reason='wing: no exit handler shuts the executors down and waits for '
-                          'their work at interpreter exit', strict=False)
 def test_interpreter_exit_waits_for_submitted_work():
     child = run_child(CHILD_PREAMBLE + '''
         go = threading.Event()
@@ -260,8 +255,6 @@ def test_interpreter_exit_waits_for_submitted_work():
     assert child.stdout.strip() == 'apple'
 
 
-@pytest.mark.xfail(reason='wing: no exit handler shuts the executors down and waits for '
-                          'their work at interpreter exit', strict=False)
 def test_interpreter_exit_waits_for_work_after_shutdown_without_wait():
     child = run_child(CHILD_PREAMBLE + '''
         go = threading.Event()
@@ -286,8 +279,6 @@ def test_interpreter_exit_after_shutdown_cancelling_futures_is_clean():
     assert child.stdout.strip() in ('apple', '')
 
 
-@pytest.mark.xfail(reason='wing: no exit handler shuts the executors down and waits for '
-                          'their work at interpreter exit', strict=False)
 def test_submit_from_an_exit_handler_raises_runtime_error():
     """The executors are shut down at exit before the exit handlers that
     were registered before them run, as in concurrent.futures."""

@@ -194,8 +194,6 @@ def test_map_with_zero_chunksize_raises_value_error(executor):
         executor.map(abs, [1], chunksize=0)
 
 
-@pytest.mark.xfail(reason='wing: MapIterator.__next__ re-raises the StopIteration that fn '
-                          'raised, which silently ends the results', strict=False)
 def test_map_turns_stop_iteration_from_the_function_into_runtime_error(executor):
     def stop(n):
         raise StopIteration

@@ -455,20 +455,6 @@ def test_i24_cancel_pending_returns_true_and_wakes_waiters():
     assert promise.cancelled()
 
 
-def test_i25_decision_cancel_running_future_succeeds(executor, releases):
-    # concurry decision (DESIGN, "The contract" 5): cancel() returns False
-    # only on a finished future; a running future becomes cancelled at once
-    # and its eventual result is dropped (concurrent.futures returns False).
-    running, release = blocked(executor, releases)
-    assert running.cancel() is True
-    assert running.cancelled()
-    release.set()
-    executor.shutdown(wait=True)
-    assert running.cancelled()
-    with pytest.raises(concurrent.futures.CancelledError):
-        running.result()
-
-
 def test_i26_cancel_finished_future_returns_false():
     done = Concurry.wrap_future(1)
     failed = failed_future(ValueError())
@@ -526,23 +512,6 @@ def test_i34_callback_called_once_with_the_future(outcome):
     assert calls[0] is promise
 
 
-@pytest.mark.parametrize('outcome', ['value', 'exception', 'cancel'])
-def test_i35_decision_callback_on_done_future_is_dispatched_not_synchronous(outcome):
-    promise = Concurry.Promise()
-    if outcome == 'value':
-        promise.set_result(1)
-    elif outcome == 'exception':
-        promise.set_exception(ValueError())
-        assert isinstance(promise.exception(), ValueError)
-    else:
-        promise.cancel()
-    calls = []
-    promise.add_done_callback(calls.append)
-    assert calls == []
-    drain()
-    assert calls == [promise]
-
-
 def test_i36_callbacks_run_in_the_order_added():
     promise = Concurry.Promise()
     order = []
@@ -551,41 +520,6 @@ def test_i36_callbacks_run_in_the_order_added():
     promise.set_result(None)
     drain()
     assert order == [0, 1, 2, 3, 4]
-
-
-def test_i37_raising_callback_is_reported_and_the_others_run(monkeypatch):
-    reported = []
-    monkeypatch.setattr(sys, 'excepthook', lambda *info: reported.append(info))
-    promise = Concurry.Promise()
-    calls = []
-
-    def bad(future):
-        calls.append('bad')
-        raise ValueError('callback failure')
-
-    promise.add_done_callback(lambda f: calls.append(1))
-    promise.add_done_callback(bad)
-    promise.add_done_callback(lambda f: calls.append(3))
-    promise.set_result(1)        # does not raise
-    drain()
-    assert calls == [1, 'bad', 3]
-    assert len(reported) == 1
-    assert reported[0][0] is ValueError
-    assert str(reported[0][1]) == 'callback failure'
-
-
-def test_i37_raising_callback_report_names_the_future(capsys):
-    promise = Concurry.Promise()
-
-    def bad(future):
-        raise ValueError('printed on stderr')
-
-    promise.add_done_callback(bad)
-    promise.set_result(1)
-    drain()
-    err = capsys.readouterr().err
-    assert 'exception calling callback for <Concurry.Promise' in err
-    assert 'printed on stderr' in err
 
 
 def test_i38_raising_callback_on_done_future_does_not_reach_the_caller(monkeypatch):
@@ -647,23 +581,6 @@ def test_i42_callback_receives_the_object_it_was_added_to(executor):
     assert calls[0] is future
 
 
-def test_i43_decision_callbacks_run_on_the_main_thread(executor):
-    threads = []
-    futures = [executor.submit(lambda: threading.current_thread().name) for _ in range(4)]
-    for future in futures:
-        future.add_done_callback(lambda f: threads.append(threading.current_thread()))
-    # Added from a worker thread too.
-    adder = executor.submit(lambda: futures[0].add_done_callback(
-        lambda f: threads.append(threading.current_thread())))
-    adder.result(LONG)
-    Concurry.wait(futures, timeout=LONG)
-    executor.shutdown(wait=True)
-    drain()
-    assert len(threads) == 5
-    assert set(threads) == {threading.main_thread()}
-    assert all(not f.result().startswith('MainThread') for f in futures)
-
-
 def test_i46_add_versus_complete_race_runs_each_callback_exactly_once():
     counts = []
     barrier = threading.Barrier(2)
@@ -678,23 +595,6 @@ def test_i46_add_versus_complete_race_runs_each_callback_exactly_once():
         counts.append(len(calls))
     drain()
     assert set(counts) == {1}
-
-
-def test_i47_decision_callback_added_inside_a_callback_runs_after_it():
-    promise = Concurry.Promise()
-    events = []
-
-    def outer(future):
-        events.append('outer-start')
-        future.add_done_callback(lambda f: events.append('inner'))
-        events.append('outer-end')
-
-    promise.add_done_callback(outer)
-    promise.add_done_callback(lambda f: events.append('second'))
-    promise.set_result(1)
-    drain()
-    drain()
-    assert events == ['outer-start', 'outer-end', 'second', 'inner']
 
 
 def test_i48_cancel_inside_a_callback_returns_false():
@@ -725,49 +625,6 @@ def test_add_done_callback_rejects_non_callables():
 # the callback rule: with and without a running main loop
 # --------------------------------------------------------------------------
 
-def test_callback_rule_main_loop_application_gets_callbacks_on_its_main_thread(executor):
-    """A GTK/GLib.MainLoop application: callbacks arrive through its loop,
-    on the main thread, while the work runs on pool threads."""
-    loop = GLib.MainLoop()
-    seen = []
-    futures = [executor.submit(lambda i=i: (i, threading.current_thread().name))
-               for i in range(5)]
-
-    def on_done(future):
-        seen.append((future.result()[0], threading.current_thread() is threading.main_thread()))
-        if len(seen) == len(futures):
-            loop.quit()
-
-    for future in futures:
-        future.add_done_callback(on_done)
-    guard = GLib.timeout_add_seconds(int(LONG), loop.quit)
-    loop.run()
-    GLib.source_remove(guard)
-    assert sorted(seen) == [(i, True) for i in range(5)]
-    assert all(f.result()[1] != 'MainThread' for f in futures)
-
-
-def test_callback_rule_blocking_call_in_a_script_delivers_callbacks(executor):
-    """No main loop: a blocking call of the API on the main thread delivers
-    the callbacks that are ready; a call that does not need to wait (result()
-    of a done future) never runs callbacks, like concurrent.futures."""
-    calls = []
-    future = executor.submit(lambda: 'x')
-    future.add_done_callback(lambda f: calls.append('first'))
-    assert future.result(LONG) == 'x'
-    gate = Concurry.Promise()
-    threading.Timer(0.05, gate.set_result, (None,)).start()
-    assert gate.result(LONG) is None   # blocks: delivers
-    assert calls == ['first']
-    future.add_done_callback(lambda f: calls.append('second'))
-    assert calls == ['first']
-    assert future.result() == 'x'      # already done: does not deliver
-    assert future.exception() is None
-    assert calls == ['first']
-    assert Concurry.wait([future]).done == {future}
-    assert calls == ['first', 'second']
-
-
 def test_callback_rule_blocked_result_delivers_other_callbacks():
     """While the main thread blocks in result(), the callbacks of other
     futures are delivered as they complete (the C wait iterates the main
@@ -785,74 +642,6 @@ def test_callback_rule_blocked_result_delivers_other_callbacks():
     start_thread(first.set_result, 1)
     assert second.result(LONG) == 'second'
     assert calls == ['first']
-
-
-def test_callback_rule_inside_a_running_loop_result_does_not_dispatch(executor):
-    """Inside a main loop, result() does not dispatch other sources: the
-    loop delivers the callbacks after the current one returns."""
-    loop = GLib.MainLoop()
-    events = []
-    future = executor.submit(lambda: 1)
-    future.result(LONG)
-    future.add_done_callback(lambda f: events.append('callback'))
-
-    def idle():
-        events.append('idle-start')
-        future.result()
-        events.append('idle-end')
-        loop.quit()
-        return GLib.SOURCE_REMOVE
-
-    GLib.idle_add(idle, priority=GLib.PRIORITY_HIGH)
-    loop.run()
-    drain()
-    assert events[:2] == ['idle-start', 'idle-end']
-    assert 'callback' in events
-
-
-def test_callback_rule_script_without_loop_gets_callbacks_at_exit():
-    result = run_child(CHILD_PRELUDE + '''
-ex = Concurry.ThreadPoolExecutor(2)
-future = ex.submit(lambda: 21 * 2)
-future.add_done_callback(lambda f: print('callback', f.result(),
-                                         threading.current_thread() is threading.main_thread()))
-print('end of script')
-''')
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ['end of script', 'callback 42 True']
-
-
-def test_callback_rule_script_gets_callbacks_when_blocking_and_on_with_exit():
-    result = run_child(CHILD_PRELUDE + '''
-with Concurry.ThreadPoolExecutor(2) as ex:
-    futures = [ex.submit(pow, 2, i) for i in range(3)]
-    for f in futures:
-        f.add_done_callback(lambda f: print('callback', f.result()))
-    print('submitted')
-print('after with')
-''')
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0] == 'submitted'
-    assert sorted(lines[1:4]) == ['callback 1', 'callback 2', 'callback 4']
-    assert lines[4:] == ['after with']
-
-
-def test_callback_rule_interpreter_exit_waits_for_submitted_work():
-    result = run_child(CHILD_PRELUDE + '''
-started = threading.Event()
-release = threading.Event()
-ex = Concurry.ThreadPoolExecutor(1)
-ex.submit(lambda: (started.set(), release.wait(5)))
-for i in range(3):
-    ex.submit(print, 'queued work', i)
-assert started.wait(5)
-print('end of script')
-release.set()
-''')
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == \
-        ['end of script'] + ['queued work %d' % i for i in range(3)]
 
 
 # --------------------------------------------------------------------------

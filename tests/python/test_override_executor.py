@@ -262,11 +262,6 @@ def test_i91_never_more_than_max_workers_at_once(pools, releases):
     assert all(f.exception() is None for f in futures)
 
 
-def test_i92_decision_no_initializer_argument():
-    with pytest.raises(TypeError):
-        Concurry.ThreadPoolExecutor(2, initializer=print)
-
-
 def test_i93_map_zips_to_the_shortest_and_keeps_input_order(pools):
     executor = pools(4)
     releases = [threading.Event() for _ in range(4)]
@@ -281,26 +276,6 @@ def test_i93_map_zips_to_the_shortest_and_keeps_input_order(pools):
     assert list(executor.map(fn, range(10), 'abcd')) == ['0a', '1b', '2c', '3d']
     assert list(executor.map(pow, [2, 3], [2, 2], [100, 100])) == [4, 9]
     assert list(executor.map(abs, [])) == []
-
-
-def test_i94_decision_map_is_lazy_with_a_bounded_window(pools, releases):
-    executor = pools(2)
-    taken = []
-
-    def endless():
-        for i in itertools.count():
-            taken.append(i)
-            yield i
-
-    results = executor.map(lambda x: x * 2, endless())
-    # The first window (max(2 x max_workers, 64) items) is submitted by
-    # map() itself: the work starts without iterating.
-    window = len(taken)
-    assert window == max(2 * 2, 64)
-    assert [next(results) for _ in range(1000)] == [i * 2 for i in range(1000)]
-    # Never more than the window ahead of the results.
-    assert 1000 <= len(taken) <= 1000 + window
-    results.close()
 
 
 def test_i94_map_work_starts_without_iteration(pools):

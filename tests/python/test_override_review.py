@@ -144,29 +144,6 @@ def test_map_started_before_shutdown_with_unwrapped_inputs(pools):
     assert list(results)[:3] == [2, 20, 6]
 
 
-def test_map_cancel_futures_raises_cancelled_at_the_first_cancelled_item(pools, releases):
-    executor = pools(1)
-    started = threading.Event()
-    gate = threading.Event()
-    releases.append(gate)
-
-    def work(x):
-        if x == 0:
-            started.set()
-            gate.wait(LONG)
-        return x
-
-    results = executor.map(work, range(100))
-    assert started.wait(LONG)
-    executor.shutdown(wait=False, cancel_futures=True)
-    gate.set()
-    assert next(results) == 0
-    with pytest.raises(concurrent.futures.CancelledError):
-        next(results)
-    assert list(results) == []
-    executor.shutdown(wait=True)
-
-
 # --------------------------------------------------------------------------
 # 10. map(): StopIteration raised by the function
 # --------------------------------------------------------------------------
@@ -221,23 +198,6 @@ SIGINT_CHILD = '''
 def test_ctrl_c_during_blocking_call_raises_keyboard_interrupt(which):
     child = run_child(SIGINT_CHILD % which)
     assert child.stdout.strip() == 'KeyboardInterrupt', child.stderr
-
-
-def test_system_exit_in_callback_reaches_the_blocking_call():
-    child = run_child('''
-        import sys, time, gi
-        gi.require_version('Concurry', '1')
-        from gi.repository import Concurry
-        pool = Concurry.ThreadPoolExecutor(2)
-        slow = pool.submit(time.sleep, 0.5)
-        pool.submit(int).add_done_callback(lambda f: sys.exit(3))
-        try:
-            slow.result()
-            print('ignored')
-        except SystemExit as e:
-            print('SystemExit', e.code)
-    ''')
-    assert child.stdout.strip() == 'SystemExit 3', child.stderr
 
 
 # --------------------------------------------------------------------------
@@ -300,70 +260,9 @@ def test_map_iteration_on_main_thread_runs_steps_the_work_waits_for(pools):
     assert list(results) == ['64', '64']
 
 
-def test_user_callback_added_on_a_plain_thread_keeps_the_main_context_rule(pools):
-    # The documented decision: unlike chain steps, a done callback added on
-    # a plain thread is delivered on the main thread (safe for GTK).
-    executor = pools(2)
-    future = executor.submit(int, 7)
-    seen = []
-    join(start_thread(lambda: future.add_done_callback(
-        lambda f: seen.append(threading.current_thread() is threading.main_thread()))))
-    assert future.result(LONG) == 7
-    executor.shutdown(wait=True)     # delivers on the main thread
-    assert seen == [True]
-
-
 # --------------------------------------------------------------------------
 # 7. internal wrappers and gather() never leave unobserved errors
 # --------------------------------------------------------------------------
-
-def test_no_unobserved_error_from_wait_as_completed_gather_wrappers():
-    child = run_child('''
-        import gc, threading, time, concurrent.futures as cf, gi
-        gi.require_version('Concurry', '1')
-        from gi.repository import Concurry
-        def failed_cf():
-            c = cf.Future(); c.set_exception(ValueError('boom')); return c
-        c = failed_cf()
-        assert len(Concurry.wait([c]).done) == 1 and c.exception()
-        for x in Concurry.as_completed([failed_cf()]):
-            assert x.exception()
-        print(Concurry.gather([failed_cf()], return_exceptions=True))
-        late = cf.Future()
-        threading.Timer(0.05, late.set_exception, [ValueError('late')]).start()
-        Concurry.wait([late], return_when=Concurry.FIRST_EXCEPTION)
-        # A wait counts as looking at the error of a concurry future.
-        for mode in (Concurry.ALL_COMPLETED, Concurry.FIRST_COMPLETED):
-            p = Concurry.Promise(); p.set_exception(ValueError('x'))
-            Concurry.wait([p], return_when=mode)
-            p = Concurry.Promise()
-            threading.Timer(0.05, p.set_exception, [ValueError('y')]).start()
-            Concurry.wait([p], return_when=mode)
-            del p
-        # gather() of temporaries whose other inputs fail after the first.
-        pool = Concurry.ThreadPoolExecutor(4)
-        def bad(i):
-            time.sleep(0.05 * i)
-            raise ValueError(i)
-        try:
-            Concurry.gather([pool.submit(bad, i) for i in range(3)])
-        except ValueError as e:
-            print('gather raised', e)
-        # A dependent submit over a concurrent future that fails late.
-        src = cf.Future()
-        dep = pool.submit(lambda v: v, src)
-        dep.cancel()
-        src.set_exception(ValueError('src'))
-        pool.shutdown()
-        del dep, c, late
-        gc.collect(); time.sleep(0.1); gc.collect()
-        print('end')
-    ''')
-    assert child.returncode == 0, child.stderr
-    assert 'never retrieved' not in child.stderr, child.stderr
-    assert child.stdout.split('\n')[-2:] == ['end', ''], child.stdout
-    assert 'gather raised 0' in child.stdout
-
 
 # --------------------------------------------------------------------------
 # 9. a chain does not keep its upstream alive
@@ -401,28 +300,6 @@ def test_cancelling_the_end_still_cancels_a_live_upstream():
 # --------------------------------------------------------------------------
 # 5. result() of a done future never runs callbacks
 # --------------------------------------------------------------------------
-
-def test_result_of_done_future_does_not_run_callbacks(pools):
-    executor = pools(2)
-    lock = threading.Lock()
-    seen = []
-    done = executor.submit(int, 0)
-    assert done.result(LONG) == 0
-    other = executor.submit(int, 1)
-    assert other.result(LONG) == 1
-
-    def on_done(future):
-        with lock:
-            seen.append(future.result())
-
-    other.add_done_callback(on_done)
-    with lock:          # would self-deadlock if result() delivered on_done
-        assert done.result() == 0
-        assert done.exception() is None
-    assert seen == []
-    executor.shutdown(wait=True)
-    assert seen == [1]
-
 
 # --------------------------------------------------------------------------
 # 8. os.fork() with work in flight: the child exits

@@ -169,3 +169,11 @@ def call_on_private(fn, *args):
     if not ok:
         raise value
     return value
+
+
+def _after_fork_in_child():
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -34,6 +34,9 @@ _raw_shutdown = Concurry.Executor.shutdown
 _raw_submit = Concurry.Executor.submit
 _raw_map = Concurry.Executor.map
 _counter = itertools.count()
+_get_ident = threading.get_ident
+_live = weakref.WeakSet()
+_exiting = False
 _repr = FutureMethods.__repr__
 _SEQUENCES = (list, tuple, set, frozenset)
 
@@ -73,15 +76,15 @@ class _Slot:
         self.future = future
 
 
-def _fill(obj, depth=0):
+def _fill(obj, depth=0, timeout=0):
     kind = type(obj)
     if kind is _Slot:
-        return obj.future.result(0)
+        return obj.future.result(timeout)
     if depth < 4:
         if kind in _SEQUENCES:
-            return kind(_fill(item, depth + 1) for item in obj)
+            return kind(_fill(item, depth + 1, timeout) for item in obj)
         if kind is dict:
-            return {key: _fill(value, depth + 1) for key, value in obj.items()}
+            return {key: _fill(value, depth + 1, timeout) for key, value in obj.items()}
     return obj
 
 
@@ -90,30 +93,33 @@ def _fill_input(item):
     them, on the worker)."""
     if _contains_future(item):
         found = {}
-        return _fill(_collect(item, found))
+        return _fill(_collect(item, found), timeout=None)
     return item
 
 
 class _Pool:
     """What the runner of one executor needs (the runner must not hold the
-    executor, which holds the runner)."""
+    executor, which holds the runner).  Worker threads are known by their
+    OS thread id: PyGObject gives a foreign thread a fresh Python thread
+    state (and threading.local) for each call into Python."""
 
     def __init__(self, prefix, initializer, initargs):
         self.prefix = prefix
         self.initializer = initializer
         self.initargs = initargs
         self.broken = None
-        self.local = threading.local()
-        self.threads = itertools.count()
+        self.names = {}             # thread id -> name
+        self.lock = threading.Lock()
 
-    def enter_thread(self):
-        """First item of this pool on the calling worker thread: name it,
-        run the initializer (a failure breaks the pool, as in
+    def enter_thread(self, ident):
+        """First item of this pool on a worker thread: name it, run the
+        initializer (a failure breaks the pool, as in
         ``concurrent.futures``)."""
-        local = self.local
-        local.ready = True
+        with self.lock:
+            name = '%s_%d' % (self.prefix, len(self.names))
+            self.names[ident] = name
         try:
-            threading.current_thread().name = '%s_%d' % (self.prefix, next(self.threads))
+            threading.current_thread().name = name
         except Exception:
             pass
         if self.initializer is not None:
@@ -125,13 +131,14 @@ class _Pool:
                                'is not usable anymore')
 
     def run(self, batch, *unused):
-        local = self.local
-        if local.__dict__.get('ready') is None:
-            self.enter_thread()
-        elif threading.current_thread().name[:len(self.prefix)] != self.prefix:
-            # GLib shares idle threads between pools: take this one back.
-            local.ready = None
-            self.enter_thread()
+        ident = _get_ident()
+        name = self.names.get(ident)
+        if name is None:
+            self.enter_thread(ident)
+        else:
+            thread = threading.current_thread()
+            if thread.name != name:
+                thread.name = name
         start = batch.start
         ok = batch.return_value
         fail = batch.return_error
@@ -216,6 +223,8 @@ class ExecutorMethods:
         pool = _pool(self)
         if pool.broken is not None:
             raise BrokenThreadPool(pool.broken)
+        if _exiting:
+            raise RuntimeError('cannot schedule new futures after interpreter shutdown')
         if not callable(fn):
             raise TypeError('%r is not callable' % (fn,))
         after = None
@@ -284,8 +293,9 @@ class ExecutorMethods:
             _raw_shutdown(self, wait, cancel_futures)
         except GLib.Error as error:
             if error.domain == _CONCURRY_DOMAIN and error.code == _WRONG_THREAD:
-                raise RuntimeError('cannot wait for an executor to shut down from one of '
-                                   'its own workers') from None
+                # concurrent.futures' words, from joining the worker itself
+                raise RuntimeError('cannot join current thread: cannot wait for an '
+                                   'executor to shut down from one of its own workers') from None
             raise
 
     def __enter__(self):
@@ -395,8 +405,38 @@ def thread_pool_init(self, max_workers=None, thread_name_prefix='', initializer=
 
 
 def python_init(executor, prefix, initializer=None, initargs=()):
-    """Makes executor a Python executor (not a raw C one)."""
+    """Makes executor a Python executor (not a raw C one); like
+    ``concurrent.futures``, the interpreter waits for its work at exit."""
+    _live.add(executor)
     if initializer is not None and not callable(initializer):
         raise TypeError('initializer must be a callable')
     executor.__dict__['_concurry_pool'] = _Pool(
         prefix or '%s-%d' % (type(executor).__name__, next(_counter)), initializer, initargs)
+
+
+def _at_exit():
+    """Like concurrent.futures: no Python may run on a worker thread while
+    the interpreter finalizes, so exit waits for the work of every executor
+    made from Python, and refuses new work."""
+    global _exiting
+    _exiting = True
+    for executor in list(_live):
+        try:
+            _raw_shutdown(executor, True, False)
+        except Exception:
+            pass
+
+
+def _after_fork_in_child():
+    """The child has none of the parent's worker threads: the executors it
+    inherited are not waited for at exit (their work runs in the parent)."""
+    _live.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+try:
+    threading._register_atexit(_at_exit)
+except (AttributeError, RuntimeError):  # pragma: no cover
+    import atexit
+    atexit.register(_at_exit)

@@ -138,6 +138,8 @@ class FutureMethods:
         other callbacks still run.  Returns an id for
         ``remove_done_callback()``.
         """
+        if not callable(fn):
+            raise TypeError('%r is not callable' % (fn,))
         loop = bridge.running_loop() if main_context is None else main_context
         if loop is None:
             callback_id = _raw_direct(self, _call_direct, fn, user_data)
@@ -194,7 +196,8 @@ class FutureMethods:
             exc = self.__dict__.get('_concurry_exception')
             if exc is None:
                 exc = exception_of(self)
-            text += ' raised %s' % type(exc).__name__
+            text += ' raised %s' % ('GLib.Error' if isinstance(exc, GLib.Error)
+                                    else type(exc).__name__)
         return text + '>'
 
 

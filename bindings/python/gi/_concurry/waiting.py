@@ -68,6 +68,9 @@ def wait(fs, timeout=None, return_when=ALL_COMPLETED):
 
     bridge.wait_slices(step, until)
     done, not_done = result
+    for future in done:
+        if future.get_state() == FAILED:
+            future.get_error()      # waiting for it counts as looking at it
     return DoneAndNotDoneFutures({inputs[id(f)][1] for f in done},
                                  {inputs[id(f)][1] for f in not_done})
 
@@ -107,10 +110,8 @@ def _as_completed(iterator, inputs, total, until):
                 if iterator.get_n_remaining() == 0 and not inputs:
                     return
                 raise TimeoutError('%d (of %d) futures unfinished' % (len(inputs), total))
-            wrapper, obj = inputs.pop(id(found.pop()))
-            del wrapper
-            yield obj
-            del obj
+            # Nothing of it stays in this frame while suspended.
+            yield inputs.pop(id(found.pop()))[1]
     finally:
         inputs.clear()
 
