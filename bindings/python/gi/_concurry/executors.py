@@ -9,6 +9,7 @@ are the C engine's; this module converts values and exceptions, names the
 worker threads and runs the initializer.
 """
 
+import collections
 import concurrent.futures
 import concurrent.futures.thread
 import itertools
@@ -16,7 +17,7 @@ import os
 import threading
 import weakref
 
-from gi.repository import GLib
+from gi.repository import Gio, GLib
 
 from . import bridge
 from .futures import FutureMethods, is_future, wrap_future
@@ -34,6 +35,7 @@ _raw_shutdown = Concurry.Executor.shutdown
 _raw_submit = Concurry.Executor.submit
 _raw_map = Concurry.Executor.map
 _counter = itertools.count()
+_GROUP = 16      # map inputs per C item: one entry into the interpreter for them
 _get_ident = threading.get_ident
 _live = weakref.WeakSet()
 _exiting = False
@@ -157,10 +159,8 @@ class _Pool:
                         value = item[0](*item[1], **item[2])
                     else:
                         value = item[0](*_fill(item[1]), **_fill(item[2]))
-                elif data[1]:
-                    value = data[0](*_fill_input(item[0]))
                 else:
-                    value = data[0](_fill_input(item[0]))
+                    value = _map_group(data[0], data[1], item)
             except BaseException as exc:
                 remember(exc)
                 fail(index, error_for(exc), exc)
@@ -172,6 +172,21 @@ class _Pool:
             except (TypeError, ValueError, OverflowError):
                 ok(index, pyobject_value(value))
             value = None
+
+
+def _map_group(fn, star, group):
+    """The outcomes of fn over a group of map inputs: values, or
+    (_FAILED_ITEM, exception) for an item that raised; the items after it
+    still run, as concurrent.futures runs every submitted item."""
+    results = []
+    for item in group:
+        try:
+            item = _fill_input(item)
+            results.append(fn(*item) if star else fn(item))
+        except BaseException as exc:
+            remember(exc)
+            results.append((_FAILED_ITEM, exc))
+    return results
 
 
 def _pool(executor):
@@ -273,7 +288,7 @@ class ExecutorMethods:
             raise BrokenThreadPool(pool.broken)
         star = len(iterables) != 1
         source = iter(zip(*iterables) if star else iterables[0])
-        reader = _Input(source)
+        reader = _Input(source, _GROUP)
         until = bridge.deadline(timeout)
         try:
             results = _raw_map_with_runner(self, _runner(self), pyobject_value((fn, star)),
@@ -308,25 +323,34 @@ class ExecutorMethods:
 
 class _Input:
     """The input function of a C map: reads the iterator (on whatever thread
-    C reads input), keeping an exception it raises for the consumer."""
+    C reads input) a few items at a time, each group one C item, so that
+    the interpreter is entered once per group; an exception it raises is
+    kept for the consumer, at its position."""
 
-    __slots__ = ('source', 'error')
+    __slots__ = ('source', 'group', 'error')
 
-    def __init__(self, source):
+    def __init__(self, source, group):
         self.source = source
+        self.group = group
         self.error = None
 
     def next(self, *unused):
-        try:
-            item = next(self.source)
-        except StopIteration:
+        if self.error is not None:
             return False, None
+        items = []
+        try:
+            for item in itertools.islice(self.source, self.group):
+                items.append(item)
         except BaseException as exc:
             self.error = exc
+        if not items:
             return False, None
-        # In a list: PyGObject stores it as the Python object itself (a
+        # A list: PyGObject stores it as the Python object itself (a
         # GObject.Value returned for an out GValue would not be copied).
-        return True, [item]
+        return True, items
+
+
+_FAILED_ITEM = object()
 
 
 class MapIterator:
@@ -337,11 +361,15 @@ class MapIterator:
         self._reader = reader
         self._until = until
         self._started = False
+        self._group = collections.deque()
 
     def __iter__(self):
         return self
 
     def __next__(self):
+        group = self._group
+        if group:
+            return self._give(group.popleft())
         results = self._results
         if results is None:
             raise StopIteration
@@ -361,26 +389,35 @@ class MapIterator:
         except GLib.Error as error:
             self._results = None
             payload = results.get_error_payload()
-            if isinstance(payload, StopIteration):
-                raise RuntimeError('map function raised StopIteration') from payload
             if isinstance(payload, BaseException):
                 raise payload from None
-            if error.matches(GLib.quark_from_string('g-io-error-quark'), 24):  # TIMED_OUT
+            if error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT):
                 raise TimeoutError() from None
-            if error.matches(GLib.quark_from_string('g-io-error-quark'), 19):  # CANCELLED
+            if error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED):
                 raise CancelledError() from None
             raise
         if got:
-            return got[0]
+            group.extend(got[0])
+            return self._give(group.popleft())
         self._results = None
         if self._reader.error is not None:
             error, self._reader.error = self._reader.error, None
             raise error
         raise StopIteration
 
+    def _give(self, value):
+        if type(value) is tuple and len(value) == 2 and value[0] is _FAILED_ITEM:
+            exc = value[1]
+            self.close()
+            if isinstance(exc, StopIteration):
+                raise RuntimeError('map function raised StopIteration') from exc
+            raise exc
+        return value
+
     def close(self):
         """Stops the map: the work not started is cancelled and no more input
         is read."""
+        self._group.clear()
         results, self._results = self._results, None
         if results is not None:
             results.close()

@@ -163,11 +163,9 @@ def outcome(future):
 
 
 def resolve(promise, value):
-    """Resolves promise with value; returns whether it was still pending."""
-    try:
-        return promise.resolve(to_gvalue(value))
-    except (TypeError, ValueError, OverflowError):
-        return promise.resolve(pyobject_value(value))
+    """Resolves promise with value itself; returns whether it was still
+    pending."""
+    return promise.resolve(identity_gvalue(value))
 
 
 def reject(promise, exc):
@@ -177,11 +175,25 @@ def reject(promise, exc):
     return promise.reject_with_payload(error_for(exc), exc)
 
 
+_CONVERTED = (int, str, float, _Value, GLib.Variant, GObject.GBoxed, GLib.Error)
+
+
+def identity_gvalue(value):
+    """What to pass as a ``const GValue *`` so that the value read back is
+    value itself: PyGObject stores any object it has no C type for as the
+    object itself; the others are wrapped explicitly."""
+    if value is None or isinstance(value, _GObject):
+        return value
+    if type(value) is int and -256 <= value <= 256:
+        return value        # CPython's small ints are singletons anyway
+    if isinstance(value, _CONVERTED):
+        return pyobject_value(value)
+    return value
+
+
 def done_future(value):
     """A future already done with value (the Python object itself)."""
-    if value is None or isinstance(value, _GObject):
-        return Concurry.ResolvedFuture.new(value)
-    return Concurry.ResolvedFuture.new(pyobject_value(value))
+    return Concurry.ResolvedFuture.new(identity_gvalue(value))
 
 
 def typed_future(value):
