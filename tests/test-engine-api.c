@@ -1,0 +1,1774 @@
+/* test-engine-api.c: the engine API added for the language bindings
+ * (issue 10, "one engine"): runners and work batches, submitting work
+ * that waits for futures, cancelling only pending work, callbacks run on
+ * the completing thread, error payloads, maps run by a runner, and the
+ * sliced waits of map results and as_completed.
+ *
+ * Every test is timing-free: work blocks on gates the test opens, and
+ * waits that must time out are given deadlines that have already passed
+ * while the awaited thing cannot be ready.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <concurry.h>
+
+/* ------------------------------------------------------------------------
+ * Helpers */
+
+/* A gate work can block on until the test opens it. */
+typedef struct
+{
+  GMutex   mutex;
+  GCond    cond;
+  gboolean open;
+  guint    n_waiting;
+} Gate;
+
+static void
+gate_init (Gate *gate)
+{
+  g_mutex_init (&gate->mutex);
+  g_cond_init (&gate->cond);
+  gate->open = FALSE;
+  gate->n_waiting = 0;
+}
+
+static void
+gate_clear (Gate *gate)
+{
+  g_mutex_clear (&gate->mutex);
+  g_cond_clear (&gate->cond);
+}
+
+static void
+gate_pass (Gate *gate)
+{
+  g_mutex_lock (&gate->mutex);
+  gate->n_waiting++;
+  g_cond_broadcast (&gate->cond);
+  while (!gate->open)
+    g_cond_wait (&gate->cond, &gate->mutex);
+  gate->n_waiting--;
+  g_mutex_unlock (&gate->mutex);
+}
+
+/* Waits until @n_waiting work items are blocked on @gate (a safety
+ * deadline turns a hang into a failure; it is not a synchronisation). */
+static void
+gate_wait_for (Gate  *gate,
+               guint  n_waiting)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  g_mutex_lock (&gate->mutex);
+  while (gate->n_waiting < n_waiting)
+    g_assert_true (g_cond_wait_until (&gate->cond, &gate->mutex, deadline));
+  g_mutex_unlock (&gate->mutex);
+}
+
+static void
+gate_open (Gate *gate)
+{
+  g_mutex_lock (&gate->mutex);
+  gate->open = TRUE;
+  g_cond_broadcast (&gate->cond);
+  g_mutex_unlock (&gate->mutex);
+}
+
+static void
+gated_work (GCancellable  *cancellable,
+            GValue        *value,
+            gpointer       user_data,
+            GError       **error)
+{
+  gate_pass (user_data);
+  g_value_init (value, G_TYPE_BOOLEAN);
+  g_value_set_boolean (value, g_cancellable_is_cancelled (cancellable));
+}
+
+static void
+count_work (GCancellable  *cancellable,
+            GValue        *value,
+            gpointer       user_data,
+            GError       **error)
+{
+  g_atomic_int_inc ((int *)user_data);
+}
+
+static void
+count_destroy (gpointer data)
+{
+  g_atomic_int_inc ((int *)data);
+}
+
+static void
+value_clear (GValue *value)
+{
+  if (G_IS_VALUE (value))
+    g_value_unset (value);
+}
+
+static void
+wait_ok (ConcurryFuture *future)
+{
+  g_autoptr(GError) error = NULL;
+
+  concurry_future_wait (future, -1, &error);
+  if (error != NULL && !concurry_future_is_failed (future) &&
+      !concurry_future_is_cancelled (future))
+    g_assert_no_error (error);
+}
+
+static void
+shutdown_and_wait (ConcurryExecutor *executor,
+                   gboolean          cancel_futures)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, cancel_futures, &error));
+  g_assert_no_error (error);
+}
+
+/* An input of the integers from @next to @end (endless if @end < 0). */
+typedef struct
+{
+  int next;
+  int end;
+  int n_read;       /* atomic */
+} Counter;
+
+static gboolean
+counter_input (GValue   *item,
+               gpointer  user_data,
+               GError  **error)
+{
+  Counter *counter = user_data;
+
+  if (counter->end >= 0 && counter->next >= counter->end)
+    return FALSE;
+  g_value_init (item, G_TYPE_INT);
+  g_value_set_int (item, counter->next++);
+  g_atomic_int_inc (&counter->n_read);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------
+ * Runner and WorkBatch */
+
+/* What a recording runner saw. */
+typedef struct
+{
+  GMutex     mutex;
+  GArray    *started;      /* of int: the items, in the order started */
+  GArray    *sizes;        /* of guint: the size of each batch */
+  GPtrArray *batches;      /* the batches, kept past their call */
+  guint      n_skipped;
+  guint      n_with_future;
+  guint      n_cancellable_before_start;
+  guint      n_without_cancellable;
+  gboolean   data_ok;
+  const char *expected_data;   /* the data expected, or NULL for none */
+  int        fail_item;    /* the item to fail, or -1 */
+  int        forget_item;  /* the item to start and leave, or -1 */
+  Gate      *gate;         /* passed by every item, if set */
+} Record;
+
+static void
+record_init (Record *record)
+{
+  g_mutex_init (&record->mutex);
+  record->started = g_array_new (FALSE, FALSE, sizeof (int));
+  record->sizes = g_array_new (FALSE, FALSE, sizeof (guint));
+  record->batches = g_ptr_array_new_with_free_func (g_object_unref);
+  record->n_skipped = 0;
+  record->n_with_future = 0;
+  record->n_cancellable_before_start = 0;
+  record->n_without_cancellable = 0;
+  record->data_ok = TRUE;
+  record->expected_data = NULL;
+  record->fail_item = -1;
+  record->forget_item = -1;
+  record->gate = NULL;
+}
+
+static void
+record_clear (Record *record)
+{
+  g_mutex_clear (&record->mutex);
+  g_array_unref (record->started);
+  g_array_unref (record->sizes);
+  g_ptr_array_unref (record->batches);
+}
+
+/* The runner of the tests: each item is an int; its result is its square,
+ * except for @fail_item (CONCURRY_ERROR_FAILED with the payload
+ * "payload-<item>") and @forget_item (started, no outcome). */
+static void
+record_run (ConcurryWorkBatch *batch,
+            gpointer           user_data)
+{
+  Record *record = user_data;
+  guint size = concurry_work_batch_get_size (batch);
+  const GValue *data = concurry_work_batch_get_data (batch);
+
+  g_mutex_lock (&record->mutex);
+  g_array_append_val (record->sizes, size);
+  g_ptr_array_add (record->batches, g_object_ref (batch));
+  if (record->expected_data == NULL)
+    record->data_ok &= data == NULL;
+  else
+    record->data_ok &= data != NULL && G_VALUE_HOLDS_STRING (data) &&
+                       g_strcmp0 (g_value_get_string (data), record->expected_data) == 0;
+  g_mutex_unlock (&record->mutex);
+
+  for (guint i = 0; i < size; i++)
+    {
+      const GValue *item;
+      int n;
+      gboolean had_cancellable = concurry_work_batch_get_cancellable (batch, i) != NULL;
+
+      if (record->gate != NULL)
+        gate_pass (record->gate);
+
+      item = concurry_work_batch_start (batch, i);
+
+      g_mutex_lock (&record->mutex);
+      record->n_cancellable_before_start += had_cancellable;
+      if (concurry_work_batch_get_future (batch, i) != NULL)
+        record->n_with_future++;
+      if (item == NULL)
+        {
+          record->n_skipped++;
+          g_mutex_unlock (&record->mutex);
+          continue;
+        }
+      n = g_value_get_int (item);
+      g_array_append_val (record->started, n);
+      if (concurry_work_batch_get_cancellable (batch, i) == NULL)
+        record->n_without_cancellable++;
+      g_mutex_unlock (&record->mutex);
+
+      if (n == record->forget_item)
+        continue;
+      if (n == record->fail_item)
+        {
+          g_autoptr(GError) error = g_error_new (CONCURRY_ERROR, CONCURRY_ERROR_FAILED,
+                                                 "item %d failed", n);
+          g_auto(GValue) payload = G_VALUE_INIT;
+
+          g_value_init (&payload, G_TYPE_STRING);
+          g_value_take_string (&payload, g_strdup_printf ("payload-%d", n));
+          concurry_work_batch_return_error (batch, i, error, &payload);
+        }
+      else
+        {
+          g_auto(GValue) result = G_VALUE_INIT;
+
+          g_value_init (&result, G_TYPE_INT);
+          g_value_set_int (&result, n * n);
+          concurry_work_batch_return_value (batch, i, &result);
+        }
+    }
+}
+
+static ConcurryFuture *
+submit_int (ConcurryExecutor *executor,
+            ConcurryRunner   *runner,
+            int               n,
+            ConcurryFuture  **after,
+            guint             n_after)
+{
+  g_auto(GValue) item = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+  ConcurryFuture *future;
+
+  g_value_init (&item, G_TYPE_INT);
+  g_value_set_int (&item, n);
+  future = concurry_executor_submit_to_runner (executor, runner, &item, after, n_after, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (future);
+  return future;
+}
+
+static void
+test_runner_batch_runs_items_in_order (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = NULL;
+  g_autoptr(ConcurryFuture) blocker = NULL;
+  ConcurryFuture *futures[40];
+  g_autoptr(GError) error = NULL;
+  Record record;
+  Gate gate;
+  guint total = 0;
+
+  record_init (&record);
+  gate_init (&gate);
+  runner = concurry_runner_new (record_run, &record, NULL);
+
+  /* The only worker is busy: every item is queued before any runs. */
+  blocker = concurry_executor_submit (executor, gated_work, &gate, NULL, &error);
+  g_assert_no_error (error);
+  gate_wait_for (&gate, 1);
+  for (int i = 0; i < (int)G_N_ELEMENTS (futures); i++)
+    {
+      futures[i] = submit_int (executor, runner, i, NULL, 0);
+      g_assert_cmpint (concurry_future_get_state (futures[i]), ==, CONCURRY_FUTURE_STATE_PENDING);
+    }
+  gate_open (&gate);
+
+  for (int i = 0; i < (int)G_N_ELEMENTS (futures); i++)
+    {
+      wait_ok (futures[i]);
+      g_assert_cmpint (concurry_future_get_state (futures[i]), ==, CONCURRY_FUTURE_STATE_DONE);
+      g_assert_cmpint (concurry_future_get_int (futures[i]), ==, i * i);
+    }
+  shutdown_and_wait (executor, FALSE);
+
+  /* Started in submission order, each once, in batches of at most 64;
+   * each queued item knows its future, and its cancellable is armed only
+   * once it is started. */
+  g_assert_cmpuint (record.started->len, ==, G_N_ELEMENTS (futures));
+  for (guint i = 0; i < record.started->len; i++)
+    g_assert_cmpint (g_array_index (record.started, int, i), ==, (int)i);
+  for (guint i = 0; i < record.sizes->len; i++)
+    {
+      guint size = g_array_index (record.sizes, guint, i);
+
+      g_assert_cmpuint (size, >=, 1);
+      g_assert_cmpuint (size, <=, 64);
+      total += size;
+    }
+  g_assert_cmpuint (total, ==, G_N_ELEMENTS (futures));
+  g_assert_cmpuint (record.n_with_future, ==, G_N_ELEMENTS (futures));
+  g_assert_cmpuint (record.n_cancellable_before_start, ==, 0);
+  g_assert_cmpuint (record.n_without_cancellable, ==, 0);
+  g_assert_cmpuint (record.n_skipped, ==, 0);
+  g_assert_true (record.data_ok);
+
+  /* A batch is only valid during its call. */
+  for (guint i = 0; i < record.batches->len; i++)
+    {
+      g_assert_cmpuint (concurry_work_batch_get_size (record.batches->pdata[i]), ==, 0);
+      g_assert_null (concurry_work_batch_get_data (record.batches->pdata[i]));
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
+    g_object_unref (futures[i]);
+  record_clear (&record);
+  gate_clear (&gate);
+}
+
+static void
+test_runner_batch_get_future_is_the_submitted_one (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = NULL;
+  g_autoptr(ConcurryFuture) future = NULL;
+  Record record;
+
+  record_init (&record);
+  runner = concurry_runner_new (record_run, &record, NULL);
+  future = submit_int (executor, runner, 3, NULL, 0);
+  wait_ok (future);
+  shutdown_and_wait (executor, FALSE);
+  g_assert_cmpint (concurry_future_get_int (future), ==, 9);
+  g_assert_cmpuint (record.n_with_future, ==, 1);
+  record_clear (&record);
+}
+
+static void
+test_runner_cancelled_queued_item_is_never_started (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = NULL;
+  g_autoptr(ConcurryFuture) blocker = NULL;
+  ConcurryFuture *futures[5];
+  g_autoptr(GError) error = NULL;
+  Record record;
+  Gate gate;
+
+  record_init (&record);
+  gate_init (&gate);
+  runner = concurry_runner_new (record_run, &record, NULL);
+
+  blocker = concurry_executor_submit (executor, gated_work, &gate, NULL, &error);
+  g_assert_no_error (error);
+  gate_wait_for (&gate, 1);
+  for (int i = 0; i < (int)G_N_ELEMENTS (futures); i++)
+    futures[i] = submit_int (executor, runner, i, NULL, 0);
+  g_assert_true (concurry_future_cancel (futures[2]));
+  gate_open (&gate);
+
+  for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
+    wait_ok (futures[i]);
+  shutdown_and_wait (executor, FALSE);
+
+  g_assert_true (concurry_future_is_cancelled (futures[2]));
+  g_assert_error (concurry_future_get_error (futures[2]), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (record.started->len, ==, 4);
+  for (guint i = 0; i < record.started->len; i++)
+    g_assert_cmpint (g_array_index (record.started, int, i), !=, 2);
+  for (int i = 0; i < (int)G_N_ELEMENTS (futures); i++)
+    if (i != 2)
+      g_assert_cmpint (concurry_future_get_int (futures[i]), ==, i * i);
+
+  for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
+    g_object_unref (futures[i]);
+  record_clear (&record);
+  gate_clear (&gate);
+}
+
+static void
+test_runner_item_without_outcome_fails (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = NULL;
+  g_autoptr(ConcurryFuture) forgotten = NULL;
+  g_autoptr(ConcurryFuture) next = NULL;
+  Record record;
+
+  record_init (&record);
+  record.forget_item = 1;
+  runner = concurry_runner_new (record_run, &record, NULL);
+  forgotten = submit_int (executor, runner, 1, NULL, 0);
+  next = submit_int (executor, runner, 2, NULL, 0);
+  wait_ok (forgotten);
+  wait_ok (next);
+  shutdown_and_wait (executor, FALSE);
+
+  g_assert_true (concurry_future_is_failed (forgotten));
+  g_assert_error (concurry_future_get_error (forgotten), CONCURRY_ERROR, CONCURRY_ERROR_FAILED);
+  /* Submitted items are independent: the next one still runs. */
+  g_assert_cmpint (concurry_future_get_int (next), ==, 4);
+  record_clear (&record);
+}
+
+static void
+skip_everything_run (ConcurryWorkBatch *batch,
+                     gpointer           user_data)
+{
+  g_atomic_int_add ((int *)user_data, (int)concurry_work_batch_get_size (batch));
+}
+
+static void
+test_runner_item_never_started_fails (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = NULL;
+  g_autoptr(ConcurryFuture) future = NULL;
+  int n_seen = 0;
+
+  runner = concurry_runner_new (skip_everything_run, &n_seen, NULL);
+  future = submit_int (executor, runner, 1, NULL, 0);
+  wait_ok (future);
+  shutdown_and_wait (executor, FALSE);
+
+  g_assert_cmpint (n_seen, ==, 1);
+  g_assert_error (concurry_future_get_error (future), CONCURRY_ERROR, CONCURRY_ERROR_FAILED);
+}
+
+static void
+test_runner_return_error_carries_payload (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = NULL;
+  g_autoptr(ConcurryFuture) failed = NULL;
+  const GValue *payload;
+  Record record;
+
+  record_init (&record);
+  record.fail_item = 5;
+  runner = concurry_runner_new (record_run, &record, NULL);
+  failed = submit_int (executor, runner, 5, NULL, 0);
+  wait_ok (failed);
+  shutdown_and_wait (executor, FALSE);
+
+  g_assert_error (concurry_future_get_error (failed), CONCURRY_ERROR, CONCURRY_ERROR_FAILED);
+  g_assert_cmpstr (concurry_future_get_error (failed)->message, ==, "item 5 failed");
+  payload = concurry_future_get_error_payload (failed);
+  g_assert_nonnull (payload);
+  g_assert_cmpstr (g_value_get_string (payload), ==, "payload-5");
+  record_clear (&record);
+}
+
+static void
+cancel_error_run (ConcurryWorkBatch *batch,
+                  gpointer           user_data)
+{
+  for (guint i = 0; i < concurry_work_batch_get_size (batch); i++)
+    {
+      g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "gave up");
+
+      if (concurry_work_batch_start (batch, i) != NULL)
+        concurry_work_batch_return_error (batch, i, error, NULL);
+    }
+}
+
+static void
+test_runner_cancelled_error_cancels_the_future (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = concurry_runner_new (cancel_error_run, NULL, NULL);
+  g_autoptr(ConcurryFuture) future = submit_int (executor, runner, 1, NULL, 0);
+
+  wait_ok (future);
+  shutdown_and_wait (executor, FALSE);
+  g_assert_true (concurry_future_is_cancelled (future));
+}
+
+static void
+test_runner_destroys_its_data (void)
+{
+  int n_destroyed = 0;
+  ConcurryRunner *runner = concurry_runner_new (skip_everything_run, &n_destroyed, count_destroy);
+
+  g_assert_cmpint (n_destroyed, ==, 0);
+  g_object_unref (runner);
+  g_assert_cmpint (n_destroyed, ==, 1);
+}
+
+static void
+test_runner_on_main_context_runs_one_by_one (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(ConcurryExecutor) executor = NULL;
+  g_autoptr(ConcurryRunner) runner = NULL;
+  ConcurryFuture *futures[4];
+  Record record;
+
+  g_main_context_push_thread_default (context);
+  executor = concurry_main_context_executor_new (context);
+  record_init (&record);
+  runner = concurry_runner_new (record_run, &record, NULL);
+
+  for (int i = 0; i < (int)G_N_ELEMENTS (futures); i++)
+    futures[i] = submit_int (executor, runner, i, NULL, 0);
+  /* Nothing runs before the context is iterated. */
+  g_assert_cmpuint (record.sizes->len, ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
+    while (!concurry_future_is_done (futures[i]))
+      g_main_context_iteration (context, TRUE);
+
+  g_assert_cmpuint (record.sizes->len, ==, G_N_ELEMENTS (futures));
+  for (guint i = 0; i < record.sizes->len; i++)
+    {
+      g_assert_cmpuint (g_array_index (record.sizes, guint, i), ==, 1);
+      g_assert_cmpint (g_array_index (record.started, int, i), ==, (int)i);
+      g_assert_cmpint (concurry_future_get_int (futures[i]), ==, (int)(i * i));
+    }
+  /* Items run one by one have no future in the batch. */
+  g_assert_cmpuint (record.n_with_future, ==, 0);
+
+  shutdown_and_wait (executor, FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
+    g_object_unref (futures[i]);
+  record_clear (&record);
+  g_main_context_pop_thread_default (context);
+}
+
+/* ------------------------------------------------------------------------
+ * Executor.submit_after / submit_to_runner with inputs */
+
+typedef struct
+{
+  ConcurryFuture **inputs;
+  guint            n_inputs;
+  int              n_runs;         /* atomic */
+  int              n_destroyed;    /* atomic */
+  gboolean         inputs_were_done;
+} SumWork;
+
+static void
+sum_work (GCancellable  *cancellable,
+          GValue        *value,
+          gpointer       user_data,
+          GError       **error)
+{
+  SumWork *work = user_data;
+  int sum = 0;
+
+  g_atomic_int_inc (&work->n_runs);
+  for (guint i = 0; i < work->n_inputs; i++)
+    {
+      work->inputs_were_done &= concurry_future_get_state (work->inputs[i]) == CONCURRY_FUTURE_STATE_DONE;
+      if (concurry_future_is_done (work->inputs[i]))
+        sum += concurry_future_get_int (work->inputs[i]);
+    }
+  g_value_init (value, G_TYPE_INT);
+  g_value_set_int (value, sum);
+}
+
+static void
+sum_work_destroy (gpointer data)
+{
+  g_atomic_int_inc (&((SumWork *)data)->n_destroyed);
+}
+
+static void
+test_submit_after_waits_for_inputs (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryPromise) a = concurry_promise_new ();
+  g_autoptr(ConcurryPromise) b = concurry_promise_new ();
+  ConcurryFuture *inputs[] = { CONCURRY_FUTURE (a), CONCURRY_FUTURE (b) };
+  SumWork work = { inputs, 2, 0, 0, TRUE };
+  g_autoptr(ConcurryFuture) future = NULL;
+  g_autoptr(GError) error = NULL;
+
+  future = concurry_executor_submit_after (executor, inputs, 2, sum_work, &work,
+                                           sum_work_destroy, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (future);
+  g_assert_cmpint (concurry_future_get_state (future), ==, CONCURRY_FUTURE_STATE_PENDING);
+
+  g_assert_true (concurry_promise_resolve_int (b, 2));
+  g_assert_cmpint (concurry_future_get_state (future), ==, CONCURRY_FUTURE_STATE_PENDING);
+  g_assert_true (concurry_promise_resolve_int (a, 40));
+
+  wait_ok (future);
+  g_assert_cmpint (concurry_future_get_int (future), ==, 42);
+  /* The work ran once, and only when every input had its value. */
+  shutdown_and_wait (executor, FALSE);
+  g_assert_cmpint (work.n_runs, ==, 1);
+  g_assert_true (work.inputs_were_done);
+  g_assert_cmpint (work.n_destroyed, ==, 1);
+}
+
+static void
+test_submit_after_done_inputs_runs_at_once (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryFuture) a = concurry_resolved_future_new_int (1);
+  ConcurryFuture *inputs[] = { a };
+  SumWork work = { inputs, 1, 0, 0, TRUE };
+  SumWork no_inputs = { NULL, 0, 0, 0, TRUE };
+  g_autoptr(ConcurryFuture) future = NULL;
+  g_autoptr(ConcurryFuture) future2 = NULL;
+  g_autoptr(GError) error = NULL;
+
+  future = concurry_executor_submit_after (executor, inputs, 1, sum_work, &work, NULL, &error);
+  g_assert_no_error (error);
+  future2 = concurry_executor_submit_after (executor, NULL, 0, sum_work, &no_inputs, NULL, &error);
+  g_assert_no_error (error);
+  wait_ok (future);
+  wait_ok (future2);
+  g_assert_cmpint (concurry_future_get_int (future), ==, 1);
+  g_assert_cmpint (concurry_future_get_int (future2), ==, 0);
+  shutdown_and_wait (executor, FALSE);
+}
+
+static void
+test_submit_after_fails_with_input_error (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryPromise) a = concurry_promise_new ();
+  g_autoptr(ConcurryPromise) b = concurry_promise_new ();
+  ConcurryFuture *inputs[] = { CONCURRY_FUTURE (a), CONCURRY_FUTURE (b) };
+  SumWork work = { inputs, 2, 0, 0, TRUE };
+  g_autoptr(ConcurryFuture) future = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) input_error = g_error_new_literal (CONCURRY_ERROR, CONCURRY_ERROR_FAILED, "bad input");
+  g_auto(GValue) payload = G_VALUE_INIT;
+  const GValue *got;
+
+  future = concurry_executor_submit_after (executor, inputs, 2, sum_work, &work,
+                                           sum_work_destroy, &error);
+  g_assert_no_error (error);
+
+  g_value_init (&payload, G_TYPE_STRING);
+  g_value_set_string (&payload, "the exception");
+  g_assert_true (concurry_promise_reject_with_payload (b, input_error, &payload));
+  wait_ok (future);
+
+  /* A copy of the input's error, payload included; the work never ran
+   * and was dropped. */
+  g_assert_true (concurry_future_is_failed (future));
+  g_assert_error (concurry_future_get_error (future), CONCURRY_ERROR, CONCURRY_ERROR_FAILED);
+  g_assert_cmpstr (concurry_future_get_error (future)->message, ==, "bad input");
+  got = concurry_future_get_error_payload (future);
+  g_assert_nonnull (got);
+  g_assert_cmpstr (g_value_get_string (got), ==, "the exception");
+  g_assert_true (concurry_promise_resolve_int (a, 1));
+  shutdown_and_wait (executor, FALSE);
+  g_assert_cmpint (work.n_runs, ==, 0);
+  g_assert_cmpint (work.n_destroyed, ==, 1);
+  g_assert_nonnull (concurry_future_get_error (CONCURRY_FUTURE (b)));
+}
+
+static void
+test_submit_after_cancelled_input_cancels (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryPromise) a = concurry_promise_new ();
+  ConcurryFuture *inputs[] = { CONCURRY_FUTURE (a) };
+  SumWork work = { inputs, 1, 0, 0, TRUE };
+  g_autoptr(ConcurryFuture) future = NULL;
+  g_autoptr(GError) error = NULL;
+
+  future = concurry_executor_submit_after (executor, inputs, 1, sum_work, &work,
+                                           sum_work_destroy, &error);
+  g_assert_no_error (error);
+  g_assert_true (concurry_future_cancel (CONCURRY_FUTURE (a)));
+  wait_ok (future);
+  g_assert_true (concurry_future_is_cancelled (future));
+  shutdown_and_wait (executor, FALSE);
+  g_assert_cmpint (work.n_runs, ==, 0);
+  g_assert_cmpint (work.n_destroyed, ==, 1);
+}
+
+static void
+test_submit_after_cancelled_while_waiting_drops_work (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryPromise) a = concurry_promise_new ();
+  ConcurryFuture *inputs[] = { CONCURRY_FUTURE (a) };
+  SumWork work = { inputs, 1, 0, 0, TRUE };
+  g_autoptr(ConcurryFuture) future = NULL;
+  g_autoptr(GError) error = NULL;
+
+  future = concurry_executor_submit_after (executor, inputs, 1, sum_work, &work,
+                                           sum_work_destroy, &error);
+  g_assert_no_error (error);
+  g_assert_true (concurry_future_cancel (future));
+  g_assert_true (concurry_future_is_cancelled (future));
+  /* Dropped at once, and the input completing later runs nothing. */
+  g_assert_cmpint (work.n_destroyed, ==, 1);
+  g_assert_true (concurry_promise_resolve_int (a, 1));
+  shutdown_and_wait (executor, FALSE);
+  g_assert_cmpint (work.n_runs, ==, 0);
+  g_assert_false (concurry_future_is_cancelled (CONCURRY_FUTURE (a)));
+}
+
+static void
+test_submit_after_cancelled_by_shutdown_cancel_futures (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryPromise) a = concurry_promise_new ();
+  ConcurryFuture *inputs[] = { CONCURRY_FUTURE (a) };
+  SumWork work = { inputs, 1, 0, 0, TRUE };
+  g_autoptr(ConcurryFuture) future = NULL;
+  g_autoptr(GError) error = NULL;
+
+  future = concurry_executor_submit_after (executor, inputs, 1, sum_work, &work,
+                                           sum_work_destroy, &error);
+  g_assert_no_error (error);
+
+  /* Waiting for the executor does not wait for the input: the work is
+   * cancelled. */
+  shutdown_and_wait (executor, TRUE);
+  g_assert_true (concurry_future_is_cancelled (future));
+  g_assert_true (concurry_promise_resolve_int (a, 1));
+  g_assert_cmpint (work.n_runs, ==, 0);
+  g_assert_cmpint (work.n_destroyed, ==, 1);
+  g_assert_false (concurry_future_is_cancelled (CONCURRY_FUTURE (a)));
+}
+
+typedef struct
+{
+  ConcurryExecutor *executor;
+  ConcurryFuture   *future;
+  ConcurryFutureState state_at_return;
+} ShutdownThread;
+
+static gpointer
+shutdown_thread (gpointer data)
+{
+  ShutdownThread *st = data;
+
+  shutdown_and_wait (st->executor, FALSE);
+  st->state_at_return = concurry_future_get_state (st->future);
+  return NULL;
+}
+
+static void
+test_submit_after_shutdown_waits_for_it (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryPromise) a = concurry_promise_new ();
+  ConcurryFuture *inputs[] = { CONCURRY_FUTURE (a) };
+  SumWork work = { inputs, 1, 0, 0, TRUE };
+  g_autoptr(ConcurryFuture) future = NULL;
+  g_autoptr(GError) error = NULL;
+  ShutdownThread st;
+  GThread *thread;
+
+  future = concurry_executor_submit_after (executor, inputs, 1, sum_work, &work, NULL, &error);
+  g_assert_no_error (error);
+  st.executor = executor;
+  st.future = future;
+  st.state_at_return = CONCURRY_FUTURE_STATE_PENDING;
+  thread = g_thread_new ("shutdown", shutdown_thread, &st);
+
+  /* The shutdown may be waiting or not yet started: either way it can
+   * only return once the work ran, which needs the input. */
+  g_assert_true (concurry_promise_resolve_int (a, 7));
+  g_thread_join (thread);
+  g_assert_cmpint (st.state_at_return, ==, CONCURRY_FUTURE_STATE_DONE);
+  g_assert_cmpint (concurry_future_get_int (future), ==, 7);
+  g_assert_cmpint (work.n_runs, ==, 1);
+}
+
+static void
+test_submit_to_runner_waits_for_inputs (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryRunner) runner = NULL;
+  g_autoptr(ConcurryPromise) a = concurry_promise_new ();
+  g_autoptr(ConcurryPromise) b = concurry_promise_new ();
+  ConcurryFuture *inputs_a[] = { CONCURRY_FUTURE (a) };
+  ConcurryFuture *inputs_b[] = { CONCURRY_FUTURE (b) };
+  g_autoptr(ConcurryFuture) waits = NULL;
+  g_autoptr(ConcurryFuture) fails = NULL;
+  g_autoptr(GError) reason = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "gone");
+  Record record;
+
+  record_init (&record);
+  runner = concurry_runner_new (record_run, &record, NULL);
+  waits = submit_int (executor, runner, 6, inputs_a, 1);
+  fails = submit_int (executor, runner, 8, inputs_b, 1);
+  g_assert_cmpint (concurry_future_get_state (waits), ==, CONCURRY_FUTURE_STATE_PENDING);
+
+  g_assert_true (concurry_promise_reject (b, reason));
+  wait_ok (fails);
+  g_assert_error (concurry_future_get_error (fails), G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_cmpint (concurry_future_get_state (waits), ==, CONCURRY_FUTURE_STATE_PENDING);
+
+  g_assert_true (concurry_promise_resolve_int (a, 0));
+  wait_ok (waits);
+  g_assert_cmpint (concurry_future_get_int (waits), ==, 36);
+  shutdown_and_wait (executor, FALSE);
+
+  /* Only the item whose input succeeded reached the runner. */
+  g_assert_cmpuint (record.started->len, ==, 1);
+  g_assert_cmpint (g_array_index (record.started, int, 0), ==, 6);
+  g_assert_nonnull (concurry_future_get_error (CONCURRY_FUTURE (b)));
+  record_clear (&record);
+}
+
+static void
+test_submit_after_refused_after_shutdown (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = concurry_runner_new (skip_everything_run, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) error2 = NULL;
+  ConcurryFuture *future;
+  int n_destroyed = 0;
+
+  shutdown_and_wait (executor, FALSE);
+  future = concurry_executor_submit_after (executor, NULL, 0, count_work, &n_destroyed,
+                                           count_destroy, &error);
+  g_assert_null (future);
+  g_assert_nonnull (error);
+  g_assert_cmpint (n_destroyed, ==, 1);
+  future = concurry_executor_submit_to_runner (executor, runner, NULL, NULL, 0, &error2);
+  g_assert_null (future);
+  g_assert_nonnull (error2);
+}
+
+/* ------------------------------------------------------------------------
+ * Future.cancel_pending */
+
+static void
+test_cancel_pending_leaves_running_work (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryFuture) running = NULL;
+  g_autoptr(ConcurryFuture) queued = NULL;
+  g_autoptr(GError) error = NULL;
+  int n_runs = 0, n_destroyed = 0;
+  Gate gate;
+
+  gate_init (&gate);
+  running = concurry_executor_submit (executor, gated_work, &gate, NULL, &error);
+  g_assert_no_error (error);
+  gate_wait_for (&gate, 1);
+  queued = concurry_executor_submit (executor, count_work, &n_runs, NULL, &error);
+  g_assert_no_error (error);
+
+  /* Running work is left alone; pending work is cancelled. */
+  g_assert_true (concurry_future_is_running (running));
+  g_assert_false (concurry_future_cancel_pending (running));
+  g_assert_true (concurry_future_is_running (running));
+  g_assert_true (concurry_future_cancel_pending (queued));
+  g_assert_true (concurry_future_is_cancelled (queued));
+  g_assert_true (concurry_future_cancel_pending (queued));
+
+  gate_open (&gate);
+  wait_ok (running);
+  shutdown_and_wait (executor, FALSE);
+  g_assert_cmpint (concurry_future_get_state (running), ==, CONCURRY_FUTURE_STATE_DONE);
+  /* Its cancellable was never tripped. */
+  g_assert_false (concurry_future_get_boolean (running));
+  g_assert_cmpint (n_runs, ==, 0);
+  g_assert_false (concurry_future_cancel_pending (running));
+  (void)n_destroyed;
+  gate_clear (&gate);
+}
+
+static void
+test_cancel_pending_promise (void)
+{
+  g_autoptr(ConcurryPromise) pending = concurry_promise_new ();
+  g_autoptr(ConcurryPromise) running = concurry_promise_new ();
+  g_autoptr(ConcurryPromise) failed = concurry_promise_new ();
+  g_autoptr(GError) reason = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "no");
+
+  g_assert_true (concurry_future_cancel_pending (CONCURRY_FUTURE (pending)));
+  g_assert_true (concurry_future_is_cancelled (CONCURRY_FUTURE (pending)));
+  g_assert_true (g_cancellable_is_cancelled (concurry_promise_get_cancellable (pending)));
+
+  g_assert_true (concurry_promise_mark_running (running));
+  g_assert_false (concurry_future_cancel_pending (CONCURRY_FUTURE (running)));
+  g_assert_false (g_cancellable_is_cancelled (concurry_promise_get_cancellable (running)));
+  g_assert_true (concurry_promise_resolve_int (running, 5));
+  g_assert_false (concurry_future_cancel_pending (CONCURRY_FUTURE (running)));
+  g_assert_cmpint (concurry_future_get_int (CONCURRY_FUTURE (running)), ==, 5);
+
+  g_assert_true (concurry_promise_reject (failed, reason));
+  g_assert_false (concurry_future_cancel_pending (CONCURRY_FUTURE (failed)));
+  g_assert_true (concurry_future_is_failed (CONCURRY_FUTURE (failed)));
+  g_assert_nonnull (concurry_future_get_error (CONCURRY_FUTURE (failed)));
+}
+
+/* ------------------------------------------------------------------------
+ * Future.add_done_callback_direct */
+
+typedef struct
+{
+  GMutex   mutex;
+  GThread *callback_thread;
+  GThread *destroy_thread;
+  gboolean completer_returned;     /* set by the completing thread */
+  gboolean returned_when_called;
+  gboolean destroyed_after_call;
+  guint    n_calls;
+  GString *order;
+} Direct;
+
+static void
+direct_init (Direct *d)
+{
+  g_mutex_init (&d->mutex);
+  d->callback_thread = NULL;
+  d->destroy_thread = NULL;
+  d->completer_returned = FALSE;
+  d->returned_when_called = TRUE;
+  d->destroyed_after_call = FALSE;
+  d->n_calls = 0;
+  d->order = g_string_new (NULL);
+}
+
+static void
+direct_clear (Direct *d)
+{
+  g_mutex_clear (&d->mutex);
+  g_string_free (d->order, TRUE);
+}
+
+static void
+direct_callback (ConcurryFuture *future,
+                 gpointer        user_data)
+{
+  Direct *d = user_data;
+
+  g_assert_true (concurry_future_is_done (future));
+  g_mutex_lock (&d->mutex);
+  d->callback_thread = g_thread_self ();
+  d->returned_when_called = d->completer_returned;
+  d->n_calls++;
+  g_mutex_unlock (&d->mutex);
+}
+
+static void
+direct_destroy (gpointer user_data)
+{
+  Direct *d = user_data;
+
+  g_mutex_lock (&d->mutex);
+  d->destroy_thread = g_thread_self ();
+  d->destroyed_after_call = d->n_calls == 1;
+  g_mutex_unlock (&d->mutex);
+}
+
+typedef struct
+{
+  ConcurryPromise *promise;
+  Direct          *direct;
+} Completer;
+
+static gpointer
+completer_thread (gpointer data)
+{
+  Completer *c = data;
+
+  g_assert_true (concurry_promise_resolve_int (c->promise, 1));
+  g_mutex_lock (&c->direct->mutex);
+  c->direct->completer_returned = TRUE;
+  g_mutex_unlock (&c->direct->mutex);
+  return g_thread_self ();
+}
+
+static void
+test_direct_callback_runs_on_completing_thread (void)
+{
+  g_autoptr(ConcurryPromise) promise = concurry_promise_new ();
+  Completer completer;
+  Direct d;
+  GThread *thread;
+  gpointer completing;
+  guint id;
+
+  direct_init (&d);
+  id = concurry_future_add_done_callback_direct (CONCURRY_FUTURE (promise), direct_callback,
+                                                 &d, direct_destroy);
+  g_assert_cmpuint (id, !=, 0);
+  g_assert_cmpuint (d.n_calls, ==, 0);
+
+  completer.promise = promise;
+  completer.direct = &d;
+  thread = g_thread_new ("completer", completer_thread, &completer);
+  completing = g_thread_join (thread);
+
+  /* On the completing thread, before resolve() returned, with no main
+   * loop; destroy right after, on the same thread. */
+  g_assert_cmpuint (d.n_calls, ==, 1);
+  g_assert_true (d.callback_thread == completing);
+  g_assert_false (d.returned_when_called);
+  g_assert_true (d.destroy_thread == completing);
+  g_assert_true (d.destroyed_after_call);
+  g_assert_false (g_main_context_pending (NULL));
+  direct_clear (&d);
+}
+
+static void
+test_direct_callback_runs_at_once_when_done (void)
+{
+  g_autoptr(ConcurryFuture) done = concurry_resolved_future_new_int (3);
+  Direct d;
+  guint id;
+
+  direct_init (&d);
+  d.completer_returned = FALSE;
+  id = concurry_future_add_done_callback_direct (done, direct_callback, &d, direct_destroy);
+  g_assert_cmpuint (id, !=, 0);
+  /* Inside the call, on this thread. */
+  g_assert_cmpuint (d.n_calls, ==, 1);
+  g_assert_true (d.callback_thread == g_thread_self ());
+  g_assert_true (d.destroy_thread == g_thread_self ());
+  g_assert_true (d.destroyed_after_call);
+  direct_clear (&d);
+}
+
+typedef struct
+{
+  GString *order;
+  char     mark;
+} OrderMark;
+
+static void
+order_callback (ConcurryFuture *future,
+                gpointer        user_data)
+{
+  OrderMark *mark = user_data;
+
+  g_string_append_c (mark->order, mark->mark);
+}
+
+static void
+test_direct_callbacks_run_in_order_added (void)
+{
+  g_autoptr(ConcurryPromise) promise = concurry_promise_new ();
+  g_autoptr(GString) order = g_string_new (NULL);
+  OrderMark marks[] = { { order, 'a' }, { order, 'b' }, { order, 'c' }, { order, 'd' } };
+  guint removed = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (marks); i++)
+    {
+      guint id = concurry_future_add_done_callback_direct (CONCURRY_FUTURE (promise), order_callback,
+                                                           &marks[i], NULL);
+      if (i == 2)
+        removed = id;
+    }
+  g_assert_true (concurry_future_remove_done_callback (CONCURRY_FUTURE (promise), removed));
+  g_assert_true (concurry_promise_resolve_int (promise, 1));
+  g_assert_cmpstr (order->str, ==, "abd");
+}
+
+static void
+test_direct_callback_runs_on_cancel (void)
+{
+  g_autoptr(ConcurryPromise) promise = concurry_promise_new ();
+  Direct d;
+
+  direct_init (&d);
+  concurry_future_add_done_callback_direct (CONCURRY_FUTURE (promise), direct_callback, &d, NULL);
+  g_assert_true (concurry_future_cancel (CONCURRY_FUTURE (promise)));
+  g_assert_cmpuint (d.n_calls, ==, 1);
+  g_assert_true (d.callback_thread == g_thread_self ());
+  direct_clear (&d);
+}
+
+/* ------------------------------------------------------------------------
+ * Error payloads */
+
+static void
+test_error_payload_set_and_get (void)
+{
+  g_autoptr(GError) error = g_error_new_literal (CONCURRY_ERROR, CONCURRY_ERROR_FAILED, "x");
+  g_autoptr(GError) copy = NULL;
+  g_autoptr(GError) other = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "y");
+  g_auto(GValue) payload = G_VALUE_INIT;
+  g_auto(GValue) payload2 = G_VALUE_INIT;
+
+  g_assert_null (concurry_error_get_payload (error));
+  g_assert_null (concurry_error_get_payload (other));
+
+  g_value_init (&payload, G_TYPE_INT);
+  g_value_set_int (&payload, 11);
+  concurry_error_set_payload (error, &payload);
+  g_value_set_int (&payload, 12);     /* a copy was attached */
+  g_assert_cmpint (g_value_get_int (concurry_error_get_payload (error)), ==, 11);
+
+  /* g_error_copy() copies it along. */
+  copy = g_error_copy (error);
+  g_assert_cmpint (g_value_get_int (concurry_error_get_payload (copy)), ==, 11);
+
+  /* Replaced, then removed. */
+  g_value_init (&payload2, G_TYPE_STRING);
+  g_value_set_string (&payload2, "new");
+  concurry_error_set_payload (error, &payload2);
+  g_assert_cmpstr (g_value_get_string (concurry_error_get_payload (error)), ==, "new");
+  g_assert_cmpint (g_value_get_int (concurry_error_get_payload (copy)), ==, 11);
+  concurry_error_set_payload (error, NULL);
+  g_assert_null (concurry_error_get_payload (error));
+}
+
+static GObject *
+new_exception_object (void)
+{
+  return g_object_new (G_TYPE_OBJECT, NULL);
+}
+
+static void
+rethrow_chain (ConcurryFuture  *future,
+               GValue          *result,
+               gpointer         user_data,
+               GError         **error)
+{
+  const GValue *payload = concurry_future_get_error_payload (future);
+
+  /* A catch_error handler sees the payload, and passes the error on. */
+  *(gboolean *)user_data = payload != NULL && G_VALUE_HOLDS_OBJECT (payload);
+  g_propagate_error (error, g_error_copy (concurry_future_get_error (future)));
+}
+
+static void
+never_chain (ConcurryFuture  *future,
+             GValue          *result,
+             gpointer         user_data,
+             GError         **error)
+{
+  g_assert_not_reached ();
+}
+
+static void
+test_error_payload_survives_gather_and_chains (void)
+{
+  g_autoptr(ConcurryPromise) promise = concurry_promise_new ();
+  g_autoptr(ConcurryFuture) other = concurry_resolved_future_new_int (1);
+  ConcurryFuture *inputs[2];
+  g_autoptr(ConcurryFuture) gathered = NULL;
+  g_autoptr(ConcurryFuture) then = NULL;
+  g_autoptr(ConcurryFuture) caught = NULL;
+  g_autoptr(GObject) exception = new_exception_object ();
+  g_autoptr(GError) error = g_error_new_literal (CONCURRY_ERROR, CONCURRY_ERROR_FAILED, "boom");
+  g_auto(GValue) payload = G_VALUE_INIT;
+  gboolean handler_saw_payload = FALSE;
+  const GValue *got;
+
+  inputs[0] = other;
+  inputs[1] = CONCURRY_FUTURE (promise);
+  gathered = concurry_gather (inputs, 2, CONCURRY_GATHER_FLAGS_NONE);
+  then = concurry_future_and_then (gathered, never_chain, NULL, NULL);
+  caught = concurry_future_catch_error (then, rethrow_chain, &handler_saw_payload, NULL);
+
+  g_value_init (&payload, G_TYPE_OBJECT);
+  g_value_set_object (&payload, exception);
+  g_assert_true (concurry_promise_reject_with_payload (promise, error, &payload));
+
+  /* The very object, at every step. */
+  got = concurry_future_get_error_payload (CONCURRY_FUTURE (promise));
+  g_assert_true (got != NULL && g_value_get_object (got) == exception);
+  wait_ok (caught);
+  got = concurry_future_get_error_payload (gathered);
+  g_assert_true (got != NULL && g_value_get_object (got) == exception);
+  got = concurry_future_get_error_payload (then);
+  g_assert_true (got != NULL && g_value_get_object (got) == exception);
+  g_assert_true (handler_saw_payload);
+  got = concurry_future_get_error_payload (caught);
+  g_assert_true (got != NULL && g_value_get_object (got) == exception);
+  g_assert_error (concurry_future_get_error (caught), CONCURRY_ERROR, CONCURRY_ERROR_FAILED);
+  g_assert_cmpstr (concurry_future_get_error (caught)->message, ==, "boom");
+}
+
+static void
+payload_work (GCancellable  *cancellable,
+              GValue        *value,
+              gpointer       user_data,
+              GError       **error)
+{
+  g_auto(GValue) payload = G_VALUE_INIT;
+
+  g_set_error_literal (error, CONCURRY_ERROR, CONCURRY_ERROR_FAILED, "work failed");
+  g_value_init (&payload, G_TYPE_STRING);
+  g_value_set_string (&payload, "from the worker");
+  concurry_error_set_payload (*error, &payload);
+}
+
+static void
+test_error_payload_survives_executor (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryFuture) future = NULL;
+  g_autoptr(GError) error = NULL;
+  const GValue *got;
+
+  future = concurry_executor_submit (executor, payload_work, NULL, NULL, &error);
+  g_assert_no_error (error);
+  wait_ok (future);
+  shutdown_and_wait (executor, FALSE);
+  got = concurry_future_get_error_payload (future);
+  g_assert_nonnull (got);
+  g_assert_cmpstr (g_value_get_string (got), ==, "from the worker");
+}
+
+static void
+test_error_payload_only_for_concurry_errors (void)
+{
+  g_autoptr(ConcurryPromise) promise = concurry_promise_new ();
+  g_autoptr(ConcurryFuture) resolved_other = NULL;
+  g_autoptr(ConcurryFuture) resolved_ours = NULL;
+  g_autoptr(ConcurryFuture) cancelled = NULL;
+  g_autoptr(ConcurryFuture) value = concurry_resolved_future_new_int (1);
+  g_autoptr(GError) io = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "io");
+  g_autoptr(GError) ours = g_error_new_literal (CONCURRY_ERROR, CONCURRY_ERROR_FAILED, "ours");
+  g_autoptr(GError) cancel = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "stop");
+  g_auto(GValue) payload = G_VALUE_INIT;
+
+  g_value_init (&payload, G_TYPE_INT);
+  g_value_set_int (&payload, 99);
+
+  /* Other domains: the error is passed on, the payload ignored. */
+  g_assert_true (concurry_promise_reject_with_payload (promise, io, &payload));
+  g_assert_error (concurry_future_get_error (CONCURRY_FUTURE (promise)), G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_null (concurry_future_get_error_payload (CONCURRY_FUTURE (promise)));
+  /* Already done: refused. */
+  g_assert_false (concurry_promise_reject_with_payload (promise, ours, &payload));
+
+  resolved_other = concurry_resolved_future_new_error_with_payload (io, &payload);
+  g_assert_error (concurry_future_get_error (resolved_other), G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_null (concurry_future_get_error_payload (resolved_other));
+
+  resolved_ours = concurry_resolved_future_new_error_with_payload (ours, &payload);
+  g_assert_true (concurry_future_is_failed (resolved_ours));
+  g_assert_cmpint (g_value_get_int (concurry_future_get_error_payload (resolved_ours)), ==, 99);
+  /* The caller's error was copied, not changed. */
+  g_assert_null (concurry_error_get_payload (ours));
+
+  cancelled = concurry_resolved_future_new_error_with_payload (cancel, NULL);
+  g_assert_true (concurry_future_is_cancelled (cancelled));
+
+  g_assert_null (concurry_future_get_error_payload (value));
+}
+
+/* ------------------------------------------------------------------------
+ * Map */
+
+static void
+count_square (const GValue  *item,
+              GCancellable  *cancellable,
+              GValue        *result,
+              gpointer       user_data,
+              GError       **error)
+{
+  int n = g_value_get_int (item);
+
+  g_atomic_int_inc ((int *)user_data);
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, n * n);
+}
+
+static void
+test_map_dropped_results_still_run_every_item (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  ConcurryMapResults *results;
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  Counter counter = { 0, 200, 0 };
+  int n_runs = 0;
+
+  results = concurry_executor_map (executor, count_square, &n_runs, NULL, counter_input, &counter,
+                                   NULL, -1, 1, 2, &error);
+  g_assert_no_error (error);
+  g_assert_true (concurry_map_results_next (results, &value, &error));
+  g_assert_cmpint (g_value_get_int (&value), ==, 0);
+  g_value_unset (&value);
+  /* Only a few chunks are in flight: most of the input is unread. */
+  g_assert_cmpint (g_atomic_int_get (&counter.n_read), <, 200);
+
+  g_object_unref (results);
+  shutdown_and_wait (executor, FALSE);
+  g_assert_cmpint (counter.n_read, ==, 200);
+  g_assert_cmpint (n_runs, ==, 200);
+}
+
+static void
+test_map_dropped_runner_results_still_run_every_item (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryRunner) runner = NULL;
+  ConcurryMapResults *results;
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  Counter counter = { 0, 300, 0 };
+  Record record;
+
+  record_init (&record);
+  runner = concurry_runner_new (record_run, &record, NULL);
+  results = concurry_executor_map_with_runner (executor, runner, NULL, counter_input, &counter,
+                                               NULL, -1, 4, 2, &error);
+  g_assert_no_error (error);
+  g_assert_true (concurry_map_results_next (results, &value, &error));
+  g_value_unset (&value);
+  g_object_unref (results);
+  shutdown_and_wait (executor, FALSE);
+  g_assert_cmpint (counter.n_read, ==, 300);
+  g_assert_cmpuint (record.started->len, ==, 300);
+  record_clear (&record);
+}
+
+static void
+test_map_close_stops_it (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  Counter counter = { 0, -1, 0 };      /* endless */
+  int n_runs = 0;
+
+  results = concurry_executor_map (executor, count_square, &n_runs, NULL, counter_input, &counter,
+                                   NULL, -1, 1, 2, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 3; i++)
+    {
+      g_assert_true (concurry_map_results_next (results, &value, &error));
+      g_assert_cmpint (g_value_get_int (&value), ==, i * i);
+      g_value_unset (&value);
+    }
+  concurry_map_results_close (results);
+  g_assert_false (concurry_map_results_next (results, &value, &error));
+  g_assert_no_error (error);
+  value_clear (&value);
+
+  /* With an endless input, this returns only because the map stopped. */
+  shutdown_and_wait (executor, FALSE);
+  g_assert_cmpint (n_runs, <=, counter.n_read);
+}
+
+static void
+test_map_dropped_stopped_by_shutdown_cancel_futures (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  ConcurryMapResults *results;
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  Counter counter = { 0, -1, 0 };      /* endless */
+  int n_runs = 0;
+
+  results = concurry_executor_map (executor, count_square, &n_runs, NULL, counter_input, &counter,
+                                   NULL, -1, 1, 2, &error);
+  g_assert_no_error (error);
+  g_assert_true (concurry_map_results_next (results, &value, &error));
+  g_value_unset (&value);
+  g_object_unref (results);
+
+  /* A dropped map of an endless input runs until stopped: this does. */
+  shutdown_and_wait (executor, TRUE);
+  g_assert_cmpint (g_atomic_int_get (&n_runs), <=, g_atomic_int_get (&counter.n_read));
+}
+
+static void
+gated_square (const GValue  *item,
+              GCancellable  *cancellable,
+              GValue        *result,
+              gpointer       user_data,
+              GError       **error)
+{
+  int n = g_value_get_int (item);
+
+  gate_pass (user_data);
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, n * n);
+}
+
+static void
+test_map_held_stopped_by_shutdown_cancel_futures (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  Counter counter = { 0, -1, 0 };      /* endless */
+  Gate gate;
+
+  gate_init (&gate);
+  /* The only worker runs item 0; item 1 is queued. */
+  results = concurry_executor_map (executor, gated_square, &gate, NULL, counter_input, &counter,
+                                   NULL, -1, 1, 2, &error);
+  g_assert_no_error (error);
+  gate_wait_for (&gate, 1);
+  g_assert_cmpint (counter.n_read, >=, 2);
+
+  g_assert_true (concurry_executor_shutdown (executor, FALSE, TRUE, &error));
+  g_assert_no_error (error);
+  gate_open (&gate);
+
+  /* What ran is given, then the first cancelled item's cancellation. */
+  g_assert_true (concurry_map_results_next (results, &value, &error));
+  g_assert_cmpint (g_value_get_int (&value), ==, 0);
+  g_value_unset (&value);
+  g_assert_false (concurry_map_results_next (results, &value, &error));
+  value_clear (&value);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_false (concurry_map_results_next (results, &value, &error));
+  value_clear (&value);
+  g_assert_no_error (error);
+  shutdown_and_wait (executor, FALSE);
+  gate_clear (&gate);
+}
+
+/* Every chunk the map submitted had started when the executor was shut
+ * down with cancel_futures: nothing was cancelled, but the rest of the
+ * input is never read. The consumer should learn that the map was
+ * stopped (a cancellation after the last result), not see the results
+ * end as if the input were exhausted. */
+static void
+test_map_stopped_with_nothing_pending_reports_it (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (8);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  Counter counter = { 0, -1, 0 };      /* endless */
+  int n_read, n_results = 0;
+  Gate gate;
+
+  gate_init (&gate);
+  results = concurry_executor_map (executor, gated_square, &gate, NULL, counter_input, &counter,
+                                   NULL, -1, 1, 2, &error);
+  g_assert_no_error (error);
+  /* Input is only read by next() (the results are held): every item
+   * read so far is running. */
+  n_read = g_atomic_int_get (&counter.n_read);
+  g_assert_cmpint (n_read, <=, 8);
+  gate_wait_for (&gate, (guint)n_read);
+
+  g_assert_true (concurry_executor_shutdown (executor, FALSE, TRUE, &error));
+  g_assert_no_error (error);
+  gate_open (&gate);
+
+  while (concurry_map_results_next (results, &value, &error))
+    {
+      g_assert_cmpint (g_value_get_int (&value), ==, n_results * n_results);
+      g_value_unset (&value);
+      n_results++;
+    }
+  value_clear (&value);
+  g_assert_cmpint (n_results, ==, n_read);
+  g_assert_cmpint (g_atomic_int_get (&counter.n_read), ==, n_read);
+  if (error == NULL)
+    {
+      g_test_incomplete ("BUG: a map stopped by shutdown(cancel_futures) whose submitted "
+                         "chunks had all started ends without an error, as if its input "
+                         "were exhausted (next_result() finishes silently when stopped)");
+      shutdown_and_wait (executor, FALSE);
+      gate_clear (&gate);
+      return;
+    }
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  shutdown_and_wait (executor, FALSE);
+  gate_clear (&gate);
+}
+
+static void
+test_map_runner_map_in_order (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (3);
+  g_autoptr(ConcurryRunner) runner = NULL;
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) data = G_VALUE_INIT;
+  GValue value = G_VALUE_INIT;
+  Counter counter = { 0, 500, 0 };
+  Record record;
+  int expected = 0;
+
+  record_init (&record);
+  record.expected_data = "shared";
+  runner = concurry_runner_new (record_run, &record, NULL);
+  g_value_init (&data, G_TYPE_STRING);
+  g_value_set_string (&data, "shared");
+
+  /* Chunks of 100: a runner call takes at most 64 of them. */
+  results = concurry_executor_map_with_runner (executor, runner, &data, counter_input, &counter,
+                                               NULL, -1, 100, 0, &error);
+  g_assert_no_error (error);
+  while (concurry_map_results_next (results, &value, &error))
+    {
+      g_assert_cmpint (g_value_get_int (&value), ==, expected * expected);
+      g_value_unset (&value);
+      expected++;
+    }
+  value_clear (&value);
+  g_assert_no_error (error);
+  g_assert_cmpint (expected, ==, 500);
+  shutdown_and_wait (executor, FALSE);
+
+  g_assert_true (record.data_ok);
+  for (guint i = 0; i < record.sizes->len; i++)
+    g_assert_cmpuint (g_array_index (record.sizes, guint, i), <=, 64);
+  g_assert_cmpuint (record.started->len, ==, 500);
+  /* The inputs of a map have no future of their own. */
+  g_assert_cmpuint (record.n_with_future, ==, 0);
+  g_assert_cmpuint (record.n_without_cancellable, ==, 0);
+  record_clear (&record);
+}
+
+static void
+test_map_runner_error_has_payload_and_stops_the_batch (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryRunner) runner = NULL;
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  Counter counter = { 0, 16, 0 };
+  const GValue *payload;
+  Record record;
+  int expected = 0;
+
+  record_init (&record);
+  record.fail_item = 7;
+  runner = concurry_runner_new (record_run, &record, NULL);
+  /* One chunk of 16: one runner call. */
+  results = concurry_executor_map_with_runner (executor, runner, NULL, counter_input, &counter,
+                                               NULL, -1, 16, 0, &error);
+  g_assert_no_error (error);
+  g_assert_null (concurry_map_results_get_error_payload (results));
+  while (concurry_map_results_next (results, &value, &error))
+    {
+      g_assert_cmpint (g_value_get_int (&value), ==, expected * expected);
+      g_value_unset (&value);
+      expected++;
+    }
+  value_clear (&value);
+  g_assert_cmpint (expected, ==, 7);
+  g_assert_error (error, CONCURRY_ERROR, CONCURRY_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "item 7 failed");
+  payload = concurry_map_results_get_error_payload (results);
+  g_assert_nonnull (payload);
+  g_assert_cmpstr (g_value_get_string (payload), ==, "payload-7");
+  shutdown_and_wait (executor, FALSE);
+
+  /* The later items of the batch were not started. */
+  g_assert_cmpuint (record.sizes->len, ==, 1);
+  g_assert_cmpuint (record.started->len, ==, 8);
+  g_assert_cmpuint (record.n_skipped, ==, 8);
+  record_clear (&record);
+}
+
+static void
+test_map_next_until_slice_keeps_the_item (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  Counter counter = { 0, 5, 0 };
+  gboolean timed_out = FALSE;
+  Gate gate;
+  int expected = 0;
+
+  gate_init (&gate);
+  results = concurry_executor_map (executor, gated_square, &gate, NULL, counter_input, &counter,
+                                   NULL, -1, 1, 0, &error);
+  g_assert_no_error (error);
+
+  /* Nothing can be ready while the gate is closed: a slice whose
+   * deadline has passed times out, without an error, twice. */
+  for (int i = 0; i < 2; i++)
+    {
+      g_assert_false (concurry_map_results_next_until (results, g_get_monotonic_time (),
+                                                       &value, &timed_out, &error));
+      g_assert_no_error (error);
+      g_assert_true (timed_out);
+      value_clear (&value);
+    }
+  g_assert_null (concurry_map_results_get_error_payload (results));
+
+  gate_open (&gate);
+  /* The map went on: the next call gives the very first item. */
+  while (concurry_map_results_next_until (results, -1, &value, &timed_out, &error))
+    {
+      g_assert_false (timed_out);
+      g_assert_cmpint (g_value_get_int (&value), ==, expected * expected);
+      g_value_unset (&value);
+      expected++;
+    }
+  value_clear (&value);
+  g_assert_no_error (error);
+  g_assert_false (timed_out);
+  g_assert_cmpint (expected, ==, 5);
+  shutdown_and_wait (executor, FALSE);
+  gate_clear (&gate);
+}
+
+static void
+test_map_next_value (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  Counter counter = { 0, 3, 0 };
+  int n_runs = 0;
+  GValue *value;
+  int expected = 0;
+
+  results = concurry_executor_map (executor, count_square, &n_runs, NULL, counter_input, &counter,
+                                   NULL, -1, 1, 0, &error);
+  g_assert_no_error (error);
+  while ((value = concurry_map_results_next_value (results, &error)) != NULL)
+    {
+      g_assert_cmpint (g_value_get_int (value), ==, expected * expected);
+      g_boxed_free (G_TYPE_VALUE, value);
+      expected++;
+    }
+  g_assert_no_error (error);
+  g_assert_cmpint (expected, ==, 3);
+  shutdown_and_wait (executor, FALSE);
+}
+
+/* ------------------------------------------------------------------------
+ * AsCompleted.next_until */
+
+static void
+test_as_completed_next_until_slice_does_not_exhaust (void)
+{
+  g_autoptr(ConcurryPromise) a = concurry_promise_new ();
+  g_autoptr(ConcurryPromise) b = concurry_promise_new ();
+  ConcurryFuture *inputs[] = { CONCURRY_FUTURE (a), CONCURRY_FUTURE (b) };
+  g_autoptr(ConcurryAsCompleted) it = concurry_as_completed (inputs, 2, -1);
+  g_autoptr(GError) error = NULL;
+  ConcurryFuture *next;
+
+  next = concurry_as_completed_next_until (it, g_get_monotonic_time (), &error);
+  g_assert_null (next);
+  g_assert_no_error (error);
+  g_assert_cmpuint (concurry_as_completed_get_n_remaining (it), ==, 2);
+
+  g_assert_true (concurry_promise_resolve_int (b, 2));
+  next = concurry_as_completed_next_until (it, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (next == CONCURRY_FUTURE (b));
+  g_object_unref (next);
+  g_assert_cmpuint (concurry_as_completed_get_n_remaining (it), ==, 1);
+
+  next = concurry_as_completed_next_until (it, g_get_monotonic_time (), &error);
+  g_assert_null (next);
+  g_assert_no_error (error);
+  g_assert_cmpuint (concurry_as_completed_get_n_remaining (it), ==, 1);
+
+  g_assert_true (concurry_promise_resolve_int (a, 1));
+  next = concurry_as_completed_next_until (it, g_get_monotonic_time () - 1, &error);
+  g_assert_no_error (error);
+  g_assert_true (next == CONCURRY_FUTURE (a));
+  g_object_unref (next);
+  g_assert_cmpuint (concurry_as_completed_get_n_remaining (it), ==, 0);
+
+  g_assert_null (concurry_as_completed_next_until (it, -1, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_as_completed_next_until_own_deadline_exhausts (void)
+{
+  g_autoptr(ConcurryPromise) a = concurry_promise_new ();
+  ConcurryFuture *inputs[] = { CONCURRY_FUTURE (a) };
+  g_autoptr(ConcurryAsCompleted) it = concurry_as_completed (inputs, 1, 0);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (concurry_as_completed_next_until (it, -1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  concurry_future_cancel (CONCURRY_FUTURE (a));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/Concurry/Runner/batch-runs-items-in-order", test_runner_batch_runs_items_in_order);
+  g_test_add_func ("/Concurry/Runner/batch-gives-the-submitted-future", test_runner_batch_get_future_is_the_submitted_one);
+  g_test_add_func ("/Concurry/Runner/cancelled-queued-item-is-never-started", test_runner_cancelled_queued_item_is_never_started);
+  g_test_add_func ("/Concurry/Runner/item-without-outcome-fails", test_runner_item_without_outcome_fails);
+  g_test_add_func ("/Concurry/Runner/item-never-started-fails", test_runner_item_never_started_fails);
+  g_test_add_func ("/Concurry/Runner/return-error-carries-payload", test_runner_return_error_carries_payload);
+  g_test_add_func ("/Concurry/Runner/cancelled-error-cancels-the-future", test_runner_cancelled_error_cancels_the_future);
+  g_test_add_func ("/Concurry/Runner/destroys-its-data", test_runner_destroys_its_data);
+  g_test_add_func ("/Concurry/Runner/main-context-runs-one-by-one", test_runner_on_main_context_runs_one_by_one);
+
+  g_test_add_func ("/Concurry/Executor/submit-after-waits-for-inputs", test_submit_after_waits_for_inputs);
+  g_test_add_func ("/Concurry/Executor/submit-after-done-inputs-runs", test_submit_after_done_inputs_runs_at_once);
+  g_test_add_func ("/Concurry/Executor/submit-after-fails-with-input-error", test_submit_after_fails_with_input_error);
+  g_test_add_func ("/Concurry/Executor/submit-after-cancelled-input-cancels", test_submit_after_cancelled_input_cancels);
+  g_test_add_func ("/Concurry/Executor/submit-after-cancelled-while-waiting-drops-work", test_submit_after_cancelled_while_waiting_drops_work);
+  g_test_add_func ("/Concurry/Executor/submit-after-cancelled-by-shutdown-cancel-futures", test_submit_after_cancelled_by_shutdown_cancel_futures);
+  g_test_add_func ("/Concurry/Executor/submit-after-shutdown-waits-for-it", test_submit_after_shutdown_waits_for_it);
+  g_test_add_func ("/Concurry/Executor/submit-after-refused-after-shutdown", test_submit_after_refused_after_shutdown);
+  g_test_add_func ("/Concurry/Executor/submit-to-runner-waits-for-inputs", test_submit_to_runner_waits_for_inputs);
+
+  g_test_add_func ("/Concurry/Future/cancel-pending-leaves-running-work", test_cancel_pending_leaves_running_work);
+  g_test_add_func ("/Concurry/Future/cancel-pending-promise", test_cancel_pending_promise);
+  g_test_add_func ("/Concurry/Future/direct-callback-runs-on-completing-thread", test_direct_callback_runs_on_completing_thread);
+  g_test_add_func ("/Concurry/Future/direct-callback-runs-at-once-when-done", test_direct_callback_runs_at_once_when_done);
+  g_test_add_func ("/Concurry/Future/direct-callbacks-run-in-order-added", test_direct_callbacks_run_in_order_added);
+  g_test_add_func ("/Concurry/Future/direct-callback-runs-on-cancel", test_direct_callback_runs_on_cancel);
+
+  g_test_add_func ("/Concurry/Error/payload-set-and-get", test_error_payload_set_and_get);
+  g_test_add_func ("/Concurry/Error/payload-survives-gather-and-chains", test_error_payload_survives_gather_and_chains);
+  g_test_add_func ("/Concurry/Error/payload-survives-executor", test_error_payload_survives_executor);
+  g_test_add_func ("/Concurry/Error/payload-only-for-concurry-errors", test_error_payload_only_for_concurry_errors);
+
+  g_test_add_func ("/Concurry/Map/dropped-results-still-run-every-item", test_map_dropped_results_still_run_every_item);
+  g_test_add_func ("/Concurry/Map/dropped-runner-results-still-run-every-item", test_map_dropped_runner_results_still_run_every_item);
+  g_test_add_func ("/Concurry/Map/close-stops-it", test_map_close_stops_it);
+  g_test_add_func ("/Concurry/Map/dropped-stopped-by-shutdown-cancel-futures", test_map_dropped_stopped_by_shutdown_cancel_futures);
+  g_test_add_func ("/Concurry/Map/held-stopped-by-shutdown-cancel-futures", test_map_held_stopped_by_shutdown_cancel_futures);
+  g_test_add_func ("/Concurry/Map/stopped-with-nothing-pending-reports-it", test_map_stopped_with_nothing_pending_reports_it);
+  g_test_add_func ("/Concurry/Map/runner-map-in-order", test_map_runner_map_in_order);
+  g_test_add_func ("/Concurry/Map/runner-error-has-payload-and-stops-the-batch", test_map_runner_error_has_payload_and_stops_the_batch);
+  g_test_add_func ("/Concurry/Map/next-until-slice-keeps-the-item", test_map_next_until_slice_keeps_the_item);
+  g_test_add_func ("/Concurry/Map/next-value", test_map_next_value);
+
+  g_test_add_func ("/Concurry/AsCompleted/next-until-slice-does-not-exhaust", test_as_completed_next_until_slice_does_not_exhaust);
+  g_test_add_func ("/Concurry/AsCompleted/next-until-own-deadline-exhausts", test_as_completed_next_until_own_deadline_exhausts);
+
+  return g_test_run ();
+}
