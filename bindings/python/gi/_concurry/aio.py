@@ -38,7 +38,7 @@ def future_await(self):
     """``await future``: waits without blocking the asyncio loop, then gives
     ``result()``.  Cancelling the awaiting task cancels the future, as for an
     asyncio future (use ``asyncio.shield()`` to prevent that)."""
-    if self.get_state() < DONE and not self.done():
+    if self.get_state() < DONE and (self._concurry_source is None or not self.done()):
         loop = asyncio.get_running_loop()
         waiter = loop.create_future()
         _raw_direct(self, _on_done, loop, waiter)
@@ -47,6 +47,8 @@ def future_await(self):
         except asyncio.CancelledError:
             self.cancel()
             raise
+    if self.get_state() == DONE:
+        return self.get_value()
     return self.result()
 
 

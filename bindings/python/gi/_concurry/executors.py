@@ -15,6 +15,7 @@ import concurrent.futures.thread
 import itertools
 import os
 import threading
+import time
 import weakref
 
 from gi.repository import Gio, GLib
@@ -35,8 +36,10 @@ _raw_shutdown = Concurry.Executor.shutdown
 _raw_submit = Concurry.Executor.submit
 _raw_map = Concurry.Executor.map
 _counter = itertools.count()
-_GROUP = 16      # map inputs per C item: one entry into the interpreter for them
+_GROUP = 16          # map inputs per C item at most: one entry into the interpreter
+_QUICK_ITEM = 20e-6  # s: items quicker than this go in groups
 _get_ident = threading.get_ident
+_perf_counter = time.perf_counter
 _live = weakref.WeakSet()
 _exiting = False
 _repr = FutureMethods.__repr__
@@ -110,6 +113,7 @@ class _Pool:
         self.initializer = initializer
         self.initargs = initargs
         self.broken = None
+        self.cancelling = False     # shut down with cancel_futures
         self.names = {}             # thread id -> name
         self.lock = threading.Lock()
 
@@ -160,7 +164,7 @@ class _Pool:
                     else:
                         value = item[0](*_fill(item[1]), **_fill(item[2]))
                 else:
-                    value = _map_group(data[0], data[1], item)
+                    value = _map_group(data[0], data[1], item, self, data[2])
             except BaseException as exc:
                 remember(exc)
                 fail(index, error_for(exc), exc)
@@ -174,18 +178,29 @@ class _Pool:
             value = None
 
 
-def _map_group(fn, star, group):
+def _map_group(fn, star, group, pool, control):
     """The outcomes of fn over a group of map inputs: values, or
     (_FAILED_ITEM, exception) for an item that raised; the items after it
-    still run, as concurrent.futures runs every submitted item."""
+    still run, as concurrent.futures runs every submitted item, unless the
+    map is closed or the executor shut down with cancel_futures: the items
+    of the group not started yet are then cancelled, as queued ones are."""
     results = []
+    start = _perf_counter()
     for item in group:
+        if pool.cancelling or control.closed:
+            results.append((_FAILED_ITEM, CancelledError()))
+            break
         try:
             item = _fill_input(item)
             results.append(fn(*item) if star else fn(item))
         except BaseException as exc:
             remember(exc)
             results.append((_FAILED_ITEM, exc))
+    # Quick items come in growing groups; slow ones one by one, in parallel.
+    if (_perf_counter() - start) / len(group) < _QUICK_ITEM:
+        control.group = min(2 * control.group, _GROUP)
+    else:
+        control.group = 1
     return results
 
 
@@ -288,15 +303,16 @@ class ExecutorMethods:
             raise BrokenThreadPool(pool.broken)
         star = len(iterables) != 1
         source = iter(zip(*iterables) if star else iterables[0])
-        reader = _Input(source, _GROUP)
+        control = _MapControl()
+        reader = _Input(source, control)
         until = bridge.deadline(timeout)
         try:
-            results = _raw_map_with_runner(self, _runner(self), pyobject_value((fn, star)),
+            results = _raw_map_with_runner(self, _runner(self), pyobject_value((fn, star, control)),
                                            reader.next, None, bridge.remaining(until),
                                            chunksize, buffersize or 0)
         except GLib.Error as error:
             _raise_submit_error(error)
-        return MapIterator(results, reader, until)
+        return MapIterator(results, reader, control)
 
     def shutdown(self, wait=True, cancel_futures=False):
         """Stops accepting work; with cancel_futures, cancels what has not
@@ -304,6 +320,8 @@ class ExecutorMethods:
         begun) has finished."""
         if _raw(self):
             return _raw_shutdown(self, wait, cancel_futures)
+        if cancel_futures:
+            _pool(self).cancelling = True
         try:
             _raw_shutdown(self, wait, cancel_futures)
         except GLib.Error as error:
@@ -327,11 +345,11 @@ class _Input:
     the interpreter is entered once per group; an exception it raises is
     kept for the consumer, at its position."""
 
-    __slots__ = ('source', 'group', 'error')
+    __slots__ = ('source', 'control', 'error')
 
-    def __init__(self, source, group):
+    def __init__(self, source, control):
         self.source = source
-        self.group = group
+        self.control = control
         self.error = None
 
     def next(self, *unused):
@@ -339,7 +357,7 @@ class _Input:
             return False, None
         items = []
         try:
-            for item in itertools.islice(self.source, self.group):
+            for item in itertools.islice(self.source, self.control.group):
                 items.append(item)
         except BaseException as exc:
             self.error = exc
@@ -353,13 +371,25 @@ class _Input:
 _FAILED_ITEM = object()
 
 
+class _MapControl:
+    """Shared by a map's reader, its workers and its iterator: how many
+    inputs go in one C item (1 while items are slow, so that they run in
+    parallel; more once they prove quick), and whether it was closed."""
+
+    __slots__ = ('group', 'closed')
+
+    def __init__(self):
+        self.group = 1
+        self.closed = False
+
+
 class MapIterator:
     """The results of ``map()``, in input order."""
 
-    def __init__(self, results, reader, until):
+    def __init__(self, results, reader, control):
         self._results = results
         self._reader = reader
-        self._until = until
+        self._control = control
         self._started = False
         self._group = collections.deque()
 
@@ -418,6 +448,7 @@ class MapIterator:
         """Stops the map: the work not started is cancelled and no more input
         is read."""
         self._group.clear()
+        self._control.closed = True
         results, self._results = self._results, None
         if results is not None:
             results.close()

@@ -19,7 +19,7 @@ from gi.repository import Gio, GLib, GObject
 from . import bridge
 from .outcomes import (Concurry, CancelledError, InvalidStateError, PENDING, RUNNING, DONE,
                        FAILED, CANCELLED, STATE_NAMES, check_exception, done_future,
-                       exception_of, failed_future, reject, resolve)
+                       exception_of, failed_future, identity_gvalue, reject, resolve)
 
 RawFuture = Concurry.Future
 RawPromise = Concurry.Promise
@@ -42,7 +42,9 @@ def _poll_source(future):
     """A future wrapping an asyncio future reads it when asked: the asyncio
     callback that would complete it only runs on its loop, which may be
     the very thread asking."""
-    source = future.__dict__.get('_concurry_source')
+    # Attribute reads, not __dict__: touching a PyGObject wrapper's dict
+    # makes it (and every future that goes through here) a toggle reference.
+    source = future._concurry_source
     poll = getattr(source, '_concurry_poll', None) if source is not None else None
     if poll is not None:
         poll(future)
@@ -50,6 +52,11 @@ def _poll_source(future):
 
 class FutureMethods:
     """Mixed into the override of the ``Concurry.Future`` interface."""
+
+    # Defaults of what some futures carry in their instance dict.
+    _concurry_source = None         # what a wrapper stands for
+    _concurry_exception = None      # the exception it failed with, once read
+    _concurry_writable = False      # a Promise made by the user
 
     def result(self, timeout=None):
         """Returns the value of the future, waiting up to timeout seconds
@@ -156,7 +163,7 @@ class FutureMethods:
         has not run yet; returns how many were removed (asyncio's rule)."""
         if isinstance(fn, int):
             return _raw_remove(self, fn)
-        entries = self.__dict__.get('_concurry_callbacks', [])
+        entries = getattr(self, '_concurry_callbacks', None) or []
         removed = 0
         for entry in list(entries):
             if entry[0] == fn:
@@ -193,7 +200,7 @@ class FutureMethods:
             text += ' returned %s' % type(self.get_value()).__name__
         elif state == FAILED:
             # Without get_error(): a repr does not look at the error.
-            exc = self.__dict__.get('_concurry_exception')
+            exc = self._concurry_exception
             if exc is None:
                 exc = exception_of(self)
             text += ' raised %s' % ('GLib.Error' if isinstance(exc, GLib.Error)
@@ -226,7 +233,7 @@ def _call_soon(future, fn, user_data, loop):
 
 
 def _cancel_source(future):
-    source = future.__dict__.get('_concurry_source')
+    source = future._concurry_source
     if source is not None and not isinstance(source, bool):
         cancel = getattr(source, '_concurry_cancel', None)
         if cancel is not None:
@@ -241,7 +248,7 @@ def _writable(promise):
     """Only a promise made by the user (``Concurry.Promise()``) is
     writable; the promises that concurry makes (executors, wrap_future,
     chains, combinators, delays, GIO calls) are read-only."""
-    if '_concurry_writable' not in promise.__dict__:
+    if not promise._concurry_writable:
         raise NotImplementedError('%s is immutable: it was made by concurry, and only a '
                                   'Concurry.Promise made by the user can be set'
                                   % type_label(promise))
@@ -255,7 +262,7 @@ class PromiseMethods:
         itself).  Raises ``InvalidStateError`` if it is already done, failed
         or cancelled; ``resolve()`` returns False instead."""
         _writable(self)
-        if not resolve(self, result):
+        if not self.resolve(identity_gvalue(result)):
             raise InvalidStateError('%s: %r' % (STATE_NAMES[self.get_state()].upper(), self))
 
     def set_exception(self, exception):
@@ -279,14 +286,21 @@ class PromiseMethods:
         raise RuntimeError('Future in unexpected state')
 
 
+_new_resolved = Concurry.ResolvedFuture.new
+# Types PyGObject stores in a GValue as the Python object itself.
+_STORED_AS_IS = frozenset((tuple, list, dict, set, frozenset, bytes, bytearray, type(None)))
+
+
 def SyncFuture(result_value=None, exception_value=None):
     """A future that is already done: failed with exception_value if it is
     given (an exception instance or class; anything else is a TypeError),
     otherwise done with result_value (None by default).  The cheapest
     future there is, like Concurry's ``SyncFuture``."""
-    if exception_value is not None:
-        return failed_future(check_exception(exception_value))
-    return done_future(result_value)
+    if exception_value is None:
+        if type(result_value) in _STORED_AS_IS:
+            return _new_resolved(result_value)
+        return done_future(result_value)
+    return failed_future(check_exception(exception_value))
 
 
 # -- wrap_future ----------------------------------------------------------------
@@ -308,13 +322,17 @@ def _transfer(promise, source):
         resolve(promise, source.result())
 
 
+_CFFuture = concurrent.futures.Future
+_new_promise = RawPromise.new
+
+
 def _wrap_concurrent(source):
     if source.done():
         if source.cancelled():
             return failed_future(CancelledError())
         exc = source.exception()
         return failed_future(exc) if exc is not None else done_future(source.result())
-    promise = RawPromise.new()
+    promise = _new_promise()
     promise._concurry_source = source
     if source.running():
         promise.mark_running()
@@ -340,7 +358,7 @@ def wrap_future(obj):
     """
     if isinstance(obj, RawFuture):
         return obj
-    if isinstance(obj, concurrent.futures.Future):
+    if isinstance(obj, _CFFuture):
         return _wrap_concurrent(obj)
     from . import aio
     if aio.isfuture(obj):

@@ -138,10 +138,9 @@ def exception_of(future):
     object (the payload of its error), or its ``GLib.Error``; always the
     same object for one future.  Counts as looking at the error for the C
     library's unobserved-error warning."""
-    try:
-        return future._concurry_exception
-    except AttributeError:
-        pass
+    exc = getattr(future, '_concurry_exception', None)
+    if exc is not None:
+        return exc
     payload = future.get_error_payload()
     if not isinstance(payload, BaseException):
         payload = future.get_error()
@@ -184,8 +183,8 @@ def identity_gvalue(value):
     object itself; the others are wrapped explicitly."""
     if value is None or isinstance(value, _GObject):
         return value
-    if type(value) is int and -256 <= value <= 256:
-        return value        # CPython's small ints are singletons anyway
+    if type(value) is int and _MININT <= value <= _MAXINT:
+        return value        # a C int: the same value comes back, read by C too
     if isinstance(value, _CONVERTED):
         return pyobject_value(value)
     return value
