@@ -138,7 +138,9 @@ _concurry_core_finalize (ConcurryCore   *core,
 
 /* No lock: every other transition happens under the lock and reads the
  * state there, so a compare-and-swap from PENDING cannot lose against a
- * completion or a cancellation; it just loses the race or wins it. */
+ * completion or a cancellation; it just loses the race or wins it. As this
+ * write may come while another thread holds the lock, the reads of the
+ * state under the lock are atomic too (ThreadSanitizer holds us to it). */
 gboolean
 _concurry_core_mark_running (ConcurryCore *core)
 {
@@ -193,7 +195,7 @@ core_finish (ConcurryCore   *core,
 
   g_mutex_lock (&core->mutex);
 
-  if (CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+  if (CONCURRY_FUTURE_STATE_IS_TERMINAL (g_atomic_int_get (&core->state)))
     {
       g_mutex_unlock (&core->mutex);
       if (value != NULL && G_IS_VALUE (value))
@@ -303,7 +305,7 @@ _concurry_core_get_cancellable (ConcurryCore *core)
   if (core->cancellable == NULL)
     {
       g_atomic_pointer_set (&core->cancellable, created);
-      cancelled = core->state == CONCURRY_FUTURE_STATE_CANCELLED;
+      cancelled = g_atomic_int_get (&core->state) == CONCURRY_FUTURE_STATE_CANCELLED;
       created = NULL;
     }
   cancellable = core->cancellable;
@@ -376,7 +378,7 @@ _concurry_core_add_callback (ConcurryCore     *core,
   /* The lock also orders us after the callbacks that the completion is
    * delivering, even when the state already reads as done. */
   g_mutex_lock (&core->mutex);
-  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (g_atomic_int_get (&core->state)))
     {
       cb->next = core->callbacks;
       core->callbacks = cb;
@@ -431,7 +433,7 @@ _concurry_core_add_waker (ConcurryCore     *core,
   waker->user_data = context;
 
   g_mutex_lock (&core->mutex);
-  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (g_atomic_int_get (&core->state)))
     {
       waker->next = core->callbacks;
       core->callbacks = waker;
@@ -453,7 +455,7 @@ _concurry_core_wait_blocking (ConcurryCore *core,
   GCond cond;
 
   g_mutex_lock (&core->mutex);
-  if (CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+  if (CONCURRY_FUTURE_STATE_IS_TERMINAL (g_atomic_int_get (&core->state)))
     {
       g_mutex_unlock (&core->mutex);
       return;
@@ -467,7 +469,7 @@ _concurry_core_wait_blocking (ConcurryCore *core,
   core->callbacks = &waiter;
 
   /* Loops over spurious wake-ups; the deadline is absolute. */
-  while (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+  while (!CONCURRY_FUTURE_STATE_IS_TERMINAL (g_atomic_int_get (&core->state)))
     {
       if (deadline < 0)
         g_cond_wait (&cond, &core->mutex);
@@ -476,7 +478,7 @@ _concurry_core_wait_blocking (ConcurryCore *core,
     }
 
   /* Timed out: still on the list. (Completed: the completion took it.) */
-  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (g_atomic_int_get (&core->state)))
     for (ConcurryCallback **link = &core->callbacks; *link != NULL; link = &(*link)->next)
       if (*link == &waiter)
         {
