@@ -31,6 +31,8 @@
  *   last one goes to GLib after acquiring, so that dispose and finalize
  *   see everything done by the other holders before they let go.
  * - g_once_init_leave() releases what it publishes.
+ * - GArray, GPtrArray, GBytes, GHashTable, GVariant, GMainContext, GClosure:
+ *   each unref releases and acquires (their counts are private).
  * - GThreadPool: a push releases, the worker function acquires.
  * - GSource: attaching, setting the ready time, destroying and dropping a
  *   reference release the source; its dispatch and finalize functions
@@ -500,8 +502,33 @@ g_source_unref (GSource *source)
 {
   REAL (void, g_source_unref, (GSource *));
   RELEASE (source);
+  ACQUIRE (source);
   real_g_source_unref (source);
 }
+
+/* GLib's reference-counted containers: their counts are private, so every
+ * unref both releases and acquires (the one that frees is then ordered
+ * after all the others; two that do not free are ordered too, which may
+ * hide a race between them, never report a false one). The boxed types'
+ * free functions point here as well: GObject takes their addresses. */
+#define UNREF_WRAPPER(type, name)                 \
+  void                                            \
+  name (type *object)                             \
+  {                                               \
+    REAL (void, name, (type *));                  \
+    RELEASE (object);                             \
+    ACQUIRE (object);                             \
+    real_##name (object);                         \
+  }
+
+UNREF_WRAPPER (GArray, g_array_unref)
+UNREF_WRAPPER (GPtrArray, g_ptr_array_unref)
+UNREF_WRAPPER (GByteArray, g_byte_array_unref)
+UNREF_WRAPPER (GBytes, g_bytes_unref)
+UNREF_WRAPPER (GHashTable, g_hash_table_unref)
+UNREF_WRAPPER (GVariant, g_variant_unref)
+UNREF_WRAPPER (GMainContext, g_main_context_unref)
+UNREF_WRAPPER (GClosure, g_closure_unref)
 
 /* The callback of an idle or a timeout source (a GSourceFunc: other kinds
  * of source call theirs with other arguments) goes through a trampoline. */
