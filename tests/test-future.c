@@ -657,7 +657,6 @@ static void
 test_abandoned_promise (void)
 {
   ConcurryPromise *promise = concurry_promise_new ();
-  g_autoptr(ConcurryFuture) keep = NULL;
   GWeakRef weak;
 
   /* Nobody watches: it just goes away, silently. */
