@@ -7,7 +7,8 @@
  * (or, removed in time, never). Meant to run under ThreadSanitizer too.
  *
  * CONCURRY_STRESS_OPS sets the number of operations over the whole program
- * (default 40000; CI runs 1000000 under TSan). Each run draws its own
+ * (default 40000, or 4000 with CONCURRY_TEST_SLOW set, as under valgrind;
+ * CI runs 1000000 under TSan). Each run draws its own
  * random sequence: a failure prints the seed to run it again with --seed.
  * No test waits on time: threads meet at barriers and drain their main
  * contexts until what they expect has happened.
@@ -706,9 +707,9 @@ main (int    argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  total_ops = ops != NULL ? g_ascii_strtoull (ops, NULL, 10) : 40000;
-  if (total_ops == 0)
-    total_ops = 40000;
+  total_ops = ops != NULL ? g_ascii_strtoull (ops, NULL, 10) : 0;
+  if (total_ops == 0)   /* under valgrind (meson test --setup valgrind), fewer */
+    total_ops = g_getenv ("CONCURRY_TEST_SLOW") != NULL ? 4000 : 40000;
 
   /* Rejected promises nobody looks at are the point here, not a mistake. */
   concurry_set_unobserved_error_warnings (FALSE);
