@@ -63,10 +63,16 @@ real_symbol (const char *name)
   return sym;
 }
 
-#define REAL(ret, name, params)                                       \
-  static ret (*real_##name) params;                                   \
-  if (__atomic_load_n (&real_##name, __ATOMIC_ACQUIRE) == NULL)       \
-    __atomic_store_n (&real_##name, real_symbol (#name), __ATOMIC_RELEASE);
+/* Declares real_<name>, GLib's <name>, looked up once (atomically: threads
+ * may get here first at the same time). */
+#define REAL(ret, name, params)                                             \
+  static ret (*cached_##name) params;                                       \
+  ret (*real_##name) params = __atomic_load_n (&cached_##name, __ATOMIC_ACQUIRE); \
+  if (real_##name == NULL)                                                  \
+    {                                                                       \
+      real_##name = (ret (*) params)real_symbol (#name);                    \
+      __atomic_store_n (&cached_##name, real_##name, __ATOMIC_RELEASE);     \
+    }
 
 #define ACQUIRE(p) __tsan_acquire ((void *)(p))
 #define RELEASE(p) __tsan_release ((void *)(p))
@@ -418,19 +424,21 @@ source_dispatch_trampoline (GSource     *source,
                             GSourceFunc  callback,
                             gpointer     user_data)
 {
-  SourceFuncs *funcs = (SourceFuncs *)source->source_funcs;
+  SourceFuncs *funcs;
 
   ACQUIRE (source);
+  funcs = (SourceFuncs *)source->source_funcs;
   return funcs->real->dispatch (source, callback, user_data);
 }
 
 static void
 source_finalize_trampoline (GSource *source)
 {
-  SourceFuncs *funcs = (SourceFuncs *)source->source_funcs;
+  SourceFuncs *funcs;
 
   /* Before the callback's destroy notify, which comes after this. */
   ACQUIRE (source);
+  funcs = (SourceFuncs *)source->source_funcs;
   if (funcs->real->finalize != NULL)
     funcs->real->finalize (source);
 }
