@@ -40,6 +40,13 @@
  *   callbacks of idle and timeout sources acquire what was released when
  *   they were set; so do those of g_idle_add(), g_timeout_add() and
  *   g_main_context_invoke() and their _full variants.
+ *
+ * Memory that GLib hands to another thread through its own locks (the
+ * queues of GThreadPool, also under g_task_run_in_thread() and
+ * g_thread_pool_free()) is allocated with TSan told to ignore the calling
+ * thread's accesses meanwhile, so that it is fresh when the other thread
+ * frees it; and idle pool threads exit instead of parking in GLib's global
+ * queue of unused threads.
  */
 
 #define _GNU_SOURCE
@@ -396,9 +403,9 @@ shim_init (void)
   g_thread_pool_set_max_unused_threads (0);
 }
 
-/* GTask: g_task_run_in_thread() queues the task on GLib's own pool (see
- * above). The task function runs after the task's internal lock, which TSan
- * does not see: the task itself carries the edge. */
+/* GTask: g_task_run_in_thread() queues the task on GLib's own pool, whose
+ * queue memory is handed over inside GLib (see g_thread_pool_push()). The
+ * work the task runs synchronises through the primitives above. */
 void
 g_task_run_in_thread (GTask           *task,
                       GTaskThreadFunc  task_func)
