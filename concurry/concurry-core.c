@@ -150,7 +150,9 @@ _concurry_core_finalize (ConcurryCore   *core,
 
 /* No lock: every other transition happens under the lock and reads the
  * state there, so a compare-and-swap from PENDING cannot lose against a
- * completion or a cancellation; it just loses the race or wins it. */
+ * completion or a cancellation; it just loses the race or wins it. As this
+ * write may come while another thread holds the lock, the reads of the
+ * state under the lock are atomic too (ThreadSanitizer holds us to it). */
 gboolean
 _concurry_core_mark_running (ConcurryCore *core)
 {
@@ -206,8 +208,8 @@ core_finish (ConcurryCore   *core,
 
   g_mutex_lock (&core->mutex);
 
-  if (CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state) ||
-      (only_pending && core->state == CONCURRY_FUTURE_STATE_RUNNING))
+  if (CONCURRY_FUTURE_STATE_IS_TERMINAL (g_atomic_int_get (&core->state)) ||
+      (only_pending && g_atomic_int_get (&core->state) == CONCURRY_FUTURE_STATE_RUNNING))
     {
       g_mutex_unlock (&core->mutex);
       if (value != NULL && G_IS_VALUE (value))
@@ -354,7 +356,7 @@ _concurry_core_get_cancellable (ConcurryCore *core)
   if (core->cancellable == NULL)
     {
       g_atomic_pointer_set (&core->cancellable, created);
-      cancelled = core->state == CONCURRY_FUTURE_STATE_CANCELLED;
+      cancelled = g_atomic_int_get (&core->state) == CONCURRY_FUTURE_STATE_CANCELLED;
       created = NULL;
     }
   cancellable = core->cancellable;
@@ -427,7 +429,7 @@ _concurry_core_add_callback (ConcurryCore     *core,
   /* The lock also orders us after the callbacks that the completion is
    * delivering, even when the state already reads as done. */
   g_mutex_lock (&core->mutex);
-  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (g_atomic_int_get (&core->state)))
     {
       cb->next = core->callbacks;
       core->callbacks = cb;
@@ -482,7 +484,7 @@ _concurry_core_add_waker (ConcurryCore     *core,
   waker->user_data = context;
 
   g_mutex_lock (&core->mutex);
-  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (g_atomic_int_get (&core->state)))
     {
       waker->next = core->callbacks;
       core->callbacks = waker;
@@ -504,7 +506,7 @@ _concurry_core_wait_blocking (ConcurryCore *core,
   GCond cond;
 
   g_mutex_lock (&core->mutex);
-  if (CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+  if (CONCURRY_FUTURE_STATE_IS_TERMINAL (g_atomic_int_get (&core->state)))
     {
       g_mutex_unlock (&core->mutex);
       return;
@@ -518,7 +520,7 @@ _concurry_core_wait_blocking (ConcurryCore *core,
   core->callbacks = &waiter;
 
   /* Loops over spurious wake-ups; the deadline is absolute. */
-  while (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+  while (!CONCURRY_FUTURE_STATE_IS_TERMINAL (g_atomic_int_get (&core->state)))
     {
       if (deadline < 0)
         g_cond_wait (&cond, &core->mutex);
@@ -527,7 +529,7 @@ _concurry_core_wait_blocking (ConcurryCore *core,
     }
 
   /* Timed out: still on the list. (Completed: the completion took it.) */
-  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (core->state))
+  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (g_atomic_int_get (&core->state)))
     for (ConcurryCallback **link = &core->callbacks; *link != NULL; link = &(*link)->next)
       if (*link == &waiter)
         {

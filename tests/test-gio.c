@@ -10,13 +10,8 @@
 static void
 wait_done (ConcurryFuture *future)
 {
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-
   while (!concurry_future_is_done (future))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
+    g_main_context_iteration (NULL, TRUE);
 }
 
 static void
@@ -33,11 +28,11 @@ test_file_read (void)
   failed = CONCURRY_GIO_CALL (G_TYPE_FILE_INPUT_STREAM, g_file_read_finish,
                               g_file_read_async, missing, G_PRIORITY_DEFAULT);
   /* Completes on this thread's main context, which the wait iterates. */
-  g_assert_true (concurry_future_wait (future, 30 * G_USEC_PER_SEC, &error));
+  g_assert_true (concurry_future_wait (future, -1, &error));
   g_assert_no_error (error);
   g_assert_true (G_IS_FILE_INPUT_STREAM (concurry_future_get_object (future)));
 
-  g_assert_false (concurry_future_wait (failed, 30 * G_USEC_PER_SEC, &error));
+  g_assert_false (concurry_future_wait (failed, -1, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
 }
 
@@ -115,7 +110,7 @@ test_custom_finish (void)
 
   g_file_load_contents_async (file, concurry_gio_call_get_cancellable (call),
                               concurry_gio_call_ready, call);
-  g_assert_true (concurry_future_wait (future, 30 * G_USEC_PER_SEC, &error));
+  g_assert_true (concurry_future_wait (future, -1, &error));
   g_assert_cmpint (g_stat (g_file_peek_path (file), &st), ==, 0);
   g_assert_cmpuint (concurry_future_get_uint64 (future), ==, (guint64)st.st_size);
 }
@@ -149,11 +144,11 @@ test_task (void)
   g_task_return_boolean (boolean, TRUE);
   g_task_return_new_error (failing, G_IO_ERROR, G_IO_ERROR_BUSY, "busy");
 
-  g_assert_true (concurry_future_wait (future, 30 * G_USEC_PER_SEC, &error));
+  g_assert_true (concurry_future_wait (future, -1, &error));
   g_assert_cmpstr (concurry_future_get_string (future), ==, "from a task");
-  g_assert_true (concurry_future_wait (bool_future, 30 * G_USEC_PER_SEC, &error));
+  g_assert_true (concurry_future_wait (bool_future, -1, &error));
   g_assert_true (concurry_future_get_boolean (bool_future));
-  g_assert_false (concurry_future_wait (failing_future, 30 * G_USEC_PER_SEC, &error));
+  g_assert_false (concurry_future_wait (failing_future, -1, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
 }
 

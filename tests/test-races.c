@@ -132,7 +132,6 @@ static gpointer
 context_adder_thread (gpointer data)
 {
   Race *race = data;
-  gint64 deadline;
 
   g_main_context_push_thread_default (race->thread_context);
   wait_for_start (race);
@@ -145,12 +144,8 @@ context_adder_thread (gpointer data)
         g_main_context_iteration (race->thread_context, FALSE);
     }
 
-  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   while (g_atomic_int_get (&race->n_thread_calls) < (int)N_PROMISES)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (race->thread_context, TRUE);
-    }
+    g_main_context_iteration (race->thread_context, TRUE);
   g_main_context_pop_thread_default (race->thread_context);
 
   return NULL;
@@ -223,7 +218,6 @@ run_round (void)
     main_adder_thread, context_adder_thread, waiter_thread, reader_thread,
   };
   GThread *threads[G_N_ELEMENTS (funcs)];
-  gint64 deadline;
   guint n_done = 0, n_cancelled = 0;
 
   race.promises = g_new0 (ConcurryPromise *, N_PROMISES);
@@ -248,12 +242,8 @@ run_round (void)
   g_atomic_int_set (&race.start, TRUE);
 
   /* Deliver the main-context callbacks while the others race. */
-  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   while (race.n_main_calls < 2 * N_PROMISES)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
+    g_main_context_iteration (NULL, TRUE);
 
   for (guint i = 0; i < G_N_ELEMENTS (funcs); i++)
     g_thread_join (threads[i]);

@@ -262,7 +262,7 @@ async function runAll(defaultTimeoutMs) {
 // Runs the tests registered so far on a main loop, then exits the process:
 // status 0 if all passed, 1 otherwise. @timeoutMs is the deadline of a test
 // registered without one. Does not return.
-export function run({timeoutMs = 3000} = {}) {
+export function run({timeoutMs = 60000} = {}) {
     const loop = new GLib.MainLoop(null, false);
     let status = 0;
     runAll(timeoutMs).then(failed => {

@@ -562,7 +562,7 @@ test('map with a JS function on a thread pool is refused', async () => {
         file.delete(null);
         assert(!stderr.includes('different thread'), `child stderr: ${stderr}`);
         assertEq(stdout.trim(), 'refused', 'child output');
-    }, 10000);
+    });
 
 // ---------------------------------------------------------------------------
 
