@@ -121,13 +121,16 @@ class _Pool:
         """First item of this pool on a worker thread: name it, run the
         initializer (a failure breaks the pool, as in
         ``concurrent.futures``)."""
+        thread = threading.current_thread()
+        if not isinstance(thread, threading._DummyThread):
+            # A thread of Python's own (a main context's): keep its name.
+            name = thread.name
+        else:
+            with self.lock:
+                name = '%s_%d' % (self.prefix, len(self.names))
+            thread.name = name
         with self.lock:
-            name = '%s_%d' % (self.prefix, len(self.names))
             self.names[ident] = name
-        try:
-            threading.current_thread().name = name
-        except Exception:
-            pass
         if self.initializer is not None:
             try:
                 self.initializer(*self.initargs)
