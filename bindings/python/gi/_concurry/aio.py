@@ -10,6 +10,8 @@ asyncio callbacks while it blocks in ``result()``).
 """
 
 import asyncio
+import threading
+import weakref
 
 from .outcomes import Concurry, CancelledError, DONE, done_future, failed_future
 from . import futures
@@ -22,16 +24,51 @@ def isfuture(obj):
     return _isfuture(obj)
 
 
-def _wake(waiter):
-    if not waiter.done():
-        waiter.set_result(None)
+class _Waker:
+    """Wakes the awaiting tasks of one loop: the threads completing futures
+    queue the waiters, and the loop is woken once for all those queued
+    before it runs (one write to its self-pipe, not one per future)."""
+
+    __slots__ = ('loop', 'lock', 'waiters', 'scheduled', '__weakref__')
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.lock = threading.Lock()
+        self.waiters = []
+        self.scheduled = False
+
+    def wake(self, waiter):
+        with self.lock:
+            self.waiters.append(waiter)
+            if self.scheduled:
+                return
+            self.scheduled = True
+        try:
+            self.loop.call_soon_threadsafe(self.run)
+        except RuntimeError:
+            pass  # the loop was closed: nobody waits any more
+
+    def run(self):
+        with self.lock:
+            waiters, self.waiters = self.waiters, []
+            self.scheduled = False
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
 
-def _on_done(future, loop, waiter):
-    try:
-        loop.call_soon_threadsafe(_wake, waiter)
-    except RuntimeError:
-        pass  # the loop was closed: nobody waits any more
+_wakers = weakref.WeakKeyDictionary()
+
+
+def _waker(loop):
+    waker = _wakers.get(loop)
+    if waker is None:
+        waker = _wakers.setdefault(loop, _Waker(loop))
+    return waker
+
+
+def _on_done(future, waker, waiter):
+    waker.wake(waiter)
 
 
 def future_await(self):
@@ -41,7 +78,7 @@ def future_await(self):
     if self.get_state() < DONE and (self._concurry_source is None or not self.done()):
         loop = asyncio.get_running_loop()
         waiter = loop.create_future()
-        _raw_direct(self, _on_done, loop, waiter)
+        _raw_direct(self, _on_done, _waker(loop), waiter)
         try:
             yield from waiter
         except asyncio.CancelledError:
