@@ -2207,6 +2207,198 @@ test_own_executor_map_with_runner (void)
   record_clear (&record);
 }
 
+
+/* ------------------------------------------------------------------------
+ * Closing a runner map mid-batch; chains of submit_after and shutdown */
+
+typedef struct
+{
+  Gate     gate;
+  GArray  *started;     /* of int */
+  guint    n_skipped;
+  gboolean tripped;     /* item 0's cancellable, when the gate opened */
+} MidBatch;
+
+static void
+mid_batch_run (ConcurryWorkBatch *batch,
+               gpointer           user_data)
+{
+  MidBatch *mid = user_data;
+
+  for (guint i = 0; i < concurry_work_batch_get_size (batch); i++)
+    {
+      const GValue *item = concurry_work_batch_start (batch, i);
+      g_auto(GValue) result = G_VALUE_INIT;
+      int n;
+
+      if (item == NULL)
+        {
+          mid->n_skipped++;
+          continue;
+        }
+      n = g_value_get_int (item);
+      g_array_append_val (mid->started, n);
+      if (n == 0)
+        {
+          gate_pass (&mid->gate);
+          mid->tripped = g_cancellable_is_cancelled (concurry_work_batch_get_cancellable (batch, i));
+        }
+      g_value_init (&result, G_TYPE_INT);
+      g_value_set_int (&result, n);
+      concurry_work_batch_return_value (batch, i, &result);
+    }
+}
+
+static void
+test_map_close_mid_batch_starts_nothing_more (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = NULL;
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  Counter counter = { 0, 5, 0 };
+  MidBatch mid = { 0, };
+
+  gate_init (&mid.gate);
+  mid.started = g_array_new (FALSE, FALSE, sizeof (int));
+  runner = concurry_runner_new (mid_batch_run, &mid, NULL);
+  /* One chunk of 5 items: one runner call. */
+  results = concurry_executor_map_with_runner (executor, runner, NULL, counter_input, &counter,
+                                               NULL, -1, 5, 1, &error);
+  g_assert_no_error (error);
+  gate_wait_for (&mid.gate, 1);
+  concurry_map_results_close (results);
+  gate_open (&mid.gate);
+  shutdown_and_wait (executor, FALSE);
+
+  /* Item 0 saw the cancellation; the others were never started. */
+  g_assert_true (mid.tripped);
+  g_assert_cmpuint (mid.started->len, ==, 1);
+  g_assert_cmpuint (mid.n_skipped, ==, 4);
+  g_assert_false (concurry_map_results_next (results, &value, &error));
+  value_clear (&value);
+  g_assert_no_error (error);
+  g_array_unref (mid.started);
+  gate_clear (&mid.gate);
+}
+
+static gpointer
+shutdown_only_thread (gpointer data)
+{
+  shutdown_and_wait (data, FALSE);
+  return NULL;
+}
+
+static void
+test_submit_after_chain_shutdown_waits_for_all (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryPromise) p = concurry_promise_new ();
+  ConcurryFuture *first_inputs[] = { CONCURRY_FUTURE (p) };
+  SumWork first_work = { first_inputs, 1, 0, 0, TRUE };
+  g_autoptr(ConcurryFuture) first = NULL;
+  g_autoptr(ConcurryFuture) second = NULL;
+  ConcurryFuture *second_inputs[1];
+  SumWork second_work = { second_inputs, 1, 0, 0, TRUE };
+  g_autoptr(GError) error = NULL;
+  GThread *thread;
+
+  first = concurry_executor_submit_after (executor, first_inputs, 1, sum_work, &first_work,
+                                          NULL, &error);
+  g_assert_no_error (error);
+  second_inputs[0] = first;
+  second = concurry_executor_submit_after (executor, second_inputs, 1, sum_work, &second_work,
+                                           NULL, &error);
+  g_assert_no_error (error);
+
+  thread = g_thread_new ("shutdown", shutdown_only_thread, executor);
+  g_assert_true (concurry_promise_resolve_int (p, 3));
+  g_thread_join (thread);
+
+  /* The shutdown waited for the work queued by the first one's end. */
+  g_assert_cmpint (concurry_future_get_state (first), ==, CONCURRY_FUTURE_STATE_DONE);
+  g_assert_cmpint (concurry_future_get_state (second), ==, CONCURRY_FUTURE_STATE_DONE);
+  g_assert_cmpint (concurry_future_get_int (second), ==, 3);
+  g_assert_true (second_work.inputs_were_done);
+}
+
+static void
+test_submit_after_chain_cancel_futures_cancels_all (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryPromise) p = concurry_promise_new ();
+  ConcurryFuture *first_inputs[] = { CONCURRY_FUTURE (p) };
+  SumWork first_work = { first_inputs, 1, 0, 0, TRUE };
+  g_autoptr(ConcurryFuture) first = NULL;
+  g_autoptr(ConcurryFuture) second = NULL;
+  ConcurryFuture *second_inputs[1];
+  SumWork second_work = { second_inputs, 1, 0, 0, TRUE };
+  g_autoptr(GError) error = NULL;
+
+  first = concurry_executor_submit_after (executor, first_inputs, 1, sum_work, &first_work,
+                                          sum_work_destroy, &error);
+  g_assert_no_error (error);
+  second_inputs[0] = first;
+  second = concurry_executor_submit_after (executor, second_inputs, 1, sum_work, &second_work,
+                                           sum_work_destroy, &error);
+  g_assert_no_error (error);
+  shutdown_and_wait (executor, TRUE);
+  g_assert_true (concurry_future_is_cancelled (first));
+  g_assert_true (concurry_future_is_cancelled (second));
+  g_assert_true (concurry_promise_resolve_int (p, 1));
+  g_assert_cmpint (first_work.n_runs + second_work.n_runs, ==, 0);
+  g_assert_cmpint (first_work.n_destroyed + second_work.n_destroyed, ==, 2);
+}
+
+static void
+payload_square (const GValue  *item,
+                GCancellable  *cancellable,
+                GValue        *result,
+                gpointer       user_data,
+                GError       **error)
+{
+  int n = g_value_get_int (item);
+
+  if (n == 2)
+    {
+      g_auto(GValue) payload = G_VALUE_INIT;
+
+      g_set_error_literal (error, CONCURRY_ERROR, CONCURRY_ERROR_FAILED, "two");
+      g_value_init (&payload, G_TYPE_INT);
+      g_value_set_int (&payload, 222);
+      concurry_error_set_payload (*error, &payload);
+      return;
+    }
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, n * n);
+}
+
+static void
+test_map_error_payload_of_map_function (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  Counter counter = { 0, 5, 0 };
+  guint n = 0;
+
+  results = concurry_executor_map (executor, payload_square, NULL, NULL, counter_input, &counter,
+                                   NULL, -1, 1, 0, &error);
+  g_assert_no_error (error);
+  while (concurry_map_results_next (results, &value, &error))
+    {
+      g_value_unset (&value);
+      n++;
+    }
+  value_clear (&value);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_error (error, CONCURRY_ERROR, CONCURRY_ERROR_FAILED);
+  g_assert_cmpint (g_value_get_int (concurry_map_results_get_error_payload (results)), ==, 222);
+  shutdown_and_wait (executor, FALSE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2271,6 +2463,11 @@ main (int   argc,
   g_test_add_func ("/Concurry/OwnExecutor/submit-after-shutdown-meanwhile-fails", test_own_executor_submit_after_shutdown_meanwhile_fails);
   g_test_add_func ("/Concurry/OwnExecutor/runner", test_own_executor_runner);
   g_test_add_func ("/Concurry/OwnExecutor/map-with-runner", test_own_executor_map_with_runner);
+
+  g_test_add_func ("/Concurry/Map/close-mid-batch-starts-nothing-more", test_map_close_mid_batch_starts_nothing_more);
+  g_test_add_func ("/Concurry/Map/error-payload-of-map-function", test_map_error_payload_of_map_function);
+  g_test_add_func ("/Concurry/Executor/submit-after-chain-shutdown-waits-for-all", test_submit_after_chain_shutdown_waits_for_all);
+  g_test_add_func ("/Concurry/Executor/submit-after-chain-cancel-futures-cancels-all", test_submit_after_chain_cancel_futures_cancels_all);
 
   return g_test_run ();
 }
