@@ -34,9 +34,12 @@ def main():
         if remaining[0] == 0:
             loop.quit()
 
+    # The loop does not run yet: name its context, so that the callbacks
+    # wait for it (a thread running no loop gets them at once otherwise).
+    context = GLib.MainContext.default()
     for data in inputs:
         promise = Concurry.Promise()
-        promise.add_done_callback(on_done, data.decode())
+        promise.add_done_callback(on_done, data.decode(), main_context=context)
         digest_in_thread(promise, data)
         futures.append(promise)
 

@@ -132,7 +132,11 @@ def test_asyncio_gather_with_return_exceptions(executor):
 
 
 def test_asyncio_wait_for_times_out_and_cancels_the_future(executor):
-    future, gate = gated(executor)
+    started = threading.Event()
+    gate = threading.Event()
+    executor.releases.append(gate)
+    future = executor.submit(lambda: started.set() or gate.wait(LONG))
+    assert started.wait(LONG)       # running: cancel() leaves it alone
 
     async def main():
         with pytest.raises(asyncio.TimeoutError):
@@ -156,7 +160,11 @@ def test_asyncio_wait_for_in_time(executor):
 
 
 def test_cancelling_the_awaiting_task_does_not_block(executor):
-    future, gate = gated(executor)
+    started = threading.Event()
+    gate = threading.Event()
+    executor.releases.append(gate)
+    future = executor.submit(lambda: started.set() or gate.wait(LONG))
+    assert started.wait(LONG)       # running: cancel() leaves it alone
 
     async def main():
         task = asyncio.create_task(_await(future))

@@ -148,6 +148,11 @@ class FutureMethods:
         if not callable(fn):
             raise TypeError('%r is not callable' % (fn,))
         loop = bridge.running_loop() if main_context is None else main_context
+        if loop is None and self.get_state() >= DONE:
+            # At once, from Python: a KeyboardInterrupt or SystemExit it
+            # raises reaches the caller, as in concurrent.futures.
+            bridge.call_logged(fn, self, *user_data)
+            return 0
         if loop is None:
             callback_id = _raw_direct(self, _call_direct, fn, user_data)
         elif isinstance(loop, GLib.MainContext):
