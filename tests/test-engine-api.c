@@ -2399,6 +2399,148 @@ test_map_error_payload_of_map_function (void)
   shutdown_and_wait (executor, FALSE);
 }
 
+
+/* ------------------------------------------------------------------------
+ * Races: invariants checked over many rounds, whatever the interleaving */
+
+#define N_ROUNDS 500
+
+static void
+flag_work (GCancellable  *cancellable,
+           GValue        *value,
+           gpointer       user_data,
+           GError       **error)
+{
+  g_atomic_int_set ((int *)user_data, 1);
+}
+
+static void
+test_race_cancel_pending_is_atomic_with_start (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  ConcurryFuture **futures = g_new0 (ConcurryFuture *, N_ROUNDS);
+  gboolean *cancelled = g_new0 (gboolean, N_ROUNDS);
+  int *ran = g_new0 (int, N_ROUNDS);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < N_ROUNDS; i++)
+    {
+      futures[i] = concurry_executor_submit (executor, flag_work, &ran[i], NULL, &error);
+      g_assert_no_error (error);
+      cancelled[i] = concurry_future_cancel_pending (futures[i]);
+    }
+  shutdown_and_wait (executor, FALSE);
+
+  /* Either cancelled before it started, or ran to completion. */
+  for (guint i = 0; i < N_ROUNDS; i++)
+    {
+      if (cancelled[i])
+        {
+          g_assert_true (concurry_future_is_cancelled (futures[i]));
+          g_assert_cmpint (ran[i], ==, 0);
+        }
+      else
+        {
+          g_assert_cmpint (concurry_future_get_state (futures[i]), ==, CONCURRY_FUTURE_STATE_DONE);
+          g_assert_cmpint (ran[i], ==, 1);
+        }
+      g_object_unref (futures[i]);
+    }
+  g_free (futures);
+  g_free (cancelled);
+  g_free (ran);
+}
+
+static void
+resolve_work (GCancellable  *cancellable,
+              GValue        *value,
+              gpointer       user_data,
+              GError       **error)
+{
+  concurry_promise_resolve_int (user_data, 1);
+}
+
+static void
+count_call (ConcurryFuture *future,
+            gpointer        user_data)
+{
+  g_atomic_int_inc ((int *)user_data);
+}
+
+static void
+test_race_direct_callback_runs_once (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  ConcurryPromise **promises = g_new0 (ConcurryPromise *, N_ROUNDS);
+  int *calls = g_new0 (int, N_ROUNDS);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < N_ROUNDS; i++)
+    {
+      ConcurryFuture *work;
+
+      promises[i] = concurry_promise_new ();
+      work = concurry_executor_submit (executor, resolve_work, promises[i], NULL, &error);
+      g_assert_no_error (error);
+      /* Added while a worker may be resolving it. */
+      g_assert_cmpuint (concurry_future_add_done_callback_direct (CONCURRY_FUTURE (promises[i]),
+                                                                  count_call, &calls[i], NULL),
+                        !=, 0);
+      g_object_unref (work);
+    }
+  shutdown_and_wait (executor, FALSE);
+
+  for (guint i = 0; i < N_ROUNDS; i++)
+    {
+      g_assert_cmpint (calls[i], ==, 1);
+      g_object_unref (promises[i]);
+    }
+  g_free (promises);
+  g_free (calls);
+}
+
+static void
+test_race_submit_after_inputs_completing (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  ConcurryPromise **promises = g_new0 (ConcurryPromise *, N_ROUNDS);
+  ConcurryFuture **futures = g_new0 (ConcurryFuture *, N_ROUNDS);
+  SumWork *works = g_new0 (SumWork, N_ROUNDS);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < N_ROUNDS; i++)
+    {
+      ConcurryFuture *resolver;
+
+      promises[i] = concurry_promise_new ();
+      works[i].inputs = (ConcurryFuture **)&promises[i];
+      works[i].n_inputs = 1;
+      works[i].inputs_were_done = TRUE;
+      resolver = concurry_executor_submit (executor, resolve_work, promises[i], NULL, &error);
+      g_assert_no_error (error);
+      /* The input completes on a worker, before, during or after this. */
+      futures[i] = concurry_executor_submit_after (executor, works[i].inputs, 1, sum_work,
+                                                   &works[i], sum_work_destroy, &error);
+      g_assert_no_error (error);
+      g_object_unref (resolver);
+    }
+  shutdown_and_wait (executor, FALSE);
+
+  for (guint i = 0; i < N_ROUNDS; i++)
+    {
+      g_assert_cmpint (concurry_future_get_state (futures[i]), ==, CONCURRY_FUTURE_STATE_DONE);
+      g_assert_cmpint (concurry_future_get_int (futures[i]), ==, 1);
+      g_assert_cmpint (works[i].n_runs, ==, 1);
+      g_assert_cmpint (works[i].n_destroyed, ==, 1);
+      g_assert_true (works[i].inputs_were_done);
+      g_object_unref (futures[i]);
+      g_object_unref (promises[i]);
+    }
+  g_free (promises);
+  g_free (futures);
+  g_free (works);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2468,6 +2610,10 @@ main (int   argc,
   g_test_add_func ("/Concurry/Map/error-payload-of-map-function", test_map_error_payload_of_map_function);
   g_test_add_func ("/Concurry/Executor/submit-after-chain-shutdown-waits-for-all", test_submit_after_chain_shutdown_waits_for_all);
   g_test_add_func ("/Concurry/Executor/submit-after-chain-cancel-futures-cancels-all", test_submit_after_chain_cancel_futures_cancels_all);
+
+  g_test_add_func ("/Concurry/Races/cancel-pending-is-atomic-with-start", test_race_cancel_pending_is_atomic_with_start);
+  g_test_add_func ("/Concurry/Races/direct-callback-runs-once", test_race_direct_callback_runs_once);
+  g_test_add_func ("/Concurry/Races/submit-after-inputs-completing", test_race_submit_after_inputs_completing);
 
   return g_test_run ();
 }
