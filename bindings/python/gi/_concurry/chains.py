@@ -22,8 +22,7 @@ from gi.repository import Gio, GLib
 
 from . import bridge
 from .futures import wrap_future, RawFuture, RawPromise
-from .outcomes import (Concurry, done_future, exception_of, failed_future, reject, resolve,
-                       typed_future)
+from .outcomes import Concurry, exception_of, failed_future, reject, resolve, typed_future
 
 _raw_and_then = RawFuture.and_then
 _raw_map = RawFuture.map
@@ -73,13 +72,14 @@ def _on_loop(loop, fn, args, *head):
 
 
 def _mirror(done, promise):
+    """Completes promise, the future a step on an asyncio loop stands for,
+    like the future its function gave."""
     state = done.get_state()
     if state == Concurry.FutureState.DONE:
-        promise.resolve(done.get_value()) if done.get_value_type() else promise.resolve(None)
+        resolve(promise, done.get_value())
     elif state == Concurry.FutureState.CANCELLED:
         promise.cancel()
     else:
-        from .outcomes import exception_of
         reject(promise, exception_of(done))
 
 

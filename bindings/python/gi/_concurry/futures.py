@@ -17,7 +17,7 @@ import sys
 from gi.repository import Gio, GLib, GObject
 
 from . import bridge
-from .outcomes import (Concurry, CancelledError, InvalidStateError, PENDING, RUNNING, DONE,
+from .outcomes import (Concurry, CancelledError, InvalidStateError, RUNNING, DONE,
                        FAILED, CANCELLED, STATE_NAMES, check_exception, done_future,
                        exception_of, failed_future, identity_gvalue, reject, resolve)
 

@@ -22,13 +22,11 @@ The user documentation is doc/python-quickstart.md.
 """
 
 import concurrent.futures
-import threading
-import weakref
 
 from ..module import get_introspection_module
 from ..overrides import override
 
-from .._concurry import aio, chains, executors, futures, outcomes, waiting
+from .._concurry import aio, chains, executors, futures, waiting
 
 Concurry = get_introspection_module('Concurry')
 
