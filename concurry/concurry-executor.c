@@ -436,34 +436,30 @@ foreign_after_cancel (ConcurryFuture *promise,
     concurry_future_cancel (data);
 }
 
+/* Drops the work at once: it will never be submitted. */
 static void
-foreign_after_input_done (ConcurryFuture *input,
-                          gpointer        data)
+foreign_after_drop (ForeignAfter *self)
 {
-  ForeignAfter *self = data;
+  GDestroyNotify destroy = g_steal_pointer (&self->destroy);
+
+  if (destroy != NULL)
+    destroy (self->user_data);
+}
+
+/* One input less to wait for (or the caller's own count): the last one
+ * submits the work, unless the future was settled meanwhile. */
+static void
+foreign_after_count_down (ForeignAfter *self)
+{
   g_autoptr(ConcurryFuture) work = NULL;
   GError *error = NULL;
-
-  if (concurry_future_get_state (input) != CONCURRY_FUTURE_STATE_DONE)
-    {
-      if (g_atomic_int_compare_and_exchange (&self->settled, FALSE, TRUE))
-        {
-          concurry_future_wait (input, 0, &error);
-          concurry_promise_take_error (self->promise, error);
-        }
-      return;
-    }
 
   if (!g_atomic_int_dec_and_test (&self->n_remaining) ||
       !g_atomic_int_compare_and_exchange (&self->settled, FALSE, TRUE))
     return;
 
-  if (concurry_future_is_done (CONCURRY_FUTURE (self->promise)))
-    return;
-
   work = concurry_executor_submit (self->executor, self->func, self->user_data,
-                                   self->destroy, &error);
-  self->destroy = NULL;
+                                   g_steal_pointer (&self->destroy), &error);
   if (work == NULL)
     {
       concurry_promise_take_error (self->promise, error);
@@ -474,6 +470,38 @@ foreign_after_input_done (ConcurryFuture *input,
   concurry_future_add_done_callback_direct (CONCURRY_FUTURE (self->promise),
                                             foreign_after_cancel,
                                             g_object_ref (work), g_object_unref);
+}
+
+static void
+foreign_after_input_done (ConcurryFuture *input,
+                          gpointer        data)
+{
+  ForeignAfter *self = data;
+  GError *error = NULL;
+
+  if (concurry_future_get_state (input) != CONCURRY_FUTURE_STATE_DONE)
+    {
+      if (g_atomic_int_compare_and_exchange (&self->settled, FALSE, TRUE))
+        {
+          foreign_after_drop (self);
+          concurry_future_wait (input, 0, &error);
+          concurry_promise_take_error (self->promise, error);
+        }
+      return;
+    }
+
+  foreign_after_count_down (self);
+}
+
+/* The future was cancelled while it waited: the work is dropped now. */
+static void
+foreign_after_settled (ConcurryFuture *promise,
+                       gpointer        data)
+{
+  ForeignAfter *self = data;
+
+  if (g_atomic_int_compare_and_exchange (&self->settled, FALSE, TRUE))
+    foreign_after_drop (self);
 }
 
 static ConcurryFuture *
@@ -506,11 +534,13 @@ submit_after_foreign (ConcurryExecutor  *self,
   state->user_data = user_data;
   state->destroy = destroy;
 
+  concurry_future_add_done_callback_direct (CONCURRY_FUTURE (promise), foreign_after_settled,
+                                            foreign_after_ref (state), foreign_after_unref);
   for (guint i = 0; i < n_after; i++)
     concurry_future_add_done_callback_direct (after[i], foreign_after_input_done,
                                               foreign_after_ref (state), foreign_after_unref);
   /* Ours counted too: see _concurry_work_queue_submit_after(). */
-  foreign_after_input_done (CONCURRY_FUTURE (promise), state);
+  foreign_after_count_down (state);
   foreign_after_unref (state);
 
   return CONCURRY_FUTURE (promise);

@@ -754,6 +754,15 @@ next_result (MapState  *state,
           g_mutex_lock (&state->mutex);
           state->finished = TRUE;
           g_mutex_unlock (&state->mutex);
+          /* Stopped by shutdown with cancel_futures before the input ran
+           * out: the rest was cancelled, say so. */
+          if (!g_atomic_int_get (&state->input_done) && state->submit_error == NULL &&
+              state->input_error == NULL && is_stopped (state))
+            {
+              g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                   _("The map was cancelled by shutting its executor down"));
+              return FALSE;
+            }
           if (state->input_error != NULL)
             g_propagate_error (error, g_steal_pointer (&state->input_error));
           else if (state->submit_error != NULL)
