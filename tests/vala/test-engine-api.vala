@@ -215,6 +215,7 @@ void test_runner_batch_runs_items_in_order () {
     assert_cmpuint (recorder.n_with_future, CompareOperator.EQ, 30);
     assert_cmpuint (recorder.n_without_cancellable, CompareOperator.EQ, 0);
     assert_true (recorder.data_ok);
+    recorder.runner = null;   // the runner's closure holds the recorder
 }
 
 void test_runner_cancelled_queued_item_is_never_started () {
@@ -245,6 +246,7 @@ void test_runner_cancelled_queued_item_is_never_started () {
     foreach (int n in recorder.started)
         assert_cmpint (n, CompareOperator.NE, 1);
     assert_cmpint (futures[3].get_int (), CompareOperator.EQ, 9);
+    recorder.runner = null;   // the runner's closure holds the recorder
 }
 
 void test_runner_item_without_outcome_fails () {
@@ -260,6 +262,7 @@ void test_runner_item_without_outcome_fails () {
     unowned GLib.Error? e = forgotten.get_error ();
     assert_true (e != null && e.matches (Concurry.Error.quark (), Concurry.Error.FAILED));
     assert_cmpint (next.get_int (), CompareOperator.EQ, 9);
+    recorder.runner = null;   // the runner's closure holds the recorder
 }
 
 void test_runner_return_error_carries_payload () {
@@ -275,6 +278,7 @@ void test_runner_return_error_carries_payload () {
     unowned Value? payload = f.get_error_payload ();
     assert_true (payload != null);
     assert_cmpstr (payload.get_string (), CompareOperator.EQ, "payload-5");
+    recorder.runner = null;   // the runner's closure holds the recorder
 }
 
 // ---------------------------------------------------------------------------
@@ -402,6 +406,7 @@ void test_submit_to_runner_waits_for_inputs () {
     assert_cmpint (recorder.started.length, CompareOperator.EQ, 1);
     assert_cmpint (recorder.started[0], CompareOperator.EQ, 6);
     assert_true (b.get_error () != null);
+    recorder.runner = null;   // the runner's closure holds the recorder
 }
 
 // ---------------------------------------------------------------------------
@@ -654,6 +659,7 @@ void test_map_runner_map_in_order () {
     foreach (uint size in recorder.sizes)
         assert_cmpuint (size, CompareOperator.LE, 64);
     assert_cmpuint (recorder.n_with_future, CompareOperator.EQ, 0);
+    recorder.runner = null;   // the runner's closure holds the recorder
 }
 
 void test_map_runner_error_has_payload () {
@@ -687,6 +693,7 @@ void test_map_runner_error_has_payload () {
     // One batch: the items after the failure were not started.
     assert_cmpint (recorder.started.length, CompareOperator.EQ, 8);
     assert_cmpuint (recorder.n_skipped, CompareOperator.EQ, 8);
+    recorder.runner = null;   // the runner's closure holds the recorder
 }
 
 void test_map_next_until_slice_keeps_the_item () {
@@ -817,6 +824,7 @@ void test_own_executor_map_with_runner () {
         error ("map_with_runner: %s", e.message);
     }
     assert_cmpint (expected, CompareOperator.EQ, 10);
+    recorder.runner = null;   // the runner's closure holds the recorder
 }
 
 int main (string[] args) {
