@@ -117,6 +117,44 @@ def mark_running(promise):
         return False
 
 
+_watch_lock = threading.Lock()
+_watch_context = None   # (GLib.MainContext, pid)
+
+
+def _watch_main(context, ready):
+    context.push_thread_default()
+    ready.set()
+    while True:
+        context.iteration(True)
+
+
+def _private_context():
+    """A GLib main context of this module iterated by a daemon thread of
+    its own (one per process)."""
+    global _watch_context
+    import os
+    current = _watch_context
+    if current is not None and current[1] == os.getpid():
+        return current[0]
+    with _watch_lock:
+        if _watch_context is None or _watch_context[1] != os.getpid():
+            from gi.repository import GLib
+            context = GLib.MainContext.new()
+            ready = threading.Event()
+            threading.Thread(target=_watch_main, args=(context, ready),
+                             name='concurry-remote-watch', daemon=True).start()
+            ready.wait()
+            _watch_context = (context, os.getpid())
+        return _watch_context[0]
+
+
+def watch(future, fn):
+    """Calls fn(future) once future is done, on a thread of this module:
+    never on (nor waiting for) a thread of the application, whatever main
+    loop it runs or does not run."""
+    future.add_done_callback_full(_private_context(), fn)
+
+
 def is_future(obj):
     """Whether obj is a future whose value a call would take in its
     place: a concurry, ``concurrent.futures`` or asyncio future."""
@@ -215,11 +253,11 @@ class Dependent:
                                  else Concurry.wrap_future(source))
 
     def begin(self):
-        self.promise.add_done_callback(self._promise_done)
+        watch(self.promise, self._promise_done)
         for future in list(self.sources.values()):
-            future.add_done_callback(self._source_done)
+            watch(future, self._source_done)
 
-    def _promise_done(self, promise):
+    def _promise_done(self, promise, *unused):
         # Cancelled by its user while waiting: nothing more to wait for.
         if self._finish():
             self.settled()
@@ -231,7 +269,7 @@ class Dependent:
             self.finished = True
             return True
 
-    def _source_done(self, future):
+    def _source_done(self, future, *unused):
         if future.cancelled():
             if self._finish():
                 self.promise.cancel()
