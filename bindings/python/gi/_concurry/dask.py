@@ -11,8 +11,9 @@ when its inputs are ready).  Any other future among the arguments is
 waited for (without blocking) and replaced by its value.
 
 How completion reaches Python: one coroutine per Dask future on the
-client's event loop waits for it and fetches its result (Dask batches
-these fetches); the outcome goes to one completer thread, which completes
+client's event loop waits for it; the results of the futures that finished
+are fetched together, one request for all those that finished while the
+previous request was out; each outcome goes to one completer thread, which completes
 the concurry promises, so that done callbacks never run on Dask's event
 loop thread.  Cancelling a concurry future cancels its Dask task.
 
@@ -108,13 +109,17 @@ def _complete(promise, status, outcome):
 
 class _Tracker:
     """Per client: hands Dask futures to the client's event loop in
-    bunches, one coroutine each waiting for it and fetching its result."""
+    bunches, one coroutine each waiting for it.  The results of the
+    finished ones are fetched together: one request for all that finished
+    while the previous request was out."""
 
     def __init__(self, client):
         self.client = client
         self.lock = threading.Lock()
         self.incoming = []
         self.scheduled = False
+        self.ready = []           # (dask_future, promise, settled), on the loop
+        self.fetching = False
 
     def add(self, dask_future, promise, settled=None):
         with self.lock:
@@ -130,10 +135,47 @@ class _Tracker:
             incoming, self.incoming = self.incoming, []
             self.scheduled = False
         for item in incoming:
-            asyncio.ensure_future(self._watch(*item))
+            _hook_cancel(item[1], item[0])
+            asyncio.ensure_future(self._watch(item))
 
-    async def _watch(self, dask_future, promise, settled):
+    async def _watch(self, item):
         import asyncio
+        dask_future = item[0]
+        try:
+            await dask_future._state.wait()
+        except asyncio.CancelledError:
+            _completer.put((item[1], 'cancelled', None, item[2]))
+            return
+        if dask_future.status == 'finished':
+            self.ready.append(item)
+            if not self.fetching:
+                self.fetching = True
+                asyncio.ensure_future(self._fetch())
+        else:
+            await self._one(item)
+
+    async def _fetch(self):
+        import asyncio
+        try:
+            while self.ready:
+                batch, self.ready = self.ready, []
+                try:
+                    values = await self.client._gather([item[0] for item in batch])
+                except asyncio.CancelledError:
+                    raise
+                except BaseException:
+                    # Lost, cancelled or failed meanwhile: one by one.
+                    for item in batch:
+                        asyncio.ensure_future(self._one(item))
+                    continue
+                for (_, promise, settled), value in zip(batch, values):
+                    _completer.put((promise, 'finished', value, settled))
+        finally:
+            self.fetching = False
+
+    async def _one(self, item):
+        import asyncio
+        dask_future, promise, settled = item
         try:
             outcome = await dask_future._result(raiseit=False)
             status = dask_future.status
@@ -151,35 +193,60 @@ def _tracker(client):
     return tracker
 
 
+def _cancel_task(dask_future):
+    if dask_future.done():
+        return
+    client = dask_future.client
+    import asyncio
+    loop = getattr(client.loop, 'asyncio_loop', None)
+    if loop is not None and asyncio._get_running_loop() is loop:
+        client.loop.add_callback(client._cancel, [dask_future])
+    else:
+        try:
+            dask_future.cancel()
+        except Exception:   # the client is closing: nothing to cancel
+            pass
+
+
 class _CancelTask:
-    """Done callback of a promise: cancelling it cancels the Dask task."""
+    """Cancelling the promise cancels the Dask task: a handler of the
+    promise's GCancellable, which trips synchronously, on the thread that
+    cancels, whoever cancels (Python or C); or a done callback where there
+    is no cancellable."""
 
     __slots__ = ('dask_future',)
 
     def __init__(self, dask_future):
         self.dask_future = dask_future
 
-    def __call__(self, promise, *unused):
-        if not promise.cancelled():
+    def __call__(self, source, *unused):
+        if isinstance(source, remote.concurry().Future) and not source.cancelled():
             return
         dask_future, self.dask_future = self.dask_future, None
-        if dask_future is None or dask_future.done():
-            return
-        client = dask_future.client
-        import asyncio
-        loop = getattr(client.loop, 'asyncio_loop', None)
-        if loop is not None and asyncio._get_running_loop() is loop:
-            client.loop.add_callback(client._cancel, [dask_future])
-        else:
-            try:
-                dask_future.cancel()
-            except Exception:   # the client is closing: nothing to cancel
-                pass
+        if dask_future is not None:
+            _cancel_task(dask_future)
+
+
+def _gobject_connect(obj, signal, handler):
+    from gi.repository import GObject
+    return GObject.Object.connect(obj, signal, handler)
+
+
+def _hook_cancel(promise, dask_future):
+    """Called on the client's event loop once per promise."""
+    hook = _CancelTask(dask_future)
+    get_cancellable = getattr(promise, 'get_cancellable', None)
+    if get_cancellable is None:
+        remote.watch(promise, hook)
+        return
+    # Gio.Cancellable.connect is g_cancellable_connect(): the signal's own.
+    _gobject_connect(get_cancellable(), 'cancelled', hook)
+    if promise.cancelled():     # before the handler was there
+        hook(None)
 
 
 def _link(promise, dask_future, settled=None):
     setattr(promise, _ATTRIBUTE, dask_future)
-    remote.watch(promise, _CancelTask(dask_future))
     _tracker(dask_future.client).add(dask_future, promise, settled)
 
 
@@ -201,6 +268,21 @@ def wrap_dask_future(obj):
 # the executor
 # --------------------------------------------------------------------------
 
+def _ignore_this_module_in_computation_code():
+    """client.submit() records "the user code" of each call: the source of
+    the first frame outside the modules this Dask option lists (the option
+    is there for libraries wrapping submit).  Without gi._concurry in it,
+    that is the source of this module's function, tokenized at each call."""
+    import dask
+    option = 'distributed.diagnostics.computations.ignore-modules'
+    modules = dask.config.get(option, default=None)
+    if isinstance(modules, list) and _MODULE_PATTERN not in modules:
+        dask.config.set({option: modules + [_MODULE_PATTERN]})
+
+
+_MODULE_PATTERN = r'gi\._concurry'
+
+
 class DaskExecutor(remote.RemoteExecutor):
     """An executor submitting work to a Dask cluster and handing out
     ``Concurry.Future`` objects.
@@ -218,6 +300,7 @@ class DaskExecutor(remote.RemoteExecutor):
 
     def __init__(self, client_or_address):
         import distributed
+        _ignore_this_module_in_computation_code()
         if isinstance(client_or_address, distributed.Client):
             self._client = client_or_address
             self._owns_client = False
