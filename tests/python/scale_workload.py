@@ -81,3 +81,20 @@ def killed_once(first, pid_file, gate):
 
 def process_id(*unused):
     return os.getpid()
+
+
+_tag = None
+
+
+def set_tag(tag):
+    """A worker initializer."""
+    global _tag
+    _tag = tag
+
+
+def get_tag(*unused):
+    return _tag
+
+
+def fail_to_start():
+    raise RuntimeError('this worker cannot start')

@@ -13,6 +13,7 @@ test waits for time to pass.
 """
 
 import asyncio
+import concurrent.futures
 import os
 import pickle
 import signal
@@ -72,6 +73,12 @@ def test_submit_returns_a_concurry_future_of_the_value(executor, concurry_scale)
     assert future.result(timeout=LONG) == 49
     assert future.done() and not future.running() and not future.cancelled()
     assert future.exception(timeout=0) is None
+
+
+def test_the_executor_is_a_concurrent_futures_executor(executor):
+    if executor.kind == 'thread':
+        pytest.skip('the thread pool is a Concurry.Executor GObject (issue 10)')
+    assert isinstance(executor, concurrent.futures.Executor)
 
 
 def test_keyword_arguments_reach_the_function_whatever_their_names(executor):
@@ -220,6 +227,15 @@ def test_shutdown_with_cancel_futures_cancels_work_not_started(executor, gates):
     assert not os.path.exists(gates.path('ran-9'))
 
 
+def test_shutdown_without_waiting_still_runs_the_work_submitted(executor, gates):
+    gate, blockers = start_blockers(executor, gates)
+    queued = [executor.submit(work.square, i) for i in range(10)]
+    executor.shutdown(wait=False)
+    gates.open(gate)
+    assert [f.result(timeout=LONG) for f in queued] == [i * i for i in range(10)]
+    assert [f.result(timeout=LONG) for f in blockers] == list(range(CAPACITY))
+
+
 # --------------------------------------------------------------------------
 # threads and processes only: running work cannot be cancelled
 # --------------------------------------------------------------------------
@@ -271,6 +287,26 @@ def test_a_result_that_cannot_be_pickled_fails_only_its_call(executors):
     assert next(futures) == ((1,), [])
     with pytest.raises((TypeError, AttributeError, pickle.PicklingError)):
         next(futures)
+
+
+def test_the_initializer_runs_in_each_worker_with_its_arguments(concurry_scale):
+    with concurry_scale.ProcessPoolExecutor(CAPACITY, initializer=work.set_tag,
+                                            initargs=('ready',)) as executor:
+        assert set(executor.map(work.get_tag, range(8))) == {'ready'}
+
+
+def test_a_failing_initializer_breaks_the_pool(concurry_scale):
+    with concurry_scale.ProcessPoolExecutor(1, initializer=work.fail_to_start) as executor:
+        with pytest.raises(process_module.BrokenProcessPool):
+            executor.submit(work.square, 2).result(timeout=LONG)
+        assert executor.is_broken()
+
+
+def test_max_tasks_per_child_counts_every_call(concurry_scale):
+    with concurry_scale.ProcessPoolExecutor(1, max_tasks_per_child=1) as executor:
+        pids = [f.result(timeout=LONG) for f in [executor.submit(work.process_id)
+                                                 for _ in range(3)]]
+    assert len(set(pids)) == 3
 
 
 def test_a_worker_that_dies_breaks_the_pool_and_nothing_hangs(executors, gates):
