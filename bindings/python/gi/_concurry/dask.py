@@ -406,7 +406,11 @@ class DaskExecutor(remote.RemoteExecutor):
         cancel_futures cancels every future not finished (and its Dask
         task); with wait, returns once all of it is done.  A client made
         by the executor is closed once its work is done.  Calling it again
-        is harmless."""
+        is harmless; waiting from a done callback run by the completion of
+        Dask work raises ``RuntimeError``."""
+        if wait and threading.current_thread() is _completer.thread:
+            raise RuntimeError('cannot wait for a Dask executor from a done callback '
+                               'its own completion runs')
         with self._lock:
             self._shutdown = True
             cancelled = list(self._pending) if cancel_futures else []

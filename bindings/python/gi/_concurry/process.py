@@ -22,6 +22,7 @@ import functools
 import os
 import pickle
 import threading
+import weakref
 
 from gi._concurry import remote
 
@@ -31,6 +32,9 @@ BrokenProcessPool = concurrent.futures.process.BrokenProcessPool
 
 _MAX_BATCH = 64          # calls in one batch, at most
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+_tls = threading.local()            # .completing: the executor whose promises this thread completes
+_live = weakref.WeakSet()           # executors not shut down, for interpreter exit
 
 
 def _dump_error(exc):
@@ -111,6 +115,7 @@ class ProcessPoolExecutor(remote.RemoteExecutor):
         self._shutdown = False
         self._closed = False   # the standard pool was shut down
         self._broken = None    # the message, once broken
+        _live.add(self)
 
     @property
     def max_workers(self):
@@ -255,6 +260,7 @@ class ProcessPoolExecutor(remote.RemoteExecutor):
         outcomes = future.result()
         # Keep the workers busy first, then complete.
         self._batch_finished(completing=True)
+        _tls.completing = self
         try:
             for promise, data in zip(members, outcomes):
                 try:
@@ -267,6 +273,7 @@ class ProcessPoolExecutor(remote.RemoteExecutor):
                 else:
                     remote.reject(promise, value)
         finally:
+            _tls.completing = None
             self._completed()
 
     def _break(self, exc, members):
@@ -305,7 +312,12 @@ class ProcessPoolExecutor(remote.RemoteExecutor):
         """Stops accepting work.  Work already submitted still runs unless
         cancel_futures cancels what has not started; with wait, returns
         once all of it is done and the worker processes have exited.
-        Calling it again is harmless."""
+        Calling it again is harmless; waiting from a done callback that
+        this pool's completion runs raises ``RuntimeError``."""
+        if wait and getattr(_tls, 'completing', None) is self:
+            raise RuntimeError('cannot wait for a process pool from a done callback '
+                               'its own completion runs')
+        _live.discard(self)
         with self._lock:
             self._shutdown = True
             cancelled = []
@@ -323,3 +335,28 @@ class ProcessPoolExecutor(remote.RemoteExecutor):
                 while self._waiting or self._queue or self._out or self._completing:
                     self._idle.wait()
         self._maybe_close(wait)
+
+
+_parent = os.getpid()
+
+
+def _at_exit():
+    """Like concurrent.futures (whose own exit handler runs after this
+    one): the work submitted still runs before the interpreter exits.
+    Not in a worker process, which inherits this handler and the set of
+    executors of its parent when it is forked."""
+    if os.getpid() != _parent:
+        return
+    for executor in list(_live):
+        try:
+            executor.shutdown(wait=True)
+        except Exception:  # pragma: no cover - interpreter teardown
+            pass
+
+
+os.register_at_fork(after_in_child=_live.clear)
+try:
+    threading._register_atexit(_at_exit)
+except (AttributeError, RuntimeError):  # pragma: no cover
+    import atexit
+    atexit.register(_at_exit)
