@@ -67,26 +67,35 @@ class _Completer:
         self.lock = threading.Lock()
 
     def put(self, item):
+        self.put_all((item,))
+
+    def put_all(self, items):
+        """Completes each (promise, status, outcome, settled) of items, in
+        order, on the completer thread."""
         if self.thread is None:
             with self.lock:
                 if self.thread is None:
                     self.thread = threading.Thread(target=self.run, daemon=True,
                                                    name='concurry-dask-completer')
                     self.thread.start()
-        self.queue.put(item)
+        self.queue.put(items)
 
     def run(self):
         get = self.queue.get
         while True:
-            promise, status, outcome, settled = get()
-            try:
-                _complete(promise, status, outcome)
-            except BaseException as exc:  # pragma: no cover - defensive
-                remote.reject(promise, exc)
-            finally:
-                if settled is not None:
-                    settled()
-            del promise, outcome, settled
+            items = get()
+            for item in items:
+                promise, status, outcome, settled = item
+                try:
+                    _complete(promise, status, outcome)
+                except BaseException as exc:  # pragma: no cover - defensive
+                    remote.reject(promise, exc)
+                finally:
+                    if settled is not None:
+                        settled()
+                # Hold nothing while waiting for the next items.
+                item = promise = outcome = settled = None
+            items = None
 
 
 _completer = _Completer()
@@ -168,8 +177,8 @@ class _Tracker:
                     for item in batch:
                         asyncio.ensure_future(self._one(item))
                     continue
-                for (_, promise, settled), value in zip(batch, values):
-                    _completer.put((promise, 'finished', value, settled))
+                _completer.put_all([(promise, 'finished', value, settled)
+                                    for (_, promise, settled), value in zip(batch, values)])
         finally:
             self.fetching = False
 
