@@ -76,8 +76,8 @@ def test_submit_returns_a_concurry_future_of_the_value(executor, concurry_scale)
 
 
 def test_the_executor_is_a_concurrent_futures_executor(executor):
-    if executor.kind == 'thread':
-        pytest.skip('the thread pool is a Concurry.Executor GObject (issue 10)')
+    if executor.kind == 'thread' and not isinstance(executor, concurrent.futures.Executor):
+        pytest.xfail('this override\'s thread pool is no concurrent.futures.Executor (issue 10)')
     assert isinstance(executor, concurrent.futures.Executor)
 
 
@@ -101,12 +101,15 @@ def test_the_result_raises_the_exception(executor):
 
 
 def test_futures_handed_out_are_read_only(executor):
-    futures_module = pytest.importorskip('gi._concurry.futures')
-    if not hasattr(futures_module, 'seal'):
-        pytest.skip('gi._concurry.futures.seal() is not there yet')
     future = executor.submit(work.square, 2)
-    with pytest.raises(NotImplementedError):
+    try:
         future.set_result(5)
+    except NotImplementedError:
+        pass
+    else:
+        pytest.xfail('this override has no read-only futures yet (issue 10)')
+    with pytest.raises(NotImplementedError):
+        future.set_exception(ValueError())
     assert future.result(timeout=LONG) == 4
 
 

@@ -61,25 +61,55 @@ def concurry():
 
 
 def _ops():
-    """(new, seal, set_result, set_exception, mark_running) taken from the
-    class, so that a sealed promise (whose own set_* refuse users) can
-    still be completed here."""
+    """(new, seal, resolve, reject, direct) for the promises handed out.
+
+    With the override's package (``gi._concurry.outcomes``), a promise made
+    by the C constructor is read-only to users, and outcomes.resolve() /
+    reject() complete it; direct is the C add_done_callback_direct (runs
+    the callback on the completing thread).  With an older override,
+    ``Concurry.Promise()`` and its class methods do, sealed if
+    ``gi._concurry.futures.seal`` exists; direct is None."""
     global _promise_ops
     if _promise_ops is None:
         Concurry = concurry()
+        from gi.module import get_introspection_module
+        raw = get_introspection_module('Concurry')
+        direct = getattr(raw.Future, 'add_done_callback_direct', None)
         try:
-            from gi._concurry import futures as _futures
+            from gi._concurry import outcomes
         except ImportError:
-            _futures = None
-        seal = getattr(_futures, 'seal', lambda promise: promise)
-        promise_class = Concurry.Promise
-        _promise_ops = (promise_class, seal, promise_class.set_result,
-                        promise_class.set_exception,
-                        promise_class.set_running_or_notify_cancel)
+            outcomes = None
+        if outcomes is not None and hasattr(outcomes, 'resolve'):
+            _promise_ops = (raw.Promise.new, lambda promise: promise,
+                            outcomes.resolve, outcomes.reject, direct)
+        else:
+            try:
+                from gi._concurry import futures as _futures
+            except ImportError:
+                _futures = None
+            seal = getattr(_futures, 'seal', lambda promise: promise)
+            promise_class = Concurry.Promise
+
+            def resolve(promise, value, set_result=promise_class.set_result):
+                try:
+                    set_result(promise, value)
+                except concurrent.futures.InvalidStateError:
+                    return False
+                return True
+
+            def reject(promise, exc, set_exception=promise_class.set_exception):
+                try:
+                    set_exception(promise, exc)
+                except concurrent.futures.InvalidStateError:
+                    return False
+                return True
+
+            _promise_ops = (promise_class, seal, resolve, reject, direct)
     return _promise_ops
 
 
 def new_promise():
+    """A pending promise, read-only to its users once sealed."""
     return _ops()[0]()
 
 
@@ -91,30 +121,19 @@ def seal(promise):
 def resolve(promise, value):
     """Completes promise with value; False if it was already finished
     (cancelled by its user, for instance)."""
-    try:
-        _ops()[2](promise, value)
-    except concurrent.futures.InvalidStateError:
-        return False
-    return True
+    return _ops()[2](promise, value)
 
 
 def reject(promise, exc):
     """Fails promise with exc (that very object); False if it was already
     finished."""
-    try:
-        _ops()[3](promise, exc)
-    except concurrent.futures.InvalidStateError:
-        return False
-    return True
+    return _ops()[3](promise, exc)
 
 
 def mark_running(promise):
     """True if the promise was pending and is now running, False if its
     user cancelled it (the work must then not run)."""
-    try:
-        return _ops()[4](promise)
-    except RuntimeError:
-        return False
+    return promise.mark_running()
 
 
 _watch_lock = threading.Lock()
@@ -149,10 +168,15 @@ def _private_context():
 
 
 def watch(future, fn):
-    """Calls fn(future) once future is done, on a thread of this module:
-    never on (nor waiting for) a thread of the application, whatever main
-    loop it runs or does not run."""
-    future.add_done_callback_full(_private_context(), fn)
+    """Calls fn(future) once future is done, never on (nor waiting for) a
+    main loop of the application, whatever it runs or does not run: on
+    the thread that completes it (C add_done_callback_direct), or else on a
+    thread of this module."""
+    direct = _ops()[4]
+    if direct is not None:
+        direct(future, fn)
+    else:
+        future.add_done_callback_full(_private_context(), fn)
 
 
 def is_future(obj):
