@@ -143,8 +143,10 @@ class _Tracker:
         with self.lock:
             incoming, self.incoming = self.incoming, []
             self.scheduled = False
+        hook = not _cancels_its_source()
         for item in incoming:
-            _hook_cancel(item[1], item[0])
+            if hook:
+                _hook_cancel(item[1], item[0])
             asyncio.ensure_future(self._watch(item))
 
     async def _watch(self, item):
@@ -218,10 +220,11 @@ def _cancel_task(dask_future):
 
 
 class _CancelTask:
-    """Cancelling the promise cancels the Dask task: a handler of the
-    promise's GCancellable, which trips synchronously, on the thread that
-    cancels, whoever cancels (Python or C); or a done callback where there
-    is no cancellable."""
+    """Cancelling the promise cancels the Dask task, with an override
+    whose cancel() does not do it itself: a handler of the promise's
+    GCancellable, which trips synchronously, on the thread that cancels,
+    whoever cancels (Python or C); or a done callback where there is no
+    cancellable."""
 
     __slots__ = ('dask_future',)
 
@@ -234,6 +237,18 @@ class _CancelTask:
         dask_future, self.dask_future = self.dask_future, None
         if dask_future is not None:
             _cancel_task(dask_future)
+
+
+_source_cancelled = None
+
+
+def _cancels_its_source():
+    """Whether the override's cancel() of a future cancels the object in
+    its ``_concurry_source`` (synchronously, on the cancelling thread)."""
+    global _source_cancelled
+    if _source_cancelled is None:
+        _source_cancelled = hasattr(remote.concurry().Future, '_concurry_source')
+    return _source_cancelled
 
 
 def _gobject_connect(obj, signal, handler):
@@ -256,6 +271,9 @@ def _hook_cancel(promise, dask_future):
 
 def _link(promise, dask_future, settled=None):
     setattr(promise, _ATTRIBUTE, dask_future)
+    if _cancels_its_source():
+        # The override's cancel() cancels "what a wrapper stands for".
+        promise._concurry_source = dask_future
     _tracker(dask_future.client).add(dask_future, promise, settled)
 
 
