@@ -106,6 +106,8 @@ def test_futures_handed_out_are_read_only(executor):
         future.set_result(5)
     except NotImplementedError:
         pass
+    except concurrent.futures.InvalidStateError:
+        pytest.xfail('this override has no read-only futures yet (issue 10)')
     else:
         pytest.xfail('this override has no read-only futures yet (issue 10)')
     with pytest.raises(NotImplementedError):
