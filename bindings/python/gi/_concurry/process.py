@@ -17,7 +17,6 @@ whose result cannot) fails alone.
 
 import collections
 import concurrent.futures
-import concurrent.futures.process
 import functools
 import os
 import pickle
@@ -28,7 +27,23 @@ from gi._concurry import remote
 
 __all__ = ['ProcessPoolExecutor', 'BrokenProcessPool']
 
-BrokenProcessPool = concurrent.futures.process.BrokenProcessPool
+# concurrent.futures.process (and multiprocessing) are imported by the
+# first pool (or the first look at BrokenProcessPool), not with this
+# module: the override imports this one whenever it loads.
+
+
+def __getattr__(name):
+    if name == 'BrokenProcessPool':
+        return _standard_pool()[1]
+    raise AttributeError('module %r has no attribute %r' % (__name__, name))
+
+
+def _standard_pool():
+    """(concurrent.futures.ProcessPoolExecutor, BrokenProcessPool)."""
+    global BrokenProcessPool
+    import concurrent.futures.process as standard
+    BrokenProcessPool = standard.BrokenProcessPool
+    return standard.ProcessPoolExecutor, standard.BrokenProcessPool
 
 _MAX_BATCH = 64          # calls in one batch, at most
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
@@ -98,7 +113,8 @@ class ProcessPoolExecutor(remote.RemoteExecutor):
             max_workers = _default_workers()
         elif max_workers <= 0:
             raise ValueError('max_workers must be greater than 0')
-        self._pool = concurrent.futures.ProcessPoolExecutor(
+        pool_class, _ = _standard_pool()
+        self._pool = pool_class(
             max_workers, mp_context, initializer, initargs,
             max_tasks_per_child=max_tasks_per_child)
         self._max_workers = max_workers

@@ -27,18 +27,34 @@ import traceback
 
 __all__ = ['RemoteTraceback', 'RemoteError', 'RemoteExecutor']
 
-try:  # the class concurrent.futures puts there: isinstance() checks keep working
-    from concurrent.futures.process import _RemoteTraceback as RemoteTraceback
-except ImportError:  # pragma: no cover - every CPython 3 has it
-    class RemoteTraceback(Exception):
-        """The text of a traceback from another process."""
+class _OwnRemoteTraceback(Exception):
+    """The text of a traceback from another process."""
 
-        def __init__(self, tb):
-            super().__init__(tb)
-            self.tb = tb
+    def __init__(self, tb):
+        super().__init__(tb)
+        self.tb = tb
 
-        def __str__(self):
-            return self.tb
+    def __str__(self):
+        return self.tb
+
+
+def _remote_traceback_class():
+    """The class concurrent.futures puts in ``__cause__`` (isinstance()
+    checks keep working); imported when first needed: it brings
+    multiprocessing along."""
+    global RemoteTraceback
+    try:
+        from concurrent.futures.process import _RemoteTraceback as found
+    except ImportError:  # pragma: no cover - every CPython 3 has it
+        found = _OwnRemoteTraceback
+    RemoteTraceback = found
+    return found
+
+
+def __getattr__(name):
+    if name == 'RemoteTraceback':
+        return _remote_traceback_class()
+    raise AttributeError('module %r has no attribute %r' % (__name__, name))
 
 
 # --------------------------------------------------------------------------
@@ -195,7 +211,7 @@ def format_traceback(exc):
 
 
 def _rebuild_exc(exc, tb):
-    exc.__cause__ = RemoteTraceback('\n"""\n%s"""' % tb)
+    exc.__cause__ = _remote_traceback_class()('\n"""\n%s"""' % tb)
     return exc
 
 
