@@ -87,6 +87,18 @@ def _run_batch(payload):
     return outcomes
 
 
+def _default_context():
+    """'forkserver' where there is one: a process using concurry always runs
+    threads (GLib's, the override's), and a child forked from a process
+    with threads may inherit a lock another thread held, and hang or abort
+    (Python 3.14 made forkserver the default on Linux for this reason)."""
+    import multiprocessing
+    try:
+        return multiprocessing.get_context('forkserver')
+    except ValueError:   # pragma: no cover - no forkserver on this platform
+        return None
+
+
 def _default_workers():
     return os.cpu_count() or 1
 
@@ -98,7 +110,9 @@ class ProcessPoolExecutor(remote.RemoteExecutor):
     ``ProcessPoolExecutor(max_workers=None, mp_context=None,
     initializer=None, initargs=(), max_tasks_per_child=None)`` takes the
     arguments of ``concurrent.futures.ProcessPoolExecutor`` with their
-    meaning.  The callable, its arguments and its result cross the process
+    meaning, except that workers start by default with the 'forkserver'
+    method (never 'fork': this process runs threads), as from Python
+    3.14 on.  The callable, its arguments and its result cross the process
     boundary pickled: a function must be importable by its module and
     name in the workers.  An exception raised in a worker comes back with
     its type and args, its ``__cause__`` holding the text of its traceback
@@ -114,6 +128,8 @@ class ProcessPoolExecutor(remote.RemoteExecutor):
         elif max_workers <= 0:
             raise ValueError('max_workers must be greater than 0')
         pool_class, _ = _standard_pool()
+        if mp_context is None and max_tasks_per_child is None:
+            mp_context = _default_context()
         self._pool = pool_class(
             max_workers, mp_context, initializer, initargs,
             max_tasks_per_child=max_tasks_per_child)
