@@ -1,0 +1,467 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""``Concurry.DaskExecutor``: the executor API on a Dask cluster
+(``distributed``), handing out concurry futures; and the wrapping of a
+``distributed.Future`` for ``Concurry.wrap_future()``.
+
+A concurry future made here keeps the Dask future it stands for (see
+``dask_future_of()``).  Passed as an argument to work submitted to the
+same cluster, it is handed to Dask as that Dask future: the worker gets
+the data from the cluster, and the call is submitted at once (Dask runs it
+when its inputs are ready).  Any other future among the arguments is
+waited for (without blocking) and replaced by its value.
+
+How completion reaches Python: one coroutine per Dask future on the
+client's event loop waits for it; the results of the futures that finished
+are fetched together, one request for all those that finished while the
+previous request was out; each outcome goes to one completer thread, which completes
+the concurry promises, so that done callbacks never run on Dask's event
+loop thread.  Cancelling a concurry future cancels its Dask task.
+
+``distributed`` is imported only when a ``DaskExecutor`` is made or a
+Dask future is wrapped.
+"""
+
+import queue
+import sys
+import threading
+
+from gi._concurry import remote
+
+__all__ = ['DaskExecutor', 'wrap_dask_future', 'is_dask_future', 'dask_future_of']
+
+_ATTRIBUTE = '_concurry_dask_future'
+
+# client.submit()'s own keyword arguments: a call using one of these names
+# is submitted through _apply so that fn gets it.
+_SUBMIT_KEYWORDS = frozenset((
+    'key', 'workers', 'resources', 'retries', 'priority', 'fifo_timeout',
+    'allow_other_workers', 'actor', 'actors', 'pure'))
+
+
+def _apply(fn, args, kwargs):
+    return fn(*args, **kwargs)
+
+
+def is_dask_future(obj):
+    """Whether obj is a ``distributed.Future`` (False without importing
+    ``distributed`` when nothing imported it)."""
+    client_module = sys.modules.get('distributed.client')
+    return client_module is not None and isinstance(obj, client_module.Future)
+
+
+def dask_future_of(future):
+    """The ``distributed.Future`` a concurry future stands for, or None."""
+    return getattr(future, _ATTRIBUTE, None)
+
+
+# --------------------------------------------------------------------------
+# completion
+# --------------------------------------------------------------------------
+
+class _Completer:
+    """The one thread completing promises of Dask futures."""
+
+    def __init__(self):
+        self.queue = queue.SimpleQueue()
+        self.thread = None
+        self.lock = threading.Lock()
+
+    def put(self, item):
+        self.put_all((item,))
+
+    def put_all(self, items):
+        """Completes each (promise, status, outcome, settled) of items, in
+        order, on the completer thread."""
+        if self.thread is None:
+            with self.lock:
+                if self.thread is None:
+                    self.thread = threading.Thread(target=self.run, daemon=True,
+                                                   name='concurry-dask-completer')
+                    self.thread.start()
+        self.queue.put(items)
+
+    def run(self):
+        get = self.queue.get
+        while True:
+            items = get()
+            for item in items:
+                promise, status, outcome, settled = item
+                try:
+                    _complete(promise, status, outcome)
+                except BaseException as exc:  # pragma: no cover - defensive
+                    remote.reject(promise, exc)
+                finally:
+                    if settled is not None:
+                        settled()
+                # Hold nothing while waiting for the next items.
+                item = promise = outcome = settled = None
+            items = None
+
+
+_completer = _Completer()
+
+
+def _complete(promise, status, outcome):
+    if status == 'finished':
+        remote.resolve(promise, outcome)
+    elif status == 'cancelled':
+        promise.cancel()
+    else:
+        if isinstance(outcome, tuple):      # (type, exc, tb) of a failed task
+            _, exc, tb = outcome
+            if tb is not None:          # the worker's frames (tblib)
+                exc = exc.with_traceback(tb)
+        else:
+            exc = outcome
+        remote.reject(promise, exc)
+
+
+class _Tracker:
+    """Per client: hands Dask futures to the client's event loop in
+    bunches, one coroutine each waiting for it.  The results of the
+    finished ones are fetched together: one request for all that finished
+    while the previous request was out."""
+
+    def __init__(self, client):
+        self.client = client
+        self.lock = threading.Lock()
+        self.incoming = []
+        self.scheduled = False
+        self.ready = []           # (dask_future, promise, settled), on the loop
+        self.fetching = False
+
+    def add(self, dask_future, promise, settled=None):
+        with self.lock:
+            self.incoming.append((dask_future, promise, settled))
+            if self.scheduled:
+                return
+            self.scheduled = True
+        self.client.loop.add_callback(self._start)
+
+    def _start(self):
+        import asyncio
+        with self.lock:
+            incoming, self.incoming = self.incoming, []
+            self.scheduled = False
+        hook = not _cancels_its_source()
+        for item in incoming:
+            if hook:
+                _hook_cancel(item[1], item[0])
+            asyncio.ensure_future(self._watch(item))
+
+    async def _watch(self, item):
+        import asyncio
+        dask_future = item[0]
+        try:
+            await dask_future._state.wait()
+        except asyncio.CancelledError:
+            _completer.put((item[1], 'cancelled', None, item[2]))
+            return
+        if dask_future.status == 'finished':
+            self.ready.append(item)
+            if not self.fetching:
+                self.fetching = True
+                asyncio.ensure_future(self._fetch())
+        else:
+            await self._one(item)
+
+    async def _fetch(self):
+        import asyncio
+        try:
+            while self.ready:
+                batch, self.ready = self.ready, []
+                try:
+                    values = await self.client._gather([item[0] for item in batch])
+                except asyncio.CancelledError:
+                    raise
+                except BaseException:
+                    # Lost, cancelled or failed meanwhile: one by one.
+                    for item in batch:
+                        asyncio.ensure_future(self._one(item))
+                    continue
+                _completer.put_all([(promise, 'finished', value, settled)
+                                    for (_, promise, settled), value in zip(batch, values)])
+        finally:
+            self.fetching = False
+
+    async def _one(self, item):
+        import asyncio
+        dask_future, promise, settled = item
+        try:
+            outcome = await dask_future._result(raiseit=False)
+            status = dask_future.status
+        except asyncio.CancelledError:
+            status, outcome = 'cancelled', None
+        except BaseException as exc:
+            status, outcome = 'error', exc
+        _completer.put((promise, status, outcome, settled))
+
+
+def _tracker(client):
+    tracker = getattr(client, '_concurry_tracker', None)
+    if tracker is None:
+        tracker = client._concurry_tracker = _Tracker(client)
+    return tracker
+
+
+def _cancel_task(dask_future):
+    if dask_future.done():
+        return
+    client = dask_future.client
+    import asyncio
+    loop = getattr(client.loop, 'asyncio_loop', None)
+    if loop is not None and asyncio._get_running_loop() is loop:
+        client.loop.add_callback(client._cancel, [dask_future])
+    else:
+        try:
+            dask_future.cancel()
+        except Exception:   # the client is closing: nothing to cancel
+            pass
+
+
+class _CancelTask:
+    """Cancelling the promise cancels the Dask task, with an override
+    whose cancel() does not do it itself: a handler of the promise's
+    GCancellable, which trips synchronously, on the thread that cancels,
+    whoever cancels (Python or C); or a done callback where there is no
+    cancellable."""
+
+    __slots__ = ('dask_future',)
+
+    def __init__(self, dask_future):
+        self.dask_future = dask_future
+
+    def __call__(self, source, *unused):
+        if isinstance(source, remote.concurry().Future) and not source.cancelled():
+            return
+        dask_future, self.dask_future = self.dask_future, None
+        if dask_future is not None:
+            _cancel_task(dask_future)
+
+
+_source_cancelled = None
+
+
+def _cancels_its_source():
+    """Whether the override's cancel() of a future cancels the object in
+    its ``_concurry_source`` (synchronously, on the cancelling thread)."""
+    global _source_cancelled
+    if _source_cancelled is None:
+        _source_cancelled = hasattr(remote.concurry().Future, '_concurry_source')
+    return _source_cancelled
+
+
+def _gobject_connect(obj, signal, handler):
+    from gi.repository import GObject
+    return GObject.Object.connect(obj, signal, handler)
+
+
+def _hook_cancel(promise, dask_future):
+    """Called on the client's event loop once per promise."""
+    hook = _CancelTask(dask_future)
+    get_cancellable = getattr(promise, 'get_cancellable', None)
+    if get_cancellable is None:
+        remote.watch(promise, hook)
+        return
+    # Gio.Cancellable.connect is g_cancellable_connect(): the signal's own.
+    _gobject_connect(get_cancellable(), 'cancelled', hook)
+    if promise.cancelled():     # before the handler was there
+        hook(None)
+
+
+def _link(promise, dask_future, settled=None):
+    setattr(promise, _ATTRIBUTE, dask_future)
+    if _cancels_its_source():
+        # The override's cancel() cancels "what a wrapper stands for".
+        promise._concurry_source = dask_future
+    _tracker(dask_future.client).add(dask_future, promise, settled)
+
+
+def wrap_dask_future(obj):
+    """A read-only ``Concurry.Future`` completed like the
+    ``distributed.Future`` obj: its value (fetched from the cluster once
+    the task is done), the task's exception with its traceback, or
+    cancelled.  Cancelling it cancels the Dask task.  Passed to work
+    submitted to a ``DaskExecutor`` of the same client, it is handed to
+    Dask as obj."""
+    if not is_dask_future(obj):
+        raise TypeError('not a distributed.Future: %r' % (obj,))
+    promise = remote.new_promise()
+    _link(promise, obj)
+    return remote.seal(promise)
+
+
+# --------------------------------------------------------------------------
+# the executor
+# --------------------------------------------------------------------------
+
+def _ignore_this_module_in_computation_code():
+    """client.submit() records "the user code" of each call: the source of
+    the first frame outside the modules this Dask option lists (the option
+    is there for libraries wrapping submit).  Without gi._concurry in it,
+    that is the source of this module's function, tokenized at each call."""
+    import dask
+    option = 'distributed.diagnostics.computations.ignore-modules'
+    modules = dask.config.get(option, default=None)
+    if isinstance(modules, list) and _MODULE_PATTERN not in modules:
+        dask.config.set({option: modules + [_MODULE_PATTERN]})
+
+
+_MODULE_PATTERN = r'gi\._concurry'
+
+
+class DaskExecutor(remote.RemoteExecutor):
+    """An executor submitting work to a Dask cluster and handing out
+    ``Concurry.Future`` objects.
+
+    ``DaskExecutor(client_or_address)`` takes a ``distributed.Client``
+    (left open by ``shutdown()``) or the address of a scheduler, such as
+    ``'tcp://127.0.0.1:8786'`` (the executor then makes its own client and
+    closes it on ``shutdown()``).  Every ``submit()`` runs: calls are
+    submitted with ``pure=False``.  The callable, its arguments and its
+    result cross to the workers pickled (by ``cloudpickle``).  Dask does
+    not tell when a task starts running, so a future stays pending until
+    its task finishes: ``cancel()`` succeeds and cancels the Dask task
+    (one already executing on a worker runs to its end there).
+    """
+
+    def __init__(self, client_or_address):
+        import distributed
+        _ignore_this_module_in_computation_code()
+        if isinstance(client_or_address, distributed.Client):
+            self._client = client_or_address
+            self._owns_client = False
+        else:
+            self._client = distributed.Client(client_or_address, set_as_default=False)
+            self._owns_client = True
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._pending = set()      # promises not finished yet
+        self._shutdown = False
+        self._closed = False
+        try:
+            workers = sum(self._client.nthreads().values())
+        except Exception:  # pragma: no cover - scheduler unreachable
+            workers = 1
+        self._map_window = max(2 * workers, 64)
+
+    @property
+    def client(self):
+        """The ``distributed.Client`` the work goes through."""
+        return self._client
+
+    def _classify(self, obj):
+        """How an argument is passed: 'dask' (as the Dask future of this
+        client), 'value' (waited for, its value passed), or None."""
+        if is_dask_future(obj):
+            return None if obj.client is self._client else 'value'
+        dask_future = getattr(obj, _ATTRIBUTE, None)
+        if dask_future is not None and dask_future.client is self._client:
+            return 'dask'
+        if remote.is_future(obj):
+            return 'value'
+        return None
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Submits ``fn(*args, **kwargs)`` to the cluster and returns its
+        future.
+
+        A concurry future of this client's Dask work among the arguments
+        (also inside lists, tuples, sets and dict values) is handed to Dask
+        as its Dask future, and so is a ``distributed.Future`` of this
+        client: the data stays on the cluster.  Any other future is waited
+        for without blocking and replaced by its value; if one fails, the
+        returned future fails with the same exception object.
+
+        Raises ``RuntimeError`` after ``shutdown()``.
+        """
+        with self._lock:
+            if self._shutdown:
+                raise RuntimeError('cannot schedule new futures after shutdown')
+        promise = remote.new_promise()
+        self._add_pending(promise)
+        if args or kwargs:
+            found = {}
+            remote.collect((args, kwargs), found, self._classify)
+            if found:
+                on_cluster = {key: getattr(obj, _ATTRIBUTE)
+                              for key, (obj, kind) in found.items() if kind == 'dask'}
+                if on_cluster:
+                    args = remote.substitute(args, on_cluster)
+                    kwargs = remote.substitute(kwargs, on_cluster)
+                local = {key: obj for key, (obj, kind) in found.items() if kind == 'value'}
+                if local:
+                    dependent = remote.Dependent(
+                        promise, args, kwargs, local,
+                        lambda args, kwargs: self._start(promise, fn, args, kwargs),
+                        lambda: self._settled(promise) if promise.done() else None)
+                    dependent.begin()
+                    return remote.seal(promise)
+        self._start(promise, fn, args, kwargs)
+        return remote.seal(promise)
+
+    def _add_pending(self, promise):
+        with self._lock:
+            self._pending.add(promise)
+
+    def _settled(self, promise):
+        with self._lock:
+            self._pending.discard(promise)
+            if not self._pending:
+                self._idle.notify_all()
+                close = self._shutdown and self._owns_client and not self._closed
+                if close:
+                    self._closed = True
+            else:
+                close = False
+        if close:
+            self._close_client()
+
+    def _start(self, promise, fn, args, kwargs):
+        if _SUBMIT_KEYWORDS.intersection(kwargs):
+            fn, args, kwargs = _apply, (fn, args, kwargs), {}
+        try:
+            dask_future = self._client.submit(fn, *args, pure=False, **kwargs)
+        except BaseException as exc:
+            remote.reject(promise, exc)
+            self._settled(promise)
+            return
+        _link(promise, dask_future, lambda: self._settled(promise))
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        """Stops accepting work.  Work already submitted still runs unless
+        cancel_futures cancels every future not finished (and its Dask
+        task); with wait, returns once all of it is done.  A client made
+        by the executor is closed once its work is done.  Calling it again
+        is harmless; waiting from a done callback run by the completion of
+        Dask work raises ``RuntimeError``."""
+        if wait and threading.current_thread() is _completer.thread:
+            raise RuntimeError('cannot wait for a Dask executor from a done callback '
+                               'its own completion runs')
+        with self._lock:
+            self._shutdown = True
+            cancelled = list(self._pending) if cancel_futures else []
+        for promise in cancelled:
+            promise.cancel()
+        if wait:
+            with self._lock:
+                while self._pending:
+                    self._idle.wait()
+        with self._lock:
+            close = not self._pending and self._owns_client and not self._closed
+            if close:
+                self._closed = True
+        if close:
+            self._close_client()
+
+    def _close_client(self):
+        if threading.current_thread() is _completer.thread:
+            # Closing waits for the event loop: not on the completer thread.
+            threading.Thread(target=self._client.close, daemon=True,
+                             name='concurry-dask-close').start()
+        else:
+            self._client.close()
+
+    def is_shutdown(self):
+        """Whether ``shutdown()`` was called."""
+        return self._shutdown

@@ -1,0 +1,493 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""What executors whose work runs outside this process share
+(``ProcessPoolExecutor`` in process.py, ``DaskExecutor`` in dask.py):
+
+* completing the concurry promises they hand out (sealed: read-only to
+  users) from their own threads;
+* exceptions that cross a process boundary with the text of their
+  traceback (``__cause__`` is a ``RemoteTraceback``, as in
+  ``concurrent.futures``);
+* argument futures that cannot be pickled: the call waits (without
+  blocking anyone) until they are done and takes their values;
+* a lazy, windowed ``map()`` over ``submit()`` with ``chunksize`` and
+  ``timeout``, with the thread pool's semantics.
+
+Nothing here imports ``gi.repository`` at import time: the override may
+import this module while it is itself being loaded, and worker processes
+import it only to run work.
+"""
+
+import asyncio
+import collections
+import concurrent.futures
+import itertools
+import threading
+import time
+import traceback
+
+__all__ = ['RemoteTraceback', 'RemoteError', 'RemoteExecutor']
+
+class _OwnRemoteTraceback(Exception):
+    """The text of a traceback from another process."""
+
+    def __init__(self, tb):
+        super().__init__(tb)
+        self.tb = tb
+
+    def __str__(self):
+        return self.tb
+
+
+def _remote_traceback_class():
+    """The class concurrent.futures puts in ``__cause__`` (isinstance()
+    checks keep working); imported when first needed: it brings
+    multiprocessing along."""
+    global RemoteTraceback
+    try:
+        from concurrent.futures.process import _RemoteTraceback as found
+    except ImportError:  # pragma: no cover - every CPython 3 has it
+        found = _OwnRemoteTraceback
+    RemoteTraceback = found
+    return found
+
+
+def __getattr__(name):
+    if name == 'RemoteTraceback':
+        return _remote_traceback_class()
+    raise AttributeError('module %r has no attribute %r' % (__name__, name))
+
+
+# --------------------------------------------------------------------------
+# the Concurry namespace, read lazily
+# --------------------------------------------------------------------------
+
+_concurry = None
+_promise_ops = None
+
+
+def concurry():
+    """``gi.repository.Concurry`` (imported on first use)."""
+    global _concurry
+    if _concurry is None:
+        import gi
+        gi.require_version('Concurry', '1')
+        from gi.repository import Concurry
+        _concurry = Concurry
+    return _concurry
+
+
+def _ops():
+    """(new, seal, resolve, reject, direct) for the promises handed out.
+
+    With the override's package (``gi._concurry.outcomes``), a promise made
+    by the C constructor is read-only to users, and outcomes.resolve() /
+    reject() complete it; direct is the C add_done_callback_direct (runs
+    the callback on the completing thread).  With an older override,
+    ``Concurry.Promise()`` and its class methods do, sealed if
+    ``gi._concurry.futures.seal`` exists; direct is None."""
+    global _promise_ops
+    if _promise_ops is None:
+        Concurry = concurry()
+        from gi.module import get_introspection_module
+        raw = get_introspection_module('Concurry')
+        direct = getattr(raw.Future, 'add_done_callback_direct', None)
+        try:
+            from gi._concurry import outcomes
+        except ImportError:
+            outcomes = None
+        if outcomes is not None and hasattr(outcomes, 'resolve'):
+            _promise_ops = (raw.Promise.new, lambda promise: promise,
+                            outcomes.resolve, outcomes.reject, direct)
+        else:
+            try:
+                from gi._concurry import futures as _futures
+            except ImportError:
+                _futures = None
+            seal = getattr(_futures, 'seal', lambda promise: promise)
+            promise_class = Concurry.Promise
+
+            def resolve(promise, value, set_result=promise_class.set_result):
+                try:
+                    set_result(promise, value)
+                except concurrent.futures.InvalidStateError:
+                    return False
+                return True
+
+            def reject(promise, exc, set_exception=promise_class.set_exception):
+                try:
+                    set_exception(promise, exc)
+                except concurrent.futures.InvalidStateError:
+                    return False
+                return True
+
+            _promise_ops = (promise_class, seal, resolve, reject, direct)
+    return _promise_ops
+
+
+def new_promise():
+    """A pending promise, read-only to its users once sealed."""
+    return _ops()[0]()
+
+
+def seal(promise):
+    """The promise, read-only to its users from now on."""
+    return _ops()[1](promise)
+
+
+def resolve(promise, value):
+    """Completes promise with value; False if it was already finished
+    (cancelled by its user, for instance)."""
+    return _ops()[2](promise, value)
+
+
+def reject(promise, exc):
+    """Fails promise with exc (that very object); False if it was already
+    finished."""
+    return _ops()[3](promise, exc)
+
+
+def mark_running(promise):
+    """True if the promise was pending and is now running, False if its
+    user cancelled it (the work must then not run)."""
+    return promise.mark_running()
+
+
+_watch_lock = threading.Lock()
+_watch_context = None   # (GLib.MainContext, pid)
+
+
+def _watch_main(context, ready):
+    context.push_thread_default()
+    ready.set()
+    while True:
+        context.iteration(True)
+
+
+def _private_context():
+    """A GLib main context of this module iterated by a daemon thread of
+    its own (one per process)."""
+    global _watch_context
+    import os
+    current = _watch_context
+    if current is not None and current[1] == os.getpid():
+        return current[0]
+    with _watch_lock:
+        if _watch_context is None or _watch_context[1] != os.getpid():
+            from gi.repository import GLib
+            context = GLib.MainContext.new()
+            ready = threading.Event()
+            threading.Thread(target=_watch_main, args=(context, ready),
+                             name='concurry-remote-watch', daemon=True).start()
+            ready.wait()
+            _watch_context = (context, os.getpid())
+        return _watch_context[0]
+
+
+def watch(future, fn):
+    """Calls fn(future) once future is done, never on (nor waiting for) a
+    main loop of the application, whatever it runs or does not run: on
+    the thread that completes it (C add_done_callback_direct), or else on a
+    thread of this module."""
+    direct = _ops()[4]
+    if direct is not None:
+        direct(future, fn)
+    else:
+        future.add_done_callback_full(_private_context(), fn)
+
+
+def is_future(obj):
+    """Whether obj is a future whose value a call would take in its
+    place: a concurry, ``concurrent.futures`` or asyncio future."""
+    return (isinstance(obj, (concurry().Future, concurrent.futures.Future))
+            or asyncio.isfuture(obj))
+
+
+# --------------------------------------------------------------------------
+# exceptions crossing a process boundary
+# --------------------------------------------------------------------------
+
+def format_traceback(exc):
+    return ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+def _rebuild_exc(exc, tb):
+    exc.__cause__ = _remote_traceback_class()('\n"""\n%s"""' % tb)
+    return exc
+
+
+class RemoteError:
+    """An exception as it leaves a worker: pickled, it comes back as the
+    exception itself (its type and args) whose ``__cause__`` holds the
+    text of the traceback it had in the worker."""
+
+    __slots__ = ('exc', 'tb')
+
+    def __init__(self, exc, tb=None):
+        self.exc = exc
+        self.tb = format_traceback(exc) if tb is None else tb
+
+    def __reduce__(self):
+        return _rebuild_exc, (self.exc, self.tb)
+
+
+# --------------------------------------------------------------------------
+# argument futures
+# --------------------------------------------------------------------------
+
+_ATOMIC = frozenset((int, float, str, bytes, bool, type(None), complex))
+_SEQUENCES = (list, tuple, set, frozenset)
+
+
+def collect(obj, found, classify):
+    """Walks obj (lists, tuples, sets and dict values, nested) and stores
+    in found[id(x)] = (x, kind) every x for which classify(x) gives a kind
+    that is not None."""
+    kind = type(obj)
+    if kind in _ATOMIC:
+        return
+    if kind in _SEQUENCES:
+        for item in obj:
+            collect(item, found, classify)
+        return
+    if kind is dict:
+        for item in obj.values():
+            collect(item, found, classify)
+        return
+    what = classify(obj)
+    if what is not None:
+        found.setdefault(id(obj), (obj, what))
+
+
+def substitute(obj, values):
+    """obj with each object x of id in values replaced by values[id(x)]."""
+    kind = type(obj)
+    if kind in _ATOMIC:
+        return obj
+    if kind in _SEQUENCES:
+        return kind(substitute(item, values) for item in obj)
+    if kind is dict:
+        return {key: substitute(item, values) for key, item in obj.items()}
+    return values.get(id(obj), obj)
+
+
+class Dependent:
+    """A call whose arguments hold futures: it is started (by ``start(args,
+    kwargs)``) once they are all done, their values in their place, or its
+    promise fails with the first of their failures (that very exception)
+    or is cancelled with them, without blocking any thread.  ``settled()``
+    is called once, whatever happens."""
+
+    def __init__(self, promise, args, kwargs, sources, start, settled):
+        self.promise = promise
+        self.args = args
+        self.kwargs = kwargs
+        self.start = start
+        self.settled = settled
+        self.lock = threading.Lock()
+        self.remaining = len(sources)
+        self.finished = False
+        self.sources = {}
+        Concurry = concurry()
+        for key, source in sources.items():
+            self.sources[key] = (source if isinstance(source, Concurry.Future)
+                                 else Concurry.wrap_future(source))
+
+    def begin(self):
+        watch(self.promise, self._promise_done)
+        for future in list(self.sources.values()):
+            watch(future, self._source_done)
+
+    def _promise_done(self, promise, *unused):
+        # Cancelled by its user while waiting: nothing more to wait for.
+        if self._finish():
+            self.settled()
+
+    def _finish(self):
+        with self.lock:
+            if self.finished:
+                return False
+            self.finished = True
+            return True
+
+    def _source_done(self, future, *unused):
+        if future.cancelled():
+            if self._finish():
+                self.promise.cancel()
+                self.settled()
+            return
+        exc = future.exception()
+        if exc is not None:
+            if self._finish():
+                reject(self.promise, exc)
+                self.settled()
+            return
+        with self.lock:
+            self.remaining -= 1
+            ready = self.remaining == 0 and not self.finished
+            if ready:
+                self.finished = True
+        if not ready:
+            return
+        try:
+            if self.promise.done():
+                return
+            values = {key: future.result() for key, future in self.sources.items()}
+            self.start(substitute(self.args, values), substitute(self.kwargs, values))
+        except BaseException as exc:
+            reject(self.promise, exc)
+        finally:
+            self.settled()
+
+
+# --------------------------------------------------------------------------
+# map
+# --------------------------------------------------------------------------
+
+def run_chunk(fn, chunk):
+    """Runs fn over a chunk of argument tuples, in a worker: returns (the
+    results, None) or (the results before the failure, the failure)."""
+    results = []
+    for args in chunk:
+        try:
+            results.append(fn(*args))
+        except BaseException as exc:
+            return results, RemoteError(exc)
+    return results, None
+
+
+def _deadline(timeout):
+    return None if timeout is None else time.monotonic() + timeout
+
+
+class MapResults:
+    """``executor.map()``'s iterator: reads the input lazily, at most
+    ``window * chunksize`` items ahead of the results (the first window is
+    submitted at once), yields in input order, raises a failure at its
+    position, and on a timeout, a failure, close() or being dropped
+    cancels the work not consumed yet."""
+
+    def __init__(self, executor, fn, iterables, timeout, chunksize, window):
+        if chunksize < 1:
+            raise ValueError('chunksize must be >= 1.')
+        self.executor = executor
+        self.fn = fn
+        self.inputs = zip(*iterables)
+        self.deadline = _deadline(timeout)
+        self.chunksize = chunksize
+        self.window = max(1, window)
+        self.pending = collections.deque()   # futures, or an input exception last
+        self.buffer = collections.deque()    # results of the current chunk
+        self.error = None                    # raised after the buffer
+        self.exhausted = False
+        self.closed = False
+        self._refill()
+
+    def _refill(self):
+        while not self.exhausted and len(self.pending) < self.window:
+            try:
+                chunk = list(itertools.islice(self.inputs, self.chunksize))
+            except BaseException as exc:
+                self.exhausted = True
+                self.pending.append(exc)
+                return
+            if not chunk:
+                self.exhausted = True
+                return
+            if self.chunksize == 1:
+                future = self.executor.submit(self.fn, *chunk[0])
+            else:
+                future = self.executor.submit(run_chunk, self.fn, chunk)
+            self.pending.append(future)
+            if len(chunk) < self.chunksize:
+                self.exhausted = True
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.buffer:
+            return self.buffer.popleft()
+        if self.error is not None:
+            exc, self.error = self.error, None
+            self._cancel_rest()
+            raise exc
+        if self.closed or not self.pending:
+            self._cancel_rest()
+            raise StopIteration
+        head = self.pending[0]
+        if isinstance(head, BaseException):
+            self.pending.popleft()
+            self._cancel_rest()
+            raise head
+        timeout = None
+        if self.deadline is not None:
+            timeout = self.deadline - time.monotonic()
+        try:
+            value = head.result(timeout=timeout)
+        except TimeoutError:
+            self._cancel_rest()
+            raise
+        except BaseException:
+            self.pending.popleft()
+            self._cancel_rest()
+            raise
+        self.pending.popleft()
+        self._refill()
+        if self.chunksize == 1:
+            return value
+        results, exc = value
+        self.buffer.extend(results)
+        self.error = exc
+        return self.__next__()
+
+    def _cancel_rest(self):
+        self.closed = True
+        self.buffer.clear()
+        while self.pending:
+            item = self.pending.popleft()
+            if not isinstance(item, BaseException):
+                item.cancel()
+
+    def close(self):
+        """Cancels the work whose results were not consumed yet."""
+        self._cancel_rest()
+
+    def __del__(self):
+        try:
+            self._cancel_rest()
+        except Exception:  # pragma: no cover - interpreter teardown
+            pass
+
+
+# --------------------------------------------------------------------------
+# the executor base
+# --------------------------------------------------------------------------
+
+class RemoteExecutor(concurrent.futures.Executor):
+    """Base of the executors whose work runs elsewhere: a
+    ``concurrent.futures.Executor`` handing out concurry futures, with a
+    lazy ``map()`` and the context manager."""
+
+    _map_window = 64
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        """Returns an iterator of ``fn(*args)`` for the items of the
+        iterables taken together (like ``zip()``), in input order.
+
+        The input is read lazily, at most ``max(2 * max_workers, 64) *
+        chunksize`` items ahead of the results; the first window is
+        submitted by this call.  timeout counts from this call: once it
+        passes, ``next()`` raises ``TimeoutError``.  An exception from fn
+        is raised at its position and ends the iteration.  After a
+        timeout, an exception or closing the iterator, the work not
+        consumed yet is cancelled: what has not started never runs.  Each
+        piece of work runs chunksize items.
+        """
+        return MapResults(self, fn, iterables, timeout, chunksize, self._map_window)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, tb):
+        self.shutdown(wait=True)
+        return False
