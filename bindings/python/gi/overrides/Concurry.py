@@ -178,6 +178,7 @@ def _optional(name, module, attribute):
 
 
 _optional('ProcessPoolExecutor', 'process', 'ProcessPoolExecutor')
+_optional('BrokenProcessPool', 'process', 'BrokenProcessPool')
 _optional('DaskExecutor', 'dask', 'DaskExecutor')
 _optional('TaskManager', 'taskmanager', 'TaskManager')
 _optional('ErrorPolicyEnum', 'taskmanager', 'ErrorPolicyEnum')
