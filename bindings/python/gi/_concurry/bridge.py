@@ -104,13 +104,38 @@ def block(future, until):
     wait_slices(lambda usec: _raw_wait([future], _ALL, usec)[0], until)
 
 
+_tls = threading.local()
+
+
 def call_logged(fn, future, *user_data):
     """Calls a user's done callback: an Exception is logged (logger
-    'concurry') and the other callbacks still run."""
+    'concurry') and the other callbacks still run.  A KeyboardInterrupt or
+    SystemExit raised while C runs the callback inside a call of this
+    thread (PyGObject would print and drop it) is kept, and raised by that
+    call once it returns (raise_deferred())."""
     try:
         fn(future, *user_data)
     except Exception:
         logger.exception('exception calling callback for %r', future)
+    except BaseException as exc:
+        if getattr(_tls, 'calling', False) and getattr(_tls, 'deferred', None) is None:
+            _tls.deferred = exc
+        raise
+
+
+def calling():
+    """Marks the start of a C call that may run callbacks on this thread."""
+    _tls.calling = True
+
+
+def raise_deferred():
+    """Ends what calling() started: raises what a callback run by C inside
+    that call raised beyond Exception (see call_logged())."""
+    _tls.calling = False
+    exc = getattr(_tls, 'deferred', None)
+    if exc is not None:
+        _tls.deferred = None
+        raise exc
 
 
 # -- the private context ------------------------------------------------------

@@ -113,10 +113,12 @@ class FutureMethods:
         ``concurrent.futures`` does: returns True if it is cancelled (now or
         before), False if it is running (its work goes on to completion) or
         done.  ``interrupt()`` also cancels running work."""
-        if _raw_cancel_pending(self):
+        bridge.calling()
+        cancelled = _raw_cancel_pending(self)
+        bridge.raise_deferred()
+        if cancelled:
             _cancel_source(self)
-            return True
-        return False
+        return cancelled
 
     def interrupt(self):
         """Cancels the future even if its work is running: the work's
@@ -154,7 +156,9 @@ class FutureMethods:
             bridge.call_logged(fn, self, *user_data)
             return 0
         if loop is None:
+            bridge.calling()
             callback_id = _raw_direct(self, _call_direct, fn, user_data)
+            bridge.raise_deferred()    # it ran at once, and raised beyond Exception
         elif isinstance(loop, GLib.MainContext):
             callback_id = _raw_full(self, loop, _call_direct, fn, user_data)
         else:
@@ -267,7 +271,10 @@ class PromiseMethods:
         itself).  Raises ``InvalidStateError`` if it is already done, failed
         or cancelled; ``resolve()`` returns False instead."""
         _writable(self)
-        if not self.resolve(identity_gvalue(result)):
+        bridge.calling()
+        resolved = self.resolve(identity_gvalue(result))
+        bridge.raise_deferred()
+        if not resolved:
             raise InvalidStateError('%s: %r' % (STATE_NAMES[self.get_state()].upper(), self))
 
     def set_exception(self, exception):
