@@ -152,35 +152,11 @@ def mark_running(promise):
     return promise.mark_running()
 
 
-_watch_lock = threading.Lock()
-_watch_context = None   # (GLib.MainContext, pid)
-
-
-def _watch_main(context, ready):
-    context.push_thread_default()
-    ready.set()
-    while True:
-        context.iteration(True)
-
-
 def _private_context():
-    """A GLib main context of this module iterated by a daemon thread of
-    its own (one per process)."""
-    global _watch_context
-    import os
-    current = _watch_context
-    if current is not None and current[1] == os.getpid():
-        return current[0]
-    with _watch_lock:
-        if _watch_context is None or _watch_context[1] != os.getpid():
-            from gi.repository import GLib
-            context = GLib.MainContext.new()
-            ready = threading.Event()
-            threading.Thread(target=_watch_main, args=(context, ready),
-                             name='concurry-remote-watch', daemon=True).start()
-            ready.wait()
-            _watch_context = (context, os.getpid())
-        return _watch_context[0]
+    """The package's private GLib main context, iterated by a daemon thread
+    (see bridge.private_context())."""
+    from . import bridge
+    return bridge.private_context()
 
 
 def watch(future, fn):
@@ -275,7 +251,8 @@ class Dependent:
     kwargs)``) once they are all done, their values in their place, or its
     promise fails with the first of their failures (that very exception)
     or is cancelled with them, without blocking any thread.  ``settled()``
-    is called once, whatever happens."""
+    is called once, whatever happens.  The waiting is the C engine's: one
+    ``gather`` over the argument futures."""
 
     def __init__(self, promise, args, kwargs, sources, start, settled):
         self.promise = promise
@@ -284,18 +261,21 @@ class Dependent:
         self.start = start
         self.settled = settled
         self.lock = threading.Lock()
-        self.remaining = len(sources)
         self.finished = False
-        self.sources = {}
+        self.group = None
         Concurry = concurry()
+        self.sources = {}
         for key, source in sources.items():
             self.sources[key] = (source if isinstance(source, Concurry.Future)
                                  else Concurry.wrap_future(source))
 
     def begin(self):
+        from .outcomes import Concurry as raw
         watch(self.promise, self._promise_done)
-        for future in list(self.sources.values()):
-            watch(future, self._source_done)
+        # Fails as soon as one input fails (with its error, which carries
+        # the exception) or is cancelled; done once all are.
+        self.group = raw.gather(list(self.sources.values()), raw.GatherFlags.NONE)
+        watch(self.group, self._group_done)
 
     def _promise_done(self, promise, *unused):
         # Cancelled by its user while waiting: nothing more to wait for.
@@ -309,26 +289,17 @@ class Dependent:
             self.finished = True
             return True
 
-    def _source_done(self, future, *unused):
-        if future.cancelled():
-            if self._finish():
-                self.promise.cancel()
-                self.settled()
-            return
-        exc = future.exception()
-        if exc is not None:
-            if self._finish():
-                reject(self.promise, exc)
-                self.settled()
-            return
-        with self.lock:
-            self.remaining -= 1
-            ready = self.remaining == 0 and not self.finished
-            if ready:
-                self.finished = True
-        if not ready:
+    def _group_done(self, group, *unused):
+        if not self._finish():
             return
         try:
+            if group.cancelled():
+                self.promise.cancel()
+                return
+            exc = group.exception()
+            if exc is not None:
+                reject(self.promise, _first_failure(self.sources.values(), exc))
+                return
             if self.promise.done():
                 return
             values = {key: future.result() for key, future in self.sources.items()}
@@ -337,6 +308,22 @@ class Dependent:
             reject(self.promise, exc)
         finally:
             self.settled()
+
+
+def _first_failure(sources, exc):
+    """The exception of the input the group failed with: its own object
+    (the group gives it back through the error's payload; a GLib.Error of
+    another domain is found among the failed inputs)."""
+    from gi.repository import GLib
+    if not isinstance(exc, GLib.Error):
+        return exc
+    for future in sources:
+        if future.done() and not future.cancelled():
+            failed = future.exception()
+            if isinstance(failed, GLib.Error) and failed.matches(
+                    GLib.quark_from_string(exc.domain), exc.code) and failed.message == exc.message:
+                return failed
+    return exc
 
 
 # --------------------------------------------------------------------------
