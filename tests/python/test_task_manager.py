@@ -315,7 +315,10 @@ def test_ctrl_c_stops_a_billion_item_map_within_a_second(TaskManager, executor):
     submitted = c.get_n_submitted()
     assert submitted < 1_000_000_000
     assert submitted <= reads[0] <= submitted + 1
-    assert c.get_n_completed() + c.get_n_failed() + c.get_n_cancelled() == submitted
+    # n-completed counts every finished task, failed and cancelled ones too.
+    assert c.get_n_completed() == submitted
+    assert c.get_n_failed() + c.get_n_cancelled() <= submitted
+    assert not c.get_running()
 
 
 # -- futureproof's README, with a local function for the URLs --
