@@ -99,3 +99,20 @@ concurry_test_last_resolve_off_main_thread (void)
 {
   return g_atomic_int_get (&last_resolve_off_main);
 }
+
+/**
+ * concurry_test_value_type_name:
+ * @future: a future done with a value
+ *
+ * Returns: the name of the type of @future's value ("invalid" for none),
+ *   so that a binding test can check what C reads
+ */
+const char *
+concurry_test_value_type_name (ConcurryFuture *future)
+{
+  const GValue *value = concurry_future_get_value (future);
+
+  if (value == NULL || !G_IS_VALUE (value))
+    return "invalid";
+  return G_VALUE_TYPE_NAME (value);
+}

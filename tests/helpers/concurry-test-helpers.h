@@ -18,5 +18,6 @@ void     concurry_test_reject_in_thread  (ConcurryPromise *promise,
                                           const char      *message);
 gboolean concurry_test_is_main_thread    (void);
 gboolean concurry_test_last_resolve_off_main_thread (void);
+const char *concurry_test_value_type_name (ConcurryFuture *future);
 
 G_END_DECLS

@@ -15,3 +15,8 @@ concern of the C engine to Python and re-implements none of it:
 * ``process``, ``dask``, ``taskmanager``: process pools, Dask clusters and
   futureproof's task manager.
 """
+
+# A build tree keeps the compiled _engine apart from these sources.
+from pkgutil import extend_path
+__path__ = extend_path(__path__, __name__)
+del extend_path

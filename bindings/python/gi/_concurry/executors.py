@@ -22,8 +22,8 @@ from gi.repository import Gio, GLib
 
 from . import bridge
 from .futures import FutureMethods, is_future, wrap_future
-from .outcomes import (Concurry, CancelledError, error_for, pyobject_value, remember,
-                       to_gvalue)
+from .outcomes import (Concurry, CancelledError, FALLBACK, _engine, error_for,
+                       pyobject_value, remember, to_gvalue)
 
 BrokenThreadPool = concurrent.futures.thread.BrokenThreadPool
 
@@ -31,6 +31,22 @@ _CONCURRY_DOMAIN = GLib.quark_to_string(Concurry.error_quark())
 _SHUT_DOWN = int(Concurry.Error.SHUT_DOWN)
 _WRONG_THREAD = int(Concurry.Error.WRONG_THREAD)
 _raw_submit_to_runner = Concurry.Executor.submit_to_runner
+if _engine is not None:
+    _submit_to_runner = _engine.submit_to_runner
+    _batch_info = _engine.batch_info
+    _batch_start = _engine.batch_start
+    _batch_return_value = _engine.batch_return_value
+else:
+    _submit_to_runner = _raw_submit_to_runner
+
+    def _batch_info(batch):
+        return batch.get_size(), batch.get_data()
+
+    def _batch_start(batch, index):
+        return batch.start(index)
+
+    def _batch_return_value(batch, index, value):
+        return FALLBACK
 _raw_map_with_runner = Concurry.Executor.map_with_runner
 _raw_shutdown = Concurry.Executor.shutdown
 _raw_submit = Concurry.Executor.submit
@@ -148,12 +164,10 @@ class _Pool:
             thread = threading.current_thread()
             if thread.name != name:
                 thread.name = name
-        start = batch.start
-        ok = batch.return_value
         fail = batch.return_error
-        data = batch.get_data()
-        for index in range(batch.get_size()):
-            item = start(index)
+        size, data = _batch_info(batch)
+        for index in range(size):
+            item = _batch_start(batch, index)
             if item is None:
                 continue
             if self.broken is not None:
@@ -174,10 +188,11 @@ class _Pool:
                 del exc
                 continue
             item = None
-            try:
-                ok(index, to_gvalue(value))
-            except (TypeError, ValueError, OverflowError):
-                ok(index, pyobject_value(value))
+            if _batch_return_value(batch, index, value) is FALLBACK:
+                try:
+                    batch.return_value(index, to_gvalue(value))
+                except (TypeError, ValueError, OverflowError):
+                    batch.return_value(index, pyobject_value(value))
             value = None
 
 
@@ -271,7 +286,7 @@ class ExecutorMethods:
         else:
             item = (fn, args, kwargs)
         try:
-            future = _raw_submit_to_runner(self, _runner(self), item, after)
+            future = _submit_to_runner(self, _runner(self), item, after)
         except GLib.Error as error:
             _raise_submit_error(error)
         if type(future).__repr__ is not _repr:

@@ -19,7 +19,8 @@ from gi.repository import Gio, GLib, GObject
 from . import bridge
 from .outcomes import (Concurry, CancelledError, InvalidStateError, RUNNING, DONE,
                        FAILED, CANCELLED, STATE_NAMES, check_exception, done_future,
-                       exception_of, failed_future, identity_gvalue, reject, resolve)
+                       exception_of, failed_future, identity_gvalue, reject, resolve,
+                       FALLBACK, done_value, state_of)
 
 RawFuture = Concurry.Future
 RawPromise = Concurry.Promise
@@ -67,7 +68,10 @@ class FutureMethods:
         the exception it failed with otherwise: the very exception object
         that Python work raised, or a ``GLib.Error`` for a failure from C.
         """
-        state = self.get_state()
+        value = done_value(self)
+        if value is not FALLBACK:
+            return value
+        state = state_of(self)
         if state < DONE:
             state = _wait(self, timeout)
         if state == DONE:
@@ -84,7 +88,7 @@ class FutureMethods:
         """Returns the exception the future failed with (the same object
         every time), or None if it completed with a value; waits like
         ``result()``."""
-        state = self.get_state()
+        state = state_of(self)
         if state < DONE:
             state = _wait(self, timeout)
         if state == DONE:
@@ -95,18 +99,18 @@ class FutureMethods:
 
     def done(self):
         """Whether the future completed, failed or was cancelled."""
-        if self.get_state() >= DONE:
+        if state_of(self) >= DONE:
             return True
         _poll_source(self)
-        return self.get_state() >= DONE
+        return state_of(self) >= DONE
 
     def running(self):
         """Whether its work is running (queued work is not)."""
-        return self.get_state() == RUNNING
+        return state_of(self) == RUNNING
 
     def cancelled(self):
         """Whether the future was cancelled."""
-        return self.get_state() == CANCELLED
+        return state_of(self) == CANCELLED
 
     def cancel(self):
         """Cancels the future if its work has not started, as

@@ -15,6 +15,7 @@ so the same object comes back from every future the failure reaches.
 """
 
 import concurrent.futures
+import os
 import threading
 import weakref
 
@@ -29,6 +30,15 @@ except ImportError:  # pragma: no cover - other PyGObject versions
         gvalue.set_value(value)
 
 Concurry = get_introspection_module('Concurry')
+
+# The per-item calls made holding the GIL (see _engine.c), when built;
+# CONCURRY_PYTHON_ENGINE=0 makes them through introspection, as without it.
+try:
+    if os.environ.get('CONCURRY_PYTHON_ENGINE', '1') == '0':
+        raise ImportError('turned off')
+    from . import _engine
+except ImportError:
+    _engine = None
 
 CancelledError = concurrent.futures.CancelledError
 InvalidStateError = concurrent.futures.InvalidStateError
@@ -50,6 +60,21 @@ _FAILED_CODE = int(Concurry.Error.FAILED)
 _GObject = GObject.Object
 _Value = GObject.Value
 _Error = GLib.Error
+
+
+if _engine is not None:
+    FALLBACK = _engine.FALLBACK
+    state_of = _engine.state
+    done_value = _engine.done_value
+else:
+    FALLBACK = object()
+    state_of = Concurry.Future.get_state
+
+    def done_value(future):
+        """The value of a future done with one, else FALLBACK."""
+        if future.get_state() == DONE:
+            return future.get_value()
+        return FALLBACK
 
 
 def pyobject_value(value):

@@ -1,0 +1,398 @@
+/* _engine.c: the calls of the Python wing that run per item, made without
+ * releasing the GIL.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * PyGObject releases the GIL around every call into C. For a call that
+ * waits that is right; for the few quick calls made once per submitted
+ * item (submit, start an item, end it, read a done future), it hands the
+ * GIL to another thread at every call: with two workers and a submitting
+ * thread that is a context switch per call, and three times the cost of
+ * concurrent.futures, which keeps the GIL between items.
+ *
+ * This module makes exactly those calls of the public C API with the GIL
+ * held, and converts values exactly as the introspected calls do (the
+ * tests compare both). It holds no state and decides nothing: whatever it
+ * does not convert itself it hands back as FALLBACK, and the caller then
+ * makes the introspected call. None of these C calls waits or runs user
+ * code under a lock of the engine, so holding the GIL cannot deadlock;
+ * Python done callbacks that a completion runs take the GIL again, which
+ * is allowed.
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <pygobject.h>
+
+#include <concurry.h>
+
+static PyObject *fallback;      /* the "do it the introspected way" answer */
+static GType pyobject_type;     /* PyGObject's boxed PyObject */
+
+/* The GObject of a PyGObject wrapper of the given type, else NULL with a
+ * TypeError. */
+static gpointer
+unwrap (PyObject   *obj,
+        GType       type,
+        const char *what)
+{
+  if (!PyObject_TypeCheck (obj, &PyGObject_Type) ||
+      pygobject_get (obj) == NULL ||
+      !G_TYPE_CHECK_INSTANCE_TYPE (pygobject_get (obj), type))
+    {
+      PyErr_Format (PyExc_TypeError, "%s must be a %s", what, g_type_name (type));
+      return NULL;
+    }
+  return pygobject_get (obj);
+}
+
+/* A Python object for value as PyGObject gives it for a (const GValue *).
+ * Types other than the plain ones and PyObject are left to PyGObject: a
+ * new reference to fallback when the caller can make the introspected call
+ * instead, else PyGObject's own conversion. */
+static PyObject *
+value_to_py (const GValue *value,
+             gboolean      can_fall_back)
+{
+  GType type;
+
+  if (value == NULL || !G_IS_VALUE (value))
+    Py_RETURN_NONE;
+
+  type = G_VALUE_TYPE (value);
+  if (type == pyobject_type)
+    {
+      PyObject *obj = g_value_get_boxed (value);
+
+      if (obj == NULL)
+        Py_RETURN_NONE;
+      Py_INCREF (obj);
+      return obj;
+    }
+  switch (type)
+    {
+    case G_TYPE_INT:
+      return PyLong_FromLong (g_value_get_int (value));
+    case G_TYPE_BOOLEAN:
+      return PyBool_FromLong (g_value_get_boolean (value));
+    case G_TYPE_DOUBLE:
+      return PyFloat_FromDouble (g_value_get_double (value));
+    case G_TYPE_STRING:
+      {
+        const char *text = g_value_get_string (value);
+
+        if (text == NULL)
+          Py_RETURN_NONE;
+        return PyUnicode_FromString (text);
+      }
+    default:
+      if (!can_fall_back)
+        return pyg_value_as_pyobject (value, TRUE);
+      Py_INCREF (fallback);
+      return fallback;
+    }
+}
+
+/* Fills value (unset) the way PyGObject fills a (const GValue *) argument
+ * from the objects to_gvalue() passes it. Returns 1 when value was set,
+ * 0 for None (the argument is then NULL), -1 when PyGObject must do it. */
+static int
+value_from_py (PyObject *obj,
+               GValue   *value)
+{
+  PyTypeObject *kind = Py_TYPE (obj);
+
+  if (obj == Py_None)
+    return 0;
+  if (kind == &PyLong_Type)
+    {
+      int overflow;
+      long number = PyLong_AsLongAndOverflow (obj, &overflow);
+
+      if (overflow != 0 || number < G_MININT || number > G_MAXINT)
+        {
+          g_value_init (value, pyobject_type);
+          g_value_set_boxed (value, obj);
+          return 1;
+        }
+      g_value_init (value, G_TYPE_INT);
+      g_value_set_int (value, (int) number);
+      return 1;
+    }
+  if (kind == &PyBool_Type)
+    {
+      g_value_init (value, G_TYPE_BOOLEAN);
+      g_value_set_boolean (value, obj == Py_True);
+      return 1;
+    }
+  if (kind == &PyFloat_Type)
+    {
+      g_value_init (value, G_TYPE_DOUBLE);
+      g_value_set_double (value, PyFloat_AS_DOUBLE (obj));
+      return 1;
+    }
+  if (kind == &PyUnicode_Type)
+    {
+      Py_ssize_t size;
+      const char *text = PyUnicode_AsUTF8AndSize (obj, &size);
+
+      if (text == NULL || strlen (text) != (size_t) size)
+        {
+          /* not valid UTF-8 (lone surrogates), or holding a NUL: as is */
+          PyErr_Clear ();
+          g_value_init (value, pyobject_type);
+          g_value_set_boxed (value, obj);
+          return 1;
+        }
+      g_value_init (value, G_TYPE_STRING);
+      g_value_set_string (value, text);
+      return 1;
+    }
+  /* A GObject.Value, or a GObject (held with its own type): PyGObject's.
+   * Subclasses of int, str and float (enums and flags too) keep their type
+   * as PyObjects, and so does any other object. */
+  if (PyObject_TypeCheck (obj, &PyGBoxed_Type) ?
+      pyg_boxed_check (obj, G_TYPE_VALUE) :
+      PyObject_TypeCheck (obj, &PyGObject_Type))
+    return -1;
+
+  g_value_init (value, pyobject_type);
+  g_value_set_boxed (value, obj);
+  return 1;
+}
+
+static PyObject *
+engine_state (PyObject *module,
+              PyObject *future)
+{
+  ConcurryFuture *self = unwrap (future, CONCURRY_TYPE_FUTURE, "future");
+
+  if (self == NULL)
+    return NULL;
+  return PyLong_FromLong (concurry_future_get_state (self));
+}
+
+static PyObject *
+engine_done_value (PyObject *module,
+                   PyObject *future)
+{
+  ConcurryFuture *self = unwrap (future, CONCURRY_TYPE_FUTURE, "future");
+
+  if (self == NULL)
+    return NULL;
+  if (concurry_future_get_state (self) != CONCURRY_FUTURE_STATE_DONE)
+    {
+      Py_INCREF (fallback);
+      return fallback;
+    }
+  return value_to_py (concurry_future_get_value (self), TRUE);
+}
+
+static PyObject *
+engine_submit_to_runner (PyObject  *module,
+                         PyObject *const *args,
+                         Py_ssize_t nargs)
+{
+  ConcurryExecutor *executor;
+  ConcurryRunner *runner;
+  ConcurryFuture *future;
+  ConcurryFuture **after = NULL;
+  Py_ssize_t n_after = 0;
+  GValue item = G_VALUE_INIT;
+  GError *error = NULL;
+  PyObject *ret;
+
+  if (nargs != 4)
+    {
+      PyErr_SetString (PyExc_TypeError, "submit_to_runner(executor, runner, item, after)");
+      return NULL;
+    }
+  executor = unwrap (args[0], CONCURRY_TYPE_EXECUTOR, "executor");
+  if (executor == NULL)
+    return NULL;
+  runner = unwrap (args[1], CONCURRY_TYPE_RUNNER, "runner");
+  if (runner == NULL)
+    return NULL;
+
+  if (args[3] != Py_None)
+    {
+      PyObject *list = PySequence_Fast (args[3], "after must be a sequence");
+
+      if (list == NULL)
+        return NULL;
+      n_after = PySequence_Fast_GET_SIZE (list);
+      after = g_new (ConcurryFuture *, MAX (n_after, 1));
+      for (Py_ssize_t i = 0; i < n_after; i++)
+        {
+          after[i] = unwrap (PySequence_Fast_GET_ITEM (list, i), CONCURRY_TYPE_FUTURE,
+                             "an item of after");
+          if (after[i] == NULL)
+            {
+              g_free (after);
+              Py_DECREF (list);
+              return NULL;
+            }
+        }
+      /* The wrappers keep the futures alive: list holds them. */
+      g_value_init (&item, pyobject_type);
+      g_value_set_boxed (&item, args[2]);
+      future = concurry_executor_submit_to_runner (executor, runner, &item, after, n_after, &error);
+      g_value_unset (&item);
+      g_free (after);
+      Py_DECREF (list);
+    }
+  else
+    {
+      g_value_init (&item, pyobject_type);
+      g_value_set_boxed (&item, args[2]);
+      future = concurry_executor_submit_to_runner (executor, runner, &item, NULL, 0, &error);
+      g_value_unset (&item);
+    }
+
+  if (future == NULL)
+    {
+      pyg_error_check (&error);
+      return NULL;
+    }
+  ret = pygobject_new (G_OBJECT (future));
+  g_object_unref (future);
+  return ret;
+}
+
+static PyObject *
+engine_batch_start (PyObject  *module,
+                    PyObject *const *args,
+                    Py_ssize_t nargs)
+{
+  ConcurryWorkBatch *batch;
+  unsigned long index;
+
+  if (nargs != 2)
+    {
+      PyErr_SetString (PyExc_TypeError, "batch_start(batch, index)");
+      return NULL;
+    }
+  batch = unwrap (args[0], CONCURRY_TYPE_WORK_BATCH, "batch");
+  if (batch == NULL)
+    return NULL;
+  index = PyLong_AsUnsignedLong (args[1]);
+  if (PyErr_Occurred ())
+    return NULL;
+  if (index >= concurry_work_batch_get_size (batch))
+    {
+      PyErr_SetString (PyExc_IndexError, "batch index out of range");
+      return NULL;
+    }
+  return value_to_py (concurry_work_batch_start (batch, (guint) index), FALSE);
+}
+
+static PyObject *
+engine_batch_return_value (PyObject  *module,
+                           PyObject *const *args,
+                           Py_ssize_t nargs)
+{
+  ConcurryWorkBatch *batch;
+  unsigned long index;
+  GValue value = G_VALUE_INIT;
+  int set;
+
+  if (nargs != 3)
+    {
+      PyErr_SetString (PyExc_TypeError, "batch_return_value(batch, index, value)");
+      return NULL;
+    }
+  batch = unwrap (args[0], CONCURRY_TYPE_WORK_BATCH, "batch");
+  if (batch == NULL)
+    return NULL;
+  index = PyLong_AsUnsignedLong (args[1]);
+  if (PyErr_Occurred ())
+    return NULL;
+  if (index >= concurry_work_batch_get_size (batch))
+    {
+      PyErr_SetString (PyExc_IndexError, "batch index out of range");
+      return NULL;
+    }
+  set = value_from_py (args[2], &value);
+  if (set < 0)
+    {
+      Py_INCREF (fallback);
+      return fallback;
+    }
+  concurry_work_batch_return_value (batch, (guint) index, set ? &value : NULL);
+  if (set)
+    g_value_unset (&value);
+  Py_RETURN_NONE;
+}
+
+static PyObject *
+engine_batch_info (PyObject *module,
+                   PyObject *batch_obj)
+{
+  ConcurryWorkBatch *batch = unwrap (batch_obj, CONCURRY_TYPE_WORK_BATCH, "batch");
+  PyObject *data, *ret;
+
+  if (batch == NULL)
+    return NULL;
+  data = value_to_py (concurry_work_batch_get_data (batch), FALSE);
+  if (data == NULL)
+    return NULL;
+  ret = Py_BuildValue ("(kN)", (unsigned long) concurry_work_batch_get_size (batch), data);
+  return ret;
+}
+
+static PyMethodDef engine_methods[] = {
+  { "state", engine_state, METH_O,
+    "state(future) -> int: concurry_future_get_state()" },
+  { "done_value", engine_done_value, METH_O,
+    "done_value(future): the value of a future done with one, else FALLBACK" },
+  { "submit_to_runner", (PyCFunction) (void (*) (void)) engine_submit_to_runner, METH_FASTCALL,
+    "submit_to_runner(executor, runner, item, after): "
+    "concurry_executor_submit_to_runner() with item as a PyObject value" },
+  { "batch_info", engine_batch_info, METH_O,
+    "batch_info(batch) -> (size, data)" },
+  { "batch_start", (PyCFunction) (void (*) (void)) engine_batch_start, METH_FASTCALL,
+    "batch_start(batch, index): concurry_work_batch_start()" },
+  { "batch_return_value", (PyCFunction) (void (*) (void)) engine_batch_return_value, METH_FASTCALL,
+    "batch_return_value(batch, index, value): concurry_work_batch_return_value(), "
+    "or FALLBACK for a value PyGObject must convert" },
+  { NULL, NULL, 0, NULL }
+};
+
+static struct PyModuleDef engine_module = {
+  PyModuleDef_HEAD_INIT,
+  .m_name = "gi._concurry._engine",
+  .m_doc = "The per-item calls of concurry's Python wing, made holding the GIL.",
+  .m_size = -1,
+  .m_methods = engine_methods,
+};
+
+PyMODINIT_FUNC PyInit__engine (void);
+
+PyMODINIT_FUNC
+PyInit__engine (void)
+{
+  PyObject *module, *gobject;
+
+  gobject = pygobject_init (3, 42, 0);
+  if (gobject == NULL)
+    return NULL;
+  Py_DECREF (gobject);
+
+  pyobject_type = g_type_from_name ("PyObject");
+  if (pyobject_type == 0)
+    {
+      PyErr_SetString (PyExc_ImportError, "PyGObject's PyObject boxed type is not registered");
+      return NULL;
+    }
+
+  module = PyModule_Create (&engine_module);
+  if (module == NULL)
+    return NULL;
+  fallback = PyObject_CallNoArgs ((PyObject *) &PyBaseObject_Type);
+  if (fallback == NULL || PyModule_AddObjectRef (module, "FALLBACK", fallback) < 0)
+    {
+      Py_DECREF (module);
+      return NULL;
+    }
+  return module;
+}

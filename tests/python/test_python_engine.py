@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The per-item calls of the Python wing (gi/_concurry/_engine.c, made
+holding the GIL) behave as the introspected calls they stand for: the
+same C types for C readers, the same objects back, the same errors.  The
+suite runs once with them and, as python-introspected, once without."""
+
+import os
+import sys
+import threading
+
+import gi
+import pytest
+
+gi.require_version('Concurry', '1')
+gi.require_version('ConcurryTest', '1')
+from gi.repository import Concurry, ConcurryTest, GLib, GObject  # noqa: E402
+
+from gi._concurry import outcomes  # noqa: E402
+
+
+class Plain:
+    pass
+
+
+class MyInt(int):
+    pass
+
+
+class MyStr(str):
+    pass
+
+
+# value -> the type C reads; what PyGObject makes of each in an
+# introspected (const GValue *) argument, through outcomes.to_gvalue().
+EXPECTED_TYPES = [
+    (5, 'gint'),
+    (-(2 ** 31), 'gint'),
+    (2 ** 31 - 1, 'gint'),
+    (2 ** 31, 'PyObject'),
+    (10 ** 30, 'PyObject'),
+    (True, 'gboolean'),
+    (False, 'gboolean'),
+    (1.5, 'gdouble'),
+    ('text', 'gchararray'),
+    ('', 'gchararray'),
+    ('ünïcödé', 'gchararray'),
+    ('a\0b', 'PyObject'),
+    ('\udc80', 'PyObject'),
+    (None, 'invalid'),
+    ((1, 2), 'PyObject'),
+    (b'bytes', 'PyObject'),
+    (MyInt(3), 'PyObject'),
+    (MyStr('s'), 'PyObject'),
+    (GLib.PRIORITY_HIGH, 'gint'),
+]
+
+
+def test_the_wing_uses_the_engine_when_the_build_has_it():
+    if os.environ.get('CONCURRY_PYTHON_ENGINE') == '0':
+        assert outcomes._engine is None
+    elif os.environ.get('CONCURRY_EXPECT_PYTHON_ENGINE') == '1':
+        assert outcomes._engine is not None
+    else:
+        pytest.skip('not told whether this build has gi._concurry._engine')
+
+
+@pytest.mark.parametrize('value,type_name', EXPECTED_TYPES,
+                         ids=[repr(v)[:20] for v, _ in EXPECTED_TYPES])
+def test_work_results_reach_c_with_the_type_pygobject_gives_them(value, type_name):
+    with Concurry.ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(lambda: value)
+        result = future.result()
+        assert ConcurryTest.value_type_name(future) == type_name
+        if type_name == 'PyObject':
+            assert result is value
+        else:
+            assert result == value and type(result) is type(value)
+
+
+def test_objects_reach_c_as_objects_of_their_own_type():
+    obj = Concurry.Promise()
+    with Concurry.ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(lambda: obj)
+        assert future.result() is obj
+        assert ConcurryTest.value_type_name(future) == 'ConcurryPromise'
+        plain = GObject.Object()
+        future = pool.submit(lambda: plain)
+        assert future.result() is plain
+        assert ConcurryTest.value_type_name(future) == 'GObject'
+        gvalue = GObject.Value(GObject.TYPE_INT64, 7)
+        future = pool.submit(lambda: gvalue)
+        assert future.result() == 7
+        assert ConcurryTest.value_type_name(future) == 'gint64'
+
+
+def test_items_and_results_keep_their_identity_and_their_references():
+    item = Plain()
+    before = sys.getrefcount(item)
+    with Concurry.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(lambda x: x, item) for _ in range(100)]
+        assert all(f.result() is item for f in futures)
+    del futures
+    assert sys.getrefcount(item) == before
+
+
+def test_results_of_values_that_c_made_read_the_same():
+    # A future C resolved with a type the engine leaves to PyGObject.
+    promise = Concurry.Promise()
+    promise.resolve(GObject.Value(GObject.TYPE_UINT64, 2 ** 40))
+    assert promise.result() == 2 ** 40
+    promise = Concurry.Promise()
+    promise.resolve(GObject.Value(GObject.TYPE_STRV, ['a', 'b']))
+    assert promise.result() == ['a', 'b']
+
+
+def test_a_shut_down_executor_refuses_work_with_the_standard_error():
+    pool = Concurry.ThreadPoolExecutor(max_workers=1)
+    pool.shutdown()
+    with pytest.raises(RuntimeError, match='after shutdown'):
+        pool.submit(print)
+
+
+def test_submit_waits_for_argument_futures_given_as_a_list():
+    gate = Concurry.Promise()
+    with Concurry.ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(lambda a, b: a + sum(b), gate, [gate, 3])
+        assert not future.done()
+        gate.set_result(2)
+        assert future.result() == 7
+
+
+def test_many_threads_submit_and_read_at_once():
+    results = []
+    lock = threading.Lock()
+
+    def client(base):
+        with Concurry.ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [pool.submit(lambda x: x * 2, base + i) for i in range(500)]
+            got = [f.result() for f in futures]
+        with lock:
+            results.append(got == [(base + i) * 2 for i in range(500)])
+
+    threads = [threading.Thread(target=client, args=(1000 * n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [True] * 4
