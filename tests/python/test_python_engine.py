@@ -146,3 +146,46 @@ def test_many_threads_submit_and_read_at_once():
     for t in threads:
         t.join()
     assert results == [True] * 4
+
+
+def test_a_wrapped_concurrent_future_that_is_done_reads_done_at_once():
+    import concurrent.futures
+    value = Plain()
+    source = concurrent.futures.Future()
+    source.set_result(value)
+    assert Concurry.wrap_future(source).result(timeout=0) is value
+    error = ValueError('no')
+    source = concurrent.futures.Future()
+    source.set_exception(error)
+    assert Concurry.wrap_future(source).exception(timeout=0) is error
+    source = concurrent.futures.Future()
+    source.cancel()
+    assert Concurry.wrap_future(source).cancelled()
+
+
+def test_a_wrapper_is_running_while_its_source_runs_and_cancels_it():
+    import concurrent.futures
+    source = concurrent.futures.Future()
+    assert source.set_running_or_notify_cancel()
+    wrapper = Concurry.wrap_future(source)
+    assert wrapper.running()
+    assert not wrapper.cancel()         # running work is not cancelled
+    source = concurrent.futures.Future()
+    wrapper = Concurry.wrap_future(source)
+    assert wrapper.cancel()
+    assert source.cancelled()
+
+
+def test_a_dropped_wrapper_of_a_future_that_never_completes_is_freed():
+    import concurrent.futures
+    import gc
+    import weakref
+    source = concurrent.futures.Future()
+    wrapper = Concurry.wrap_future(source)
+    gone = weakref.ref(source)
+    freed = []
+    wrapper.weak_ref(lambda: freed.append(True))
+    del source, wrapper
+    gc.collect()
+    assert gone() is None
+    assert freed == [True]

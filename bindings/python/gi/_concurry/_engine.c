@@ -28,6 +28,7 @@
 
 static PyObject *fallback;      /* the "do it the introspected way" answer */
 static GType pyobject_type;     /* PyGObject's boxed PyObject */
+static GQuark source_quark;     /* what a wrapper stands for, see new_promise() */
 
 /* The GObject of a PyGObject wrapper of the given type, else NULL with a
  * TypeError. */
@@ -340,6 +341,67 @@ engine_batch_info (PyObject *module,
   return ret;
 }
 
+/* Drops a Python object that a GObject held, on whichever thread the
+ * GObject is finalized. */
+static void
+release_pyobject (gpointer data)
+{
+  PyGILState_STATE state;
+
+  if (!Py_IsInitialized ())
+    return;
+  state = PyGILState_Ensure ();
+  Py_DECREF ((PyObject *) data);
+  PyGILState_Release (state);
+}
+
+static PyObject *
+engine_new_promise (PyObject  *module,
+                    PyObject *const *args,
+                    Py_ssize_t nargs)
+{
+  ConcurryPromise *promise;
+  PyObject *ret;
+  int running;
+
+  if (nargs != 2)
+    {
+      PyErr_SetString (PyExc_TypeError, "new_promise(source, running)");
+      return NULL;
+    }
+  running = PyObject_IsTrue (args[1]);
+  if (running < 0)
+    return NULL;
+
+  promise = concurry_promise_new ();
+  if (args[0] != Py_None)
+    {
+      Py_INCREF (args[0]);
+      g_object_set_qdata_full (G_OBJECT (promise), source_quark, args[0], release_pyobject);
+    }
+  if (running)
+    concurry_promise_mark_running (promise);
+  ret = pygobject_new (G_OBJECT (promise));
+  g_object_unref (promise);
+  return ret;
+}
+
+static PyObject *
+engine_source (PyObject *module,
+               PyObject *future)
+{
+  GObject *self = unwrap (future, G_TYPE_OBJECT, "future");
+  PyObject *source;
+
+  if (self == NULL)
+    return NULL;
+  source = g_object_get_qdata (self, source_quark);
+  if (source == NULL)
+    Py_RETURN_NONE;
+  Py_INCREF (source);
+  return source;
+}
+
 static PyMethodDef engine_methods[] = {
   { "state", engine_state, METH_O,
     "state(future) -> int: concurry_future_get_state()" },
@@ -355,6 +417,11 @@ static PyMethodDef engine_methods[] = {
   { "batch_return_value", (PyCFunction) (void (*) (void)) engine_batch_return_value, METH_FASTCALL,
     "batch_return_value(batch, index, value): concurry_work_batch_return_value(), "
     "or FALLBACK for a value PyGObject must convert" },
+  { "new_promise", (PyCFunction) (void (*) (void)) engine_new_promise, METH_FASTCALL,
+    "new_promise(source, running): a ConcurryPromise holding source (for source()), "
+    "marked running if running is true; no instance dict, so no toggle reference" },
+  { "source", engine_source, METH_O,
+    "source(future): what new_promise() was given for it, or None" },
   { NULL, NULL, 0, NULL }
 };
 
@@ -378,6 +445,7 @@ PyInit__engine (void)
     return NULL;
   Py_DECREF (gobject);
 
+  source_quark = g_quark_from_static_string ("concurry-python-source");
   pyobject_type = g_type_from_name ("PyObject");
   if (pyobject_type == 0)
     {

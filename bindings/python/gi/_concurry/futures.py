@@ -11,6 +11,7 @@ wrappers are.
 """
 
 import concurrent.futures
+import functools
 import inspect
 import sys
 
@@ -20,7 +21,7 @@ from . import bridge
 from .outcomes import (Concurry, CancelledError, InvalidStateError, RUNNING, DONE,
                        FAILED, CANCELLED, STATE_NAMES, check_exception, done_future,
                        exception_of, failed_future, identity_gvalue, reject, resolve,
-                       FALLBACK, done_value, state_of)
+                       FALLBACK, done_value, new_source_promise, source_of, state_of)
 
 RawFuture = Concurry.Future
 RawPromise = Concurry.Promise
@@ -246,7 +247,7 @@ def _call_soon(future, fn, user_data, loop):
 
 
 def _cancel_source(future):
-    source = future._concurry_source
+    source = source_of(future)
     if source is not None and not isinstance(source, bool):
         cancel = getattr(source, '_concurry_cancel', None)
         if cancel is not None:
@@ -339,20 +340,12 @@ def _transfer(promise, source):
 
 
 _CFFuture = concurrent.futures.Future
-_new_promise = RawPromise.new
 
 
-def _wrap_concurrent(source):
-    if source.done():
-        if source.cancelled():
-            return failed_future(CancelledError())
-        exc = source.exception()
-        return failed_future(exc) if exc is not None else done_future(source.result())
-    promise = _new_promise()
-    promise._concurry_source = source
-    if source.running():
-        promise.mark_running()
-    source.add_done_callback(lambda done, promise=promise: _transfer(promise, done))
+def _wrap_concurrent(source, _new=new_source_promise, _partial=functools.partial):
+    promise = _new(source)
+    # Completes it at once if source is done.
+    source.add_done_callback(_partial(_transfer, promise))
     return promise
 
 

@@ -66,6 +66,21 @@ if _engine is not None:
     FALLBACK = _engine.FALLBACK
     state_of = _engine.state
     done_value = _engine.done_value
+    _source_ref = _engine.source
+
+    def new_source_promise(source, _new=_engine.new_promise, _ref=weakref.ref):
+        """A read-only promise standing for source (a
+        ``concurrent.futures.Future``): holds it weakly, as nothing but
+        its holders can complete it, and in C, so the wrapper needs no
+        instance dict (which would make it a toggle reference)."""
+        return _new(_ref(source), source.running())
+
+    def source_of(future):
+        """What the wrapper future stands for, or None."""
+        ref = _source_ref(future)
+        if ref is not None:
+            return ref()
+        return future._concurry_source
 else:
     FALLBACK = object()
     state_of = Concurry.Future.get_state
@@ -75,6 +90,16 @@ else:
         if future.get_state() == DONE:
             return future.get_value()
         return FALLBACK
+
+    def new_source_promise(source):
+        promise = Concurry.Promise.new()
+        promise._concurry_source = source
+        if source.running():
+            promise.mark_running()
+        return promise
+
+    def source_of(future):
+        return future._concurry_source
 
 
 def pyobject_value(value):
