@@ -189,3 +189,56 @@ def test_a_dropped_wrapper_of_a_future_that_never_completes_is_freed():
     gc.collect()
     assert gone() is None
     assert freed == [True]
+
+
+SET_RESULT_TYPES = [
+    (5, 'gint'),
+    (2 ** 40, 'PyObject'),
+    (True, 'PyObject'),
+    ('text', 'PyObject'),
+    (1.5, 'PyObject'),
+    (None, 'invalid'),
+    ([1], 'PyObject'),
+]
+
+
+@pytest.mark.parametrize('value,type_name', SET_RESULT_TYPES,
+                         ids=[repr(v)[:20] for v, _ in SET_RESULT_TYPES])
+def test_set_result_keeps_the_very_object(value, type_name):
+    promise = Concurry.Promise()
+    promise.set_result(value)
+    assert ConcurryTest.value_type_name(promise) == type_name
+    if type_name == 'PyObject':
+        assert promise.result() is value
+    else:
+        assert promise.result() == value
+
+
+def test_set_result_of_objects_and_values():
+    obj = GObject.Object()
+    promise = Concurry.Promise()
+    promise.set_result(obj)
+    assert promise.result() is obj
+    assert ConcurryTest.value_type_name(promise) == 'GObject'
+    gvalue = GObject.Value(GObject.TYPE_INT, 3)
+    promise = Concurry.Promise()
+    promise.set_result(gvalue)
+    assert promise.result() is gvalue
+
+
+def test_awaiting_a_future_resolved_from_another_thread():
+    import asyncio
+
+    async def main():
+        promises = [Concurry.Promise() for _ in range(200)]
+
+        def resolve():
+            for i, promise in enumerate(promises):
+                promise.set_result(i)
+        thread = threading.Thread(target=resolve)
+        thread.start()
+        got = [await promise for promise in promises]
+        thread.join()
+        return got
+
+    assert asyncio.run(main()) == list(range(200))

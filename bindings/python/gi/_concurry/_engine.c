@@ -402,6 +402,107 @@ engine_source (PyObject *module,
   return source;
 }
 
+static PyObject *
+engine_resolve (PyObject  *module,
+                PyObject *const *args,
+                Py_ssize_t nargs)
+{
+  ConcurryPromise *promise;
+  PyObject *obj;
+  GValue value = G_VALUE_INIT;
+  gboolean resolved;
+
+  if (nargs != 2)
+    {
+      PyErr_SetString (PyExc_TypeError, "resolve(promise, value)");
+      return NULL;
+    }
+  promise = unwrap (args[0], CONCURRY_TYPE_PROMISE, "promise");
+  if (promise == NULL)
+    return NULL;
+  obj = args[1];
+
+  /* outcomes.identity_gvalue(): the value read back is obj itself. */
+  if (obj == Py_None)
+    resolved = concurry_promise_resolve (promise, NULL);
+  else if (PyObject_TypeCheck (obj, &PyGObject_Type) || pyg_boxed_check (obj, G_TYPE_VALUE))
+    {
+      Py_INCREF (fallback);
+      return fallback;
+    }
+  else
+    {
+      long number = 0;
+      int overflow = 1;
+
+      if (Py_TYPE (obj) == &PyLong_Type)
+        number = PyLong_AsLongAndOverflow (obj, &overflow);
+      if (overflow == 0 && number >= G_MININT && number <= G_MAXINT)
+        {
+          g_value_init (&value, G_TYPE_INT);
+          g_value_set_int (&value, (int) number);
+        }
+      else
+        {
+          g_value_init (&value, pyobject_type);
+          g_value_set_boxed (&value, obj);
+        }
+      resolved = concurry_promise_resolve (promise, &value);
+      g_value_unset (&value);
+    }
+  if (PyErr_Occurred ())
+    return NULL;
+  return PyBool_FromLong (resolved);
+}
+
+static void
+call_when_done_cb (ConcurryFuture *future,
+                   gpointer        user_data)
+{
+  PyGILState_STATE state = PyGILState_Ensure ();
+  PyObject *call = user_data;      /* (fn, args) */
+  PyObject *ret;
+
+  ret = PyObject_Call (PyTuple_GET_ITEM (call, 0), PyTuple_GET_ITEM (call, 1), NULL);
+  if (ret == NULL)
+    PyErr_WriteUnraisable (PyTuple_GET_ITEM (call, 0));
+  Py_XDECREF (ret);
+  PyGILState_Release (state);
+}
+
+static PyObject *
+engine_call_when_done (PyObject  *module,
+                       PyObject *const *args,
+                       Py_ssize_t nargs)
+{
+  ConcurryFuture *future;
+  PyObject *call, *rest;
+  guint id;
+
+  if (nargs < 2 || !PyCallable_Check (args[1]))
+    {
+      PyErr_SetString (PyExc_TypeError, "call_when_done(future, fn, *args)");
+      return NULL;
+    }
+  future = unwrap (args[0], CONCURRY_TYPE_FUTURE, "future");
+  if (future == NULL)
+    return NULL;
+  rest = PyTuple_New (nargs - 2);
+  if (rest == NULL)
+    return NULL;
+  for (Py_ssize_t i = 2; i < nargs; i++)
+    {
+      Py_INCREF (args[i]);
+      PyTuple_SET_ITEM (rest, i - 2, args[i]);
+    }
+  call = PyTuple_Pack (2, args[1], rest);
+  Py_DECREF (rest);
+  if (call == NULL)
+    return NULL;
+  id = concurry_future_add_done_callback_direct (future, call_when_done_cb, call, release_pyobject);
+  return PyLong_FromUnsignedLong (id);
+}
+
 static PyMethodDef engine_methods[] = {
   { "state", engine_state, METH_O,
     "state(future) -> int: concurry_future_get_state()" },
@@ -422,6 +523,12 @@ static PyMethodDef engine_methods[] = {
     "marked running if running is true; no instance dict, so no toggle reference" },
   { "source", engine_source, METH_O,
     "source(future): what new_promise() was given for it, or None" },
+  { "resolve", (PyCFunction) (void (*) (void)) engine_resolve, METH_FASTCALL,
+    "resolve(promise, value): concurry_promise_resolve() with value kept as itself "
+    "(outcomes.identity_gvalue()), or FALLBACK for a GObject or a GObject.Value" },
+  { "call_when_done", (PyCFunction) (void (*) (void)) engine_call_when_done, METH_FASTCALL,
+    "call_when_done(future, fn, *args): concurry_future_add_done_callback_direct() "
+    "calling fn(*args), for the wing's own callbacks (an exception is unraisable)" },
   { NULL, NULL, 0, NULL }
 };
 

@@ -13,7 +13,8 @@ import asyncio
 import threading
 import weakref
 
-from .outcomes import Concurry, CancelledError, DONE, done_future, failed_future
+from .outcomes import (Concurry, CancelledError, DONE, FALLBACK, call_when_done, done_future,
+                       done_value, failed_future, state_of)
 from . import futures
 
 _isfuture = asyncio.isfuture
@@ -67,25 +68,22 @@ def _waker(loop):
     return waker
 
 
-def _on_done(future, waker, waiter):
-    waker.wake(waiter)
-
-
 def future_await(self):
     """``await future``: waits without blocking the asyncio loop, then gives
     ``result()``.  Cancelling the awaiting task cancels the future, as for an
     asyncio future (use ``asyncio.shield()`` to prevent that)."""
-    if self.get_state() < DONE and (self._concurry_source is None or not self.done()):
+    if state_of(self) < DONE and (self._concurry_source is None or not self.done()):
         loop = asyncio.get_running_loop()
         waiter = loop.create_future()
-        _raw_direct(self, _on_done, _waker(loop), waiter)
+        call_when_done(self, _waker(loop).wake, waiter)
         try:
             yield from waiter
         except asyncio.CancelledError:
             self.cancel()
             raise
-    if self.get_state() == DONE:
-        return self.get_value()
+    value = done_value(self)
+    if value is not FALLBACK:
+        return value
     return self.result()
 
 

@@ -277,7 +277,7 @@ class PromiseMethods:
         or cancelled; ``resolve()`` returns False instead."""
         _writable(self)
         bridge.calling()
-        resolved = self.resolve(identity_gvalue(result))
+        resolved = resolve(self, result)
         bridge.raise_deferred()
         if not resolved:
             raise InvalidStateError('%s: %r' % (STATE_NAMES[self.get_state()].upper(), self))

@@ -214,7 +214,21 @@ def outcome(future):
 def resolve(promise, value):
     """Resolves promise with value itself; returns whether it was still
     pending."""
+    if _engine is not None:
+        resolved = _engine_resolve(promise, value)
+        if resolved is not FALLBACK:
+            return resolved
     return promise.resolve(identity_gvalue(value))
+
+
+if _engine is not None:
+    _engine_resolve = _engine.resolve
+    call_when_done = _engine.call_when_done
+else:
+    def call_when_done(future, fn, *args):
+        """Calls fn(*args) once future is done, on the thread that
+        completes it (at once if it is done): the wing's own callbacks."""
+        return Concurry.Future.add_done_callback_direct(future, lambda _future: fn(*args))
 
 
 def reject(promise, exc):
