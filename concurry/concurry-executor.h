@@ -124,6 +124,8 @@ ConcurryMapResults *concurry_executor_map_with_runner (ConcurryExecutor   *self,
                                                        guint               chunksize,
                                                        guint               max_in_flight,
                                                        GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+CONCURRY_AVAILABLE_IN_0_2
+guint               concurry_map_input_hint           (void);
 CONCURRY_AVAILABLE_IN_ALL
 gboolean            concurry_executor_shutdown        (ConcurryExecutor   *self,
                                                        gboolean            wait,

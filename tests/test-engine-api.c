@@ -1348,6 +1348,139 @@ test_map_dropped_runner_results_still_run_every_item (void)
   record_clear (&record);
 }
 
+/* An input function that records the hint it is given. */
+typedef struct
+{
+  int     next;
+  int     end;
+  GArray *hints;      /* of guint */
+} HintInput;
+
+static gboolean
+hint_input (GValue   *item,
+            gpointer  user_data,
+            GError  **error)
+{
+  HintInput *input = user_data;
+  guint hint = concurry_map_input_hint ();
+
+  if (input->next >= input->end)
+    return FALSE;
+  g_array_append_val (input->hints, hint);
+  g_value_init (item, G_TYPE_INT);
+  g_value_set_int (item, input->next++);
+  return TRUE;
+}
+
+static void
+quick_run (ConcurryWorkBatch *batch,
+           gpointer           user_data)
+{
+  for (guint i = 0; i < concurry_work_batch_get_size (batch); i++)
+    {
+      const GValue *item = concurry_work_batch_start (batch, i);
+
+      if (item != NULL)
+        concurry_work_batch_return_value (batch, i, item);
+    }
+}
+
+static void
+slow_run (ConcurryWorkBatch *batch,
+          gpointer           user_data)
+{
+  for (guint i = 0; i < concurry_work_batch_get_size (batch); i++)
+    {
+      const GValue *item = concurry_work_batch_start (batch, i);
+
+      /* far slower than the 20 µs per item of a quick one: a sleep only
+       * ever lasts longer on a busy machine */
+      g_usleep (2 * G_TIME_SPAN_MILLISECOND);
+      if (item != NULL)
+        concurry_work_batch_return_value (batch, i, item);
+    }
+}
+
+static GArray *
+hints_of_map (ConcurryRunnerFunc run,
+              int                n)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryRunner) runner = concurry_runner_new (run, NULL, NULL);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  HintInput input = { 0, n, g_array_new (FALSE, FALSE, sizeof (guint)) };
+
+  results = concurry_executor_map_with_runner (executor, runner, NULL, hint_input, &input,
+                                               NULL, -1, 1, 2, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < n; i++)
+    {
+      g_assert_true (concurry_map_results_next (results, &value, &error));
+      g_assert_cmpint (g_value_get_int (&value), ==, i);
+      g_value_unset (&value);
+    }
+  g_assert_false (concurry_map_results_next (results, &value, &error));
+  g_assert_no_error (error);
+  shutdown_and_wait (executor, TRUE);
+
+  return input.hints;
+}
+
+static void
+test_map_input_hint_grows_for_quick_items (void)
+{
+  g_autoptr(GArray) hints = hints_of_map (quick_run, 40);
+  guint max = 0;
+
+  /* Read before anything ran: no measure yet. */
+  g_assert_cmpuint (g_array_index (hints, guint, 0), ==, 1);
+  /* Read after results were consumed: their inputs ran quickly. (The
+   * largest: a worker preempted in the middle of a chunk makes that one
+   * look slow, which sets the hint back to 1 for a while.) */
+  for (guint i = 0; i < hints->len; i++)
+    {
+      max = MAX (max, g_array_index (hints, guint, i));
+      g_assert_cmpuint (g_array_index (hints, guint, i), >=, 1);
+      g_assert_cmpuint (g_array_index (hints, guint, i), <=, 16);
+    }
+  g_assert_cmpuint (max, >, 1);
+}
+
+static void
+test_map_input_hint_stays_one_for_slow_items (void)
+{
+  g_autoptr(GArray) hints = hints_of_map (slow_run, 8);
+
+  for (guint i = 0; i < hints->len; i++)
+    g_assert_cmpuint (g_array_index (hints, guint, i), ==, 1);
+}
+
+static void
+test_map_input_hint_is_one_elsewhere (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  HintInput input = { 0, 3, g_array_new (FALSE, FALSE, sizeof (guint)) };
+  int n_runs = 0;
+
+  g_assert_cmpuint (concurry_map_input_hint (), ==, 1);
+  /* A map without a runner gets no hint: it runs a C function per item. */
+  results = concurry_executor_map (executor, count_square, &n_runs, NULL, hint_input, &input,
+                                   NULL, -1, 1, 2, &error);
+  g_assert_no_error (error);
+  while (concurry_map_results_next (results, &value, &error))
+    g_value_unset (&value);
+  g_assert_no_error (error);
+  for (guint i = 0; i < input.hints->len; i++)
+    g_assert_cmpuint (g_array_index (input.hints, guint, i), ==, 1);
+  g_array_unref (input.hints);
+  shutdown_and_wait (executor, TRUE);
+}
+
 static void
 test_map_close_stops_it (void)
 {
@@ -2602,6 +2735,9 @@ main (int   argc,
   g_test_add_func ("/Concurry/OwnExecutor/submit-after-shutdown-meanwhile-fails", test_own_executor_submit_after_shutdown_meanwhile_fails);
   g_test_add_func ("/Concurry/OwnExecutor/runner", test_own_executor_runner);
   g_test_add_func ("/Concurry/OwnExecutor/map-with-runner", test_own_executor_map_with_runner);
+  g_test_add_func ("/Concurry/Map/input-hint-grows-for-quick-items", test_map_input_hint_grows_for_quick_items);
+  g_test_add_func ("/Concurry/Map/input-hint-stays-one-for-slow-items", test_map_input_hint_stays_one_for_slow_items);
+  g_test_add_func ("/Concurry/Map/input-hint-is-one-elsewhere", test_map_input_hint_is_one_elsewhere);
 
   g_test_add_func ("/Concurry/Map/close-mid-batch-starts-nothing-more", test_map_close_mid_batch_starts_nothing_more);
   g_test_add_func ("/Concurry/Map/error-payload-of-map-function", test_map_error_payload_of_map_function);

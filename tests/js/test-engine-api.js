@@ -529,4 +529,28 @@ test('AsCompleted.next_until(): its own deadline still ends it with TIMED_OUT', 
     a.cancel();
 });
 
+// ---------------------------------------------------------------------------
+// map_input_hint
+
+test('map_input_hint() is 1 outside the input function of a runner map', () => {
+    assertEq(Concurry.map_input_hint(), 1, 'outside any map');
+    const executor = Concurry.MainContextExecutor.new(null);
+    const hints = [];
+    let next = 0;
+    const results = executor.map(item => item, () => {
+        hints.push(Concurry.map_input_hint());
+        return next < 3 ? [true, next++] : [false, null];
+    }, -1, 1, 0);
+    const out = [];
+    for (;;) {
+        const [ok, value] = results.next();
+        if (!ok)
+            break;
+        out.push(value);
+    }
+    assertArrayEq(out, [0, 1, 2], 'results');
+    assert(hints.length >= 3 && hints.every(h => h === 1), 'a map without a runner gets 1');
+    executor.shutdown(true, false);
+});
+
 run();

@@ -662,6 +662,56 @@ void test_map_runner_map_in_order () {
     recorder.runner = null;   // the runner's closure holds the recorder
 }
 
+class HintCounter : Object {
+    public int end;
+    public int next = 0;
+    public uint[] hints = {};
+
+    public HintCounter (int end) {
+        this.end = end;
+    }
+
+    public bool read (out Value item) throws GLib.Error {
+        if (next >= end) {
+            item = Value (typeof (int));
+            return false;
+        }
+        hints += Concurry.map_input_hint ();
+        item = int_value (next++);
+        return true;
+    }
+}
+
+void test_map_input_hint_grows_for_quick_items () {
+    var executor = Concurry.ThreadPoolExecutor.new (2);
+    var recorder = new Recorder ();
+    var counter = new HintCounter (40);
+    int expected = 0;
+
+    assert_cmpuint (Concurry.map_input_hint (), CompareOperator.EQ, 1);
+    try {
+        var results = executor.map_with_runner (recorder.runner, null, counter.read, -1, 1, 2);
+        foreach (var v in results) {
+            assert_cmpint (v.get_int (), CompareOperator.EQ, expected * expected);
+            expected++;
+        }
+    } catch (GLib.Error e) {
+        error ("map_with_runner: %s", e.message);
+    }
+    assert_cmpint (expected, CompareOperator.EQ, 40);
+    shutdown_wait (executor);
+    assert_cmpuint (counter.hints[0], CompareOperator.EQ, 1);
+    uint max = 0;
+    foreach (uint hint in counter.hints) {
+        assert_cmpuint (hint, CompareOperator.GE, 1);
+        assert_cmpuint (hint, CompareOperator.LE, 16);
+        max = uint.max (max, hint);
+    }
+    // quick items: read in groups once some of them ran
+    assert_cmpuint (max, CompareOperator.GT, 1);
+    recorder.runner = null;
+}
+
 void test_map_runner_error_has_payload () {
     var executor = Concurry.ThreadPoolExecutor.new (2);
     var recorder = new Recorder ();
@@ -855,6 +905,7 @@ int main (string[] args) {
     Test.add_func ("/concurry/vala/map/dropped-stopped-by-shutdown-cancel-futures", test_map_dropped_stopped_by_shutdown_cancel_futures);
     Test.add_func ("/concurry/vala/map/runner-map-in-order", test_map_runner_map_in_order);
     Test.add_func ("/concurry/vala/map/runner-error-has-payload", test_map_runner_error_has_payload);
+    Test.add_func ("/concurry/vala/map/input-hint-grows-for-quick-items", test_map_input_hint_grows_for_quick_items);
     Test.add_func ("/concurry/vala/map/next-until-slice-keeps-the-item", test_map_next_until_slice_keeps_the_item);
 
     Test.add_func ("/concurry/vala/as-completed/next-until-slice-does-not-exhaust", test_as_completed_next_until_slice_does_not_exhaust);

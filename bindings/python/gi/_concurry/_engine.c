@@ -503,6 +503,13 @@ engine_call_when_done (PyObject  *module,
   return PyLong_FromUnsignedLong (id);
 }
 
+static PyObject *
+engine_input_hint (PyObject *module,
+                   PyObject *unused)
+{
+  return PyLong_FromUnsignedLong (concurry_map_input_hint ());
+}
+
 static PyMethodDef engine_methods[] = {
   { "state", engine_state, METH_O,
     "state(future) -> int: concurry_future_get_state()" },
@@ -529,6 +536,8 @@ static PyMethodDef engine_methods[] = {
   { "call_when_done", (PyCFunction) (void (*) (void)) engine_call_when_done, METH_FASTCALL,
     "call_when_done(future, fn, *args): concurry_future_add_done_callback_direct() "
     "calling fn(*args), for the wing's own callbacks (an exception is unraisable)" },
+  { "input_hint", engine_input_hint, METH_NOARGS,
+    "input_hint(): concurry_map_input_hint()" },
   { NULL, NULL, 0, NULL }
 };
 

@@ -15,7 +15,6 @@ import concurrent.futures.thread
 import itertools
 import os
 import threading
-import time
 import weakref
 
 from gi.repository import Gio, GLib
@@ -36,7 +35,10 @@ if _engine is not None:
     _batch_info = _engine.batch_info
     _batch_start = _engine.batch_start
     _batch_return_value = _engine.batch_return_value
+    _input_hint = _engine.input_hint
 else:
+    _input_hint = Concurry.map_input_hint
+
     _submit_to_runner = _raw_submit_to_runner
 
     def _batch_info(batch):
@@ -52,10 +54,7 @@ _raw_shutdown = Concurry.Executor.shutdown
 _raw_submit = Concurry.Executor.submit
 _raw_map = Concurry.Executor.map
 _counter = itertools.count()
-_GROUP = 16          # map inputs per C item at most: one entry into the interpreter
-_QUICK_ITEM = 20e-6  # s: items quicker than this go in groups
 _get_ident = threading.get_ident
-_perf_counter = time.perf_counter
 _live = weakref.WeakSet()
 _exiting = False
 _repr = FutureMethods.__repr__
@@ -197,13 +196,13 @@ class _Pool:
 
 
 def _map_group(fn, star, group, pool, control):
-    """The outcomes of fn over a group of map inputs: values, or
+    """The outcomes of fn over one input of a C map, a group of the user's
+    items (as many as C's concurry_map_input_hint() said): values, or
     (_FAILED_ITEM, exception) for an item that raised; the items after it
     still run, as concurrent.futures runs every submitted item, unless the
     map is closed or the executor shut down with cancel_futures: the items
     of the group not started yet are then cancelled, as queued ones are."""
     results = []
-    start = _perf_counter()
     for item in group:
         if pool.cancelling or control.closed:
             results.append((_FAILED_ITEM, CancelledError()))
@@ -214,11 +213,6 @@ def _map_group(fn, star, group, pool, control):
         except BaseException as exc:
             remember(exc)
             results.append((_FAILED_ITEM, exc))
-    # Quick items come in growing groups; slow ones one by one, in parallel.
-    if (_perf_counter() - start) / len(group) < _QUICK_ITEM:
-        control.group = min(2 * control.group, _GROUP)
-    else:
-        control.group = 1
     return results
 
 
@@ -322,7 +316,7 @@ class ExecutorMethods:
         star = len(iterables) != 1
         source = iter(zip(*iterables) if star else iterables[0])
         control = _MapControl()
-        reader = _Input(source, control)
+        reader = _Input(source)
         until = bridge.deadline(timeout)
         try:
             results = _raw_map_with_runner(self, _runner(self), pyobject_value((fn, star, control)),
@@ -359,15 +353,16 @@ class ExecutorMethods:
 
 class _Input:
     """The input function of a C map: reads the iterator (on whatever thread
-    C reads input) a few items at a time, each group one C item, so that
-    the interpreter is entered once per group; an exception it raises is
-    kept for the consumer, at its position."""
+    C reads input) as many items at a time as C's map says
+    (``concurry_map_input_hint()``: several while they prove quick, one
+    while they are slow), each group one C input, so that the interpreter
+    is entered once per group; an exception it raises is kept for the
+    consumer, at its position."""
 
-    __slots__ = ('source', 'control', 'error')
+    __slots__ = ('source', 'error')
 
-    def __init__(self, source, control):
+    def __init__(self, source):
         self.source = source
-        self.control = control
         self.error = None
 
     def next(self, *unused):
@@ -375,7 +370,7 @@ class _Input:
             return False, None
         items = []
         try:
-            for item in itertools.islice(self.source, self.control.group):
+            for item in itertools.islice(self.source, _input_hint()):
                 items.append(item)
         except BaseException as exc:
             self.error = exc
@@ -390,14 +385,12 @@ _FAILED_ITEM = object()
 
 
 class _MapControl:
-    """Shared by a map's reader, its workers and its iterator: how many
-    inputs go in one C item (1 while items are slow, so that they run in
-    parallel; more once they prove quick), and whether it was closed."""
+    """Shared by a map's workers and its iterator: whether it was closed
+    (the items of a group not started yet are then cancelled)."""
 
-    __slots__ = ('group', 'closed')
+    __slots__ = ('closed',)
 
     def __init__(self):
-        self.group = 1
         self.closed = False
 
 

@@ -20,7 +20,7 @@ from gi.repository import Gio, GLib, GObject
 from . import bridge
 from .outcomes import (Concurry, CancelledError, InvalidStateError, RUNNING, DONE,
                        FAILED, CANCELLED, STATE_NAMES, check_exception, done_future,
-                       exception_of, failed_future, identity_gvalue, reject, resolve,
+                       exception_of, failed_future, reject, resolve,
                        FALLBACK, done_value, new_source_promise, source_of, state_of)
 
 RawFuture = Concurry.Future
