@@ -7,10 +7,11 @@
 
 #include "concurry-combinators.h"
 #include "concurry-combinator-private.h"
+#include "concurry-i18n-private.h"
 
-/* Chains: and_then, map, catch_error and finally_do. Each step is a done
- * callback on the future before it, run on the main context of the code
- * that built the chain. */
+/* Chains: and_then, map, catch_error, finally_do and finally_then. Each
+ * step is a done callback on the future before it, run on the main context
+ * of the code that built the chain. */
 
 static void
 mirror_cb (ConcurryFuture *future,
@@ -25,6 +26,7 @@ typedef enum
   STEP_MAP,
   STEP_CATCH,
   STEP_FINALLY,
+  STEP_FINALLY_THEN,
 } StepKind;
 
 typedef struct
@@ -123,6 +125,131 @@ step_settle (Step    *step,
   g_object_unref (promise);
 }
 
+/* What a finally_then() step waits for: the future its function gave. */
+typedef struct
+{
+  Step            *step;
+  ConcurryPromise *promise;
+  ConcurryFuture  *upstream;
+} FinallyWait;
+
+/* An error of a finally_then() function that cannot fail the chain, which
+ * was cancelled: reported as an unretrieved error is. */
+static void
+report_finally_error (const GError *error)
+{
+  /* g_log(), not the structured g_warning(): g_test_expect_message()
+   * sees it. */
+  /* Translators: %s is an error message */
+  g_log (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, _("A finally step of a cancelled chain failed: %s"),
+         error->message);
+}
+
+static void
+report_cleanup_failure (ConcurryFuture *cleanup,
+                        gpointer        user_data)
+{
+  if (concurry_future_get_state (cleanup) == CONCURRY_FUTURE_STATE_FAILED)
+    report_finally_error (concurry_future_get_error (cleanup));
+}
+
+/* Ends a finally_then() step: the outcome of @upstream, or @error (taken)
+ * instead of a value or a failure. */
+static void
+finally_settle (Step            *step,
+                ConcurryPromise *promise,
+                ConcurryFuture  *upstream,
+                GError          *error)
+{
+  if (error != NULL &&
+      concurry_future_get_state (upstream) != CONCURRY_FUTURE_STATE_CANCELLED &&
+      !concurry_future_is_done (CONCURRY_FUTURE (promise)))
+    {
+      /* Superseded, as in a finally block: looked at. */
+      concurry_future_get_error (upstream);
+      concurry_promise_take_error (promise, error);
+    }
+  else
+    {
+      if (error != NULL)
+        {
+          report_finally_error (error);
+          g_error_free (error);
+        }
+      if (!concurry_future_is_done (CONCURRY_FUTURE (promise)))
+        _concurry_mirror (upstream, promise);
+    }
+  step_set_current (step, NULL);
+}
+
+static void
+finally_waited (ConcurryFuture *cleanup,
+                gpointer        user_data)
+{
+  FinallyWait *wait = user_data;
+  GError *error = NULL;
+
+  if (concurry_future_get_state (cleanup) == CONCURRY_FUTURE_STATE_FAILED)
+    error = g_error_copy (concurry_future_get_error (cleanup));
+  finally_settle (wait->step, wait->promise, wait->upstream, error);
+}
+
+static void
+finally_wait_free (gpointer data)
+{
+  FinallyWait *wait = data;
+
+  g_object_unref (wait->promise);
+  g_object_unref (wait->upstream);
+  step_unref (wait->step);
+  g_free (wait);
+}
+
+/* Runs a finally_then() function on @upstream, done, and settles the
+ * step's promise at once or once the future it gave is done. With
+ * @cancelled, the end of the chain was cancelled already: the function
+ * runs all the same, and only an error of it is reported. */
+static void
+finally_then_run (Step           *step,
+                  ConcurryFuture *upstream,
+                  gboolean        cancelled)
+{
+  ConcurryPromise *promise = g_steal_pointer (&step->promise);
+  GValue result = G_VALUE_INIT;
+  GError *error = NULL;
+
+  ((ConcurryChainFunc)step->func) (upstream, &result, step->user_data, &error);
+
+  if (error == NULL && G_IS_VALUE (&result) && G_VALUE_HOLDS_OBJECT (&result) &&
+      CONCURRY_IS_FUTURE (g_value_get_object (&result)) && !cancelled)
+    {
+      ConcurryFuture *cleanup = g_value_get_object (&result);
+      FinallyWait *wait = g_new0 (FinallyWait, 1);
+
+      wait->step = step_ref (step);
+      wait->promise = promise;          /* the step's reference */
+      wait->upstream = g_object_ref (upstream);
+      step_set_current (step, cleanup);
+      if (concurry_future_is_cancelled (CONCURRY_FUTURE (promise)))
+        concurry_future_cancel (cleanup);
+      _concurry_add_inline (cleanup, finally_waited, wait, finally_wait_free);
+      g_value_unset (&result);
+      return;
+    }
+
+  if (error == NULL && G_IS_VALUE (&result) && G_VALUE_HOLDS_OBJECT (&result) &&
+      CONCURRY_IS_FUTURE (g_value_get_object (&result)))
+    {
+      /* Cancelled: nobody waits for the clean-up, but its failure is
+       * reported all the same. */
+      _concurry_add_inline (g_value_get_object (&result), report_cleanup_failure, NULL, NULL);
+    }
+  if (G_IS_VALUE (&result))
+    g_value_unset (&result);
+  finally_settle (step, promise, upstream, error);
+  g_object_unref (promise);
+}
+
 /* A done callback: runs on the main context of the code that built the
  * chain. */
 static void
@@ -141,6 +268,11 @@ step_run (ConcurryFuture *upstream,
     {
       if (step->kind == STEP_FINALLY)
         ((ConcurryFutureCallback)step->func) (upstream, step->user_data);
+      else if (step->kind == STEP_FINALLY_THEN)
+        {
+          finally_then_run (step, upstream, TRUE);
+          return;
+        }
       g_clear_object (&step->promise);
       step_set_current (step, NULL);
       return;
@@ -170,6 +302,10 @@ step_run (ConcurryFuture *upstream,
       /* The error was handled by the step. */
       concurry_future_get_error (upstream);
       step_settle (step, &result, error);
+      return;
+
+    case STEP_FINALLY_THEN:
+      finally_then_run (step, upstream, FALSE);
       return;
 
     case STEP_FINALLY:
@@ -360,4 +496,46 @@ concurry_future_finally_do (ConcurryFuture         *self,
   g_return_val_if_fail (func != NULL, NULL);
 
   return chain (self, STEP_FINALLY, func, user_data, destroy);
+}
+
+/**
+ * concurry_future_finally_then:
+ * @self: a [iface@Concurry.Future]
+ * @func: (scope notified) (closure user_data) (destroy destroy): the
+ *   clean-up to run whatever the outcome
+ * @user_data: data for @func
+ * @destroy: (nullable): a function to free @user_data with
+ *
+ * Like [method@Concurry.Future.finally_do], but the clean-up can fail or
+ * take time, as in a `finally` block or JavaScript's
+ * `Promise.prototype.finally()`.
+ *
+ * @func runs once @self is done, whatever its outcome, exactly once (also
+ * when the returned future or a later step is cancelled, see
+ * [method@Concurry.Future.finally_do]). It gets @self; a value it stores
+ * in @result is ignored, except a [iface@Concurry.Future], which the chain
+ * waits for. The returned future then gets the outcome of @self,
+ * unchanged, unless @func set @error or the future it returned failed:
+ * that error replaces a value or a failure (whose error counts as looked
+ * at). A cancellation stays a cancellation; an error of @func is then
+ * reported with a warning, as a failure nobody looked at is.
+ *
+ * Cancelling the returned future while the chain waits for the clean-up
+ * future cancels that future.
+ *
+ * Returns: (transfer full): the future at the end of the chain
+ *
+ * Since: 0.2
+ */
+ConcurryFuture *
+concurry_future_finally_then (ConcurryFuture    *self,
+                              ConcurryChainFunc  func,
+                              gpointer           user_data,
+                              GDestroyNotify     destroy)
+{
+  if (_concurry_future_check_core (self, G_STRFUNC) == NULL)
+    return NULL;
+  g_return_val_if_fail (func != NULL, NULL);
+
+  return chain (self, STEP_FINALLY_THEN, func, user_data, destroy);
 }

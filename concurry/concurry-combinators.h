@@ -135,5 +135,10 @@ ConcurryFuture *concurry_future_finally_do   (ConcurryFuture          *self,
                                               ConcurryFutureCallback   func,
                                               gpointer                 user_data,
                                               GDestroyNotify           destroy) G_GNUC_WARN_UNUSED_RESULT;
+CONCURRY_AVAILABLE_IN_0_2
+ConcurryFuture *concurry_future_finally_then (ConcurryFuture          *self,
+                                              ConcurryChainFunc        func,
+                                              gpointer                 user_data,
+                                              GDestroyNotify           destroy) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

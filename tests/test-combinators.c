@@ -1059,6 +1059,184 @@ test_finally_runs_on_every_outcome (void)
     }
 }
 
+/* ---- finally_then: a clean-up that can fail or take time ---- */
+
+typedef struct
+{
+  int              runs;
+  ConcurryFutureState seen;
+  const char      *fail;      /* fail with this message, if set */
+  ConcurryFuture  *wait_for;  /* give this future to wait for, if set */
+} Cleanup;
+
+static void
+cleanup_step (ConcurryFuture  *future,
+              GValue          *result,
+              gpointer         user_data,
+              GError         **error)
+{
+  Cleanup *cleanup = user_data;
+
+  cleanup->runs++;
+  cleanup->seen = concurry_future_get_state (future);
+  if (cleanup->fail != NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, cleanup->fail);
+      return;
+    }
+  if (cleanup->wait_for != NULL)
+    {
+      g_value_init (result, CONCURRY_TYPE_FUTURE);
+      g_value_set_object (result, cleanup->wait_for);
+      return;
+    }
+  /* a plain value is ignored */
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, 99);
+}
+
+static void
+test_finally_then_passes_the_outcome_through (void)
+{
+  for (int outcome = 0; outcome < 3; outcome++)
+    {
+      g_autoptr(ConcurryPromise) start = promise ();
+      Cleanup cleanup = { 0, };
+      g_autoptr(ConcurryFuture) end = concurry_future_finally_then (CONCURRY_FUTURE (start),
+                                                                    cleanup_step, &cleanup, NULL);
+
+      if (outcome == 0)
+        concurry_promise_resolve_int (start, 7);
+      else if (outcome == 1)
+        concurry_promise_reject_literal (start, G_IO_ERROR, G_IO_ERROR_FAILED, "failed");
+      else
+        concurry_future_cancel (CONCURRY_FUTURE (start));
+      iterate_until_done (end);
+      drain_default_context ();
+      g_assert_cmpint (cleanup.runs, ==, 1);
+      if (outcome == 0)
+        g_assert_cmpint (g_value_get_int (concurry_future_get_value (end)), ==, 7);
+      else if (outcome == 1)
+        g_assert_error (concurry_future_get_error (end), G_IO_ERROR, G_IO_ERROR_FAILED);
+      else
+        g_assert_true (concurry_future_is_cancelled (end));
+    }
+}
+
+static void
+test_finally_then_error_replaces_a_value_or_a_failure (void)
+{
+  for (int outcome = 0; outcome < 2; outcome++)
+    {
+      g_autoptr(ConcurryPromise) start = promise ();
+      Cleanup cleanup = { 0, CONCURRY_FUTURE_STATE_PENDING, "cleanup failed", NULL };
+      g_autoptr(ConcurryFuture) end = concurry_future_finally_then (CONCURRY_FUTURE (start),
+                                                                    cleanup_step, &cleanup, NULL);
+
+      if (outcome == 0)
+        concurry_promise_resolve_int (start, 7);
+      else
+        concurry_promise_reject_literal (start, G_IO_ERROR, G_IO_ERROR_FAILED, "failed");
+      iterate_until_done (end);
+      g_assert_cmpint (cleanup.runs, ==, 1);
+      g_assert_error (concurry_future_get_error (end), G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+      g_assert_cmpstr (concurry_future_get_error (end)->message, ==, "cleanup failed");
+    }
+}
+
+static void
+test_finally_then_waits_for_the_future_it_gives (void)
+{
+  for (int cleanup_fails = 0; cleanup_fails < 2; cleanup_fails++)
+    {
+      g_autoptr(ConcurryPromise) start = promise ();
+      g_autoptr(ConcurryPromise) later = promise ();
+      Cleanup cleanup = { 0, CONCURRY_FUTURE_STATE_PENDING, NULL, CONCURRY_FUTURE (later) };
+      g_autoptr(ConcurryFuture) end = concurry_future_finally_then (CONCURRY_FUTURE (start),
+                                                                    cleanup_step, &cleanup, NULL);
+
+      concurry_promise_resolve_int (start, 7);
+      while (cleanup.runs == 0)
+        g_main_context_iteration (NULL, TRUE);
+      drain_default_context ();
+      g_assert_false (concurry_future_is_done (end));
+
+      if (cleanup_fails)
+        concurry_promise_reject_literal (later, G_IO_ERROR, G_IO_ERROR_CLOSED, "closing failed");
+      else
+        concurry_promise_resolve_int (later, 1);
+      iterate_until_done (end);
+      if (cleanup_fails)
+        g_assert_error (concurry_future_get_error (end), G_IO_ERROR, G_IO_ERROR_CLOSED);
+      else
+        g_assert_cmpint (g_value_get_int (concurry_future_get_value (end)), ==, 7);
+    }
+}
+
+static void
+test_finally_then_cancel_while_waiting_cancels_the_cleanup (void)
+{
+  g_autoptr(ConcurryPromise) start = promise ();
+  g_autoptr(ConcurryPromise) later = promise ();
+  Cleanup cleanup = { 0, CONCURRY_FUTURE_STATE_PENDING, NULL, CONCURRY_FUTURE (later) };
+  g_autoptr(ConcurryFuture) end = concurry_future_finally_then (CONCURRY_FUTURE (start),
+                                                                cleanup_step, &cleanup, NULL);
+
+  concurry_promise_resolve_int (start, 7);
+  while (cleanup.runs == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (concurry_future_cancel (end));
+  g_assert_true (concurry_future_is_cancelled (CONCURRY_FUTURE (later)));
+  drain_default_context ();
+  g_assert_true (concurry_future_is_cancelled (end));
+  g_assert_cmpint (cleanup.runs, ==, 1);
+}
+
+/* Cancelled at the end: the clean-up runs, the chain stays cancelled, and
+ * its error is reported. */
+static void
+test_finally_then_on_a_cancelled_chain_reports_its_error (void)
+{
+  g_autoptr(ConcurryPromise) start = promise ();
+  Cleanup cleanup = { 0, CONCURRY_FUTURE_STATE_PENDING, "cleanup failed", NULL };
+  g_autoptr(ConcurryFuture) middle = concurry_future_finally_then (CONCURRY_FUTURE (start),
+                                                                   cleanup_step, &cleanup, NULL);
+  g_autoptr(ConcurryFuture) end = concurry_future_and_then (middle, add_one, NULL, NULL);
+
+  g_test_expect_message ("Concurry", G_LOG_LEVEL_WARNING,
+                         "A finally step of a cancelled chain failed: cleanup failed");
+  g_assert_true (concurry_future_cancel (end));
+  iterate_until_state_known (&cleanup.seen);
+  drain_default_context ();
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (cleanup.runs, ==, 1);
+  g_assert_cmpint (cleanup.seen, ==, CONCURRY_FUTURE_STATE_CANCELLED);
+  g_assert_true (concurry_future_is_cancelled (middle));
+}
+
+/* The same for a clean-up future that fails later, nobody waiting for it. */
+static void
+test_finally_then_on_a_cancelled_chain_reports_its_future_failing (void)
+{
+  g_autoptr(ConcurryPromise) start = promise ();
+  g_autoptr(ConcurryPromise) later = promise ();
+  Cleanup cleanup = { 0, CONCURRY_FUTURE_STATE_PENDING, NULL, CONCURRY_FUTURE (later) };
+  g_autoptr(ConcurryFuture) end = concurry_future_finally_then (CONCURRY_FUTURE (start),
+                                                                cleanup_step, &cleanup, NULL);
+
+  concurry_promise_resolve_int (start, 1);
+  g_assert_true (concurry_future_cancel (end));
+  iterate_until_state_known (&cleanup.seen);
+  drain_default_context ();
+  g_assert_cmpint (cleanup.seen, ==, CONCURRY_FUTURE_STATE_DONE);
+  g_assert_false (concurry_future_is_done (CONCURRY_FUTURE (later)));
+  g_test_expect_message ("Concurry", G_LOG_LEVEL_WARNING,
+                         "A finally step of a cancelled chain failed: late failure");
+  concurry_promise_reject_literal (later, G_IO_ERROR, G_IO_ERROR_FAILED, "late failure");
+  g_test_assert_expected_messages ();
+  g_assert_true (concurry_future_is_cancelled (end));
+}
+
 /* ---- any(): every failure it skipped counts as looked at ---- */
 
 static ConcurryFuture *
@@ -1288,6 +1466,18 @@ main (int argc,
                    test_finally_runs_when_cancelled_before_delivery);
   g_test_add_func ("/Concurry/Chain/finally-runs-on-every-outcome",
                    test_finally_runs_on_every_outcome);
+  g_test_add_func ("/Concurry/Chain/finally-then-passes-the-outcome-through",
+                   test_finally_then_passes_the_outcome_through);
+  g_test_add_func ("/Concurry/Chain/finally-then-error-replaces-a-value-or-a-failure",
+                   test_finally_then_error_replaces_a_value_or_a_failure);
+  g_test_add_func ("/Concurry/Chain/finally-then-waits-for-the-future-it-gives",
+                   test_finally_then_waits_for_the_future_it_gives);
+  g_test_add_func ("/Concurry/Chain/finally-then-cancel-while-waiting-cancels-the-cleanup",
+                   test_finally_then_cancel_while_waiting_cancels_the_cleanup);
+  g_test_add_func ("/Concurry/Chain/finally-then-on-a-cancelled-chain-reports-its-error",
+                   test_finally_then_on_a_cancelled_chain_reports_its_error);
+  g_test_add_func ("/Concurry/Chain/finally-then-on-a-cancelled-chain-reports-its-future-failing",
+                   test_finally_then_on_a_cancelled_chain_reports_its_future_failing);
   g_test_add_func ("/Concurry/Any/consumes-every-failure", test_any_consumes_every_failure);
   g_test_add_data_func ("/Concurry/Gather/unreachable-group-is-freed",
                         make_gather, test_unreachable_group_is_freed);

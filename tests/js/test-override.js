@@ -11,7 +11,7 @@ import Gio from 'gi://Gio';
 
 import Concurry from 'gi://Concurry?version=1';
 
-import {test, run, assert, assertEq, assertArrayEq, rejectionOf, laterIdle} from './harness.js';
+import {test, run, assert, assertEq, assertArrayEq, rejectionOf, laterIdle, until} from './harness.js';
 
 const {FutureState} = Concurry;
 
@@ -144,6 +144,32 @@ test('finally_do() waits for a returned Promise and passes the outcome on', asyn
     const plain = Concurry.ResolvedFuture.new_int(5).finally_do(() => 'ignored');
     await plain.wait_async(null);
     assertEq(plain.get_int(), 5, 'a plain return value is ignored');
+});
+
+test('finally_do() that throws fails the chain with that error, as Promise.finally does', async () => {
+    let ran = 0;
+    const end = Concurry.ResolvedFuture.new_int(5).finally_do(() => {
+        ran++;
+        throw new RangeError('cleanup threw');
+    });
+    const e = await rejectionOf(end.wait_async(null));
+    assertEq(ran, 1, 'ran once');
+    assert(e instanceof RangeError && e.message === 'cleanup threw', `got ${e}`);
+});
+
+test('finally_then() waits for a returned future and keeps the outcome', async () => {
+    const cleanup = new Concurry.Promise();
+    let ran = 0;
+    const end = Concurry.ResolvedFuture.new_int(5).finally_then(f => {
+        ran++;
+        assertEq(f.get_int(), 5, 'the step gets the future');
+        return cleanup;
+    });
+    await until(() => ran === 1);
+    assertEq(end.is_done(), false, 'waits for the future it returned');
+    cleanup.resolve_int(1);
+    await end.wait_async(null);
+    assertEq(end.get_int(), 5, 'the value passes through');
 });
 
 // ---------------------------------------------------------------------------

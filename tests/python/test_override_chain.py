@@ -271,6 +271,33 @@ def test_an_exception_raised_by_finally_do_fails_the_chain_like_a_finally_block(
     assert superseding.__context__ is original
 
 
+def test_an_exception_in_finally_do_of_a_cancelled_future_is_logged_and_it_stays_cancelled(caplog):
+    upstream = Concurry.Promise()
+    end = upstream.finally_do(lambda f: raise_(OSError('cleanup of a cancelled future')))
+    upstream.cancel()
+    with pytest.raises(concurrent.futures.CancelledError):
+        end.result(LONG)
+    assert any(record.name == 'concurry' and record.exc_info and
+               str(record.exc_info[1]) == 'cleanup of a cancelled future'
+               for record in caplog.records)
+
+
+def test_finally_do_in_a_coroutine_runs_on_the_loop_before_the_end_completes():
+    async def main():
+        events = []
+        upstream = Concurry.Promise()
+        end = upstream.finally_do(lambda f: events.append(('cleanup', threading.current_thread())))
+        upstream.set_result(3)
+        value = await end
+        events.append(('awaited', threading.current_thread()))
+        return value, events
+
+    value, events = asyncio.run(main())
+    assert value == 3
+    assert [name for name, _ in events] == ['cleanup', 'awaited']
+    assert events[0][1] is events[1][1]
+
+
 # --------------------------------------------------------------------------
 # where and when steps run
 # --------------------------------------------------------------------------

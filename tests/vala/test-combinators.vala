@@ -558,6 +558,47 @@ async void chain_body () {
     assert_true (ConcurryTest.last_resolve_off_main_thread ());
 }
 
+async void finally_then_body () {
+    // An error of the clean-up replaces the value, as in a finally block.
+    int ran = 0;
+    var failed = Concurry.ResolvedFuture.new_int (5)
+        .finally_then ((f, out result) => {
+            ran++;
+            result = Value (typeof (int));
+            throw new IOError.PERMISSION_DENIED ("cleanup failed");
+        });
+    try {
+        yield failed.wait_async (null);
+        error ("the chain did not fail");
+    } catch (IOError.PERMISSION_DENIED e) {
+        assert_cmpstr (e.message, CompareOperator.EQ, "cleanup failed");
+    } catch (GLib.Error e) {
+        error ("unexpected error: %s", e.message);
+    }
+    assert_cmpint (ran, CompareOperator.EQ, 1);
+
+    // A future it gives is waited for; the value then passes through.
+    var cleanup = promise ();
+    var end = Concurry.ResolvedFuture.new_int (7)
+        .finally_then ((f, out result) => {
+            ran++;
+            result = future_value (cleanup);
+        });
+    later (5, () => { cleanup.resolve_int (0); return false; });
+    try {
+        assert_true (yield end.wait_async (null));
+    } catch (GLib.Error e) {
+        error ("unexpected error: %s", e.message);
+    }
+    assert_true (cleanup.is_done ());
+    assert_cmpint (end.get_int (), CompareOperator.EQ, 7);
+    assert_cmpint (ran, CompareOperator.EQ, 2);
+}
+
+void test_chain_finally_then () {
+    run_async ((done) => finally_then_body.begin (done));
+}
+
 void test_chain_flattens () {
     run_async ((done) => chain_body.begin (done));
 }
@@ -880,6 +921,7 @@ int main (string[] args) {
     Test.add_func ("/concurry/vala/combinators/timers/no-main-loop", test_timers_without_main_loop);
     Test.add_func ("/concurry/vala/combinators/chain/flattens", test_chain_flattens);
     Test.add_func ("/concurry/vala/combinators/chain/errors", test_chain_errors);
+    Test.add_func ("/concurry/vala/combinators/chain/finally-then", test_chain_finally_then);
     Test.add_func ("/concurry/vala/combinators/chain/finally-runs-when-cancelled",
                    test_chain_finally_runs_when_cancelled);
     Test.add_func ("/concurry/vala/combinators/chain/cancel", test_chain_cancel);

@@ -14,7 +14,7 @@
 //   JS Promises (Gio._promisify, run here before any user code);
 // - `for await (const f of Concurry.as_completed(futures, -1))` and
 //   `for (const v of results)` over Executor.map() results;
-// - a chain step (and_then, map, catch_error, finally_do) may return a JS
+// - a chain step (and_then, map, catch_error, finally_do, finally_then) may return a JS
 //   Promise (or be an async function), which the chain waits for; and_then,
 //   map and catch_error may also return a future, which is flattened;
 // - a step or work function that returns `undefined` gives `null`;
@@ -151,28 +151,27 @@ const originals = {};
 
 function wrapChainSteps() {
     const proto = Concurry.Future.prototype;
-    for (const name of ['and_then', 'map', 'catch_error', 'finally_do'])
+    for (const name of ['and_then', 'map', 'catch_error', 'finally_do', 'finally_then'])
         originals[name] = proto[name];
 
-    for (const name of ['and_then', 'map', 'catch_error']) {
+    for (const name of ['and_then', 'map', 'catch_error', 'finally_then']) {
         const original = originals[name];
         proto[name] = function (func) {
             return original.call(this, (...args) => toStepResult(func(...args), `the value returned by the ${name}() step`));
         };
     }
 
-    // finally_do() passes the outcome on unchanged once the function ran;
-    // when it returns a Promise, the chain first waits for it, and fails
-    // with its error if it rejects (like Promise.prototype.finally).
+    // finally_do() is Promise.prototype.finally(): C's finally_then() step
+    // passes the outcome on unchanged once the function ran; when it
+    // returns a Promise, the chain first waits for it, and a rejection or
+    // an exception replaces the outcome. What it returns is otherwise
+    // ignored.
     proto.finally_do = function (func) {
-        let pending = null;
-        const ran = originals.finally_do.call(this, f => {
+        return originals.finally_then.call(this, f => {
             const result = func(f);
-            if (isThenable(result))
-                pending = futureOfThenable(result, 'the value returned by the finally_do() step');
+            return isThenable(result)
+                ? futureOfThenable(result, 'the value returned by the finally_do() step') : null;
         });
-        const after = f => pending === null ? f : originals.and_then.call(pending, () => f);
-        return originals.catch_error.call(originals.and_then.call(ran, after), after);
     };
 }
 

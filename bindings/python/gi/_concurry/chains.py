@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""``and_then()``, ``map()``, ``catch_error()`` and ``finally_do()`` on the
-C chains.
+"""``and_then()``, ``map()``, ``catch_error()`` and ``finally_do()`` (C's
+``finally_then()``) on the C chains.
 
 Each step is a C chain step whose function returns a future: the outcome
 of the Python function, a done future holding its value or the exception
@@ -27,7 +27,7 @@ from .outcomes import Concurry, exception_of, failed_future, reject, resolve, ty
 _raw_and_then = RawFuture.and_then
 _raw_map = RawFuture.map
 _raw_catch_error = RawFuture.catch_error
-_raw_finally_do = RawFuture.finally_do
+_raw_finally_then = RawFuture.finally_then
 
 
 def _as_future(value):
@@ -147,67 +147,23 @@ class ChainMethods:
         fn replaces a value or an exception, as in a ``finally`` block (a
         cancellation stays one: the exception is logged).  fn runs where an
         ``and_then()`` step would.  Cancelling the returned future cancels
-        this one."""
+        this one.  This is C's ``finally_then()``."""
         if not callable(fn):
             raise TypeError('%r is not callable' % (fn,))
-        raised = []
 
-        def cleanup(future):
+        def cleanup(future, *fn_args):
             try:
-                fn(future, *args)
+                fn(future, *fn_args)
             except BaseException as exc:
                 if future.cancelled():
                     bridge.logger.error('exception in finally_do() step of a cancelled '
                                         'future %r', future, exc_info=exc)
-                else:
-                    raised.append(exc)
+                    return None
+                if future.exception(0) is not None and exc.__context__ is None:
+                    superseded = exception_of(future)
+                    if exc is not superseded:
+                        exc.__context__ = superseded
+                raise
+            return None
 
-        def on_value(future):
-            return failed_future(raised.pop()) if raised else future
-
-        def on_failure(future):
-            if not raised:
-                return future
-            exc = raised.pop()
-            superseded = exception_of(future)
-            if exc.__context__ is None and exc is not superseded:
-                exc.__context__ = superseded
-            return failed_future(exc)
-
-        loop = bridge.running_loop()
-        if isinstance(loop, GLib.MainContext) or (loop is None and bridge.on_main_thread()):
-            return _finally_steps(self, cleanup, on_value, on_failure)
-        if loop is None:
-            return bridge.call_on_private(_finally_steps, self, cleanup, on_value, on_failure)
-
-        def cleanup_on_loop(future):
-            done = RawPromise.new()
-
-            def call():
-                cleanup(future)
-                done.resolve(None)
-            try:
-                loop.call_soon_threadsafe(call)
-            except RuntimeError:
-                done.resolve(None)
-            return done
-        return bridge.call_on_private(_finally_steps, self, cleanup_on_loop, on_value,
-                                      on_failure)
-
-
-def _finally_steps(upstream, cleanup, on_value, on_failure):
-    """C's finally_do (runs on every outcome), then the exception cleanup
-    raised, if any, replacing the outcome."""
-    def run_cleanup(future, *unused):
-        waited = cleanup(future)
-        if waited is not None:
-            waited.result()
-
-    def value_step(future, *unused):
-        return on_value(future)
-
-    def failure_step(future, *unused):
-        return on_failure(future)
-
-    end = _raw_finally_do(upstream, run_cleanup)
-    return _raw_catch_error(_raw_and_then(end, value_step), failure_step)
+        return _build(_raw_finally_then, self, cleanup, args, 'finally_do')
