@@ -341,13 +341,6 @@ def test_sequential_work_reuses_an_idle_worker(pools):
     assert len(idents) == 1
 
 
-RECREATED_THREAD_STATE = pytest.mark.xfail(
-    reason='wing: the Python thread state of a worker is made anew for each batch, so '
-           'its threading.local and name do not persist: the initializer reruns and the '
-           'worker is renamed (prefix_0, prefix_1...) on the same OS thread', strict=False)
-
-
-@RECREATED_THREAD_STATE
 def test_a_worker_keeps_its_name_across_work(pools):
     pool = pools(1)
 
@@ -422,7 +415,6 @@ def test_initializer_runs_with_initargs_in_every_worker():
     assert len(set(calls)) == 2
 
 
-@RECREATED_THREAD_STATE
 def test_initializer_runs_once_per_worker_thread():
     calls = []
     pool = Concurry.ThreadPoolExecutor(
