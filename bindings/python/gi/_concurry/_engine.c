@@ -4,8 +4,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * PyGObject releases the GIL around every call into C. For a call that
- * waits that is right; for the few quick calls made once per submitted
- * item (submit, start an item, end it, read a done future), it hands the
+ * waits that is right; for the few quick calls made once per item (submit,
+ * start an item, end it, read a done future, resolve a promise, wake an
+ * awaiting task, make a wrapper, read a map's input hint), it hands the
  * GIL to another thread at every call: with two workers and a submitting
  * thread that is a context switch per call, and three times the cost of
  * concurrent.futures, which keeps the GIL between items.
@@ -14,10 +15,10 @@
  * held, and converts values exactly as the introspected calls do (the
  * tests compare both). It holds no state and decides nothing: whatever it
  * does not convert itself it hands back as FALLBACK, and the caller then
- * makes the introspected call. None of these C calls waits or runs user
- * code under a lock of the engine, so holding the GIL cannot deadlock;
- * Python done callbacks that a completion runs take the GIL again, which
- * is allowed.
+ * makes the introspected call. None of these C calls waits, and the
+ * engine never runs user code or drops user data under one of its locks,
+ * so holding the GIL cannot deadlock; done callbacks that a completion
+ * runs on this thread take the GIL again, which is allowed.
  */
 
 #define PY_SSIZE_T_CLEAN
