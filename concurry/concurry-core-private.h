@@ -103,6 +103,8 @@ gboolean       _concurry_core_has_callbacks      (ConcurryCore            *core)
 guint          _concurry_core_add_callback       (ConcurryCore            *core,
                                                   ConcurryFuture          *future,
                                                   ConcurryCallback        *cb);
+gboolean       _concurry_core_try_add_callback   (ConcurryCore            *core,
+                                                  ConcurryCallback        *cb);
 gboolean       _concurry_core_remove_callback    (ConcurryCore            *core,
                                                   guint                    id);
 gboolean       _concurry_core_add_waker          (ConcurryCore            *core,

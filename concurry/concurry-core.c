@@ -443,6 +443,27 @@ _concurry_core_add_callback (ConcurryCore     *core,
   return id;
 }
 
+/* Adds @cb unless @core is terminal, and never runs it: returns FALSE,
+ * with @cb not added, if @core is done already. For a combinator that
+ * registers while holding the lock its callback takes. */
+gboolean
+_concurry_core_try_add_callback (ConcurryCore     *core,
+                                 ConcurryCallback *cb)
+{
+  gboolean added = FALSE;
+
+  g_mutex_lock (&core->mutex);
+  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (g_atomic_int_get (&core->state)))
+    {
+      cb->next = core->callbacks;
+      core->callbacks = cb;
+      added = TRUE;
+    }
+  g_mutex_unlock (&core->mutex);
+
+  return added;
+}
+
 gboolean
 _concurry_core_remove_callback (ConcurryCore *core,
                                 guint         id)

@@ -49,6 +49,11 @@ ConcurryCallback *_concurry_fan_in_register_locked      (ConcurryFanIn          
                                                          ConcurryCore           *core,
                                                          ConcurryFutureCallback  func,
                                                          gpointer                owner);
+gboolean          _concurry_fan_in_try_register_locked  (ConcurryFanIn          *fan_in,
+                                                         ConcurryFuture         *future,
+                                                         ConcurryCore           *core,
+                                                         ConcurryFutureCallback  func,
+                                                         gpointer                owner);
 gboolean          _concurry_fan_in_count_out_locked     (ConcurryFanIn          *fan_in,
                                                          guint                   n);
 gboolean          _concurry_fan_in_count_out            (ConcurryFanIn          *fan_in,

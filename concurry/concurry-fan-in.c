@@ -49,6 +49,32 @@ _concurry_fan_in_register_locked (ConcurryFanIn          *fan_in,
   return node;
 }
 
+/* Like _concurry_fan_in_register_locked(), but the owner's lock stays
+ * held throughout, so no lock is let go and taken again per input: if
+ * @future is done already, no node is added and FALSE is returned (the
+ * caller handles it as done). Otherwise the node runs when @future
+ * completes, once the owner lets go of its lock. */
+gboolean
+_concurry_fan_in_try_register_locked (ConcurryFanIn          *fan_in,
+                                      ConcurryFuture         *future,
+                                      ConcurryCore           *core,
+                                      ConcurryFutureCallback  func,
+                                      gpointer                owner)
+{
+  ConcurryCallback *node = &fan_in->nodes[fan_in->n_nodes];
+
+  _concurry_callback_init_borrowed (node, func, owner);
+  node->future = future;
+  if (!_concurry_core_try_add_callback (core, node))
+    return FALSE;
+
+  /* The node cannot run before the lock is let go: counting it in after
+   * it is added is safe. */
+  fan_in->n_nodes++;
+  fan_in->n_linked++;
+  return TRUE;
+}
+
 /* Counts out @n nodes that ran or were taken off their inputs. Returns
  * TRUE if the nodes' reference on the owner is now to be dropped. */
 gboolean
