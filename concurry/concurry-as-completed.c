@@ -217,7 +217,13 @@ concurry_as_completed (ConcurryFuture **futures,
     {
       ConcurryCore *core;
 
+      /* Both lines of the object header and the core: the list of
+       * callbacks is often on the second one. */
       _concurry_prefetch_input (futures, i + CONCURRY_PREFETCH_DISTANCE, n_futures);
+#if defined (__GNUC__) || defined (__clang__)
+      if (i + CONCURRY_PREFETCH_DISTANCE < n_futures)
+        __builtin_prefetch ((const char *)futures[i + CONCURRY_PREFETCH_DISTANCE] + 64, 1);
+#endif
       if (next_duplicate != NULL && i == *next_duplicate)
         {
           next_duplicate++;
