@@ -90,6 +90,10 @@ gboolean       _concurry_core_complete           (ConcurryCore            *core,
                                                   ConcurryFuture          *future,
                                                   GValue                  *value,
                                                   GError                  *error);
+gboolean       _concurry_core_complete_held      (ConcurryCore            *core,
+                                                  ConcurryFuture          *future,
+                                                  GValue                  *value,
+                                                  GError                  *error);
 gboolean       _concurry_core_cancel             (ConcurryCore            *core,
                                                   ConcurryFuture          *future);
 gboolean       _concurry_core_cancel_pending     (ConcurryCore            *core,

@@ -363,24 +363,29 @@ _concurry_work_future_begin (ConcurryWorkFuture  *self,
 
 /* Completes started work with its outcome (@error if set, else @value if
  * it holds one; both are taken), frees the work's data and takes back the
- * cancellable. */
-void
-_concurry_work_future_end (ConcurryWorkFuture *self,
-                           GCancellable       *cancellable,
-                           GValue             *value,
-                           GError             *error)
+ * cancellable. @held: the caller holds a plain reference on @self until
+ * this returns (see _concurry_core_complete_held()). */
+static void
+end_work (ConcurryWorkFuture *self,
+          GCancellable       *cancellable,
+          GValue             *value,
+          GError             *error,
+          gboolean            held)
 {
+  gboolean (*complete) (ConcurryCore *, ConcurryFuture *, GValue *, GError *) =
+    held ? _concurry_core_complete_held : _concurry_core_complete;
+
   if (error != NULL)
     {
       if (value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID)
         g_value_unset (value);
-      _concurry_core_complete (&self->core, (ConcurryFuture *)self, NULL, error);
+      complete (&self->core, (ConcurryFuture *)self, NULL, error);
     }
   else
     {
-      _concurry_core_complete (&self->core, (ConcurryFuture *)self,
-                               value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID ? value : NULL,
-                               NULL);
+      complete (&self->core, (ConcurryFuture *)self,
+                value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID ? value : NULL,
+                NULL);
     }
 
   drop_work (self);
@@ -389,9 +394,22 @@ _concurry_work_future_end (ConcurryWorkFuture *self,
   give_back_cancellable (cancellable);
 }
 
+/* Completes started work with its outcome (@error if set, else @value if
+ * it holds one; both are taken), frees the work's data and takes back the
+ * cancellable. */
+void
+_concurry_work_future_end (ConcurryWorkFuture *self,
+                           GCancellable       *cancellable,
+                           GValue             *value,
+                           GError             *error)
+{
+  end_work (self, cancellable, value, error, FALSE);
+}
+
 /* Runs the work on the calling thread unless the future was cancelled
  * first, completes the future with its outcome and frees the work's data.
- * Returns FALSE if the work was skipped. */
+ * Returns FALSE if the work was skipped. The caller holds a reference on
+ * @self until this returns (the queue's, which it gives up later). */
 gboolean
 _concurry_work_future_run (ConcurryWorkFuture *self)
 {
@@ -403,7 +421,7 @@ _concurry_work_future_run (ConcurryWorkFuture *self)
     return FALSE;
 
   self->func (cancellable, &value, self->user_data, &error);
-  _concurry_work_future_end (self, cancellable, &value, error);
+  end_work (self, cancellable, &value, error, TRUE);
 
   return TRUE;
 }
