@@ -40,7 +40,7 @@
  * counted box rather than a weak reference per input, which would make
  * registering N futures cost N² (GObject keeps weak references in a list).
  * The callbacks are counted in by a ConcurryFanIn, as for the groups of
- * wait and gather: borrowed nodes in one array of the box, which hold one
+ * wait and gather: borrowed nodes in blocks of the box, which hold one
  * reference on it together.
  *
  * The futures completed are queued in an array sized once for all: each
