@@ -46,7 +46,11 @@
  * the baseline, and their raw growth per x10, to which the target (<= 11x)
  * applies; then the growth net of the memory hierarchy, 10 x (our growth /
  * baseline growth): what our growth would be if touching an input cost the
- * same at every N. Last, gather over inputs already done must cost at most
+ * same at every N; then the best CPU time at each N (the timed thread's,
+ * plus the other thread's from when it is let go) and its growth. On a
+ * busy machine, a long run is more likely than a short one to lose time
+ * slices to other processes, which inflates the growth of wall times; CPU
+ * times do not count those. Last, gather over inputs already done must cost at most
  * 100 ns per input, at 10^6, from flushed caches.
  *
  * The other thread is started before the clock and spins until it is let
@@ -87,6 +91,23 @@ now (void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* CPU time of the calling thread, in seconds. */
+static double
+thread_cpu_now (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The CPU time of the last timed run: the calling thread's during the
+ * run, plus the other thread's from when it was let go. On a busy
+ * machine the wall time of a long run also counts the time slices given
+ * to other processes, which a short run is more likely to escape; this
+ * does not. */
+static double last_cpu;
+
 /* Reads a buffer larger than the last-level cache: whatever was cached
  * before is gone. */
 static void
@@ -116,6 +137,7 @@ typedef struct
   guint            from;
   guint            n;
   gint             go;
+  double           cpu;     /* its CPU time from when it was let go */
   GThread         *thread;
 } Resolver;
 
@@ -125,11 +147,15 @@ resolver_thread (gpointer data)
   Resolver *r = data;
 
   /* Spins rather than sleeps: no wake-up latency in the times. */
+  double start;
+
   while (!g_atomic_int_get (&r->go))
     ;
 
+  start = thread_cpu_now ();
   for (guint i = r->from; i < r->n; i++)
     concurry_promise_resolve_int (CONCURRY_PROMISE (r->futures[i]), (int)i);
+  r->cpu = thread_cpu_now () - start;
 
   return NULL;
 }
@@ -143,6 +169,7 @@ resolver_start (Resolver         *r,
   r->from = n / 2;
   r->n = n;
   r->go = 0;
+  r->cpu = 0;
   r->thread = g_thread_new ("resolver", resolver_thread, r);
 }
 
@@ -186,6 +213,7 @@ static double
 run_baseline (ConcurryFuture **futures,
               guint            n)
 {
+  double cpu_start = thread_cpu_now ();
   double start = now ();
   ConcurryFuture **held = g_new (ConcurryFuture *, n);
   guint n_done = 0;
@@ -200,6 +228,7 @@ run_baseline (ConcurryFuture **futures,
   g_free (held);
 
   sink += n_done;
+  last_cpu = thread_cpu_now () - cpu_start;
   return now () - start;
 }
 
@@ -209,18 +238,21 @@ run_wait (ConcurryFuture **futures,
 {
   GPtrArray *done = NULL;
   Resolver r;
-  double start, elapsed;
+  double start, elapsed, cpu_start;
 
   resolver_start (&r, futures, n);
   g_idle_add (resolver_go_cb, &r);
 
+  cpu_start = thread_cpu_now ();
   start = now ();
   g_assert_true (concurry_wait (futures, n, CONCURRY_WAIT_ALL_COMPLETED, -1, &done, NULL));
   g_assert_cmpuint (done->len, ==, n);
   g_ptr_array_unref (done);
   elapsed = now () - start;
+  last_cpu = thread_cpu_now () - cpu_start;
 
   g_thread_join (r.thread);
+  last_cpu += r.cpu;
   return elapsed;
 }
 
@@ -228,12 +260,14 @@ static double
 run_gather (ConcurryFuture **futures,
             guint            n)
 {
+  double cpu_start = thread_cpu_now ();
   double start = now ();
   ConcurryFuture *all = concurry_gather (futures, n, CONCURRY_GATHER_FLAGS_NONE);
 
   g_assert_true (concurry_future_wait (all, -1, NULL));
   g_object_unref (all);
 
+  last_cpu = thread_cpu_now () - cpu_start;
   return now () - start;
 }
 
@@ -245,10 +279,11 @@ run_as_completed (ConcurryFuture **futures,
   ConcurryFuture *f;
   guint count = 0;
   Resolver r;
-  double start, elapsed;
+  double start, elapsed, cpu_start;
 
   resolver_start (&r, futures, n);
 
+  cpu_start = thread_cpu_now ();
   start = now ();
   it = concurry_as_completed (futures, n, -1);
   g_atomic_int_set (&r.go, 1);
@@ -259,9 +294,11 @@ run_as_completed (ConcurryFuture **futures,
     }
   g_object_unref (it);
   elapsed = now () - start;
+  last_cpu = thread_cpu_now () - cpu_start;
 
   g_assert_cmpuint (count, ==, n);
   g_thread_join (r.thread);
+  last_cpu += r.cpu;
   return elapsed;
 }
 
@@ -275,6 +312,8 @@ typedef struct
   double    (*run) (ConcurryFuture **, guint);
   double      ours[N_SIZES];
   double      base[N_SIZES];
+  double      ours_cpu[N_SIZES];
+  double      base_cpu[N_SIZES];
 } Case;
 
 static Case cases[] = {
@@ -298,9 +337,11 @@ measure (Case  *c,
   flush ();
   t = run_baseline (futures, sizes[k]);
   c->base[k] = MIN (c->base[k], t);
+  c->base_cpu[k] = MIN (c->base_cpu[k], last_cpu);
   flush ();
   t = c->run (futures, sizes[k]);
   c->ours[k] = MIN (c->ours[k], t);
+  c->ours_cpu[k] = MIN (c->ours_cpu[k], last_cpu);
   free_futures (futures, sizes[k]);
 }
 
@@ -327,6 +368,13 @@ report (const Case *c)
            "net of the baseline's: %.1fx, %.1fx\n",
            c->name, c->ours[1] / c->ours[0], c->ours[2] / c->ours[1], ok ? "ok" : "MISSED",
            net[0], net[1]);
+  g_print ("  %-13s CPU time %.3f / %.2f / %.1f ms, growth per x10: %.1fx, %.1fx (target <= 11x) %s; "
+           "baseline's %.1fx, %.1fx\n",
+           c->name, c->ours_cpu[0] * 1e3, c->ours_cpu[1] * 1e3, c->ours_cpu[2] * 1e3,
+           c->ours_cpu[1] / c->ours_cpu[0], c->ours_cpu[2] / c->ours_cpu[1],
+           c->ours_cpu[1] / c->ours_cpu[0] <= 11 && c->ours_cpu[2] / c->ours_cpu[1] <= 11
+             ? "ok" : "MISSED",
+           c->base_cpu[1] / c->base_cpu[0], c->base_cpu[2] / c->base_cpu[1]);
 }
 
 #define HUGE_PAGES_TUNABLE "glibc.malloc.hugetlb=1"
@@ -401,7 +449,8 @@ main (int argc,
 
   for (guint j = 0; j < G_N_ELEMENTS (cases); j++)
     for (guint k = 0; k < N_SIZES; k++)
-      cases[j].ours[k] = cases[j].base[k] = G_MAXDOUBLE;
+      cases[j].ours[k] = cases[j].base[k] =
+        cases[j].ours_cpu[k] = cases[j].base_cpu[k] = G_MAXDOUBLE;
 
   /* Passes over every case and size, rather than all the rounds of one
    * after the other: a slow spell of the machine then weighs on all of

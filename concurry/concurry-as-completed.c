@@ -9,6 +9,7 @@
 #include "concurry-combinators.h"
 #include "concurry-fan-in-private.h"
 #include "concurry-i18n-private.h"
+#include "concurry-platform-private.h"
 #include "concurry-promise.h"
 #include "concurry-ptr-set-private.h"
 
@@ -39,7 +40,7 @@
  * counted box rather than a weak reference per input, which would make
  * registering N futures cost N² (GObject keeps weak references in a list).
  * The callbacks are counted in by a ConcurryFanIn, as for the groups of
- * wait and gather: borrowed nodes in one array of the box, which hold one
+ * wait and gather: borrowed nodes in blocks of the box, which hold one
  * reference on it together.
  *
  * The futures completed are queued in an array sized once for all: each
@@ -188,17 +189,14 @@ concurry_as_completed (ConcurryFuture **futures,
   g_autofree guint *duplicates = NULL;
   const guint *next_duplicate;
   Channel *channel;
+  gboolean refused = FALSE;
+  guint n_taken;
 
   g_return_val_if_fail (n_futures == 0 || futures != NULL, NULL);
-  for (guint i = 0; i < n_futures; i++)
-    {
-      _concurry_prefetch_input (futures, i + CONCURRY_PREFETCH_DISTANCE, n_futures);
-      if (_concurry_future_check_core (futures[i], G_STRFUNC) == NULL)
-        return NULL;
-    }
 
   self = g_object_new (CONCURRY_TYPE_AS_COMPLETED, NULL);
   self->deadline = _concurry_deadline_from_timeout (timeout_usec);
+  /* Reads the array only, not the futures: safe before they are checked. */
   duplicates = _concurry_find_duplicates (futures, n_futures, &self->n_distinct);
   next_duplicate = duplicates;
   channel = self->channel;
@@ -206,30 +204,67 @@ concurry_as_completed (ConcurryFuture **futures,
   _concurry_fan_in_init (&channel->fan_in, self->n_distinct);
   channel_ref (channel);
 
-  /* Those already done are queued right here, in the order given, under
-   * one lock for a run of them; the lock is let go to register a
-   * callback, which runs at once if its input is done meanwhile. */
+  /* One pass over the inputs, which checks them too: for a million of
+   * them, each pass is a cache miss per input. Those already done are
+   * queued right here, in the order given. The others get a node, added
+   * with the lock held (a node is only added to an input not done yet,
+   * and runs once the lock is let go); the lock is let go every
+   * REGISTER_BATCH inputs anyway, so that the threads completing inputs
+   * meanwhile are not kept waiting for the whole registration. */
+#define REGISTER_BATCH 256
   g_mutex_lock (&channel->mutex);
   for (guint i = 0; i < n_futures; i++)
     {
       ConcurryCore *core;
 
+      /* Both lines of the object header and the core: the list of
+       * callbacks is often on the second one. */
       _concurry_prefetch_input (futures, i + CONCURRY_PREFETCH_DISTANCE, n_futures);
+#if defined (__GNUC__) || defined (__clang__)
+      if (i + CONCURRY_PREFETCH_DISTANCE < n_futures)
+        __builtin_prefetch ((const char *)futures[i + CONCURRY_PREFETCH_DISTANCE] + 64, 1);
+#endif
       if (next_duplicate != NULL && i == *next_duplicate)
         {
           next_duplicate++;
           continue;
         }
-      core = _concurry_future_get_core (futures[i]);
-      if (CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)))
+      core = _concurry_future_check_core (futures[i], "concurry_as_completed");
+      if G_UNLIKELY (core == NULL)
         {
-          /* (Nothing reads it without the lock before we return.) */
-          channel->completed[channel->n_completed++] = g_object_ref (futures[i]);
-          continue;
+          refused = TRUE;
+          break;
         }
+      if ((i + 1) % REGISTER_BATCH == 0)
+        {
+          g_mutex_unlock (&channel->mutex);
+          g_mutex_lock (&channel->mutex);
+        }
+      if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)) &&
+          _concurry_fan_in_try_register_locked (&channel->fan_in, futures[i], core,
+                                                input_done, channel))
+        continue;
 
-      _concurry_fan_in_register_locked (&channel->fan_in, &channel->mutex, futures[i], core,
-                                        input_done, channel);
+      /* (Only callbacks, with the lock, read it before we return.) */
+      channel->completed[channel->n_completed] = g_object_ref (futures[i]);
+      g_atomic_int_set (&channel->n_completed, channel->n_completed + 1);
+    }
+#undef REGISTER_BATCH
+
+  if G_UNLIKELY (refused)
+    {
+      /* Not a future (a critical was logged): undo. Nodes that run from
+       * now on queue nothing; the iterator's finalization drops what was
+       * queued. */
+      channel->closed = TRUE;
+      g_mutex_unlock (&channel->mutex);
+      n_taken = _concurry_fan_in_unlink (&channel->fan_in, channel->fan_in.n_nodes);
+      if (_concurry_fan_in_count_out (&channel->fan_in, &channel->mutex, n_taken))
+        channel_unref (channel);
+      if (_concurry_fan_in_end_registering (&channel->fan_in, &channel->mutex))
+        channel_unref (channel);
+      g_object_unref (self);
+      return NULL;
     }
   g_mutex_unlock (&channel->mutex);
 
@@ -278,6 +313,12 @@ take_completed (ConcurryAsCompleted *self)
     }
   while (!g_atomic_int_compare_and_exchange ((gint *)&self->n_given, (gint)given, (gint)given + 1));
 
+  /* The caller is about to touch the future (to drop it, at least), and
+   * a while after it was queued, it is cold: start fetching the one it
+   * gets a few calls from now. */
+  _concurry_prefetch_input (self->channel->completed, given + CONCURRY_PREFETCH_DISTANCE,
+                            (guint)g_atomic_int_get (&self->n_seen));
+
   return self->channel->completed[given];
 }
 
@@ -317,6 +358,10 @@ try_next (ConcurryAsCompleted  *self,
 
   return future;
 }
+
+/* About 10 µs: a few producers' items, far less than a sleep and a
+ * wake-up. */
+#define NEXT_SPINS 256
 
 static void
 set_timed_out (ConcurryAsCompleted  *self,
@@ -403,6 +448,13 @@ concurry_as_completed_next_until (ConcurryAsCompleted  *self,
       future = try_next (self, &exhausted, &signal);
       if (future != NULL || exhausted)
         return future;
+
+      /* Before sleeping, a moment for the next input to come: when they
+       * come quickly, that spares their producer a wake-up for each. */
+      if (_concurry_platform_spin_until_changed ((const int *)&self->channel->n_completed,
+                                                 (int)g_atomic_int_get (&self->n_given),
+                                                 NEXT_SPINS))
+        continue;
 
       if (!concurry_future_wait_until (CONCURRY_FUTURE (signal), deadline, NULL))
         {

@@ -90,6 +90,10 @@ gboolean       _concurry_core_complete           (ConcurryCore            *core,
                                                   ConcurryFuture          *future,
                                                   GValue                  *value,
                                                   GError                  *error);
+gboolean       _concurry_core_complete_held      (ConcurryCore            *core,
+                                                  ConcurryFuture          *future,
+                                                  GValue                  *value,
+                                                  GError                  *error);
 gboolean       _concurry_core_cancel             (ConcurryCore            *core,
                                                   ConcurryFuture          *future);
 gboolean       _concurry_core_cancel_pending     (ConcurryCore            *core,
@@ -102,6 +106,8 @@ void           _concurry_core_detach_cancellable (ConcurryCore            *core,
 gboolean       _concurry_core_has_callbacks      (ConcurryCore            *core);
 guint          _concurry_core_add_callback       (ConcurryCore            *core,
                                                   ConcurryFuture          *future,
+                                                  ConcurryCallback        *cb);
+gboolean       _concurry_core_try_add_callback   (ConcurryCore            *core,
                                                   ConcurryCallback        *cb);
 gboolean       _concurry_core_remove_callback    (ConcurryCore            *core,
                                                   guint                    id);

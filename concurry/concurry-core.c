@@ -187,7 +187,8 @@ core_finish (ConcurryCore   *core,
              ConcurryFuture *future,
              GValue         *value,
              GError         *error,
-             gboolean        only_pending)
+             gboolean        only_pending,
+             gboolean        held)
 {
   ConcurryCallback *callbacks;
   ConcurryCallback *inline_callbacks = NULL;
@@ -203,8 +204,12 @@ core_finish (ConcurryCore   *core,
 
   /* Ours, so that the references the deliveries take below, with the
    * lock held, never bring the count from 1 to 2 (which would run a
-   * binding's toggle-reference notification under our lock). */
-  g_object_ref (future);
+   * binding's toggle-reference notification under our lock), and that
+   * @future outlives its inline callbacks. Not needed if the caller holds
+   * a plain reference until we return (@held): then the count is at
+   * least 2 whenever a toggle reference is there too. */
+  if (!held)
+    g_object_ref (future);
 
   g_mutex_lock (&core->mutex);
 
@@ -215,7 +220,8 @@ core_finish (ConcurryCore   *core,
       if (value != NULL && G_IS_VALUE (value))
         g_value_unset (value);
       g_clear_error (&error);
-      g_object_unref (future);
+      if (!held)
+        g_object_unref (future);
       return FALSE;
     }
 
@@ -232,7 +238,8 @@ core_finish (ConcurryCore   *core,
           core->outcome.error = NULL;
           g_mutex_unlock (&core->mutex);
           g_clear_error (&error);
-          g_object_unref (future);
+          if (!held)
+            g_object_unref (future);
           return FALSE;
         }
     }
@@ -285,7 +292,8 @@ core_finish (ConcurryCore   *core,
     }
 
   _concurry_callbacks_run_inline (inline_callbacks, future);
-  g_object_unref (future);
+  if (!held)
+    g_object_unref (future);
 
   return TRUE;
 }
@@ -296,7 +304,19 @@ _concurry_core_complete (ConcurryCore   *core,
                          GValue         *value,
                          GError         *error)
 {
-  return core_finish (core, future, value, error, FALSE);
+  return core_finish (core, future, value, error, FALSE, FALSE);
+}
+
+/* The same, for a caller that holds a plain reference on @future (not
+ * only a binding's toggle reference) until this returns: an executor
+ * completing the work it runs. */
+gboolean
+_concurry_core_complete_held (ConcurryCore   *core,
+                              ConcurryFuture *future,
+                              GValue         *value,
+                              GError         *error)
+{
+  return core_finish (core, future, value, error, FALSE, TRUE);
 }
 
 gboolean
@@ -312,7 +332,7 @@ _concurry_core_cancel (ConcurryCore   *core,
 
   core_finish (core, future, NULL,
                g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                    _("The future was cancelled")), FALSE);
+                                    _("The future was cancelled")), FALSE, FALSE);
 
   /* Whoever won, the outcome is now fixed. */
   return _concurry_core_get_state (core) == CONCURRY_FUTURE_STATE_CANCELLED;
@@ -334,7 +354,7 @@ _concurry_core_cancel_pending (ConcurryCore   *core,
 
   core_finish (core, future, NULL,
                g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                    _("The future was cancelled")), TRUE);
+                                    _("The future was cancelled")), TRUE, FALSE);
 
   return _concurry_core_get_state (core) == CONCURRY_FUTURE_STATE_CANCELLED;
 }
@@ -441,6 +461,27 @@ _concurry_core_add_callback (ConcurryCore     *core,
   _concurry_callbacks_run_inline (_concurry_callbacks_dispatch (cb, future), future);
 
   return id;
+}
+
+/* Adds @cb unless @core is terminal, and never runs it: returns FALSE,
+ * with @cb not added, if @core is done already. For a combinator that
+ * registers while holding the lock its callback takes. */
+gboolean
+_concurry_core_try_add_callback (ConcurryCore     *core,
+                                 ConcurryCallback *cb)
+{
+  gboolean added = FALSE;
+
+  g_mutex_lock (&core->mutex);
+  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (g_atomic_int_get (&core->state)))
+    {
+      cb->next = core->callbacks;
+      core->callbacks = cb;
+      added = TRUE;
+    }
+  g_mutex_unlock (&core->mutex);
+
+  return added;
 }
 
 gboolean

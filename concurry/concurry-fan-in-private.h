@@ -20,9 +20,13 @@ G_BEGIN_DECLS
  * The callbacks that one owner (a group of wait/gather/any/race, an
  * as_completed iterator) registers on many inputs, and their count.
  *
- * The callbacks are borrowed nodes in one array, allocated once for at
- * most @n_max inputs: registering on an input allocates nothing, and
- * takes no reference of its own. The nodes hold one reference on their
+ * The callbacks are borrowed nodes in blocks of CONCURRY_FAN_IN_BLOCK,
+ * allocated as registration reaches them (a node never moves): most
+ * registrations allocate nothing, none takes a reference of its own, and
+ * inputs already done cost no node. Blocks are small enough to come from
+ * the heap, whose memory is used again and is warm: one array for a
+ * million inputs would be a fresh mapping every time, each of its pages
+ * faulted in and zeroed by the kernel. The nodes hold one reference on their
  * owner together, for as long as any of them is on an input (@n_linked)
  * or more may come (@registering); the functions that change the count
  * return TRUE when that reference is to be dropped. Each node is counted
@@ -32,9 +36,12 @@ G_BEGIN_DECLS
  * The owner's lock protects the counts: the functions ending in _locked
  * need it held.
  */
+#define CONCURRY_FAN_IN_BLOCK 1024
+
 typedef struct
 {
-  ConcurryCallback *nodes;
+  ConcurryCallback **blocks;      /* allocated as reached, or NULL */
+  guint             n_blocks;
   guint             n_nodes;      /* used */
   guint             n_linked;     /* nodes not run nor taken off yet */
   gboolean          registering;  /* more nodes may come */
@@ -45,6 +52,11 @@ void              _concurry_fan_in_init                 (ConcurryFanIn          
 void              _concurry_fan_in_clear                (ConcurryFanIn          *fan_in);
 ConcurryCallback *_concurry_fan_in_register_locked      (ConcurryFanIn          *fan_in,
                                                          GMutex                 *mutex,
+                                                         ConcurryFuture         *future,
+                                                         ConcurryCore           *core,
+                                                         ConcurryFutureCallback  func,
+                                                         gpointer                owner);
+gboolean          _concurry_fan_in_try_register_locked  (ConcurryFanIn          *fan_in,
                                                          ConcurryFuture         *future,
                                                          ConcurryCore           *core,
                                                          ConcurryFutureCallback  func,

@@ -7,13 +7,14 @@
 
 #include "concurry-fan-in-private.h"
 
-/* Room for @n_max nodes; only those used are ever touched (and paged
- * in). More nodes may come until _concurry_fan_in_end_registering(). */
+/* Room for @n_max nodes, whose blocks are allocated as they are reached.
+ * More nodes may come until _concurry_fan_in_end_registering(). */
 void
 _concurry_fan_in_init (ConcurryFanIn *fan_in,
                        guint          n_max)
 {
-  fan_in->nodes = g_new (ConcurryCallback, n_max);
+  fan_in->n_blocks = n_max / CONCURRY_FAN_IN_BLOCK + 1;
+  fan_in->blocks = g_new0 (ConcurryCallback *, fan_in->n_blocks);
   fan_in->n_nodes = 0;
   fan_in->n_linked = 0;
   fan_in->registering = TRUE;
@@ -22,7 +23,31 @@ _concurry_fan_in_init (ConcurryFanIn *fan_in,
 void
 _concurry_fan_in_clear (ConcurryFanIn *fan_in)
 {
-  g_clear_pointer (&fan_in->nodes, g_free);
+  if (fan_in->blocks == NULL)
+    return;
+  /* (A block may be allocated with no node used yet.) */
+  for (guint b = 0; b < fan_in->n_blocks && fan_in->blocks[b] != NULL; b++)
+    g_free (fan_in->blocks[b]);
+  g_clear_pointer (&fan_in->blocks, g_free);
+}
+
+static inline ConcurryCallback *
+node_at (ConcurryFanIn *fan_in,
+         guint          i)
+{
+  return &fan_in->blocks[i / CONCURRY_FAN_IN_BLOCK][i % CONCURRY_FAN_IN_BLOCK];
+}
+
+/* The next node, in a new block if it starts one. */
+static ConcurryCallback *
+next_node (ConcurryFanIn *fan_in)
+{
+  guint i = fan_in->n_nodes;
+
+  if (i % CONCURRY_FAN_IN_BLOCK == 0 && fan_in->blocks[i / CONCURRY_FAN_IN_BLOCK] == NULL)
+    fan_in->blocks[i / CONCURRY_FAN_IN_BLOCK] = g_new (ConcurryCallback, CONCURRY_FAN_IN_BLOCK);
+
+  return node_at (fan_in, i);
 }
 
 /* Registers a node calling @func with @owner on @future, whose core is
@@ -37,8 +62,9 @@ _concurry_fan_in_register_locked (ConcurryFanIn          *fan_in,
                                   ConcurryFutureCallback  func,
                                   gpointer                owner)
 {
-  ConcurryCallback *node = &fan_in->nodes[fan_in->n_nodes++];
+  ConcurryCallback *node = next_node (fan_in);
 
+  fan_in->n_nodes++;
   _concurry_callback_init_borrowed (node, func, owner);
   node->future = future;
   fan_in->n_linked++;
@@ -47,6 +73,32 @@ _concurry_fan_in_register_locked (ConcurryFanIn          *fan_in,
   g_mutex_lock (mutex);
 
   return node;
+}
+
+/* Like _concurry_fan_in_register_locked(), but the owner's lock stays
+ * held throughout, so no lock is let go and taken again per input: if
+ * @future is done already, no node is added and FALSE is returned (the
+ * caller handles it as done). Otherwise the node runs when @future
+ * completes, once the owner lets go of its lock. */
+gboolean
+_concurry_fan_in_try_register_locked (ConcurryFanIn          *fan_in,
+                                      ConcurryFuture         *future,
+                                      ConcurryCore           *core,
+                                      ConcurryFutureCallback  func,
+                                      gpointer                owner)
+{
+  ConcurryCallback *node = next_node (fan_in);
+
+  _concurry_callback_init_borrowed (node, func, owner);
+  node->future = future;
+  if (!_concurry_core_try_add_callback (core, node))
+    return FALSE;
+
+  /* The node cannot run before the lock is let go: counting it in after
+   * it is added is safe. */
+  fan_in->n_nodes++;
+  fan_in->n_linked++;
+  return TRUE;
 }
 
 /* Counts out @n nodes that ran or were taken off their inputs. Returns
@@ -104,7 +156,7 @@ _concurry_fan_in_unlink (ConcurryFanIn *fan_in,
 
   for (guint i = 0; i < n_nodes; i++)
     {
-      ConcurryCallback *node = &fan_in->nodes[i];
+      ConcurryCallback *node = node_at (fan_in, i);
 
       n_taken_off += _concurry_core_unlink (_concurry_future_get_core (node->future), node);
     }

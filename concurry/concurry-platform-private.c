@@ -99,6 +99,15 @@ _concurry_platform_object_is_unshared (GObject *object)
          g_atomic_pointer_get (&object->qdata) == NULL;
 }
 
+/* The x86 PAUSE hint: tells the core that this is a spin loop. */
+static inline void
+cpu_relax (void)
+{
+#if defined (__GNUC__) && (defined (__x86_64__) || defined (__i386__))
+  __builtin_ia32_pause ();
+#endif
+}
+
 /*
  * Locks @mutex, spinning briefly first.
  *
@@ -117,9 +126,32 @@ _concurry_platform_mutex_lock_spinning (GMutex *mutex)
     {
       if (g_mutex_trylock (mutex))
         return;
-#if defined (__GNUC__) && (defined (__x86_64__) || defined (__i386__))
-      __builtin_ia32_pause ();
-#endif
+      cpu_relax ();
     }
   g_mutex_lock (mutex);
+}
+
+/*
+ * Spins until the integer at @value (read with atomics) is no longer
+ * @seen, at most @max_spins times. Returns whether it changed.
+ *
+ * Why: a consumer that has caught up with a producer on another thread
+ * would otherwise go to sleep, and the producer pay a wake-up (a system
+ * call) for its next item; when items come every few hundred
+ * nanoseconds, waiting that long for the next one is far cheaper.
+ *
+ * How: a bounded loop with the PAUSE hint, as above.
+ */
+gboolean
+_concurry_platform_spin_until_changed (const int *value,
+                                       int        seen,
+                                       guint      max_spins)
+{
+  for (guint i = 0; i < max_spins; i++)
+    {
+      if (g_atomic_int_get (value) != seen)
+        return TRUE;
+      cpu_relax ();
+    }
+  return g_atomic_int_get (value) != seen;
 }

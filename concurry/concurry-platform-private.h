@@ -15,6 +15,23 @@ G_BEGIN_DECLS
  * Everything else in the library is portable GLib code.
  */
 
+/*
+ * Thread-local storage without a call: a GPrivate costs a function call
+ * and a pthread_getspecific() for every access, which counts on paths
+ * that run once per work item. A thread-local variable is read in a
+ * couple of instructions. It has no destructor, so data that must be
+ * freed when its thread exits is also registered once per thread with a
+ * GPrivate (see concurry-work-future.c). GCC and Clang spell it __thread,
+ * MSVC __declspec(thread), C11 _Thread_local.
+ */
+#if defined (__GNUC__) || defined (__clang__)
+# define CONCURRY_THREAD_LOCAL __thread
+#elif defined (_MSC_VER)
+# define CONCURRY_THREAD_LOCAL __declspec(thread)
+#else
+# define CONCURRY_THREAD_LOCAL _Thread_local
+#endif
+
 G_GNUC_INTERNAL
 gboolean _concurry_platform_is_main_thread      (void);
 
@@ -26,5 +43,10 @@ gboolean _concurry_platform_object_is_unshared  (GObject  *object);
 
 G_GNUC_INTERNAL
 void     _concurry_platform_mutex_lock_spinning (GMutex   *mutex);
+
+G_GNUC_INTERNAL
+gboolean _concurry_platform_spin_until_changed  (const int *value,
+                                                 int        seen,
+                                                 guint      max_spins);
 
 G_END_DECLS

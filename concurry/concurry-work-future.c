@@ -106,20 +106,33 @@ static struct
   char                padding[128 - sizeof (ConcurryWorkFuture *) - sizeof (int)];
 } spare_futures CACHE_LINE_ALIGNED;
 
-/* A thread's own spares, and how many it used since it last counted them
- * out of spare_futures.count. */
+/*
+ * What each thread keeps for itself: its own spare futures (and how many
+ * it used since it last counted them out of spare_futures.count), and
+ * the cancellable of the work it ran last (see take_cancellable()). Read
+ * through a thread-local pointer, for nothing per item; a GPrivate set
+ * once per thread frees it when the thread exits.
+ */
 typedef struct
 {
   ConcurryWorkFuture *head;
   int                 used;
-} LocalSpares;
+  GCancellable       *cancellable;
+} ThreadCache;
+
+static CONCURRY_THREAD_LOCAL ThreadCache *thread_cache;
 
 static void
-free_local_spares (gpointer data)
+free_thread_cache (gpointer data)
 {
-  LocalSpares *local = data;
-  ConcurryWorkFuture *item = local->head;
-  int n = local->used;
+  ThreadCache *cache = data;
+  ConcurryWorkFuture *item = cache->head;
+  int n = cache->used;
+
+  /* Runs on the exiting thread: anything it still does afterwards finds
+   * no cache, and makes a new one. */
+  if (thread_cache == cache)
+    thread_cache = NULL;
 
   while (item != NULL)
     {
@@ -132,23 +145,38 @@ free_local_spares (gpointer data)
     }
 
   g_atomic_int_add (&spare_futures.count, -n);
-  g_free (local);
+  g_clear_object (&cache->cancellable);
+  g_free (cache);
 }
 
-static GPrivate local_spare_futures = G_PRIVATE_INIT (free_local_spares);
+static GPrivate thread_cache_key = G_PRIVATE_INIT (free_thread_cache);
+
+static ThreadCache *
+get_thread_cache (void)
+{
+  ThreadCache *cache = thread_cache;
+
+  if G_UNLIKELY (cache == NULL)
+    {
+      cache = g_new0 (ThreadCache, 1);
+      g_private_set (&thread_cache_key, cache);
+      thread_cache = cache;
+    }
+
+  return cache;
+}
 
 static ConcurryWorkFuture *
 take_spare_future (void)
 {
-  LocalSpares *local = g_private_get (&local_spare_futures);
+  ThreadCache *local = thread_cache;
   ConcurryWorkFuture *item;
 
   if G_UNLIKELY (local == NULL)
     {
       if (g_atomic_pointer_get (&spare_futures.head) == NULL)
         return NULL;
-      local = g_new0 (LocalSpares, 1);
-      g_private_set (&local_spare_futures, local);
+      local = get_thread_cache ();
     }
 
   if (local->head == NULL)
@@ -257,10 +285,11 @@ drop_work (ConcurryWorkFuture *self)
  * gives it to the next one, but only when nobody else can still see it:
  * it is detached from its future once the future is terminal (so a
  * cancel() from now on cannot reach it), and then nobody but us holds a
- * reference (a cancel() under way holds one) and no handler is
- * connected. A work function that keeps the cancellable, or leaves a
- * handler on it, makes the thread take a new one: its cancellable is
- * never shared.
+ * reference (a cancel() under way holds one). A work function that keeps
+ * the cancellable makes the thread take a new one: its cancellable is
+ * never shared. Handlers that a work function left on it without keeping
+ * it are destroyed before it is given again, just as finalizing it would
+ * destroy them: they never see the cancellation of other work.
  *
  * Nor is one kept that carries data (qdata): a language binding that saw
  * it leaves its own there (PyGObject's instance data stays after the
@@ -270,41 +299,47 @@ drop_work (ConcurryWorkFuture *self)
  * into it crashes. One with data is dropped at once, while the binding
  * is sure to be alive.
  */
-static GPrivate spare_cancellable = G_PRIVATE_INIT (g_object_unref);
-
 static GCancellable *
 take_cancellable (void)
 {
-  GCancellable *cancellable = g_private_get (&spare_cancellable);
+  ThreadCache *cache = thread_cache;
+  GCancellable *cancellable;
 
-  if (cancellable == NULL)
+  if (cache == NULL || cache->cancellable == NULL)
     return g_cancellable_new ();
 
-  g_private_set (&spare_cancellable, NULL);
+  cancellable = g_steal_pointer (&cache->cancellable);
   return cancellable;
 }
 
+/* Keeps @cancellable for the next work on this thread, if it is ours
+ * alone. Handlers left connected on it are destroyed, as finalizing it
+ * would (the work that connected them holds no reference on it, or it
+ * would not be ours alone); that is cheaper than looking for them, and
+ * makes a cancellable that had one reusable all the same. */
 static void
 give_back_cancellable (GCancellable *cancellable)
 {
-  static gsize cancelled_signal = 0;
+  ThreadCache *cache;
 
-  if (g_once_init_enter (&cancelled_signal))
-    g_once_init_leave (&cancelled_signal, g_signal_lookup ("cancelled", G_TYPE_CANCELLABLE));
-
-  if (_concurry_platform_object_is_unshared (G_OBJECT (cancellable)) &&
-      !g_signal_has_handler_pending (cancellable, cancelled_signal, 0, TRUE) &&
-      g_private_get (&spare_cancellable) == NULL)
-    {
-      /* reset takes a lock shared by all cancellables: only if needed */
-      if (g_cancellable_is_cancelled (cancellable))
-        g_cancellable_reset (cancellable);
-      g_private_set (&spare_cancellable, cancellable);
-    }
-  else
+  if (!_concurry_platform_object_is_unshared ((GObject *)cancellable))
     {
       g_object_unref (cancellable);
+      return;
     }
+
+  cache = get_thread_cache ();
+  if (cache->cancellable != NULL)
+    {
+      g_object_unref (cancellable);
+      return;
+    }
+
+  g_signal_handlers_destroy (cancellable);
+  /* reset takes a lock shared by all cancellables: only if needed */
+  if (g_cancellable_is_cancelled (cancellable))
+    g_cancellable_reset (cancellable);
+  cache->cancellable = cancellable;
 }
 
 /* Starts the work: marks the future running and lends it a cancellable,
@@ -328,24 +363,29 @@ _concurry_work_future_begin (ConcurryWorkFuture  *self,
 
 /* Completes started work with its outcome (@error if set, else @value if
  * it holds one; both are taken), frees the work's data and takes back the
- * cancellable. */
-void
-_concurry_work_future_end (ConcurryWorkFuture *self,
-                           GCancellable       *cancellable,
-                           GValue             *value,
-                           GError             *error)
+ * cancellable. @held: the caller holds a plain reference on @self until
+ * this returns (see _concurry_core_complete_held()). */
+static void
+end_work (ConcurryWorkFuture *self,
+          GCancellable       *cancellable,
+          GValue             *value,
+          GError             *error,
+          gboolean            held)
 {
+  gboolean (*complete) (ConcurryCore *, ConcurryFuture *, GValue *, GError *) =
+    held ? _concurry_core_complete_held : _concurry_core_complete;
+
   if (error != NULL)
     {
       if (value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID)
         g_value_unset (value);
-      _concurry_core_complete (&self->core, (ConcurryFuture *)self, NULL, error);
+      complete (&self->core, (ConcurryFuture *)self, NULL, error);
     }
   else
     {
-      _concurry_core_complete (&self->core, (ConcurryFuture *)self,
-                               value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID ? value : NULL,
-                               NULL);
+      complete (&self->core, (ConcurryFuture *)self,
+                value != NULL && G_VALUE_TYPE (value) != G_TYPE_INVALID ? value : NULL,
+                NULL);
     }
 
   drop_work (self);
@@ -354,9 +394,22 @@ _concurry_work_future_end (ConcurryWorkFuture *self,
   give_back_cancellable (cancellable);
 }
 
+/* Completes started work with its outcome (@error if set, else @value if
+ * it holds one; both are taken), frees the work's data and takes back the
+ * cancellable. */
+void
+_concurry_work_future_end (ConcurryWorkFuture *self,
+                           GCancellable       *cancellable,
+                           GValue             *value,
+                           GError             *error)
+{
+  end_work (self, cancellable, value, error, FALSE);
+}
+
 /* Runs the work on the calling thread unless the future was cancelled
  * first, completes the future with its outcome and frees the work's data.
- * Returns FALSE if the work was skipped. */
+ * Returns FALSE if the work was skipped. The caller holds a reference on
+ * @self until this returns (the queue's, which it gives up later). */
 gboolean
 _concurry_work_future_run (ConcurryWorkFuture *self)
 {
@@ -368,7 +421,7 @@ _concurry_work_future_run (ConcurryWorkFuture *self)
     return FALSE;
 
   self->func (cancellable, &value, self->user_data, &error);
-  _concurry_work_future_end (self, cancellable, &value, error);
+  end_work (self, cancellable, &value, error, TRUE);
 
   return TRUE;
 }

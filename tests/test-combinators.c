@@ -219,6 +219,103 @@ test_as_completed_order (void)
   g_assert_no_error (error);
 }
 
+/* Enough inputs that the callbacks fill several blocks: those done first
+ * come in the order given, the others as they complete. */
+static void
+test_as_completed_many_inputs (void)
+{
+  enum { N = 5000 };
+  ConcurryFuture **fs = g_new (ConcurryFuture *, N);
+  g_autoptr(ConcurryAsCompleted) it = NULL;
+  guint n = 0;
+
+  for (guint i = 0; i < N; i++)
+    fs[i] = i % 3 == 0
+      ? concurry_resolved_future_new_int ((int)i)
+      : CONCURRY_FUTURE (concurry_promise_new ());
+  it = concurry_as_completed (fs, N, -1);
+
+  for (guint i = N; i-- > 0;)
+    if (i % 3 != 0)
+      concurry_promise_resolve_int (CONCURRY_PROMISE (fs[i]), (int)i);
+
+  for (guint i = 0; i < N; i += 3, n++)
+    {
+      g_autoptr(ConcurryFuture) f = concurry_as_completed_next (it, NULL);
+      g_assert_true (f == fs[i]);
+    }
+  for (guint i = N; i-- > 0;)
+    if (i % 3 != 0)
+      {
+        g_autoptr(ConcurryFuture) f = concurry_as_completed_next (it, NULL);
+        g_assert_true (f == fs[i]);
+        n++;
+      }
+  g_assert_cmpuint (n, ==, N);
+  g_assert_null (concurry_as_completed_next (it, NULL));
+
+  for (guint i = 0; i < N; i++)
+    g_object_unref (fs[i]);
+  g_free (fs);
+}
+
+/* An input that is not a future, after others that are, is refused as a
+ * whole: the call returns NULL with a critical, and leaves the futures as
+ * they were (no callback on them, no reference taken). */
+static void
+test_as_completed_refuses_non_future_after_futures (void)
+{
+  ConcurryPromise *pending = concurry_promise_new ();
+  ConcurryFuture *done = concurry_resolved_future_new_int (1);
+  GObject *not_a_future = g_object_new (G_TYPE_OBJECT, NULL);
+  ConcurryFuture *fs[] = { CONCURRY_FUTURE (pending), done, (ConcurryFuture *)not_a_future };
+  ConcurryAsCompleted *it;
+
+  g_object_add_weak_pointer (G_OBJECT (pending), (gpointer *)&pending);
+  g_object_add_weak_pointer (G_OBJECT (done), (gpointer *)&done);
+
+  g_test_expect_message ("Concurry", G_LOG_LEVEL_CRITICAL, "*concurry_as_completed*");
+  it = concurry_as_completed (fs, G_N_ELEMENTS (fs), -1);
+  g_test_assert_expected_messages ();
+  g_assert_null (it);
+
+  /* Completing it afterwards reaches nothing of the refused call. */
+  concurry_promise_resolve_int (pending, 2);
+  g_object_unref (pending);
+  g_object_unref (done);
+  g_assert_null (pending);
+  g_assert_null (done);
+  g_object_unref (not_a_future);
+}
+
+/* A group over enough pending inputs that its callbacks fill several
+ * blocks. */
+static void
+test_gather_many_pending_inputs (void)
+{
+  enum { N = 3000 };
+  ConcurryFuture **fs = g_new (ConcurryFuture *, N);
+  g_autoptr(ConcurryFuture) all = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *values;
+
+  for (guint i = 0; i < N; i++)
+    fs[i] = CONCURRY_FUTURE (concurry_promise_new ());
+  all = concurry_gather (fs, N, CONCURRY_GATHER_FLAGS_NONE);
+  for (guint i = 0; i < N; i++)
+    concurry_promise_resolve_int (CONCURRY_PROMISE (fs[i]), (int)i);
+
+  g_assert_true (concurry_future_wait (all, -1, &error));
+  g_assert_no_error (error);
+  values = concurry_future_get_boxed (all);
+  g_assert_cmpuint (values->len, ==, N);
+  g_assert_cmpint (concurry_future_get_int (values->pdata[N - 1]), ==, N - 1);
+
+  for (guint i = 0; i < N; i++)
+    g_object_unref (fs[i]);
+  g_free (fs);
+}
+
 static void
 test_as_completed_empty (void)
 {
@@ -1446,6 +1543,10 @@ main (int argc,
   g_test_add_func ("/Concurry/Wait/large", test_wait_large);
   g_test_add_func ("/Concurry/AsCompleted/order", test_as_completed_order);
   g_test_add_func ("/Concurry/AsCompleted/empty", test_as_completed_empty);
+  g_test_add_func ("/Concurry/AsCompleted/many-inputs", test_as_completed_many_inputs);
+  g_test_add_func ("/Concurry/AsCompleted/refuses-non-future-after-futures",
+                   test_as_completed_refuses_non_future_after_futures);
+  g_test_add_func ("/Concurry/Gather/many-pending-inputs", test_gather_many_pending_inputs);
   g_test_add_func ("/Concurry/AsCompleted/timeout", test_as_completed_timeout);
   g_test_add_func ("/Concurry/AsCompleted/drops-references", test_as_completed_drops_references);
   g_test_add_func ("/Concurry/AsCompleted/async", test_as_completed_async);

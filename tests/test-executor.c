@@ -1315,6 +1315,76 @@ test_cancellable_not_shared (void)
   gate_clear (&gate);
 }
 
+/* A work function may connect to its cancellable and leave the handler
+ * there without keeping the cancellable: the handler is destroyed once the
+ * work is over (as finalizing the cancellable would), and never hears of
+ * the cancellation of later work, even when the thread passes that work
+ * the same cancellable. */
+typedef struct
+{
+  int calls;
+  int destroyed;
+} LeftHandler;
+
+static void
+left_handler_cb (GCancellable *cancellable,
+                 gpointer      user_data)
+{
+  LeftHandler *h = user_data;
+
+  h->calls++;
+}
+
+static void
+left_handler_destroy (gpointer user_data)
+{
+  LeftHandler *h = user_data;
+
+  h->destroyed++;
+}
+
+static void
+leave_handler_work (GCancellable  *cancellable,
+                    GValue        *value,
+                    gpointer       user_data,
+                    GError       **error)
+{
+  g_cancellable_connect (cancellable, G_CALLBACK (left_handler_cb), user_data,
+                         left_handler_destroy);
+}
+
+static void
+test_handler_left_on_cancellable_never_sees_later_work (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ConcurryFuture) a = NULL, b = NULL;
+  CancellableProbe second = { NULL, NULL, FALSE, FALSE };
+  LeftHandler left = { 0, 0 };
+  Gate gate;
+
+  gate_init (&gate);
+  second.gate = &gate;
+  /* One worker: the second work starts once the first is all over. */
+  a = concurry_executor_submit (executor, leave_handler_work, &left, NULL, &error);
+  b = concurry_executor_submit (executor, probe_work, &second, NULL, &error);
+  g_assert_no_error (error);
+  gate_wait_for (&gate, 1);
+
+  g_assert_cmpint (left.destroyed, ==, 1);
+  g_assert_false (second.cancelled_at_start);
+
+  g_assert_true (concurry_future_cancel (b));
+  g_assert_true (g_cancellable_is_cancelled (second.seen));
+  g_assert_cmpint (left.calls, ==, 0);
+
+  gate_open (&gate);
+  concurry_executor_shutdown (executor, TRUE, FALSE, NULL);
+  g_assert_cmpint (left.calls, ==, 0);
+  g_assert_cmpint (left.destroyed, ==, 1);
+  gate_clear (&gate);
+}
+
 typedef struct
 {
   ConcurryExecutor *executor;
@@ -1499,6 +1569,8 @@ main (int argc,
   g_test_add_func ("/Concurry/Executor/main-context-shutdown-elsewhere", test_main_context_shutdown_elsewhere);
   g_test_add_func ("/Concurry/Executor/shutdown-wait-iterates-own-context", test_shutdown_wait_iterates_own_context);
   g_test_add_func ("/Concurry/Executor/cancellable-not-shared", test_cancellable_not_shared);
+  g_test_add_func ("/Concurry/Executor/handler-left-on-cancellable-never-sees-later-work",
+                   test_handler_left_on_cancellable_never_sees_later_work);
   g_test_add_func ("/Concurry/Executor/saturation", test_saturation);
   g_test_add_func ("/Concurry/Executor/recycled-futures-are-clean", test_recycled_futures_are_clean);
   g_test_add_func ("/Concurry/Executor/reachable-futures-not-recycled", test_reachable_futures_not_recycled);
