@@ -466,7 +466,16 @@ main (int argc,
   if (argc > 3 && g_str_equal (argv[1], "--only"))
     return run_only (argv[2], (guint)g_ascii_strtoull (argv[3], NULL, 10), workers);
   if (argc > 1)
-    n = (guint)g_ascii_strtoull (argv[1], NULL, 10);
+    {
+      n = (guint)g_ascii_strtoull (argv[1], NULL, 10);
+      if (n == 0)
+        {
+          g_printerr ("Usage: %s [ITEMS]\n"
+                      "       %s --only concurry|raw-futures ITEMS   (one variant, for callgrind)\n",
+                      argv[0], argv[0]);
+          return 2;
+        }
+    }
 
   g_print ("concurry %s, GLib %u.%u.%u, %u workers, %u items per run, best of %d\n",
            CONCURRY_VERSION_S, glib_major_version, glib_minor_version, glib_micro_version,

@@ -31,7 +31,7 @@ typedef struct _ConcurryCallback ConcurryCallback;
  * future's lock.
  *
  * A borrowed node is an inline node in memory of its owner (a combinator
- * registering on many inputs keeps all its nodes in one array): it has no
+ * registering on many inputs keeps its nodes in blocks): it has no
  * id and no destroy notify, nothing frees it, and nothing touches it once
  * its function has been called, which is when the owner may free it. The
  * owner takes it off a future that has not completed with

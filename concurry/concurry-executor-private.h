@@ -19,6 +19,11 @@ ConcurryExecutor *_concurry_executor_get_current (void);
 void              _concurry_executor_set_current (ConcurryExecutor *executor);
 
 void              _concurry_executor_set_shut_down_error (GError **error);
+ConcurryFuture   *_concurry_thread_pool_executor_submit (ConcurryExecutor  *executor,
+                                                        ConcurryWorkFunc   func,
+                                                        gpointer           user_data,
+                                                        GDestroyNotify     destroy,
+                                                        GError           **error);
 gboolean          _concurry_executor_refuse_javascript   (gpointer  func,
                                                           GError  **error);
 

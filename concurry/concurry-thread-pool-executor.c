@@ -69,12 +69,13 @@ drainer (gpointer token,
   _concurry_work_queue_drain (&self->queue, (ConcurryExecutor *)self);
 }
 
-static ConcurryFuture *
-concurry_thread_pool_executor_submit (ConcurryExecutor  *executor,
-                                      ConcurryWorkFunc   func,
-                                      gpointer           user_data,
-                                      GDestroyNotify     destroy,
-                                      GError           **error)
+/* Also called directly by concurry_executor_submit(): see there. */
+ConcurryFuture *
+_concurry_thread_pool_executor_submit (ConcurryExecutor  *executor,
+                                       ConcurryWorkFunc   func,
+                                       gpointer           user_data,
+                                       GDestroyNotify     destroy,
+                                       GError           **error)
 {
   /* A plain cast: this is our own vfunc, on the path of every submit. */
   ConcurryThreadPoolExecutor *self = (ConcurryThreadPoolExecutor *)executor;
@@ -125,7 +126,7 @@ concurry_thread_pool_executor_get_max_workers (ConcurryExecutor *executor)
 static void
 executor_iface_init (ConcurryExecutorInterface *iface)
 {
-  iface->submit = concurry_thread_pool_executor_submit;
+  iface->submit = _concurry_thread_pool_executor_submit;
   iface->shutdown = concurry_thread_pool_executor_shutdown;
   iface->is_shutdown = concurry_thread_pool_executor_is_shutdown;
   iface->get_max_workers = concurry_thread_pool_executor_get_max_workers;
