@@ -7,9 +7,15 @@
  *   overhead       N trivial tasks submitted through a ConcurryTaskManager
  *                  and waited for, vs the same N submitted to the same
  *                  ConcurryThreadPoolExecutor directly (one future each)
- *                  and waited for; best of several interleaved rounds.
- *                  Goal: at most 1.2x. Then the same work as a lazy map:
- *                  the executor's own map vs the manager's.
+ *                  and waited for. After a warm-up, N_ROUNDS rounds, each
+ *                  timing both side by side (in alternating order); the
+ *                  figure is the median of the rounds' ratios (each round's
+ *                  two runs see the same load on a shared machine), with
+ *                  the median times. Goal: at most 1.2x. Then the same work
+ *                  as a lazy map: the executor's own map vs the manager's.
+ *                  Nothing is freed inside a timed run: the futures and
+ *                  tasks are dropped after it, and a round waits until the
+ *                  manager and its tasks are gone before the next run.
  *   notifications  how many property notifications and list-model changes
  *                  the main loop receives per second while a million quick
  *                  tasks finish. Goal: at most 60 per second.
@@ -26,9 +32,15 @@
 
 #include <concurry.h>
 
-#define N_ROUNDS 7
+#define N_ROUNDS 9
 #define N_WORKERS 4
 #define MAP_WINDOW 256   /* max-in-flight of the map: trivial tasks need a wide one */
+
+static const char *
+verdict (gboolean met)
+{
+  return met ? "met" : "NOT MET";
+}
 
 static void
 trivial_work (GCancellable  *cancellable,
@@ -67,6 +79,26 @@ bare_executor (ConcurryExecutor *pool,
   return start / 1e6;
 }
 
+/* Drops the last reference to @manager and waits until it is finalized:
+ * the executor's workers may hold it a little longer, and the tasks it
+ * keeps must not be freed during the next timed run. */
+static void
+drop_manager (ConcurryTaskManager *manager)
+{
+  gpointer weak = manager;
+
+  g_object_add_weak_pointer (G_OBJECT (manager), &weak);
+  g_object_unref (manager);
+  while (g_atomic_pointer_get (&weak) != NULL)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (100);
+    }
+  /* its publication source, if it was pending */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
 static double
 through_manager (ConcurryExecutor *pool,
                  guint             n)
@@ -81,10 +113,7 @@ through_manager (ConcurryExecutor *pool,
   concurry_task_manager_wait (manager, -1, NULL);
   start = g_get_monotonic_time () - start;
 
-  g_object_unref (manager);
-  /* its publication source, if it was pending */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  drop_manager (manager);
 
   return start / 1e6;
 }
@@ -147,9 +176,7 @@ manager_map (ConcurryExecutor *pool,
   concurry_task_manager_map (manager, trivial_map, NULL, NULL, range_next, &range, NULL, n, NULL);
   concurry_task_manager_wait (manager, -1, NULL);
   start = g_get_monotonic_time () - start;
-  g_object_unref (manager);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  drop_manager (manager);
 
   return start / 1e6;
 }
@@ -190,6 +217,7 @@ notifications (ConcurryExecutor *pool,
   ConcurryTaskManager *manager = concurry_task_manager_new (pool, CONCURRY_ERROR_POLICY_RAISE);
   Counts counts = { 0, };
   gint64 start, elapsed;
+  double rate;
 
   concurry_task_manager_set_monitor_interval (manager, 0);
   g_signal_connect (manager, "notify", G_CALLBACK (on_notify), &counts);
@@ -208,11 +236,13 @@ notifications (ConcurryExecutor *pool,
     g_main_context_iteration (NULL, TRUE);
   elapsed = g_get_monotonic_time () - start;
 
+  rate = MAX (counts.n_fraction, counts.n_items_changed) / (elapsed / 1e6);
   printf ("notifications  %u tasks in %.2f s: %u notify emissions (%.1f/s over all properties), "
-          "fraction %u (%.1f/s), items-changed %u (%.1f/s)   goal <= 60/s per signal\n",
+          "fraction %u (%.1f/s), items-changed %u (%.1f/s)   goal <= 60/s per signal: %s\n",
           n, elapsed / 1e6, counts.n_notify, counts.n_notify / (elapsed / 1e6),
           counts.n_fraction, counts.n_fraction / (elapsed / 1e6),
-          counts.n_items_changed, counts.n_items_changed / (elapsed / 1e6));
+          counts.n_items_changed, counts.n_items_changed / (elapsed / 1e6),
+          verdict (rate <= 60.0));
 
   g_signal_handlers_disconnect_by_data (manager, &counts);
   g_object_unref (manager);
@@ -243,7 +273,7 @@ map_memory (ConcurryExecutor *pool,
   ConcurryTaskManager *manager = concurry_task_manager_new (pool, CONCURRY_ERROR_POLICY_RAISE);
   Range range = { 0, 1000000000 };
   guint64 step = prefix / 8;
-  long first = -1, last = -1;
+  long first = -1, last = -1, peak;
   gint64 start = g_get_monotonic_time ();
 
   concurry_task_manager_set_monitor_interval (manager, 0);
@@ -267,44 +297,90 @@ map_memory (ConcurryExecutor *pool,
     }
   concurry_task_manager_cancel (manager);
   concurry_task_manager_wait (manager, -1, NULL);
+  peak = status_kb ("VmHWM:");
+  /* flat: what the last 7/8 of the prefix added, at most 1 MB */
   printf ("\n               %" G_GUINT64_FORMAT " of 10^9 inputs read in %.1f s; RSS %.1f MB "
-          "-> %.1f MB (flat), peak RSS %.1f MB   goal < 50 MB\n",
+          "-> %.1f MB (%s), peak RSS %.1f MB   goal < 50 MB and flat: %s\n",
           range.next, (g_get_monotonic_time () - start) / 1e6,
-          first / 1024.0, last / 1024.0, status_kb ("VmHWM:") / 1024.0);
+          first / 1024.0, last / 1024.0, last - first <= 1024 ? "flat" : "GROWING",
+          peak / 1024.0, verdict (peak < 50 * 1024 && last - first <= 1024));
 
   g_object_unref (manager);
+}
+
+static int
+compare_doubles (const void *a,
+                 const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+median (double *values,
+        guint   n)
+{
+  qsort (values, n, sizeof *values, compare_doubles);
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+typedef double (*Run) (ConcurryExecutor *pool,
+                       guint             n);
+
+/* Times @bare and @manager side by side, N_ROUNDS times after a warm-up;
+ * returns the median ratio and sets the median times. */
+static double
+side_by_side (ConcurryExecutor *pool,
+              guint             n,
+              Run               bare,
+              Run               manager,
+              double           *bare_time,
+              double           *manager_time)
+{
+  double bare_times[N_ROUNDS], manager_times[N_ROUNDS], ratios[N_ROUNDS];
+
+  /* warm up: threads, allocator, caches */
+  bare (pool, n);
+  manager (pool, n);
+
+  for (guint round = 0; round < N_ROUNDS; round++)
+    {
+      if (round % 2 == 0)
+        {
+          bare_times[round] = bare (pool, n);
+          manager_times[round] = manager (pool, n);
+        }
+      else
+        {
+          manager_times[round] = manager (pool, n);
+          bare_times[round] = bare (pool, n);
+        }
+      ratios[round] = manager_times[round] / bare_times[round];
+    }
+
+  *bare_time = median (bare_times, N_ROUNDS);
+  *manager_time = median (manager_times, N_ROUNDS);
+  return median (ratios, N_ROUNDS);
 }
 
 static void
 overhead (ConcurryExecutor *pool,
           guint             n)
 {
-  double best_bare = G_MAXDOUBLE, best_manager = G_MAXDOUBLE;
+  double bare, manager, ratio;
 
-  /* warm up: threads, allocator */
-  bare_executor (pool, n);
-  through_manager (pool, n);
+  ratio = side_by_side (pool, n, bare_executor, through_manager, &bare, &manager);
+  printf ("overhead       %u trivial tasks, %d workers, median of %d rounds: bare executor "
+          "%.1f ms (%.0f ns/task), task manager %.1f ms (%.0f ns/task): %.2fx   "
+          "goal <= 1.2x: %s\n",
+          n, N_WORKERS, N_ROUNDS, bare * 1e3, bare * 1e9 / n,
+          manager * 1e3, manager * 1e9 / n, ratio, verdict (ratio <= 1.2));
 
-  for (guint round = 0; round < N_ROUNDS; round++)
-    {
-      best_bare = MIN (best_bare, bare_executor (pool, n));
-      best_manager = MIN (best_manager, through_manager (pool, n));
-    }
-  printf ("overhead       %u trivial tasks, %d workers, best of %d: bare executor %.1f ms "
-          "(%.0f ns/task), task manager %.1f ms (%.0f ns/task): %.2fx   goal <= 1.2x\n",
-          n, N_WORKERS, N_ROUNDS, best_bare * 1e3, best_bare * 1e9 / n,
-          best_manager * 1e3, best_manager * 1e9 / n, best_manager / best_bare);
-
-  best_bare = best_manager = G_MAXDOUBLE;
-  for (guint round = 0; round < N_ROUNDS; round++)
-    {
-      best_bare = MIN (best_bare, bare_map (pool, n));
-      best_manager = MIN (best_manager, manager_map (pool, n));
-    }
-  printf ("               the same as a lazy map (window %d): executor map %.1f ms (%.0f ns/item), "
-          "task manager map %.1f ms (%.0f ns/item): %.2fx\n",
-          MAP_WINDOW, best_bare * 1e3, best_bare * 1e9 / n,
-          best_manager * 1e3, best_manager * 1e9 / n, best_manager / best_bare);
+  ratio = side_by_side (pool, n, bare_map, manager_map, &bare, &manager);
+  printf ("               the same as a lazy map (window %d): executor map %.1f ms "
+          "(%.0f ns/item), task manager map %.1f ms (%.0f ns/item): %.2fx\n",
+          MAP_WINDOW, bare * 1e3, bare * 1e9 / n, manager * 1e3, manager * 1e9 / n, ratio);
 }
 
 int
