@@ -646,10 +646,13 @@ count_finished (ConcurryTaskManager *self)
       self->n_completed++;
       if (state == CONCURRY_FUTURE_STATE_FAILED)
         {
+          /* read, whatever the policy: the task has seen its error */
+          const GError *error = concurry_future_get_error (task->future);
+
           self->n_failed++;
           if (self->error_policy == CONCURRY_ERROR_POLICY_RAISE && self->error == NULL)
             {
-              self->error = g_error_copy (concurry_future_get_error (task->future));
+              self->error = g_error_copy (error);
               to_cancel = stop_locked (self, FALSE);
             }
           log = log || self->error_policy == CONCURRY_ERROR_POLICY_LOG;
