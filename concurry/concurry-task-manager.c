@@ -858,12 +858,15 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
       g_mutex_unlock (&self->mutex);
 
       got = map->input (&item, map->input_data, &error);
+      /* its task, made without the lock */
+      task = got ? _concurry_task_new (self) : NULL;
 
       g_mutex_lock (&self->mutex);
       if (got && !map->listed)
         {
           /* stopped while we read: the item is dropped */
           g_mutex_unlock (&self->mutex);
+          g_object_unref (task);
           g_value_unset (&item);
           _concurry_task_map_unref (map);
           g_mutex_lock (&self->mutex);
@@ -906,13 +909,8 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
       if (map->n_remaining > 0)
         map->n_remaining--;
       map->in_flight++;
-      g_mutex_unlock (&self->mutex);
-
-      task = _concurry_task_new (self);
       task->map = map;              /* the reference taken above */
       task->input = item;
-
-      g_mutex_lock (&self->mutex);
       register_task_locked (self, task);
       schedule_publish_locked (self);
       g_mutex_unlock (&self->mutex);
