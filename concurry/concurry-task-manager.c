@@ -490,7 +490,9 @@ task_run (GCancellable  *cancellable,
 
 /* One of the two ends of a task's life in the manager: its future was
  * done and counted, or the executor released its work. The last of the
- * two drops the references start_task() took for both. */
+ * two drops the references start_task() took for both, but for the one on
+ * the task if the manager kept it among its finished tasks (then the
+ * manager, alive until here, holds the task). */
 static void
 task_settle (ConcurryTask *task)
 {
@@ -499,7 +501,8 @@ task_settle (ConcurryTask *task)
   if (!g_atomic_int_dec_and_test (&task->pending))
     return;
   manager = task->manager;
-  g_object_unref (task);
+  if (!task->kept)
+    g_object_unref (task);
   g_object_unref (manager);
 }
 
@@ -669,8 +672,10 @@ count_finished (ConcurryTaskManager *self)
                         (task->map->listed && task->map->in_flight <= self->max_in_flight / 2);
         }
 
-      if (self->keep_completed)
-        g_ptr_array_add (self->completed, g_object_ref (task));
+      /* the reference start_task() took on the task goes there */
+      task->kept = self->keep_completed;
+      if (task->kept)
+        g_ptr_array_add (self->completed, task);
     }
 
   schedule_publish_locked (self);

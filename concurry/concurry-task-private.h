@@ -59,6 +59,9 @@ struct _ConcurryTask
    * dropped by whichever of the two comes last (@pending counts them). */
   ConcurryCallback      done_node;
   int                   pending;
+  gboolean              kept;      /* that reference went to the manager's
+                                    * finished tasks: set before the done
+                                    * side settles */
 
   /* the manager's inbox of finished tasks not yet counted (see
    * task_done()) */
