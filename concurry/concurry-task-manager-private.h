@@ -61,8 +61,6 @@ struct _ConcurryTaskManager
   guint                keep_completed : 1;
   guint                reading : 1;          /* a thread is reading input */
   guint                main_context_executor : 1;  /* set at construction */
-  guint                holding : 1;          /* holds a reference on itself while
-                                              * tasks are unfinished */
 
   GMutex               mutex;
 

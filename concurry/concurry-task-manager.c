@@ -471,10 +471,8 @@ task_run (GCancellable  *cancellable,
 {
   ConcurryTask *task = user_data;
 
-  /* A task that did not start before the manager stopped never starts.
-   * (The manager itself may be gone: a cancelled task is counted at
-   * once.) */
-  if (g_atomic_int_get (&task->stopped))
+  /* A task that did not start before the manager stopped never starts. */
+  if (g_atomic_int_get (&task->manager->stopping))
     {
       set_error_literal (error, _("The task manager stopped before the task started"));
       return;
@@ -492,12 +490,20 @@ task_run (GCancellable  *cancellable,
 
 /* One of the two ends of a task's life in the manager: its future was
  * done and counted, or the executor released its work. The last of the
- * two drops the reference start_task() took for both. */
+ * two drops the references start_task() took for both, but for the one on
+ * the task if the manager kept it among its finished tasks (then the
+ * manager, alive until here, holds the task). */
 static void
 task_settle (ConcurryTask *task)
 {
-  if (g_atomic_int_dec_and_test (&task->pending))
+  ConcurryTaskManager *manager;
+
+  if (!g_atomic_int_dec_and_test (&task->pending))
+    return;
+  manager = task->manager;
+  if (!task->kept)
     g_object_unref (task);
+  g_object_unref (manager);
 }
 
 /* The executor is done with the work: whether it ran or not. */
@@ -577,9 +583,6 @@ stop_locked (ConcurryTaskManager *self,
     {
       ConcurryFuture *future = g_atomic_pointer_get (&task->future);
 
-      /* whatever starts from now on does not run */
-      g_atomic_int_set (&task->stopped, TRUE);
-
       /* a task still being submitted checks the flag itself */
       if (future == NULL)
         continue;
@@ -615,8 +618,7 @@ finish_stop (Stopped *stopped)
  * the lock, then does what they call for without it. No user code.
  * Returns them, oldest first, linked by inbox_next, to be settled. */
 static ConcurryTask *
-count_finished (ConcurryTaskManager *self,
-                gboolean            *let_go)
+count_finished (ConcurryTaskManager *self)
 {
   ConcurryTask *batch = NULL, *head;
   Stopped *to_cancel = NULL;
@@ -670,8 +672,10 @@ count_finished (ConcurryTaskManager *self,
                         (task->map->listed && task->map->in_flight <= self->max_in_flight / 2);
         }
 
-      if (self->keep_completed)
-        g_ptr_array_add (self->completed, g_object_ref (task));
+      /* the reference start_task() took on the task goes there */
+      task->kept = self->keep_completed;
+      if (task->kept)
+        g_ptr_array_add (self->completed, task);
     }
 
   schedule_publish_locked (self);
@@ -680,10 +684,6 @@ count_finished (ConcurryTaskManager *self,
   woken = (self->keep_completed && self->next_waiting > 0) || need_refill ||
           to_cancel != NULL || !_concurry_task_manager_is_running_locked (self);
   change = woken ? take_change_locked (self) : NULL;
-  /* no unfinished task left: the manager's reference on itself goes */
-  *let_go = self->n_unfinished == 0 && self->holding;
-  if (*let_go)
-    self->holding = FALSE;
   g_mutex_unlock (&self->mutex);
 
   if (need_refill && self->refill_source != NULL)
@@ -714,12 +714,6 @@ task_done (ConcurryFuture *future,
   ConcurryTask *task = user_data;
   ConcurryTaskManager *self = task->manager;
   ConcurryTask *head, *batch;
-  gboolean let_go;
-
-  /* Ours until we are done: the manager holds itself alive while our task
-   * is unfinished, but once it is in the inbox another thread may count it,
-   * and the last task, at any time. */
-  g_object_ref (self);
 
   do
     {
@@ -728,26 +722,20 @@ task_done (ConcurryFuture *future,
     }
   while (!g_atomic_pointer_compare_and_exchange (&self->inbox, head, task));
   if (head != NULL)
-    {
-      /* counted by the thread that put in the first one */
-      g_object_unref (self);
-      return;
-    }
+    return;      /* counted by the thread that put in the first one */
 
-  batch = count_finished (self, &let_go);
+  /* The references of the tasks in the inbox keep the manager alive until
+   * they are settled below, ours among them. */
+  batch = count_finished (self);
 
   while (batch != NULL)
     {
       ConcurryTask *next = batch->inbox_next;
 
       batch->inbox_next = NULL;
-      task_settle (batch);
+      task_settle (batch);      /* may drop the last reference to the manager */
       batch = next;
     }
-
-  if (let_go)
-    g_object_unref (self);
-  g_object_unref (self);      /* may be the last reference */
 }
 
 static void
@@ -761,26 +749,19 @@ add_done_inline (ConcurryTask *task)
 }
 
 /* Registers a new task, made without the lock, as unfinished; with the
- * lock held. Returns TRUE if the manager must now take a reference on
- * itself (without the lock, before the task starts): its first unfinished
- * task. */
-static gboolean
+ * lock held. */
+static ConcurryTask *
 register_task_locked (ConcurryTaskManager *self,
                       ConcurryTask        *task)
 {
-  gboolean hold = !self->holding;
-
-  self->holding = TRUE;
   task->index = ++self->n_submitted;
-  /* a task registered while the manager stops does not run either */
-  task->stopped = g_atomic_int_get (&self->stopping);
   task->next = self->unfinished;
   if (self->unfinished != NULL)
     self->unfinished->prev = task;
   self->unfinished = task;
   self->n_unfinished++;
 
-  return hold;
+  return task;
 }
 
 /* Hands the task to the executor; without the lock. A task the executor
@@ -788,18 +769,16 @@ register_task_locked (ConcurryTaskManager *self,
 static void
 start_task (ConcurryTaskManager *self,
             ConcurryTask        *task,
-            gboolean             hold)
+            GError             **error)
 {
   ConcurryFuture *future;
   GError *local_error = NULL;
 
-  /* see register_task_locked() */
-  if (hold)
-    g_object_ref (self);
-
-  /* One reference to the task for both task_done() and
-   * task_release_work(): see task_settle(). */
+  /* One reference to the task and one to the manager (the task's own
+   * pointer is borrowed) for both task_done() and task_release_work(): see
+   * task_settle(). */
   task->pending = 2;
+  g_object_ref (self);
   /* Straight into the work queue of concurry's own executors, as their
    * submit does, without the interface call around it. */
   g_object_ref (task);
@@ -811,7 +790,11 @@ start_task (ConcurryTaskManager *self,
     future = concurry_executor_submit (self->executor, task_run, task, task_release_work,
                                        &local_error);
   if (future == NULL)
-    future = concurry_resolved_future_new_take_error (local_error);
+    {
+      if (error != NULL)
+        *error = g_error_copy (local_error);
+      future = concurry_resolved_future_new_take_error (local_error);
+    }
 
   g_atomic_pointer_set (&task->future, future);
   add_done_inline (task);
@@ -871,7 +854,7 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
       ConcurryTask *task;
       ConcurryPromise *change = NULL;
       Stopped *to_cancel = NULL;
-      gboolean got, hold;
+      gboolean got;
 
       if (map->in_flight >= self->max_in_flight)
         break;
@@ -933,11 +916,11 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
       map->in_flight++;
       task->map = map;              /* the reference taken above */
       task->input = item;
-      hold = register_task_locked (self, task);
+      register_task_locked (self, task);
       schedule_publish_locked (self);
       g_mutex_unlock (&self->mutex);
 
-      start_task (self, task, hold);
+      start_task (self, task, NULL);
       g_object_unref (task);
 
       g_mutex_lock (&self->mutex);
@@ -1545,7 +1528,6 @@ concurry_task_manager_submit (ConcurryTaskManager  *self,
                               GError              **error)
 {
   ConcurryTask *task;
-  gboolean hold;
 
   g_return_val_if_fail (CONCURRY_IS_TASK_MANAGER (self), NULL);
   g_return_val_if_fail (func != NULL, NULL);
@@ -1561,14 +1543,14 @@ concurry_task_manager_submit (ConcurryTaskManager  *self,
         destroy (user_data);
       return NULL;
     }
-  hold = register_task_locked (self, task);
+  register_task_locked (self, task);
   task->work_func = func;
   task->user_data = user_data;
   task->destroy = destroy;
   schedule_publish_locked (self);
   g_mutex_unlock (&self->mutex);
 
-  start_task (self, task, hold);
+  start_task (self, task, NULL);
 
   return task;
 }
@@ -1601,7 +1583,6 @@ concurry_task_manager_submit_input (ConcurryTaskManager  *self,
                                     GError              **error)
 {
   ConcurryTask *task;
-  gboolean hold;
 
   g_return_val_if_fail (CONCURRY_IS_TASK_MANAGER (self), NULL);
   g_return_val_if_fail (G_IS_VALUE (input), NULL);
@@ -1621,14 +1602,14 @@ concurry_task_manager_submit_input (ConcurryTaskManager  *self,
         destroy (user_data);
       return NULL;
     }
-  hold = register_task_locked (self, task);
+  register_task_locked (self, task);
   task->map_func = func;
   task->user_data = user_data;
   task->destroy = destroy;
   schedule_publish_locked (self);
   g_mutex_unlock (&self->mutex);
 
-  start_task (self, task, hold);
+  start_task (self, task, NULL);
 
   return task;
 }
