@@ -43,6 +43,16 @@
 static gint64 timer_wall;
 static gint64 timer_cpu;
 static double last_cpu;
+static double last_submit_cpu;   /* the submitting loop's own CPU time */
+
+static gint64
+thread_cpu_nsec (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * (gint64)1000000000 + ts.tv_nsec;
+}
 
 static gint64
 cpu_usec (void)
@@ -99,9 +109,13 @@ bare_executor (ConcurryExecutor *pool,
   ConcurryFuture **futures = g_new (ConcurryFuture *, n);
   double elapsed;
 
+  gint64 submit_cpu;
+
   timer_start ();
+  submit_cpu = thread_cpu_nsec ();
   for (guint i = 0; i < n; i++)
     futures[i] = concurry_executor_submit (pool, trivial_work, NULL, NULL, NULL);
+  last_submit_cpu = (thread_cpu_nsec () - submit_cpu) / 1e9;
   for (guint i = 0; i < n; i++)
     concurry_future_wait (futures[i], -1, NULL);
   elapsed = timer_stop ();
@@ -143,11 +157,14 @@ through_manager (ConcurryExecutor *pool,
 {
   ConcurryTaskManager *manager = concurry_task_manager_new (pool, CONCURRY_ERROR_POLICY_RAISE);
   double elapsed;
+  gint64 submit_cpu;
 
   concurry_task_manager_set_monitor_interval (manager, 0);
   timer_start ();
+  submit_cpu = thread_cpu_nsec ();
   for (guint i = 0; i < n; i++)
     g_object_unref (concurry_task_manager_submit (manager, trivial_work, NULL, NULL, NULL));
+  last_submit_cpu = (thread_cpu_nsec () - submit_cpu) / 1e9;
   concurry_task_manager_wait (manager, -1, NULL);
   elapsed = timer_stop ();
 
@@ -375,6 +392,8 @@ typedef struct
   double cpu_bare;      /* the same in CPU time */
   double cpu_manager;
   double cpu_ratio;
+  double submit_bare;   /* median CPU time of the submitting loop */
+  double submit_manager;
 } Comparison;
 
 /* Times @bare and @manager side by side, N_ROUNDS times after a warm-up. */
@@ -387,6 +406,7 @@ side_by_side (ConcurryExecutor *pool,
 {
   double bare_times[N_ROUNDS], manager_times[N_ROUNDS], ratios[N_ROUNDS];
   double cpu_bare[N_ROUNDS], cpu_manager[N_ROUNDS], cpu_ratios[N_ROUNDS];
+  double submit_bare[N_ROUNDS], submit_manager[N_ROUNDS];
 
   /* warm up: threads, allocator, caches */
   bare (pool, n);
@@ -398,15 +418,19 @@ side_by_side (ConcurryExecutor *pool,
         {
           bare_times[round] = bare (pool, n);
           cpu_bare[round] = last_cpu;
+          submit_bare[round] = last_submit_cpu;
           manager_times[round] = manager (pool, n);
           cpu_manager[round] = last_cpu;
+          submit_manager[round] = last_submit_cpu;
         }
       else
         {
           manager_times[round] = manager (pool, n);
           cpu_manager[round] = last_cpu;
+          submit_manager[round] = last_submit_cpu;
           bare_times[round] = bare (pool, n);
           cpu_bare[round] = last_cpu;
+          submit_bare[round] = last_submit_cpu;
         }
       ratios[round] = manager_times[round] / bare_times[round];
       cpu_ratios[round] = cpu_manager[round] / cpu_bare[round];
@@ -418,6 +442,53 @@ side_by_side (ConcurryExecutor *pool,
   result->cpu_ratio = median (cpu_ratios, N_ROUNDS);
   result->cpu_bare = median (cpu_bare, N_ROUNDS);
   result->cpu_manager = median (cpu_manager, N_ROUNDS);
+  result->submit_bare = median (submit_bare, N_ROUNDS);
+  result->submit_manager = median (submit_manager, N_ROUNDS);
+}
+
+/* What one more GObject per task costs: the floor of the manager's
+ * overhead, since submit() hands out a new ConcurryTask (a final GObject
+ * of about this size) on top of the executor's future. Median CPU time of
+ * making @n of them, in ns each; freed outside the timing. */
+G_DECLARE_FINAL_TYPE (TaskSized, task_sized, BENCH, TASK_SIZED, GObject)
+
+struct _TaskSized
+{
+  GObject  parent_instance;
+  gpointer fields[24];
+};
+
+G_DEFINE_FINAL_TYPE (TaskSized, task_sized, G_TYPE_OBJECT)
+
+static void
+task_sized_class_init (TaskSizedClass *klass)
+{
+}
+
+static void
+task_sized_init (TaskSized *self)
+{
+}
+
+static double
+gobject_floor (guint n)
+{
+  GObject **objects = g_new (GObject *, n);
+  double times[N_ROUNDS];
+
+  for (guint round = 0; round < N_ROUNDS; round++)
+    {
+      gint64 start = thread_cpu_nsec ();
+
+      for (guint i = 0; i < n; i++)
+        objects[i] = g_object_new (task_sized_get_type (), NULL);
+      times[round] = (double)(thread_cpu_nsec () - start) / n;
+      for (guint i = 0; i < n; i++)
+        g_object_unref (objects[i]);
+    }
+  g_free (objects);
+
+  return median (times, N_ROUNDS);
 }
 
 static void
@@ -435,6 +506,10 @@ overhead (ConcurryExecutor *pool,
           n, N_WORKERS, N_ROUNDS, c.bare * 1e3, c.bare * 1e9 / n,
           c.manager * 1e3, c.manager * 1e9 / n, c.ratio, verdict (c.ratio <= 1.2),
           c.cpu_bare * 1e9 / n, c.cpu_manager * 1e9 / n, c.cpu_ratio);
+  printf ("               on the submitting thread (CPU): executor submit %.0f ns/task, task "
+          "manager submit %.0f ns/task; one more GObject (the ConcurryTask submit() returns) "
+          "costs %.0f ns to make here\n",
+          c.submit_bare * 1e9 / n, c.submit_manager * 1e9 / n, gobject_floor (n));
 
   side_by_side (pool, n, bare_map, manager_map, &c);
   printf ("               the same as a lazy map (window %d): executor map %.1f ms "
