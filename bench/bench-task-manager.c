@@ -7,9 +7,21 @@
  *   overhead       N trivial tasks submitted through a ConcurryTaskManager
  *                  and waited for, vs the same N submitted to the same
  *                  ConcurryThreadPoolExecutor directly (one future each)
- *                  and waited for; best of several interleaved rounds.
- *                  Goal: at most 1.2x. Then the same work as a lazy map:
- *                  the executor's own map vs the manager's.
+ *                  and waited for. After a warm-up, N_ROUNDS rounds, each
+ *                  timing both side by side (in alternating order); the
+ *                  figure is the median of the rounds' ratios (each round's
+ *                  two runs see the same load on a shared machine), with
+ *                  the median times. Goal: at most 1.2x. Then the same work
+ *                  as a lazy map: the executor's own map vs the manager's.
+ *                  Nothing is freed inside a timed run: the futures and
+ *                  tasks are dropped after it, and a round waits until the
+ *                  manager and its tasks are gone before the next run.
+ *                  Also printed: CPU time (all threads), and the CPU time
+ *                  of the submitting loop itself, next to the cost of one
+ *                  GObject of a task's size: submit() returns a new
+ *                  ConcurryTask on top of the executor's future, and that
+ *                  object alone is about what the executor's whole submit
+ *                  costs, the floor of the manager's overhead.
  *   notifications  how many property notifications and list-model changes
  *                  the main loop receives per second while a million quick
  *                  tasks finish. Goal: at most 60 per second.
@@ -23,12 +35,61 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <concurry.h>
 
-#define N_ROUNDS 7
+#define N_ROUNDS 9
 #define N_WORKERS 4
 #define MAP_WINDOW 256   /* max-in-flight of the map: trivial tasks need a wide one */
+
+/* A timed run: wall-clock time, returned, and the CPU time of the whole
+ * process (this thread and the workers), kept in last_cpu. On a shared
+ * machine the CPU time hardly depends on what else runs. */
+static gint64 timer_wall;
+static gint64 timer_cpu;
+static double last_cpu;
+static double last_submit_cpu;   /* the submitting loop's own CPU time */
+
+static gint64
+thread_cpu_nsec (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * (gint64)1000000000 + ts.tv_nsec;
+}
+
+static gint64
+cpu_usec (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static void
+timer_start (void)
+{
+  timer_cpu = cpu_usec ();
+  timer_wall = g_get_monotonic_time ();
+}
+
+static double
+timer_stop (void)
+{
+  gint64 wall = g_get_monotonic_time () - timer_wall;
+
+  last_cpu = (cpu_usec () - timer_cpu) / 1e6;
+  return wall / 1e6;
+}
+
+static const char *
+verdict (gboolean met)
+{
+  return met ? "met" : "NOT MET";
+}
 
 static void
 trivial_work (GCancellable  *cancellable,
@@ -52,19 +113,48 @@ bare_executor (ConcurryExecutor *pool,
                guint             n)
 {
   ConcurryFuture **futures = g_new (ConcurryFuture *, n);
-  gint64 start = g_get_monotonic_time ();
+  double elapsed;
 
+  gint64 submit_cpu;
+
+  timer_start ();
+  submit_cpu = thread_cpu_nsec ();
   for (guint i = 0; i < n; i++)
     futures[i] = concurry_executor_submit (pool, trivial_work, NULL, NULL, NULL);
+  last_submit_cpu = (thread_cpu_nsec () - submit_cpu) / 1e9;
   for (guint i = 0; i < n; i++)
     concurry_future_wait (futures[i], -1, NULL);
-  start = g_get_monotonic_time () - start;
+  elapsed = timer_stop ();
 
   for (guint i = 0; i < n; i++)
     g_object_unref (futures[i]);
   g_free (futures);
 
-  return start / 1e6;
+  return elapsed;
+}
+
+/* Drops the last reference to @manager and waits until it is finalized:
+ * the executor's workers may hold it a little longer, and the tasks it
+ * keeps must not be freed during the next timed run. */
+static void
+drop_manager (ConcurryTaskManager *manager)
+{
+  gpointer weak = manager;
+
+  /* the workers let go of it shortly after the wait; then its tasks
+   * are freed on this thread, where the next run allocates them again */
+  while (g_atomic_int_get (&G_OBJECT (manager)->ref_count) > 1)
+    g_usleep (100);
+  g_object_add_weak_pointer (G_OBJECT (manager), &weak);
+  g_object_unref (manager);
+  while (g_atomic_pointer_get (&weak) != NULL)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (100);
+    }
+  /* its publication source, if it was pending */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
 }
 
 static double
@@ -72,21 +162,21 @@ through_manager (ConcurryExecutor *pool,
                  guint             n)
 {
   ConcurryTaskManager *manager = concurry_task_manager_new (pool, CONCURRY_ERROR_POLICY_RAISE);
-  gint64 start;
+  double elapsed;
+  gint64 submit_cpu;
 
   concurry_task_manager_set_monitor_interval (manager, 0);
-  start = g_get_monotonic_time ();
+  timer_start ();
+  submit_cpu = thread_cpu_nsec ();
   for (guint i = 0; i < n; i++)
     g_object_unref (concurry_task_manager_submit (manager, trivial_work, NULL, NULL, NULL));
+  last_submit_cpu = (thread_cpu_nsec () - submit_cpu) / 1e9;
   concurry_task_manager_wait (manager, -1, NULL);
-  start = g_get_monotonic_time () - start;
+  elapsed = timer_stop ();
 
-  g_object_unref (manager);
-  /* its publication source, if it was pending */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  drop_manager (manager);
 
-  return start / 1e6;
+  return elapsed;
 }
 
 /* The same comparison for a lazily read input: the executor's own map
@@ -119,17 +209,18 @@ bare_map (ConcurryExecutor *pool,
   Range range = { 0, n };
   GValue value = G_VALUE_INIT;
   ConcurryMapResults *results;
-  gint64 start = g_get_monotonic_time ();
+  double elapsed;
 
+  timer_start ();
   results = concurry_executor_map (pool, trivial_map, NULL, NULL, range_next, &range, NULL,
                                    -1, 1, MAP_WINDOW, NULL);
   while (concurry_map_results_next (results, &value, NULL))
     if (G_IS_VALUE (&value))
       g_value_unset (&value);
-  start = g_get_monotonic_time () - start;
+  elapsed = timer_stop ();
   g_object_unref (results);
 
-  return start / 1e6;
+  return elapsed;
 }
 
 static double
@@ -138,20 +229,18 @@ manager_map (ConcurryExecutor *pool,
 {
   ConcurryTaskManager *manager = concurry_task_manager_new (pool, CONCURRY_ERROR_POLICY_RAISE);
   Range range = { 0, n };
-  gint64 start;
+  double elapsed;
 
   concurry_task_manager_set_monitor_interval (manager, 0);
   concurry_task_manager_set_keep_completed (manager, FALSE);
   concurry_task_manager_set_max_in_flight (manager, MAP_WINDOW);
-  start = g_get_monotonic_time ();
+  timer_start ();
   concurry_task_manager_map (manager, trivial_map, NULL, NULL, range_next, &range, NULL, n, NULL);
   concurry_task_manager_wait (manager, -1, NULL);
-  start = g_get_monotonic_time () - start;
-  g_object_unref (manager);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  elapsed = timer_stop ();
+  drop_manager (manager);
 
-  return start / 1e6;
+  return elapsed;
 }
 
 /* -- notifications -- */
@@ -190,6 +279,7 @@ notifications (ConcurryExecutor *pool,
   ConcurryTaskManager *manager = concurry_task_manager_new (pool, CONCURRY_ERROR_POLICY_RAISE);
   Counts counts = { 0, };
   gint64 start, elapsed;
+  double rate;
 
   concurry_task_manager_set_monitor_interval (manager, 0);
   g_signal_connect (manager, "notify", G_CALLBACK (on_notify), &counts);
@@ -208,11 +298,13 @@ notifications (ConcurryExecutor *pool,
     g_main_context_iteration (NULL, TRUE);
   elapsed = g_get_monotonic_time () - start;
 
+  rate = MAX (counts.n_fraction, counts.n_items_changed) / (elapsed / 1e6);
   printf ("notifications  %u tasks in %.2f s: %u notify emissions (%.1f/s over all properties), "
-          "fraction %u (%.1f/s), items-changed %u (%.1f/s)   goal <= 60/s per signal\n",
+          "fraction %u (%.1f/s), items-changed %u (%.1f/s)   goal <= 60/s per signal: %s\n",
           n, elapsed / 1e6, counts.n_notify, counts.n_notify / (elapsed / 1e6),
           counts.n_fraction, counts.n_fraction / (elapsed / 1e6),
-          counts.n_items_changed, counts.n_items_changed / (elapsed / 1e6));
+          counts.n_items_changed, counts.n_items_changed / (elapsed / 1e6),
+          verdict (rate <= 60.0));
 
   g_signal_handlers_disconnect_by_data (manager, &counts);
   g_object_unref (manager);
@@ -243,7 +335,7 @@ map_memory (ConcurryExecutor *pool,
   ConcurryTaskManager *manager = concurry_task_manager_new (pool, CONCURRY_ERROR_POLICY_RAISE);
   Range range = { 0, 1000000000 };
   guint64 step = prefix / 8;
-  long first = -1, last = -1;
+  long first = -1, last = -1, peak;
   gint64 start = g_get_monotonic_time ();
 
   concurry_task_manager_set_monitor_interval (manager, 0);
@@ -267,44 +359,169 @@ map_memory (ConcurryExecutor *pool,
     }
   concurry_task_manager_cancel (manager);
   concurry_task_manager_wait (manager, -1, NULL);
+  peak = status_kb ("VmHWM:");
+  /* flat: what the last 7/8 of the prefix added, at most 1 MB */
   printf ("\n               %" G_GUINT64_FORMAT " of 10^9 inputs read in %.1f s; RSS %.1f MB "
-          "-> %.1f MB (flat), peak RSS %.1f MB   goal < 50 MB\n",
+          "-> %.1f MB (%s), peak RSS %.1f MB   goal < 50 MB and flat: %s\n",
           range.next, (g_get_monotonic_time () - start) / 1e6,
-          first / 1024.0, last / 1024.0, status_kb ("VmHWM:") / 1024.0);
+          first / 1024.0, last / 1024.0, last - first <= 1024 ? "flat" : "GROWING",
+          peak / 1024.0, verdict (peak < 50 * 1024 && last - first <= 1024));
 
   g_object_unref (manager);
+}
+
+static int
+compare_doubles (const void *a,
+                 const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+median (double *values,
+        guint   n)
+{
+  qsort (values, n, sizeof *values, compare_doubles);
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+typedef double (*Run) (ConcurryExecutor *pool,
+                       guint             n);
+
+typedef struct
+{
+  double bare;          /* median wall-clock times */
+  double manager;
+  double ratio;         /* median of the rounds' wall-clock ratios */
+  double cpu_bare;      /* the same in CPU time */
+  double cpu_manager;
+  double cpu_ratio;
+  double submit_bare;   /* median CPU time of the submitting loop */
+  double submit_manager;
+} Comparison;
+
+/* Times @bare and @manager side by side, N_ROUNDS times after a warm-up. */
+static void
+side_by_side (ConcurryExecutor *pool,
+              guint             n,
+              Run               bare,
+              Run               manager,
+              Comparison       *result)
+{
+  double bare_times[N_ROUNDS], manager_times[N_ROUNDS], ratios[N_ROUNDS];
+  double cpu_bare[N_ROUNDS], cpu_manager[N_ROUNDS], cpu_ratios[N_ROUNDS];
+  double submit_bare[N_ROUNDS], submit_manager[N_ROUNDS];
+
+  /* warm up: threads, allocator, caches */
+  bare (pool, n);
+  manager (pool, n);
+
+  for (guint round = 0; round < N_ROUNDS; round++)
+    {
+      if (round % 2 == 0)
+        {
+          bare_times[round] = bare (pool, n);
+          cpu_bare[round] = last_cpu;
+          submit_bare[round] = last_submit_cpu;
+          manager_times[round] = manager (pool, n);
+          cpu_manager[round] = last_cpu;
+          submit_manager[round] = last_submit_cpu;
+        }
+      else
+        {
+          manager_times[round] = manager (pool, n);
+          cpu_manager[round] = last_cpu;
+          submit_manager[round] = last_submit_cpu;
+          bare_times[round] = bare (pool, n);
+          cpu_bare[round] = last_cpu;
+          submit_bare[round] = last_submit_cpu;
+        }
+      ratios[round] = manager_times[round] / bare_times[round];
+      cpu_ratios[round] = cpu_manager[round] / cpu_bare[round];
+    }
+
+  result->ratio = median (ratios, N_ROUNDS);
+  result->bare = median (bare_times, N_ROUNDS);
+  result->manager = median (manager_times, N_ROUNDS);
+  result->cpu_ratio = median (cpu_ratios, N_ROUNDS);
+  result->cpu_bare = median (cpu_bare, N_ROUNDS);
+  result->cpu_manager = median (cpu_manager, N_ROUNDS);
+  result->submit_bare = median (submit_bare, N_ROUNDS);
+  result->submit_manager = median (submit_manager, N_ROUNDS);
+}
+
+/* What one more GObject per task costs: the floor of the manager's
+ * overhead, since submit() hands out a new ConcurryTask (a final GObject
+ * of about this size) on top of the executor's future. Median CPU time of
+ * making @n of them, in ns each; freed outside the timing. */
+G_DECLARE_FINAL_TYPE (TaskSized, task_sized, BENCH, TASK_SIZED, GObject)
+
+struct _TaskSized
+{
+  GObject  parent_instance;
+  gpointer fields[24];
+};
+
+G_DEFINE_FINAL_TYPE (TaskSized, task_sized, G_TYPE_OBJECT)
+
+static void
+task_sized_class_init (TaskSizedClass *klass)
+{
+}
+
+static void
+task_sized_init (TaskSized *self)
+{
+}
+
+static double
+gobject_floor (guint n)
+{
+  GObject **objects = g_new (GObject *, n);
+  double times[N_ROUNDS];
+
+  for (guint round = 0; round < N_ROUNDS; round++)
+    {
+      gint64 start = thread_cpu_nsec ();
+
+      for (guint i = 0; i < n; i++)
+        objects[i] = g_object_new (task_sized_get_type (), NULL);
+      times[round] = (double)(thread_cpu_nsec () - start) / n;
+      for (guint i = 0; i < n; i++)
+        g_object_unref (objects[i]);
+    }
+  g_free (objects);
+
+  return median (times, N_ROUNDS);
 }
 
 static void
 overhead (ConcurryExecutor *pool,
           guint             n)
 {
-  double best_bare = G_MAXDOUBLE, best_manager = G_MAXDOUBLE;
+  Comparison c;
 
-  /* warm up: threads, allocator */
-  bare_executor (pool, n);
-  through_manager (pool, n);
+  side_by_side (pool, n, bare_executor, through_manager, &c);
+  printf ("overhead       %u trivial tasks, %d workers, median of %d rounds: bare executor "
+          "%.1f ms (%.0f ns/task), task manager %.1f ms (%.0f ns/task): %.2fx   "
+          "goal <= 1.2x: %s\n"
+          "               in CPU time (all threads): bare executor %.0f ns/task, task manager "
+          "%.0f ns/task: %.2fx\n",
+          n, N_WORKERS, N_ROUNDS, c.bare * 1e3, c.bare * 1e9 / n,
+          c.manager * 1e3, c.manager * 1e9 / n, c.ratio, verdict (c.ratio <= 1.2),
+          c.cpu_bare * 1e9 / n, c.cpu_manager * 1e9 / n, c.cpu_ratio);
+  printf ("               on the submitting thread (CPU): executor submit %.0f ns/task, task "
+          "manager submit %.0f ns/task; one more GObject (the ConcurryTask submit() returns) "
+          "costs %.0f ns to make here\n",
+          c.submit_bare * 1e9 / n, c.submit_manager * 1e9 / n, gobject_floor (n));
 
-  for (guint round = 0; round < N_ROUNDS; round++)
-    {
-      best_bare = MIN (best_bare, bare_executor (pool, n));
-      best_manager = MIN (best_manager, through_manager (pool, n));
-    }
-  printf ("overhead       %u trivial tasks, %d workers, best of %d: bare executor %.1f ms "
-          "(%.0f ns/task), task manager %.1f ms (%.0f ns/task): %.2fx   goal <= 1.2x\n",
-          n, N_WORKERS, N_ROUNDS, best_bare * 1e3, best_bare * 1e9 / n,
-          best_manager * 1e3, best_manager * 1e9 / n, best_manager / best_bare);
-
-  best_bare = best_manager = G_MAXDOUBLE;
-  for (guint round = 0; round < N_ROUNDS; round++)
-    {
-      best_bare = MIN (best_bare, bare_map (pool, n));
-      best_manager = MIN (best_manager, manager_map (pool, n));
-    }
-  printf ("               the same as a lazy map (window %d): executor map %.1f ms (%.0f ns/item), "
-          "task manager map %.1f ms (%.0f ns/item): %.2fx\n",
-          MAP_WINDOW, best_bare * 1e3, best_bare * 1e9 / n,
-          best_manager * 1e3, best_manager * 1e9 / n, best_manager / best_bare);
+  side_by_side (pool, n, bare_map, manager_map, &c);
+  printf ("               the same as a lazy map (window %d): executor map %.1f ms "
+          "(%.0f ns/item), task manager map %.1f ms (%.0f ns/item): %.2fx (CPU time %.2fx)\n",
+          MAP_WINDOW, c.bare * 1e3, c.bare * 1e9 / n, c.manager * 1e3, c.manager * 1e9 / n,
+          c.ratio, c.cpu_ratio);
 }
 
 int

@@ -12,6 +12,7 @@
 #include "concurry-promise.h"
 #include "concurry-task-manager.h"
 #include "concurry-task-private.h"
+#include "concurry-work-queue-private.h"
 
 G_BEGIN_DECLS
 
@@ -52,12 +53,14 @@ struct _ConcurryTaskManager
   GObject              parent_instance;
 
   ConcurryExecutor    *executor;
+  ConcurryWorkQueue   *queue;                /* the executor's, if one of ours */
   GMainContext        *context;
   ConcurryErrorPolicy  error_policy;
   guint                max_in_flight;
   guint                monitor_interval;
   guint                keep_completed : 1;
   guint                reading : 1;          /* a thread is reading input */
+  guint                main_context_executor : 1;  /* set at construction */
 
   GMutex               mutex;
 
@@ -69,6 +72,8 @@ struct _ConcurryTaskManager
   guint64              n_unfinished;
 
   ConcurryTask        *unfinished;           /* list of unfinished tasks */
+  ConcurryTask        *inbox;                /* atomic, no lock: finished tasks not
+                                              * counted yet, newest first */
   ConcurryTaskMap     *maps;                 /* maps whose input is not exhausted */
   guint                n_maps_unsized;       /* of those, maps of unknown length */
 

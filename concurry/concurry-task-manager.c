@@ -17,6 +17,7 @@
 #include "concurry-task-manager-private.h"
 #include "concurry-task-private.h"
 #include "concurry-dispatch-private.h"
+#include "concurry-work-queue-private.h"
 
 /**
  * ConcurryTaskManager:
@@ -487,6 +488,24 @@ task_run (GCancellable  *cancellable,
   task->end_time = g_get_monotonic_time ();
 }
 
+/* One of the two ends of a task's life in the manager: its future was
+ * done and counted, or the executor released its work. The last of the
+ * two drops the references start_task() took for both, but for the one on
+ * the task if the manager kept it among its finished tasks (then the
+ * manager, alive until here, holds the task). */
+static void
+task_settle (ConcurryTask *task)
+{
+  ConcurryTaskManager *manager;
+
+  if (!g_atomic_int_dec_and_test (&task->pending))
+    return;
+  manager = task->manager;
+  if (!task->kept)
+    g_object_unref (task);
+  g_object_unref (manager);
+}
+
 /* The executor is done with the work: whether it ran or not. */
 static void
 task_release_work (gpointer data)
@@ -497,8 +516,7 @@ task_release_work (gpointer data)
 
   if (destroy != NULL)
     destroy (user_data);
-  g_object_unref (task->manager);
-  g_object_unref (task);
+  task_settle (task);
 }
 
 static void
@@ -596,68 +614,128 @@ finish_stop (Stopped *stopped)
   g_free (stopped);
 }
 
-/* Runs on the thread that completes the task's future: no user code. */
+/* Empties the inbox and counts the finished tasks it held in one hold of
+ * the lock, then does what they call for without it. No user code.
+ * Returns them, oldest first, linked by inbox_next, to be settled. */
+static ConcurryTask *
+count_finished (ConcurryTaskManager *self)
+{
+  ConcurryTask *batch = NULL, *head;
+  Stopped *to_cancel = NULL;
+  ConcurryPromise *change;
+  gboolean need_refill = FALSE;
+  gboolean log = FALSE;
+  gboolean woken;
+
+  g_mutex_lock (&self->mutex);
+
+  /* newest first: in the order they finished */
+  head = g_atomic_pointer_exchange (&self->inbox, NULL);
+  while (head != NULL)
+    {
+      ConcurryTask *next = head->inbox_next;
+
+      head->inbox_next = batch;
+      batch = head;
+      head = next;
+    }
+
+  for (ConcurryTask *task = batch; task != NULL; task = task->inbox_next)
+    {
+      ConcurryFutureState state = concurry_future_get_state (task->future);
+
+      unlink_locked (self, task);
+      self->n_unfinished--;
+      self->n_completed++;
+      if (state == CONCURRY_FUTURE_STATE_FAILED)
+        {
+          /* read, whatever the policy: the task has seen its error */
+          const GError *error = concurry_future_get_error (task->future);
+
+          self->n_failed++;
+          if (self->error_policy == CONCURRY_ERROR_POLICY_RAISE && self->error == NULL)
+            {
+              self->error = g_error_copy (error);
+              to_cancel = stop_locked (self, FALSE);
+            }
+          log = log || self->error_policy == CONCURRY_ERROR_POLICY_LOG;
+        }
+      else if (state == CONCURRY_FUTURE_STATE_CANCELLED)
+        self->n_cancelled++;
+
+      /* The input is read again once half the window is free: one
+       * wake-up for a batch of items, not one per item. */
+      if (task->map != NULL)
+        {
+          task->map->in_flight--;
+          need_refill = need_refill ||
+                        (task->map->listed && task->map->in_flight <= self->max_in_flight / 2);
+        }
+
+      /* the reference start_task() took on the task goes there */
+      task->kept = self->keep_completed;
+      if (task->kept)
+        g_ptr_array_add (self->completed, task);
+    }
+
+  schedule_publish_locked (self);
+  /* Waiters need waking when there is a task for next_completed(), input
+   * to read, or an end. */
+  woken = (self->keep_completed && self->next_waiting > 0) || need_refill ||
+          to_cancel != NULL || !_concurry_task_manager_is_running_locked (self);
+  change = woken ? take_change_locked (self) : NULL;
+  g_mutex_unlock (&self->mutex);
+
+  if (need_refill && self->refill_source != NULL)
+    g_source_set_ready_time (self->refill_source, 0);
+  if (log)
+    for (ConcurryTask *task = batch; task != NULL; task = task->inbox_next)
+      if (concurry_future_get_state (task->future) == CONCURRY_FUTURE_STATE_FAILED)
+        log_failure (task, concurry_future_get_error (task->future));
+  finish_stop (to_cancel);
+  signal_change (change);
+
+  return batch;
+}
+
+/* Runs on the thread that completes the task's future: no user code.
+ *
+ * The task goes into the manager's inbox without a lock. The thread that
+ * finds the inbox empty takes the lock, empties the inbox and counts what
+ * it found: under load one thread counts a batch of tasks in one hold of
+ * the lock while the others go on, instead of each worker queueing for it
+ * once per task. Every task that goes in is counted: it lies on top of a
+ * task whose thread is still to empty the inbox, or was already taken by
+ * it. */
 static void
 task_done (ConcurryFuture *future,
            gpointer        user_data)
 {
   ConcurryTask *task = user_data;
   ConcurryTaskManager *self = task->manager;
-  ConcurryFutureState state = concurry_future_get_state (future);
-  const GError *error = NULL;
-  Stopped *to_cancel = NULL;
-  ConcurryPromise *change;
-  gboolean need_refill = FALSE;
-  gboolean log = FALSE;
+  ConcurryTask *head, *batch;
 
-  g_mutex_lock (&self->mutex);
-  unlink_locked (self, task);
-  self->n_unfinished--;
-  self->n_completed++;
-  if (state == CONCURRY_FUTURE_STATE_FAILED)
+  do
     {
-      self->n_failed++;
-      error = concurry_future_get_error (future);
-      if (self->error_policy == CONCURRY_ERROR_POLICY_RAISE && self->error == NULL)
-        {
-          self->error = g_error_copy (error);
-          to_cancel = stop_locked (self, FALSE);
-        }
-      log = self->error_policy == CONCURRY_ERROR_POLICY_LOG;
+      head = g_atomic_pointer_get (&self->inbox);
+      task->inbox_next = head;
     }
-  else if (state == CONCURRY_FUTURE_STATE_CANCELLED)
-    self->n_cancelled++;
+  while (!g_atomic_pointer_compare_and_exchange (&self->inbox, head, task));
+  if (head != NULL)
+    return;      /* counted by the thread that put in the first one */
 
-  /* The input is read again once half the window is free: one wake-up
-   * for a batch of items, not one per item. */
-  if (task->map != NULL)
+  /* The references of the tasks in the inbox keep the manager alive until
+   * they are settled below, ours among them. */
+  batch = count_finished (self);
+
+  while (batch != NULL)
     {
-      task->map->in_flight--;
-      need_refill = task->map->listed && task->map->in_flight <= self->max_in_flight / 2;
+      ConcurryTask *next = batch->inbox_next;
+
+      batch->inbox_next = NULL;
+      task_settle (batch);      /* may drop the last reference to the manager */
+      batch = next;
     }
-
-  if (self->keep_completed)
-    g_ptr_array_add (self->completed, g_object_ref (task));
-
-  schedule_publish_locked (self);
-  /* Waiters need waking when there is a task for next_completed(), input
-   * to read, or an end. */
-  if ((self->keep_completed && self->next_waiting > 0) || need_refill ||
-      to_cancel != NULL || !_concurry_task_manager_is_running_locked (self))
-    change = take_change_locked (self);
-  else
-    change = NULL;
-  g_mutex_unlock (&self->mutex);
-
-  if (need_refill && self->refill_source != NULL)
-    g_source_set_ready_time (self->refill_source, 0);
-  if (log)
-    log_failure (task, error);
-  finish_stop (to_cancel);
-  signal_change (change);
-
-  g_object_unref (self);
-  g_object_unref (task);     /* add_done_inline()'s reference */
 }
 
 static void
@@ -665,19 +743,18 @@ add_done_inline (ConcurryTask *task)
 {
   ConcurryFuture *future = task->future;
 
-  /* A node in the task itself, no allocation: task_done() drops the
-   * reference taken here once it has run. */
-  g_object_ref (task);
+  /* A node in the task itself, no allocation. */
   _concurry_callback_init_borrowed (&task->done_node, task_done, task);
   _concurry_core_add_callback (_concurry_future_get_core (future), future, &task->done_node);
 }
 
-/* Registers a new task as unfinished; with the lock held. */
+/* Registers a new task, made without the lock, as unfinished; with the
+ * lock held. */
 static ConcurryTask *
-new_task_locked (ConcurryTaskManager *self)
+register_task_locked (ConcurryTaskManager *self,
+                      ConcurryTask        *task)
 {
-  ConcurryTask *task = _concurry_task_new (self, ++self->n_submitted);
-
+  task->index = ++self->n_submitted;
   task->next = self->unfinished;
   if (self->unfinished != NULL)
     self->unfinished->prev = task;
@@ -697,13 +774,21 @@ start_task (ConcurryTaskManager *self,
   ConcurryFuture *future;
   GError *local_error = NULL;
 
-  /* One reference to the manager for task_done(), one for
-   * task_release_work(): the task's own pointer is borrowed. */
+  /* One reference to the task and one to the manager (the task's own
+   * pointer is borrowed) for both task_done() and task_release_work(): see
+   * task_settle(). */
+  task->pending = 2;
   g_object_ref (self);
-  g_object_ref (self);
-
-  future = concurry_executor_submit (self->executor, task_run, g_object_ref (task),
-                                     task_release_work, &local_error);
+  /* Straight into the work queue of concurry's own executors, as their
+   * submit does, without the interface call around it. */
+  g_object_ref (task);
+  if (self->queue != NULL)
+    future = (ConcurryFuture *)_concurry_work_queue_submit (self->queue, self->executor, task_run,
+                                                            task, task_release_work, FALSE,
+                                                            &local_error);
+  else
+    future = concurry_executor_submit (self->executor, task_run, task, task_release_work,
+                                       &local_error);
   if (future == NULL)
     {
       if (error != NULL)
@@ -745,7 +830,7 @@ refuse_javascript (ConcurryTaskManager  *self,
                    GError              **error)
 {
   /* The manager's trampoline hides @func from the executor's own check. */
-  return !CONCURRY_IS_MAIN_CONTEXT_EXECUTOR (self->executor) &&
+  return !self->main_context_executor &&
          _concurry_executor_refuse_javascript (func, error);
 }
 
@@ -778,12 +863,15 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
       g_mutex_unlock (&self->mutex);
 
       got = map->input (&item, map->input_data, &error);
+      /* its task, made without the lock */
+      task = got ? _concurry_task_new (self) : NULL;
 
       g_mutex_lock (&self->mutex);
       if (got && !map->listed)
         {
           /* stopped while we read: the item is dropped */
           g_mutex_unlock (&self->mutex);
+          g_object_unref (task);
           g_value_unset (&item);
           _concurry_task_map_unref (map);
           g_mutex_lock (&self->mutex);
@@ -826,9 +914,9 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
       if (map->n_remaining > 0)
         map->n_remaining--;
       map->in_flight++;
-      task = new_task_locked (self);
       task->map = map;              /* the reference taken above */
       task->input = item;
+      register_task_locked (self, task);
       schedule_publish_locked (self);
       g_mutex_unlock (&self->mutex);
 
@@ -891,6 +979,8 @@ concurry_task_manager_constructed (GObject *object)
   g_assert (self->executor != NULL);
 
   self->context = g_main_context_ref_thread_default ();
+  self->main_context_executor = CONCURRY_IS_MAIN_CONTEXT_EXECUTOR (self->executor);
+  self->queue = _concurry_executor_get_work_queue (self->executor);
   if (self->max_in_flight == 0)
     self->max_in_flight = 2 * MAX (1, concurry_executor_get_max_workers (self->executor));
   self->publish_source = attach_source (self, &publish_funcs, "[concurry] task manager progress",
@@ -1443,15 +1533,17 @@ concurry_task_manager_submit (ConcurryTaskManager  *self,
   g_return_val_if_fail (func != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  task = _concurry_task_new (self);
   g_mutex_lock (&self->mutex);
   if (!check_accepting_locked (self, error) || refuse_javascript (self, func, error))
     {
       g_mutex_unlock (&self->mutex);
+      g_object_unref (task);
       if (destroy != NULL)
         destroy (user_data);
       return NULL;
     }
-  task = new_task_locked (self);
+  register_task_locked (self, task);
   task->work_func = func;
   task->user_data = user_data;
   task->destroy = destroy;
@@ -1497,17 +1589,20 @@ concurry_task_manager_submit_input (ConcurryTaskManager  *self,
   g_return_val_if_fail (func != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  task = _concurry_task_new (self);
+  /* copied without the lock: it may be an object or a boxed type */
+  g_value_init (&task->input, G_VALUE_TYPE (input));
+  g_value_copy (input, &task->input);
   g_mutex_lock (&self->mutex);
   if (!check_accepting_locked (self, error) || refuse_javascript (self, func, error))
     {
       g_mutex_unlock (&self->mutex);
+      g_object_unref (task);
       if (destroy != NULL)
         destroy (user_data);
       return NULL;
     }
-  task = new_task_locked (self);
-  g_value_init (&task->input, G_VALUE_TYPE (input));
-  g_value_copy (input, &task->input);
+  register_task_locked (self, task);
   task->map_func = func;
   task->user_data = user_data;
   task->destroy = destroy;

@@ -63,14 +63,14 @@ concurry_task_init (ConcurryTask *self)
   self->end_time = -1;
 }
 
+/* Made without the manager's lock: the GObject is most of the cost of a
+ * task. */
 ConcurryTask *
-_concurry_task_new (ConcurryTaskManager *manager,
-                    guint64              index)
+_concurry_task_new (ConcurryTaskManager *manager)
 {
   ConcurryTask *self = g_object_new (CONCURRY_TYPE_TASK, NULL);
 
   self->manager = manager;     /* borrowed: see the task manager */
-  self->index = index;
 
   return self;
 }

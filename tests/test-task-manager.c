@@ -1052,6 +1052,88 @@ test_monitor_logs_progress (void)
   gate_clear (&gate);
 }
 
+/* Fails the work whose number (user data) is a multiple of 7. */
+static void
+fail_every_seventh_work (GCancellable  *cancellable,
+                         GValue        *value,
+                         gpointer       user_data,
+                         GError       **error)
+{
+  guint i = GPOINTER_TO_UINT (user_data);
+
+  if (i % 7 == 0)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "task %u fails", i);
+  else
+    {
+      g_value_init (value, G_TYPE_UINT);
+      g_value_set_uint (value, i);
+    }
+}
+
+static void
+test_tasks_finishing_together_counted_once (void)
+{
+  const guint n = 3000;
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (4);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(GError) error = NULL;
+  g_autofree gboolean *listed = g_new0 (gboolean, n + 1);
+  ConcurryTask *task;
+  guint n_handed_out = 0;
+
+  g_test_summary ("Many tasks finishing at the same time on several workers are each "
+                  "counted once, listed once and handed out once, with their outcomes");
+
+  for (guint i = 1; i <= n; i++)
+    {
+      /* the user data is the task's number: the first task is number 1 */
+      task = concurry_task_manager_submit (manager, fail_every_seventh_work,
+                                           GUINT_TO_POINTER (i), NULL, &error);
+      g_assert_no_error (error);
+      g_object_unref (task);
+    }
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, n);
+  g_assert_cmpuint (concurry_task_manager_get_n_failed (manager), ==, n / 7);
+  g_assert_cmpuint (concurry_task_manager_get_n_cancelled (manager), ==, 0);
+  g_assert_false (concurry_task_manager_get_running (manager));
+
+  while ((task = concurry_task_manager_next_completed (manager, 0, &error)) != NULL)
+    {
+      n_handed_out++;
+      g_object_unref (task);
+    }
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_handed_out, ==, n);
+
+  flush_main_context (manager);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (manager)), ==, n);
+  for (guint position = 0; position < n; position++)
+    {
+      guint64 index;
+
+      task = g_list_model_get_item (G_LIST_MODEL (manager), position);
+      index = concurry_task_get_index (task);
+      g_assert_cmpuint (index, >=, 1);
+      g_assert_cmpuint (index, <=, n);
+      g_assert_false (listed[index]);
+      listed[index] = TRUE;
+      if (index % 7 == 0)
+        {
+          g_assert_cmpint (concurry_task_get_state (task), ==, CONCURRY_FUTURE_STATE_FAILED);
+          g_assert_error (concurry_task_get_error (task), G_IO_ERROR, G_IO_ERROR_FAILED);
+        }
+      else
+        {
+          g_assert_cmpint (concurry_task_get_state (task), ==, CONCURRY_FUTURE_STATE_DONE);
+          g_assert_cmpuint (g_value_get_uint (concurry_task_get_value (task)), ==, index);
+        }
+      g_object_unref (task);
+    }
+}
+
 static void
 test_dropped_manager_finishes_its_tasks (void)
 {
@@ -1108,6 +1190,8 @@ main (int   argc,
   g_test_add_func ("/Concurry/TaskManager/main-context-executor", test_main_context_executor);
   g_test_add_func ("/Concurry/TaskManager/monitor-logs-progress", test_monitor_logs_progress);
   g_test_add_func ("/Concurry/TaskManager/dropped-manager-finishes-its-tasks", test_dropped_manager_finishes_its_tasks);
+  g_test_add_func ("/Concurry/TaskManager/tasks-finishing-together-counted-once",
+                   test_tasks_finishing_together_counted_once);
 
   return g_test_run ();
 }
