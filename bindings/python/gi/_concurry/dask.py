@@ -21,6 +21,7 @@ loop thread.  Cancelling a concurry future cancels its Dask task.
 Dask future is wrapped.
 """
 
+import asyncio
 import queue
 import sys
 import threading
@@ -116,62 +117,150 @@ def _complete(promise, status, outcome):
         remote.reject(promise, exc)
 
 
+class _Signal(asyncio.Event):
+    """The event of a Dask future's state (what ``FutureState.wait()``
+    awaits), which also calls the watchers registered on it when it is
+    set: no coroutine and no task per future."""
+
+    def __init__(self):
+        super().__init__()
+        self.watchers = []
+
+    def set(self):
+        super().set()
+        watchers, self.watchers = self.watchers, []
+        for watcher in watchers:
+            watcher()
+
+
+class _Item:
+    """A Dask future watched for a promise."""
+
+    __slots__ = ('tracker', 'dask_future', 'promise', 'settled')
+
+    def __init__(self, tracker, dask_future, promise, settled):
+        self.tracker = tracker
+        self.dask_future = dask_future
+        self.promise = promise
+        self.settled = settled
+
+    def __call__(self):
+        """The Dask future's state says it is done (called by Dask)."""
+        tracker = self.tracker
+        try:
+            if asyncio._get_running_loop() is tracker.loop:
+                tracker.done(self)
+            else:               # Dask set it from another thread
+                tracker.client.loop.add_callback(tracker.done, self)
+        except BaseException as exc:  # pragma: no cover - defensive
+            _completer.put((self.promise, 'error', exc, self.settled))
+
+
 class _Tracker:
     """Per client: hands Dask futures to the client's event loop in
-    bunches, one coroutine each waiting for it.  The results of the
-    finished ones are fetched together: one request for all that finished
-    while the previous request was out."""
+    bunches; there each is watched through its state's event (see
+    _Signal).  The values of the finished ones are fetched together: one
+    request for all that finished since the previous one; while results
+    stream in and more are expected, at most one request per
+    _FETCH_INTERVAL (each costs the scheduler and the workers as much as
+    many small tasks)."""
 
     def __init__(self, client):
         self.client = client
+        self.loop = None          # the asyncio loop, once known
         self.lock = threading.Lock()
         self.incoming = []
         self.scheduled = False
-        self.ready = []           # (dask_future, promise, settled), on the loop
-        self.fetching = False
+        # On the loop only:
+        self.watching = 0         # items whose Dask future is not done yet
+        self.ready = []           # items finished, to fetch
+        self.fetching = False     # a _fetch() task runs
+        self.next_fetch = 0.0     # loop.time() before which none starts
+        self.wake = None          # what a pausing _fetch() waits for
 
     def add(self, dask_future, promise, settled=None):
+        item = _Item(self, dask_future, promise, settled)
         with self.lock:
-            self.incoming.append((dask_future, promise, settled))
+            self.incoming.append(item)
             if self.scheduled:
                 return
             self.scheduled = True
         self.client.loop.add_callback(self._start)
 
     def _start(self):
-        import asyncio
+        if self.loop is None:
+            self.loop = asyncio.get_running_loop()
         with self.lock:
             incoming, self.incoming = self.incoming, []
             self.scheduled = False
         hook = not _cancels_its_source()
         for item in incoming:
             if hook:
-                _hook_cancel(item[1], item[0])
-            asyncio.ensure_future(self._watch(item))
+                _hook_cancel(item.promise, item.dask_future)
+            self.watching += 1
+            state = item.dask_future._state
+            event = getattr(state, '_event', False)
+            if event is None:
+                event = state._event = _Signal()
+            if isinstance(event, _Signal) and not event.is_set():
+                event.watchers.append(item)
+            elif isinstance(event, asyncio.Event) and event.is_set():
+                self.done(item)
+            else:       # another Dask, or someone else made the event
+                asyncio.ensure_future(self._wait(item))
 
-    async def _watch(self, item):
-        import asyncio
-        dask_future = item[0]
+    async def _wait(self, item):
         try:
-            await dask_future._state.wait()
+            await item.dask_future._state.wait()
         except asyncio.CancelledError:
-            _completer.put((item[1], 'cancelled', None, item[2]))
+            self.watching -= 1
+            _completer.put((item.promise, 'cancelled', None, item.settled))
             return
-        if dask_future.status == 'finished':
+        self.done(item)
+
+    def done(self, item):
+        """item's Dask future is done (on the loop)."""
+        self.watching -= 1
+        try:
+            status = item.dask_future.status
+        except BaseException:   # pragma: no cover - defensive
+            status = None
+        if status == 'finished':
             self.ready.append(item)
             if not self.fetching:
                 self.fetching = True
                 asyncio.ensure_future(self._fetch())
+            elif not self.watching:
+                self._wake()
         else:
-            await self._one(item)
+            asyncio.ensure_future(self._one(item))
+            if not self.watching:
+                self._wake()
+
+    def _wake(self):
+        wake = self.wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
 
     async def _fetch(self):
-        import asyncio
+        loop = self.loop
         try:
             while self.ready:
+                delay = self.next_fetch - loop.time()
+                if delay > 0 and self.watching:
+                    # More results are expected soon: let them gather
+                    # (the last one to come ends the pause).
+                    self.wake = wake = loop.create_future()
+                    timer = loop.call_later(delay, self._wake)
+                    try:
+                        await wake
+                    finally:
+                        timer.cancel()
+                        self.wake = None
+                self.next_fetch = loop.time() + _FETCH_INTERVAL
                 batch, self.ready = self.ready, []
                 try:
-                    values = await self.client._gather([item[0] for item in batch])
+                    values = await self.client._gather([item.dask_future for item in batch])
                 except asyncio.CancelledError:
                     raise
                 except BaseException:
@@ -179,14 +268,13 @@ class _Tracker:
                     for item in batch:
                         asyncio.ensure_future(self._one(item))
                     continue
-                _completer.put_all([(promise, 'finished', value, settled)
-                                    for (_, promise, settled), value in zip(batch, values)])
+                _completer.put_all([(item.promise, 'finished', value, item.settled)
+                                    for item, value in zip(batch, values)])
         finally:
             self.fetching = False
 
     async def _one(self, item):
-        import asyncio
-        dask_future, promise, settled = item
+        dask_future = item.dask_future
         try:
             outcome = await dask_future._result(raiseit=False)
             status = dask_future.status
@@ -194,7 +282,12 @@ class _Tracker:
             status, outcome = 'cancelled', None
         except BaseException as exc:
             status, outcome = 'error', exc
-        _completer.put((promise, status, outcome, settled))
+        _completer.put((item.promise, status, outcome, item.settled))
+
+
+# At most one request for values per this many seconds while more results
+# are expected (the client's own stream to the scheduler waits 10 ms).
+_FETCH_INTERVAL = 0.02
 
 
 def _tracker(client):
@@ -208,7 +301,6 @@ def _cancel_task(dask_future):
     if dask_future.done():
         return
     client = dask_future.client
-    import asyncio
     loop = getattr(client.loop, 'asyncio_loop', None)
     if loop is not None and asyncio._get_running_loop() is loop:
         client.loop.add_callback(client._cancel, [dask_future])
