@@ -10,12 +10,17 @@ the data from the cluster, and the call is submitted at once (Dask runs it
 when its inputs are ready).  Any other future among the arguments is
 waited for (without blocking) and replaced by its value.
 
-How completion reaches Python: one coroutine per Dask future on the
-client's event loop waits for it; the results of the futures that finished
-are fetched together, one request for all those that finished while the
-previous request was out; each outcome goes to one completer thread, which completes
-the concurry promises, so that done callbacks never run on Dask's event
-loop thread.  Cancelling a concurry future cancels its Dask task.
+How completion reaches Python: on the client's event loop, the event of
+each Dask future's state (what Dask sets when the scheduler reports the
+task done) calls the tracker directly: no coroutine per future.  The
+values of the futures that finished are fetched together: one request for
+all those that finished since the previous one, and while more results are
+expected, at most one request per 20 ms (a request costs the scheduler and
+the workers about as much as a few tiny tasks; the last result expected is
+fetched at once).  The outcomes go, in bunches, to one completer thread,
+which completes the concurry promises, so that done callbacks never run on
+Dask's event loop thread.  Cancelling a concurry future cancels its Dask
+task.
 
 ``distributed`` is imported only when a ``DaskExecutor`` is made or a
 Dask future is wrapped.
@@ -233,7 +238,10 @@ class _Tracker:
             elif not self.watching:
                 self._wake()
         else:
-            asyncio.ensure_future(self._one(item))
+            if status == 'cancelled':   # also when the client closes
+                _completer.put((item.promise, 'cancelled', None, item.settled))
+            else:
+                asyncio.ensure_future(self._one(item))
             if not self.watching:
                 self._wake()
 
@@ -262,6 +270,10 @@ class _Tracker:
                 try:
                     values = await self.client._gather([item.dask_future for item in batch])
                 except asyncio.CancelledError:
+                    # The loop is going away: nothing will come.
+                    _completer.put_all([(item.promise, 'cancelled', None, item.settled)
+                                        for item in batch + self.ready])
+                    self.ready = []
                     raise
                 except BaseException:
                     # Lost, cancelled or failed meanwhile: one by one.
