@@ -19,7 +19,10 @@ each round runs both sides back to back, the first side alternating from
 round to round, after a garbage collection and (Dask) once the scheduler
 has forgotten the previous run's tasks.  The goal is checked on the
 median of the rounds' ratios (a round compares two runs made under the
-same load); the medians of each side's times are printed too.  Run it
+same load); the medians of each side's times are printed too, and the
+CPU time each side costs (this process, which runs the client and the
+scheduler, and the worker processes): less disturbed by the machine's
+other work.  Run it
 against the build tree:
 
     meson devenv -C build /usr/bin/python3 ../bench/bench_scale.py
@@ -58,31 +61,36 @@ def run_submit(executor, n):
     return [f.result() for f in futures]
 
 
-def timed(fn, settle=None):
-    """Seconds fn() takes, from a collected heap (and a settled cluster)."""
+def timed(fn, settle=None, cpu=None):
+    """Seconds fn() takes, from a collected heap (and a settled cluster),
+    and the CPU seconds cpu() counts meanwhile (0 without cpu)."""
     gc.collect()
     if settle is not None:
         settle()
+    cpu_start = cpu() if cpu is not None else 0.0
     start = time.perf_counter()
     fn()
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    return elapsed, (cpu() if cpu is not None else 0.0) - cpu_start
 
 
-def side_by_side(baseline, ours, rounds, warmup, settle=None):
+def side_by_side(baseline, ours, rounds, warmup, settle=None, cpu=None):
     """Runs both warmup times, then rounds rounds of both back to back
-    (alternating which goes first); returns (baseline times, our times)."""
+    (alternating which goes first); returns (baseline times, our times)
+    and the same of CPU times."""
     for _ in range(warmup):
         baseline()
         ours()
-    base_times, our_times = [], []
+    base, mine = [], []
     for r in range(rounds):
         if r % 2 == 0:
-            base_times.append(timed(baseline, settle))
-            our_times.append(timed(ours, settle))
+            base.append(timed(baseline, settle, cpu))
+            mine.append(timed(ours, settle, cpu))
         else:
-            our_times.append(timed(ours, settle))
-            base_times.append(timed(baseline, settle))
-    return base_times, our_times
+            mine.append(timed(ours, settle, cpu))
+            base.append(timed(baseline, settle, cpu))
+    return ([t for t, _ in base], [t for t, _ in mine],
+            [c for _, c in base], [c for _, c in mine])
 
 
 def report(base_times, our_times, per_round):
@@ -101,7 +109,7 @@ def bench_processes(n, rounds, warmup, workers):
         # Start every worker of both pools.
         run_submit(cf_pool, workers * 8)
         run_submit(our_pool, workers * 8)
-        cf_times, our_times = side_by_side(lambda: run_submit(cf_pool, n),
+        cf_times, our_times, _, _ = side_by_side(lambda: run_submit(cf_pool, n),
                                            lambda: run_submit(our_pool, n),
                                            rounds, warmup)
         assert run_submit(our_pool, n) == expected
@@ -141,7 +149,21 @@ def bench_dask(n, rounds, warmup):
             while not client.run_on_scheduler(forgotten) and time.monotonic() < deadline:
                 time.sleep(0.01)
 
-        direct_times, our_times = side_by_side(direct, ours, rounds, warmup, settle)
+        def cpu():
+            # This process (the client and the scheduler) and the workers.
+            total = time.process_time()
+            for process in me.children(recursive=True):
+                try:
+                    times = process.cpu_times()
+                except psutil.Error:
+                    continue
+                total += times.user + times.system
+            return total
+
+        import psutil
+        me = psutil.Process()
+        direct_times, our_times, direct_cpu, our_cpu = side_by_side(
+            direct, ours, rounds, warmup, settle, cpu)
         assert ours() == expected and direct() == expected
     finally:
         executor.shutdown()
@@ -155,6 +177,9 @@ def bench_dask(n, rounds, warmup):
     print('  ratio of the medians                    %8.2fx' % (our_median / direct_median))
     ratio = report(direct_times, our_times, lambda base, ours: ours / base)
     print('  overhead ratio (goal <= 1.1):           %8.2fx' % ratio)
+    direct_cpu, our_cpu = statistics.median(direct_cpu), statistics.median(our_cpu)
+    print('  CPU time, client + scheduler + workers: %.3f s and %.3f s: %.2fx'
+          % (direct_cpu, our_cpu, our_cpu / direct_cpu))
     return ratio
 
 
