@@ -187,7 +187,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--tasks', type=int, default=10000)
     parser.add_argument('--dask-tasks', type=int, default=1000)
-    parser.add_argument('--rounds', type=int, default=7)
+    parser.add_argument('--rounds', type=int, default=9)
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--workers', type=int, default=os.cpu_count() or 1)
     parser.add_argument('--no-dask', action='store_true')

@@ -14,11 +14,11 @@ How completion reaches Python: on the client's event loop, the event of
 each Dask future's state (what Dask sets when the scheduler reports the
 task done) calls the tracker directly: no coroutine per future.  The
 values of the futures that finished are fetched together: one request for
-all those that finished since the previous one; while more results are
-expected, a request waits for 32 values or until 50 ms have passed since
-the previous one (a request costs the scheduler and the workers about as
-much CPU as a tiny task or two; the last result expected is fetched at
-once).  The outcomes go, in bunches, to one completer thread,
+all those that finished since the previous one; while many more results
+are expected (work submitted in bulk), a request waits for 64 values or
+until 100 ms have passed since the previous one (a request costs the
+scheduler and the workers more CPU than a tiny task); otherwise a result
+is fetched at once.  The outcomes go, in bunches, to one completer thread,
 which completes the concurry promises, so that done callbacks never run on
 Dask's event loop thread.  Cancelling a concurry future cancels its Dask
 task.
@@ -245,14 +245,14 @@ class _Tracker:
             if not self.fetching:
                 self.fetching = True
                 asyncio.ensure_future(self._fetch())
-            elif not self.watching or len(self.ready) >= _FETCH_BATCH:
+            elif self.watching < _FETCH_EXPECTED or len(self.ready) >= _FETCH_BATCH:
                 self._wake()
         else:
             if status == 'cancelled':   # also when the client closes
                 _completer.put((item.promise, 'cancelled', None, item.settled))
             else:
                 asyncio.ensure_future(self._one(item))
-            if not self.watching:
+            if self.watching < _FETCH_EXPECTED:
                 self._wake()
 
     def _wake(self):
@@ -265,9 +265,10 @@ class _Tracker:
         try:
             while self.ready:
                 delay = self.next_fetch - loop.time()
-                if delay > 0 and self.watching and len(self.ready) < _FETCH_BATCH:
-                    # More results are expected soon: let them gather
-                    # (the last one expected, or a full batch, ends the pause).
+                if (delay > 0 and self.watching >= _FETCH_EXPECTED
+                        and len(self.ready) < _FETCH_BATCH):
+                    # Many more results are expected: let them gather (a
+                    # full batch, or few results left, ends the pause).
                     self.wake = wake = loop.create_future()
                     timer = loop.call_later(delay, self._wake)
                     try:
@@ -307,16 +308,18 @@ class _Tracker:
         _completer.put((item.promise, status, outcome, item.settled))
 
 
-# A request for values costs the scheduler and the workers about as much
-# CPU as one or two tiny tasks (~2.5 ms on a LocalCluster of 2 workers).
-# While more results are expected, the next request waits until
-# _FETCH_BATCH values are ready or _FETCH_INTERVAL seconds have passed
-# since the previous one started: the requests cost at most 1/_FETCH_BATCH
-# of the work when results stream in fast, and a few percent of one core
-# when they trickle.  A first result after a quiet spell, and the last one
-# expected, are fetched at once.
-_FETCH_INTERVAL = 0.05
-_FETCH_BATCH = 32
+# A request for values costs the scheduler and the workers more CPU than a
+# tiny task (~4 ms on a LocalCluster of 2 workers, while they work).  While
+# at least _FETCH_EXPECTED more results are expected (work submitted in
+# bulk), the next request waits until _FETCH_BATCH values are ready or
+# _FETCH_INTERVAL seconds have passed since the previous one started: the
+# requests then cost at most 1/_FETCH_BATCH of the work when results stream
+# in fast, and a few percent of one core when they trickle.  With fewer
+# results expected (one call waited for at a time, say), and after a quiet
+# spell, a result is fetched at once.
+_FETCH_INTERVAL = 0.1
+_FETCH_BATCH = 64
+_FETCH_EXPECTED = 16
 
 
 def _tracker(client):
