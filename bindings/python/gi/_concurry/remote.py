@@ -210,7 +210,7 @@ class RemoteError:
 # argument futures
 # --------------------------------------------------------------------------
 
-_ATOMIC = frozenset((int, float, str, bytes, bool, type(None), complex))
+ATOMIC = _ATOMIC = frozenset((int, float, str, bytes, bool, type(None), complex))
 _SEQUENCES = (list, tuple, set, frozenset)
 
 
