@@ -75,8 +75,6 @@ def test_submit_returns_a_concurry_future_of_the_value(executor, concurry_scale)
 
 
 def test_the_executor_is_a_concurrent_futures_executor(executor):
-    if executor.kind == 'thread' and not isinstance(executor, concurrent.futures.Executor):
-        pytest.xfail('this override\'s thread pool is no concurrent.futures.Executor (issue 10)')
     assert isinstance(executor, concurrent.futures.Executor)
 
 
@@ -101,14 +99,8 @@ def test_the_result_raises_the_exception(executor):
 
 def test_futures_handed_out_are_read_only(executor):
     future = executor.submit(work.square, 2)
-    try:
+    with pytest.raises(NotImplementedError):
         future.set_result(5)
-    except NotImplementedError:
-        pass
-    except concurrent.futures.InvalidStateError:
-        pytest.xfail('this override has no read-only futures yet (issue 10)')
-    else:
-        pytest.xfail('this override has no read-only futures yet (issue 10)')
     with pytest.raises(NotImplementedError):
         future.set_exception(ValueError())
     assert future.result(timeout=LONG) == 4
@@ -262,10 +254,6 @@ def test_shutdown_without_waiting_still_runs_the_work_submitted(executor, gates)
 @pytest.mark.parametrize('kind', [
     'thread', 'process'])
 def test_running_work_cannot_be_cancelled_and_completes(executors, gates, kind, concurry_scale):
-    probe = concurry_scale.Promise()
-    probe.set_running_or_notify_cancel()
-    if probe.cancel():
-        pytest.xfail("Python's cancel() of a running future returns False only with issue 10")
     executor = executors(kind)
     gate, blockers = start_blockers(executor, gates)
     assert blockers[0].running()

@@ -203,7 +203,10 @@ def exception_of(future):
 def outcome(future):
     """The value of a done future, or its exception object (a
     ``CancelledError`` instance if it was cancelled)."""
-    state = future.get_state()
+    value = done_value(future)
+    if value is not FALLBACK:
+        return value
+    state = state_of(future)
     if state == DONE:
         return future.get_value()
     if state == CANCELLED:

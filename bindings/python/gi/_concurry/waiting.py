@@ -13,7 +13,8 @@ import concurrent.futures
 
 from . import bridge
 from .futures import wrap_future
-from .outcomes import Concurry, CancelledError, DONE, FAILED, CANCELLED, exception_of, outcome
+from .outcomes import (Concurry, CancelledError, DONE, FAILED, CANCELLED, exception_of, outcome,
+                       state_of)
 
 FIRST_COMPLETED = concurrent.futures.FIRST_COMPLETED
 FIRST_EXCEPTION = concurrent.futures.FIRST_EXCEPTION
@@ -130,9 +131,9 @@ def gather(fs, timeout=None, return_exceptions=False):
     futures = [wrap_future(obj) for obj in fs]
     group = _raw_gather(futures, _ALL_OUTCOMES if return_exceptions else _NO_FLAGS)
     bridge.block(group, until)
-    state = group.get_state()
+    state = state_of(group)
     if state < DONE:
-        unfinished = sum(1 for future in futures if future.get_state() < DONE)
+        unfinished = sum(1 for future in futures if state_of(future) < DONE)
         raise TimeoutError('%d (of %d) futures unfinished' % (unfinished, len(futures)))
     if state != DONE:
         if state == CANCELLED:
