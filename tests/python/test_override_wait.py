@@ -352,14 +352,15 @@ def test_i70_timeout_message_counts_the_unfinished_ones():
 
 def test_i71_timeout_counts_from_the_call():
     pending = Concurry.Promise()
-    iterator = Concurry.as_completed([pending], timeout=0.2)
+    iterator = Concurry.as_completed([pending], timeout=1.0)
     # Let the deadline pass before the first next(): it must fail at once
-    # rather than wait another 0.2 s.
-    threading.Event().wait(0.25)   # waiting out the deadline is the point here
+    # rather than wait another second (a bound no busy machine reaches
+    # between two lines).
+    threading.Event().wait(1.05)   # waiting out the deadline is the point here
     start = time.monotonic()
     with pytest.raises(TimeoutError):
         next(iterator)
-    assert time.monotonic() - start < 0.15
+    assert time.monotonic() - start < 1.0
     pending.cancel()
 
 
@@ -416,11 +417,10 @@ def test_i75_results_in_input_order_whatever_the_completion_order():
     assert Concurry.gather(promises, timeout=LONG) == [0, 10, 20, 30]
 
 
-def test_i75_gather_of_many_done_futures_is_fast():
+def test_i75_gather_of_many_done_futures_needs_no_waiting():
     futures = [done(i) for i in range(1000)]
-    start = time.monotonic()
-    assert Concurry.gather(futures) == list(range(1000))
-    assert time.monotonic() - start < 1
+    # A zero timeout polls: it succeeds only if nothing needs waiting for.
+    assert Concurry.gather(futures, timeout=0) == list(range(1000))
 
 
 def test_i76_shapes():
