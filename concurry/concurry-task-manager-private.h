@@ -70,6 +70,8 @@ struct _ConcurryTaskManager
   guint64              n_failed;
   guint64              n_cancelled;
   guint64              n_unfinished;
+  guint                n_logging;            /* batches whose failures are being logged:
+                                              * the manager runs until they are */
 
   ConcurryTask        *unfinished;           /* list of unfinished tasks */
   ConcurryTask        *inbox;                /* atomic, no lock: finished tasks not
@@ -104,7 +106,7 @@ struct _ConcurryTaskManager
 static inline gboolean
 _concurry_task_manager_is_running_locked (ConcurryTaskManager *self)
 {
-  return self->n_unfinished > 0 || self->maps != NULL;
+  return self->n_unfinished > 0 || self->maps != NULL || self->n_logging > 0;
 }
 
 void     _concurry_task_manager_refill        (ConcurryTaskManager  *self);

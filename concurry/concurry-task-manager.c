@@ -678,6 +678,11 @@ count_finished (ConcurryTaskManager *self)
         g_ptr_array_add (self->completed, task);
     }
 
+  /* The records of failures are written without the lock (a log writer
+   * is user code), but before the manager can be seen finished: a program
+   * that waits and exits loses none. */
+  if (log)
+    self->n_logging++;
   schedule_publish_locked (self);
   /* Waiters need waking when there is a task for next_completed(), input
    * to read, or an end. */
@@ -689,9 +694,20 @@ count_finished (ConcurryTaskManager *self)
   if (need_refill && self->refill_source != NULL)
     g_source_set_ready_time (self->refill_source, 0);
   if (log)
-    for (ConcurryTask *task = batch; task != NULL; task = task->inbox_next)
-      if (concurry_future_get_state (task->future) == CONCURRY_FUTURE_STATE_FAILED)
-        log_failure (task, concurry_future_get_error (task->future));
+    {
+      ConcurryPromise *end;
+
+      for (ConcurryTask *task = batch; task != NULL; task = task->inbox_next)
+        if (concurry_future_get_state (task->future) == CONCURRY_FUTURE_STATE_FAILED)
+          log_failure (task, concurry_future_get_error (task->future));
+
+      g_mutex_lock (&self->mutex);
+      self->n_logging--;
+      end = !_concurry_task_manager_is_running_locked (self) ? take_change_locked (self) : NULL;
+      schedule_publish_locked (self);
+      g_mutex_unlock (&self->mutex);
+      signal_change (end);
+    }
   finish_stop (to_cancel);
   signal_change (change);
 
