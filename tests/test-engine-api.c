@@ -1436,16 +1436,18 @@ test_map_input_hint_grows_for_quick_items (void)
 
   /* Read before anything ran: no measure yet. */
   g_assert_cmpuint (g_array_index (hints, guint, 0), ==, 1);
-  /* Read after results were consumed: their inputs ran quickly. (The
-   * largest: a worker preempted in the middle of a chunk makes that one
-   * look slow, which sets the hint back to 1 for a while.) */
   for (guint i = 0; i < hints->len; i++)
     {
       max = MAX (max, g_array_index (hints, guint, i));
       g_assert_cmpuint (g_array_index (hints, guint, i), >=, 1);
       g_assert_cmpuint (g_array_index (hints, guint, i), <=, 16);
     }
-  g_assert_cmpuint (max, >, 1);
+  /* Read after results were consumed: their inputs ran quickly. (The
+   * largest: a worker preempted in the middle of a chunk makes that one
+   * look slow, which sets the hint back to 1 for a while.) Under valgrind
+   * (CONCURRY_TEST_SLOW) nothing runs in 20 µs: items are slow there. */
+  if (g_getenv ("CONCURRY_TEST_SLOW") == NULL)
+    g_assert_cmpuint (max, >, 1);
 }
 
 static void

@@ -707,8 +707,10 @@ void test_map_input_hint_grows_for_quick_items () {
         assert_cmpuint (hint, CompareOperator.LE, 16);
         max = uint.max (max, hint);
     }
-    // quick items: read in groups once some of them ran
-    assert_cmpuint (max, CompareOperator.GT, 1);
+    // quick items: read in groups once some of them ran (not under
+    // valgrind, CONCURRY_TEST_SLOW, where nothing runs in 20 µs)
+    if (Environment.get_variable ("CONCURRY_TEST_SLOW") == null)
+        assert_cmpuint (max, CompareOperator.GT, 1);
     recorder.runner = null;
 }
 
