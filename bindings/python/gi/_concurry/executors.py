@@ -29,26 +29,6 @@ BrokenThreadPool = concurrent.futures.thread.BrokenThreadPool
 _CONCURRY_DOMAIN = GLib.quark_to_string(Concurry.error_quark())
 _SHUT_DOWN = int(Concurry.Error.SHUT_DOWN)
 _WRONG_THREAD = int(Concurry.Error.WRONG_THREAD)
-_raw_submit_to_runner = Concurry.Executor.submit_to_runner
-if _engine is not None:
-    _submit_to_runner = _engine.submit_to_runner
-    _batch_info = _engine.batch_info
-    _batch_start = _engine.batch_start
-    _batch_return_value = _engine.batch_return_value
-    _input_hint = _engine.input_hint
-else:
-    _input_hint = Concurry.map_input_hint
-
-    _submit_to_runner = _raw_submit_to_runner
-
-    def _batch_info(batch):
-        return batch.get_size(), batch.get_data()
-
-    def _batch_start(batch, index):
-        return batch.start(index)
-
-    def _batch_return_value(batch, index, value):
-        return FALLBACK
 _raw_map_with_runner = Concurry.Executor.map_with_runner
 _raw_shutdown = Concurry.Executor.shutdown
 _raw_submit = Concurry.Executor.submit
@@ -58,6 +38,27 @@ _get_ident = threading.get_ident
 _live = weakref.WeakSet()
 _exiting = False
 _repr = FutureMethods.__repr__
+
+# The per-item calls: through the engine module (holding the GIL) when it
+# is built, else through introspection, with the same results.
+if _engine is not None:
+    _submit_to_runner = _engine.submit_to_runner
+    _batch_info = _engine.batch_info
+    _batch_start = _engine.batch_start
+    _batch_return_value = _engine.batch_return_value
+    _input_hint = _engine.input_hint
+else:
+    _submit_to_runner = Concurry.Executor.submit_to_runner
+    _input_hint = Concurry.map_input_hint
+
+    def _batch_info(batch):
+        return batch.get_size(), batch.get_data()
+
+    def _batch_start(batch, index):
+        return batch.start(index)
+
+    def _batch_return_value(batch, index, value):
+        return FALLBACK     # the caller makes the introspected call
 _SEQUENCES = (list, tuple, set, frozenset)
 
 
