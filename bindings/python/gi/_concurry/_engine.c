@@ -199,6 +199,7 @@ engine_submit_to_runner (PyObject  *module,
   ConcurryRunner *runner;
   ConcurryFuture *future;
   ConcurryFuture **after = NULL;
+  PyObject *list = NULL;
   Py_ssize_t n_after = 0;
   GValue item = G_VALUE_INIT;
   GError *error = NULL;
@@ -218,8 +219,8 @@ engine_submit_to_runner (PyObject  *module,
 
   if (args[3] != Py_None)
     {
-      PyObject *list = PySequence_Fast (args[3], "after must be a sequence");
-
+      /* The wrappers in list keep the futures alive during the call. */
+      list = PySequence_Fast (args[3], "after must be a sequence");
       if (list == NULL)
         return NULL;
       n_after = PySequence_Fast_GET_SIZE (list);
@@ -235,21 +236,15 @@ engine_submit_to_runner (PyObject  *module,
               return NULL;
             }
         }
-      /* The wrappers keep the futures alive: list holds them. */
-      g_value_init (&item, pyobject_type);
-      g_value_set_boxed (&item, args[2]);
-      future = concurry_executor_submit_to_runner (executor, runner, &item, after, n_after, &error);
-      g_value_unset (&item);
-      g_free (after);
-      Py_DECREF (list);
     }
-  else
-    {
-      g_value_init (&item, pyobject_type);
-      g_value_set_boxed (&item, args[2]);
-      future = concurry_executor_submit_to_runner (executor, runner, &item, NULL, 0, &error);
-      g_value_unset (&item);
-    }
+
+  g_value_init (&item, pyobject_type);
+  g_value_set_boxed (&item, args[2]);
+  future = concurry_executor_submit_to_runner (executor, runner, &item, after, (guint) n_after,
+                                               &error);
+  g_value_unset (&item);
+  g_free (after);
+  Py_XDECREF (list);
 
   if (future == NULL)
     {
@@ -261,31 +256,49 @@ engine_submit_to_runner (PyObject  *module,
   return ret;
 }
 
+/* The batch and the index of the item that args (a batch, an index and
+ * n_more arguments) name, checked; FALSE with an exception set. */
+static gboolean
+batch_item (PyObject *const    *args,
+            Py_ssize_t          nargs,
+            Py_ssize_t          n_more,
+            const char         *usage,
+            ConcurryWorkBatch **batch,
+            guint              *index)
+{
+  unsigned long number;
+
+  if (nargs != 2 + n_more)
+    {
+      PyErr_SetString (PyExc_TypeError, usage);
+      return FALSE;
+    }
+  *batch = unwrap (args[0], CONCURRY_TYPE_WORK_BATCH, "batch");
+  if (*batch == NULL)
+    return FALSE;
+  number = PyLong_AsUnsignedLong (args[1]);
+  if (PyErr_Occurred ())
+    return FALSE;
+  if (number >= concurry_work_batch_get_size (*batch))
+    {
+      PyErr_SetString (PyExc_IndexError, "batch index out of range");
+      return FALSE;
+    }
+  *index = (guint) number;
+  return TRUE;
+}
+
 static PyObject *
 engine_batch_start (PyObject  *module,
                     PyObject *const *args,
                     Py_ssize_t nargs)
 {
   ConcurryWorkBatch *batch;
-  unsigned long index;
+  guint index;
 
-  if (nargs != 2)
-    {
-      PyErr_SetString (PyExc_TypeError, "batch_start(batch, index)");
-      return NULL;
-    }
-  batch = unwrap (args[0], CONCURRY_TYPE_WORK_BATCH, "batch");
-  if (batch == NULL)
+  if (!batch_item (args, nargs, 0, "batch_start(batch, index)", &batch, &index))
     return NULL;
-  index = PyLong_AsUnsignedLong (args[1]);
-  if (PyErr_Occurred ())
-    return NULL;
-  if (index >= concurry_work_batch_get_size (batch))
-    {
-      PyErr_SetString (PyExc_IndexError, "batch index out of range");
-      return NULL;
-    }
-  return value_to_py (concurry_work_batch_start (batch, (guint) index), FALSE);
+  return value_to_py (concurry_work_batch_start (batch, index), FALSE);
 }
 
 static PyObject *
@@ -294,33 +307,19 @@ engine_batch_return_value (PyObject  *module,
                            Py_ssize_t nargs)
 {
   ConcurryWorkBatch *batch;
-  unsigned long index;
+  guint index;
   GValue value = G_VALUE_INIT;
   int set;
 
-  if (nargs != 3)
-    {
-      PyErr_SetString (PyExc_TypeError, "batch_return_value(batch, index, value)");
-      return NULL;
-    }
-  batch = unwrap (args[0], CONCURRY_TYPE_WORK_BATCH, "batch");
-  if (batch == NULL)
+  if (!batch_item (args, nargs, 1, "batch_return_value(batch, index, value)", &batch, &index))
     return NULL;
-  index = PyLong_AsUnsignedLong (args[1]);
-  if (PyErr_Occurred ())
-    return NULL;
-  if (index >= concurry_work_batch_get_size (batch))
-    {
-      PyErr_SetString (PyExc_IndexError, "batch index out of range");
-      return NULL;
-    }
   set = value_from_py (args[2], &value);
   if (set < 0)
     {
       Py_INCREF (fallback);
       return fallback;
     }
-  concurry_work_batch_return_value (batch, (guint) index, set ? &value : NULL);
+  concurry_work_batch_return_value (batch, index, set ? &value : NULL);
   if (set)
     g_value_unset (&value);
   Py_RETURN_NONE;
