@@ -218,12 +218,15 @@ finally_then_run (Step           *step,
   GValue result = G_VALUE_INIT;
   GError *error = NULL;
 
-  ((ConcurryChainFunc)step->func) (upstream, &result, step->user_data, &error);
+  ConcurryFuture *cleanup = NULL;
 
+  ((ConcurryChainFunc)step->func) (upstream, &result, step->user_data, &error);
   if (error == NULL && G_IS_VALUE (&result) && G_VALUE_HOLDS_OBJECT (&result) &&
-      CONCURRY_IS_FUTURE (g_value_get_object (&result)) && !cancelled)
+      CONCURRY_IS_FUTURE (g_value_get_object (&result)))
+    cleanup = g_value_get_object (&result);
+
+  if (cleanup != NULL && !cancelled)
     {
-      ConcurryFuture *cleanup = g_value_get_object (&result);
       FinallyWait *wait = g_new0 (FinallyWait, 1);
 
       wait->step = step_ref (step);
@@ -237,13 +240,10 @@ finally_then_run (Step           *step,
       return;
     }
 
-  if (error == NULL && G_IS_VALUE (&result) && G_VALUE_HOLDS_OBJECT (&result) &&
-      CONCURRY_IS_FUTURE (g_value_get_object (&result)))
-    {
-      /* Cancelled: nobody waits for the clean-up, but its failure is
-       * reported all the same. */
-      _concurry_add_inline (g_value_get_object (&result), report_cleanup_failure, NULL, NULL);
-    }
+  /* Cancelled: nobody waits for the clean-up, but its failure is reported
+   * all the same. */
+  if (cleanup != NULL)
+    _concurry_add_inline (cleanup, report_cleanup_failure, NULL, NULL);
   if (G_IS_VALUE (&result))
     g_value_unset (&result);
   finally_settle (step, promise, upstream, error);
@@ -337,15 +337,29 @@ step_free_func (gpointer data)
   step_unref (step);
 }
 
+/* Every public entry point: checks its arguments (a critical naming
+ * @caller and NULL on a bad one), then adds the step. */
 static ConcurryFuture *
 chain (ConcurryFuture *self,
        StepKind        kind,
        gpointer        func,
        gpointer        user_data,
-       GDestroyNotify  destroy)
+       GDestroyNotify  destroy,
+       const char     *caller)
 {
-  ConcurryPromise *promise = concurry_promise_new ();
-  Step *step = g_new0 (Step, 1);
+  ConcurryPromise *promise;
+  Step *step;
+
+  if (_concurry_future_check_core (self, caller) == NULL)
+    return NULL;
+  if (func == NULL)
+    {
+      g_return_if_fail_warning (G_LOG_DOMAIN, caller, "func != NULL");
+      return NULL;
+    }
+
+  promise = concurry_promise_new ();
+  step = g_new0 (Step, 1);
 
   g_atomic_ref_count_init (&step->ref_count);
   step->kind = kind;
@@ -399,11 +413,7 @@ concurry_future_and_then (ConcurryFuture    *self,
                           gpointer           user_data,
                           GDestroyNotify     destroy)
 {
-  if (_concurry_future_check_core (self, G_STRFUNC) == NULL)
-    return NULL;
-  g_return_val_if_fail (func != NULL, NULL);
-
-  return chain (self, STEP_AND_THEN, func, user_data, destroy);
+  return chain (self, STEP_AND_THEN, func, user_data, destroy, G_STRFUNC);
 }
 
 /**
@@ -427,11 +437,7 @@ concurry_future_map (ConcurryFuture    *self,
                      gpointer           user_data,
                      GDestroyNotify     destroy)
 {
-  if (_concurry_future_check_core (self, G_STRFUNC) == NULL)
-    return NULL;
-  g_return_val_if_fail (func != NULL, NULL);
-
-  return chain (self, STEP_MAP, func, user_data, destroy);
+  return chain (self, STEP_MAP, func, user_data, destroy, G_STRFUNC);
 }
 
 /**
@@ -457,11 +463,7 @@ concurry_future_catch_error (ConcurryFuture    *self,
                              gpointer           user_data,
                              GDestroyNotify     destroy)
 {
-  if (_concurry_future_check_core (self, G_STRFUNC) == NULL)
-    return NULL;
-  g_return_val_if_fail (func != NULL, NULL);
-
-  return chain (self, STEP_CATCH, func, user_data, destroy);
+  return chain (self, STEP_CATCH, func, user_data, destroy, G_STRFUNC);
 }
 
 /**
@@ -491,11 +493,7 @@ concurry_future_finally_do (ConcurryFuture         *self,
                             gpointer                user_data,
                             GDestroyNotify          destroy)
 {
-  if (_concurry_future_check_core (self, G_STRFUNC) == NULL)
-    return NULL;
-  g_return_val_if_fail (func != NULL, NULL);
-
-  return chain (self, STEP_FINALLY, func, user_data, destroy);
+  return chain (self, STEP_FINALLY, func, user_data, destroy, G_STRFUNC);
 }
 
 /**
@@ -533,9 +531,5 @@ concurry_future_finally_then (ConcurryFuture    *self,
                               gpointer           user_data,
                               GDestroyNotify     destroy)
 {
-  if (_concurry_future_check_core (self, G_STRFUNC) == NULL)
-    return NULL;
-  g_return_val_if_fail (func != NULL, NULL);
-
-  return chain (self, STEP_FINALLY_THEN, func, user_data, destroy);
+  return chain (self, STEP_FINALLY_THEN, func, user_data, destroy, G_STRFUNC);
 }

@@ -5,63 +5,9 @@
 
 #include <concurry.h>
 
+#include "test-gate.h"
+
 static gboolean slow_mode;
-
-/* A gate work can block on until the test opens it. */
-typedef struct
-{
-  GMutex   mutex;
-  GCond    cond;
-  gboolean open;
-  guint    n_waiting;   /* work items blocked on the gate */
-} Gate;
-
-static void
-gate_init (Gate *gate)
-{
-  g_mutex_init (&gate->mutex);
-  g_cond_init (&gate->cond);
-  gate->open = FALSE;
-  gate->n_waiting = 0;
-}
-
-static void
-gate_clear (Gate *gate)
-{
-  g_mutex_clear (&gate->mutex);
-  g_cond_clear (&gate->cond);
-}
-
-static void
-gate_pass (Gate *gate)
-{
-  g_mutex_lock (&gate->mutex);
-  gate->n_waiting++;
-  g_cond_broadcast (&gate->cond);
-  while (!gate->open)
-    g_cond_wait (&gate->cond, &gate->mutex);
-  gate->n_waiting--;
-  g_mutex_unlock (&gate->mutex);
-}
-
-static void
-gate_wait_for (Gate  *gate,
-               guint  n_waiting)
-{
-  g_mutex_lock (&gate->mutex);
-  while (gate->n_waiting < n_waiting)
-    g_cond_wait (&gate->cond, &gate->mutex);
-  g_mutex_unlock (&gate->mutex);
-}
-
-static void
-gate_open (Gate *gate)
-{
-  g_mutex_lock (&gate->mutex);
-  gate->open = TRUE;
-  g_cond_broadcast (&gate->cond);
-  g_mutex_unlock (&gate->mutex);
-}
 
 static void
 answer_work (GCancellable  *cancellable,
