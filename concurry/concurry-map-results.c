@@ -240,6 +240,19 @@ update_input_hint (MapFunc *map,
     g_atomic_int_set (&map->input_hint, 1);
 }
 
+/* A forwarding runner's time says nothing of its items (see
+ * ConcurryRunner:forwarding): the hint doubles with each chunk done, so
+ * that a short input runs one item per input, in parallel, and a long one
+ * travels in inputs of MAX_INPUT_HINT items, as if they were quick. */
+static void
+grow_input_hint (MapFunc *map)
+{
+  int hint = g_atomic_int_get (&map->input_hint);
+
+  if (hint < MAX_INPUT_HINT)
+    g_atomic_int_set (&map->input_hint, MIN (2 * hint, MAX_INPUT_HINT));
+}
+
 /* Runs on a worker: the map function over the items of the chunk, until
  * the first failure. */
 static void
@@ -261,7 +274,9 @@ chunk_work (GCancellable  *cancellable,
         if (!run_with_runner (chunk, i, MIN (CONCURRY_RUNNER_MAX_BATCH, chunk->n - i),
                               cancellable, outcomes))
           break;
-      if (outcomes->len > 0)
+      if (_concurry_runner_is_forwarding (chunk->map->runner))
+        grow_input_hint (chunk->map);
+      else if (outcomes->len > 0)
         update_input_hint (chunk->map, (g_get_monotonic_time () - start) / outcomes->len);
     }
   else

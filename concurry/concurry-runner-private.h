@@ -20,6 +20,7 @@ struct _ConcurryRunner
   ConcurryRunnerFunc  func;
   gpointer            user_data;
   GDestroyNotify      destroy;
+  gboolean            forwarding;
 };
 
 /* The data of a work item submitted to a runner. */
@@ -52,5 +53,13 @@ void                _concurry_runner_run_values     (ConcurryRunner      *runner
                                                      GValue              *outputs,
                                                      GError             **errors);
 gboolean            _concurry_runner_is_javascript  (ConcurryRunner      *runner);
+
+/* Whether @runner's function forwards its items (see
+ * concurry_runner_set_forwarding()): read on the worker path, no check. */
+static inline gboolean
+_concurry_runner_is_forwarding (ConcurryRunner *runner)
+{
+  return g_atomic_int_get (&runner->forwarding);
+}
 
 G_END_DECLS

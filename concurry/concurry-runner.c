@@ -57,6 +57,14 @@
 
 G_DEFINE_FINAL_TYPE (ConcurryRunner, concurry_runner, G_TYPE_OBJECT)
 
+enum {
+  PROP_0,
+  PROP_FORWARDING,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 static void
 concurry_runner_finalize (GObject *object)
 {
@@ -69,9 +77,78 @@ concurry_runner_finalize (GObject *object)
 }
 
 static void
+concurry_runner_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  ConcurryRunner *self = CONCURRY_RUNNER (object);
+
+  switch (prop_id)
+    {
+    case PROP_FORWARDING:
+      g_value_set_boolean (value, concurry_runner_get_forwarding (self));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+concurry_runner_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  ConcurryRunner *self = CONCURRY_RUNNER (object);
+
+  switch (prop_id)
+    {
+    case PROP_FORWARDING:
+      concurry_runner_set_forwarding (self, g_value_get_boolean (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 concurry_runner_class_init (ConcurryRunnerClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = concurry_runner_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = concurry_runner_finalize;
+  object_class->get_property = concurry_runner_get_property;
+  object_class->set_property = concurry_runner_set_property;
+
+  /**
+   * ConcurryRunner:forwarding: (getter get_forwarding) (setter set_forwarding)
+   *
+   * Whether the runner's function forwards its items elsewhere (to other
+   * processes, to a cluster) and waits for their outcomes, rather than
+   * running them itself.
+   *
+   * The time such a function takes says how far away the work is, not
+   * how quick its items are, and one call carries many items as cheaply
+   * as one. So the batches of queued items it gets are as large as the
+   * queue allows (an even share of what is queued among the executor's
+   * workers, up to 64), not grown from quick ones; and the hint of a map
+   * with this runner ([func@Concurry.map_input_hint]) doubles with each
+   * chunk done, from one item per input up to the most, so that a short
+   * input runs item by item in parallel and a long one travels in groups.
+   * A worker waits while the items of its batch are away: the number of
+   * workers of the executor bounds the batches out at a time.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_FORWARDING] =
+    g_param_spec_boolean ("forwarding", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -109,6 +186,48 @@ concurry_runner_new (ConcurryRunnerFunc func,
   self->destroy = destroy;
 
   return self;
+}
+
+/**
+ * concurry_runner_set_forwarding: (set-property forwarding)
+ * @self: a [class@Concurry.Runner]
+ * @forwarding: whether the runner's function forwards its items
+ *
+ * Says whether the function of @self forwards its items elsewhere and
+ * waits for them, rather than running them: see
+ * [property@Concurry.Runner:forwarding]. Set it before the runner is
+ * used.
+ *
+ * Since: 0.2
+ */
+void
+concurry_runner_set_forwarding (ConcurryRunner *self,
+                                gboolean        forwarding)
+{
+  g_return_if_fail (CONCURRY_IS_RUNNER (self));
+
+  forwarding = !!forwarding;
+  if (g_atomic_int_exchange (&self->forwarding, forwarding) != forwarding)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FORWARDING]);
+}
+
+/**
+ * concurry_runner_get_forwarding: (get-property forwarding)
+ * @self: a [class@Concurry.Runner]
+ *
+ * Gets whether the function of @self forwards its items elsewhere: see
+ * [property@Concurry.Runner:forwarding].
+ *
+ * Returns: %TRUE if it does
+ *
+ * Since: 0.2
+ */
+gboolean
+concurry_runner_get_forwarding (ConcurryRunner *self)
+{
+  g_return_val_if_fail (CONCURRY_IS_RUNNER (self), FALSE);
+
+  return _concurry_runner_is_forwarding (self);
 }
 
 gboolean

@@ -38,5 +38,10 @@ CONCURRY_AVAILABLE_IN_0_2
 ConcurryRunner *concurry_runner_new (ConcurryRunnerFunc func,
                                      gpointer           user_data,
                                      GDestroyNotify     destroy) G_GNUC_WARN_UNUSED_RESULT;
+CONCURRY_AVAILABLE_IN_0_2
+void            concurry_runner_set_forwarding (ConcurryRunner *self,
+                                                gboolean        forwarding);
+CONCURRY_AVAILABLE_IN_0_2
+gboolean        concurry_runner_get_forwarding (ConcurryRunner *self);
 
 G_END_DECLS

@@ -612,6 +612,7 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
       if (batch != NULL)
         {
           guint n_runner_items = 0;
+          gboolean forwarded = FALSE;
 
           start = g_get_monotonic_time ();
           while (batch != NULL)
@@ -632,6 +633,7 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
                       batch = batch->next;
                       run[n_run - 1]->next = NULL;
                     }
+                  forwarded |= _concurry_runner_is_forwarding (runner);
                   _concurry_runner_run_queued (runner, run, n_run, &queue->cancelling);
                   for (guint i = 0; i < n_run; i++)
                     {
@@ -659,8 +661,11 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
           /* Quick items come in growing batches: quick meaning under
            * QUICK_BATCH_USEC for the batch, or, for the items of a
            * binding's runner (each costs an interpreter's call anyway),
-           * under QUICK_ITEM_USEC each. */
-          if (g_get_monotonic_time () - start <
+           * under QUICK_ITEM_USEC each. A forwarding runner's items take
+           * what they take elsewhere: they get all the batch can hold. */
+          if (forwarded)
+            batch_size = MAX_BATCH;
+          else if (g_get_monotonic_time () - start <
               QUICK_BATCH_USEC + QUICK_ITEM_USEC * (gint64)n_runner_items)
             batch_size = MIN (2 * batch_size, MAX_BATCH);
           else

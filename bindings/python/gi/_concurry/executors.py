@@ -124,6 +124,8 @@ class _Pool:
     OS thread id: PyGObject gives a foreign thread a fresh Python thread
     state (and threading.local) for each call into Python."""
 
+    broken_error = BrokenThreadPool
+
     def __init__(self, prefix, initializer, initargs):
         self.prefix = prefix
         self.initializer = initializer
@@ -171,7 +173,7 @@ class _Pool:
             if item is None:
                 continue
             if self.broken is not None:
-                exc = BrokenThreadPool(self.broken)
+                exc = self.broken_error(self.broken)
                 fail(index, error_for(exc), exc)
                 continue
             try:
@@ -233,6 +235,12 @@ def _runner(executor):
     return runner
 
 
+def _c_executor(executor):
+    """The C executor doing the work of executor: itself, or the one a
+    Python executor such as ``ProcessPoolExecutor`` keeps."""
+    return executor.__dict__.get('_concurry_c', executor)
+
+
 def _raise_submit_error(error):
     if error.domain == _CONCURRY_DOMAIN and error.code == _SHUT_DOWN:
         raise RuntimeError('cannot schedule new futures after shutdown') from None
@@ -265,7 +273,7 @@ class ExecutorMethods:
             return _raw_submit(self, fn, *args)
         pool = _pool(self)
         if pool.broken is not None:
-            raise BrokenThreadPool(pool.broken)
+            raise pool.broken_error(pool.broken)
         if _exiting:
             raise RuntimeError('cannot schedule new futures after interpreter shutdown')
         if not callable(fn):
@@ -281,7 +289,7 @@ class ExecutorMethods:
         else:
             item = (fn, args, kwargs)
         try:
-            future = _submit_to_runner(self, _runner(self), item, after)
+            future = _submit_to_runner(_c_executor(self), _runner(self), item, after)
         except GLib.Error as error:
             _raise_submit_error(error)
         if type(future).__repr__ is not _repr:
@@ -313,14 +321,15 @@ class ExecutorMethods:
             raise TypeError('%r is not callable' % (fn,))
         pool = _pool(self)
         if pool.broken is not None:
-            raise BrokenThreadPool(pool.broken)
+            raise pool.broken_error(pool.broken)
         star = len(iterables) != 1
         source = iter(zip(*iterables) if star else iterables[0])
         control = _MapControl()
         reader = _Input(source)
         until = bridge.deadline(timeout)
         try:
-            results = _raw_map_with_runner(self, _runner(self), pyobject_value((fn, star, control)),
+            results = _raw_map_with_runner(_c_executor(self), _runner(self),
+                                           pyobject_value((fn, star, control)),
                                            reader.next, None, bridge.remaining(until),
                                            chunksize, buffersize or 0)
         except GLib.Error as error:
@@ -336,7 +345,7 @@ class ExecutorMethods:
         if cancel_futures:
             _pool(self).cancelling = True
         try:
-            _raw_shutdown(self, wait, cancel_futures)
+            _raw_shutdown(_c_executor(self), wait, cancel_futures)
         except GLib.Error as error:
             if error.domain == _CONCURRY_DOMAIN and error.code == _WRONG_THREAD:
                 # concurrent.futures' words, from joining the worker itself

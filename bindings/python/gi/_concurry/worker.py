@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""What runs in the worker processes of ``Concurry.ProcessPoolExecutor``.
+
+Each call and each outcome is pickled on its own, in the parent and here,
+so that one call that cannot be pickled (or whose result cannot) fails
+alone.  An outcome is ``(True, value)`` or ``(False, RemoteError)``.
+
+This module imports no ``gi.repository``: a worker process imports it only
+to run work.
+"""
+
+import pickle
+
+from gi._concurry.remote import RemoteError, format_traceback
+
+__all__ = ['run_calls', 'run_map', 'dump_each', 'load_outcomes', 'load_results', 'PROTOCOL']
+
+PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+def dump_error(exc):
+    """The pickled outcome of a failure (see dump_failure())."""
+    return dump_failure(RemoteError(exc))
+
+
+def dump_failure(error):
+    """The pickled outcome of a failure, a ``RemoteError``; if its
+    exception cannot be pickled, a failure that says so (the text of both
+    tracebacks kept)."""
+    try:
+        return pickle.dumps((False, error), PROTOCOL)
+    except BaseException as pickling_error:
+        note = RemoteError(pickling_error,
+                           '%s\nThe exception above could not be pickled:\n%s'
+                           % (error.tb, format_traceback(pickling_error)))
+        try:
+            return pickle.dumps((False, note), PROTOCOL)
+        except BaseException:
+            return pickle.dumps((False, RemoteError(
+                RuntimeError('%s (its exception could not be pickled)'
+                             % type(error.exc).__name__), error.tb)), PROTOCOL)
+
+
+def dump_each(things, dump):
+    """things (a list) pickled together, or, if that fails, the list of
+    each pickled by dump(thing): then only what cannot be pickled fails."""
+    try:
+        return pickle.dumps(things, PROTOCOL)
+    except BaseException:
+        return [dump(thing) for thing in things]
+
+
+def load_each(data, load):
+    """The list dump_each() pickled; load(piece) reads one piece of a
+    list pickled piece by piece."""
+    if isinstance(data, bytes):
+        return pickle.loads(data)
+    return [load(piece) for piece in data]
+
+
+def dump_outcome(outcome):
+    ok, value = outcome
+    if not ok:
+        return dump_failure(value)
+    try:
+        return pickle.dumps(outcome, PROTOCOL)
+    except BaseException as exc:
+        return dump_error(exc)
+
+
+def load_outcome(data):
+    """(True, value) or (False, exception), from dump_outcome()."""
+    try:
+        return pickle.loads(data)
+    except BaseException as exc:
+        return False, exc
+
+
+def _load_or_failure(data):
+    try:
+        return pickle.loads(data)
+    except BaseException as exc:
+        return RemoteError(exc)
+
+
+def _run(fn, args, kwargs):
+    try:
+        return True, fn(*args, **kwargs)
+    except BaseException as exc:
+        return False, RemoteError(exc)
+
+
+def run_calls(payload):
+    """Runs each ``(fn, args, kwargs)`` of payload (from dump_each());
+    returns their outcomes, in order, through dump_each()."""
+    outcomes = []
+    for call in load_each(payload, _load_or_failure):
+        outcomes.append((False, call) if isinstance(call, RemoteError) else _run(*call))
+        del call
+    return dump_each(outcomes, dump_outcome)
+
+
+def _dump_group(outcomes):
+    return dump_each(outcomes, dump_outcome)
+
+
+def run_map(function, groups):
+    """Runs the pickled ``(fn, star)`` of a map over each item of each
+    group of groups (from dump_each(): a group that cannot be read comes
+    as one item that fails): ``fn(*item)`` with star, else ``fn(item)``.
+    Returns the outcomes, a list per group, through dump_each().  Every
+    item runs, also after one failed, as ``concurrent.futures`` runs every
+    item it submitted."""
+    fn, star = pickle.loads(function)
+    results = []
+    for group in load_each(groups, _load_or_failure):
+        if isinstance(group, RemoteError):
+            results.append([(False, group)])
+            continue
+        results.append([_run(fn, item if star else (item,), {}) for item in group])
+    return dump_each(results, _dump_group)
+
+
+def load_results(data):
+    """The outcomes of run_map(), a list per group."""
+    return load_each(data, lambda piece: load_each(piece, load_outcome))
+
+
+def load_outcomes(data):
+    """The outcomes of run_calls()."""
+    return load_each(data, load_outcome)
