@@ -1346,8 +1346,9 @@ slow_run (ConcurryWorkBatch *batch,
 }
 
 static GArray *
-hints_of_map (ConcurryRunnerFunc run,
-              int                n)
+hints_of_map_full (ConcurryRunnerFunc run,
+                   int                n,
+                   gboolean           forwarding)
 {
   g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
   g_autoptr(ConcurryRunner) runner = concurry_runner_new (run, NULL, NULL);
@@ -1356,6 +1357,7 @@ hints_of_map (ConcurryRunnerFunc run,
   GValue value = G_VALUE_INIT;
   HintInput input = { 0, n, g_array_new (FALSE, FALSE, sizeof (guint)) };
 
+  concurry_runner_set_forwarding (runner, forwarding);
   results = concurry_executor_map_with_runner (executor, runner, NULL, hint_input, &input,
                                                NULL, -1, 1, 2, &error);
   g_assert_no_error (error);
@@ -1370,6 +1372,13 @@ hints_of_map (ConcurryRunnerFunc run,
   shutdown_and_wait (executor, TRUE);
 
   return input.hints;
+}
+
+static GArray *
+hints_of_map (ConcurryRunnerFunc run,
+              int                n)
+{
+  return hints_of_map_full (run, n, FALSE);
 }
 
 static void
@@ -1401,6 +1410,119 @@ test_map_input_hint_stays_one_for_slow_items (void)
 
   for (guint i = 0; i < hints->len; i++)
     g_assert_cmpuint (g_array_index (hints, guint, i), ==, 1);
+}
+
+static void
+test_map_input_hint_of_forwarding_runner_grows_with_each_chunk (void)
+{
+  /* Slow items: a forwarding runner's time is a round trip, not its
+   * items' cost, so the hint grows all the same. */
+  g_autoptr(GArray) hints = hints_of_map_full (slow_run, 12, TRUE);
+
+  /* A short input runs one item per input, in parallel... */
+  g_assert_cmpuint (g_array_index (hints, guint, 0), ==, 1);
+  for (guint i = 1; i < hints->len; i++)
+    g_assert_cmpuint (g_array_index (hints, guint, i), >=, g_array_index (hints, guint, i - 1));
+  /* ...and a long one travels in full inputs: with two chunks in
+   * flight, the 12th input is read after 10 chunks were done. */
+  g_assert_cmpuint (g_array_index (hints, guint, hints->len - 1), ==, 16);
+}
+
+static void
+count_notify (GObject    *object,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  (*(guint *)user_data)++;
+}
+
+static void
+test_runner_forwarding_property (void)
+{
+  g_autoptr(ConcurryRunner) runner = concurry_runner_new (quick_run, NULL, NULL);
+  guint n_notified = 0;
+  gboolean forwarding = TRUE;
+
+  g_signal_connect (runner, "notify::forwarding", G_CALLBACK (count_notify), &n_notified);
+  g_assert_false (concurry_runner_get_forwarding (runner));
+  concurry_runner_set_forwarding (runner, TRUE);
+  concurry_runner_set_forwarding (runner, TRUE);
+  g_assert_true (concurry_runner_get_forwarding (runner));
+  g_assert_cmpuint (n_notified, ==, 1);
+  g_object_set (runner, "forwarding", FALSE, NULL);
+  g_object_get (runner, "forwarding", &forwarding, NULL);
+  g_assert_false (forwarding);
+  g_assert_cmpuint (n_notified, ==, 2);
+}
+
+/* A runner whose first item waits at a gate, recording its batches. */
+typedef struct
+{
+  Gate    gate;
+  GArray *sizes;        /* of guint */
+} Forwarder;
+
+static void
+forwarder_run (ConcurryWorkBatch *batch,
+               gpointer           user_data)
+{
+  Forwarder *forwarder = user_data;
+  guint size = concurry_work_batch_get_size (batch);
+
+  g_array_append_val (forwarder->sizes, size);
+  for (guint i = 0; i < size; i++)
+    {
+      const GValue *item = concurry_work_batch_start (batch, i);
+
+      if (item == NULL)
+        continue;
+      if (g_value_get_int (item) == 0)
+        gate_pass (&forwarder->gate);
+      concurry_work_batch_return_value (batch, i, item);
+    }
+}
+
+static void
+test_forwarding_runner_takes_what_is_queued_in_one_batch (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = NULL;
+  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+  Forwarder forwarder;
+  GValue value = G_VALUE_INIT;
+
+  gate_init (&forwarder.gate);
+  forwarder.sizes = g_array_new (FALSE, FALSE, sizeof (guint));
+  runner = concurry_runner_new (forwarder_run, &forwarder, NULL);
+  concurry_runner_set_forwarding (runner, TRUE);
+
+  g_value_init (&value, G_TYPE_INT);
+  for (int i = 0; i < 11; i++)
+    {
+      g_value_set_int (&value, i);
+      g_ptr_array_add (futures, concurry_executor_submit_to_runner (executor, runner, &value,
+                                                                    NULL, 0, &error));
+      g_assert_no_error (error);
+      /* The first batch is away (a slow round trip) while the rest queue. */
+      if (i == 0)
+        gate_wait_for (&forwarder.gate, 1);
+    }
+  gate_open (&forwarder.gate);
+  for (guint i = 0; i < futures->len; i++)
+    {
+      g_assert_true (concurry_future_wait (futures->pdata[i], -1, &error));
+      g_assert_no_error (error);
+    }
+  shutdown_and_wait (executor, TRUE);
+
+  /* Not back to one item after a slow batch, as quick items would be:
+   * everything that was queued goes in the next batch. */
+  g_assert_cmpuint (forwarder.sizes->len, ==, 2);
+  g_assert_cmpuint (g_array_index (forwarder.sizes, guint, 0), ==, 1);
+  g_assert_cmpuint (g_array_index (forwarder.sizes, guint, 1), ==, 10);
+  g_array_unref (forwarder.sizes);
+  gate_clear (&forwarder.gate);
 }
 
 static void
@@ -2684,6 +2806,9 @@ main (int   argc,
   g_test_add_func ("/Concurry/Map/input-hint-grows-for-quick-items", test_map_input_hint_grows_for_quick_items);
   g_test_add_func ("/Concurry/Map/input-hint-stays-one-for-slow-items", test_map_input_hint_stays_one_for_slow_items);
   g_test_add_func ("/Concurry/Map/input-hint-is-one-elsewhere", test_map_input_hint_is_one_elsewhere);
+  g_test_add_func ("/Concurry/Map/input-hint-of-forwarding-runner-grows-with-each-chunk", test_map_input_hint_of_forwarding_runner_grows_with_each_chunk);
+  g_test_add_func ("/Concurry/Runner/forwarding-property", test_runner_forwarding_property);
+  g_test_add_func ("/Concurry/Runner/forwarding-takes-what-is-queued-in-one-batch", test_forwarding_runner_takes_what_is_queued_in_one_batch);
 
   g_test_add_func ("/Concurry/Map/close-mid-batch-starts-nothing-more", test_map_close_mid_batch_starts_nothing_more);
   g_test_add_func ("/Concurry/Map/error-payload-of-map-function", test_map_error_payload_of_map_function);

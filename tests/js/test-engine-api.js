@@ -112,6 +112,24 @@ test('a runner runs submitted items in order, one per batch on a main context', 
     executor.shutdown(false, false);
 });
 
+test('a runner says whether it forwards its items, and a main context still runs them one by one', () => {
+    const {executor, drain} = ownExecutor();
+    const {runner, seen} = recordingRunner();
+    const notified = [];
+    runner.connect('notify::forwarding', () => notified.push(runner.forwarding));
+    assertEq(runner.forwarding, false, 'not by default');
+    runner.set_forwarding(true);
+    runner.forwarding = true;
+    assertEq(runner.get_forwarding(), true, 'set');
+    assertArrayEq(notified, [true], 'notified once');
+
+    const futures = [1, 2, 3].map(i => executor.submit_to_runner(runner, i, null));
+    drain();
+    assertArrayEq(futures.map(f => f.get_value()), [1, 4, 9], 'values');
+    assertArrayEq(seen.sizes, [1, 1, 1], 'one item per batch');
+    executor.shutdown(false, false);
+});
+
 test('a batch is empty once the runner returned', () => {
     const {executor, drain} = ownExecutor();
     let kept = null;

@@ -218,6 +218,47 @@ void test_runner_batch_runs_items_in_order () {
     recorder.runner = null;   // the runner's closure holds the recorder
 }
 
+void test_forwarding_runner_takes_what_is_queued_in_one_batch () {
+    var executor = Concurry.ThreadPoolExecutor.new (1);
+    var recorder = new Recorder ();
+    var gate = new Gate ();
+    Concurry.Future[] futures = {};
+    int n_notified = 0;
+
+    recorder.runner.notify["forwarding"].connect (() => { n_notified++; });
+    assert_false (recorder.runner.forwarding);
+    recorder.runner.forwarding = true;
+    assert_true (recorder.runner.get_forwarding ());
+    assert_cmpint (n_notified, CompareOperator.EQ, 1);
+
+    try {
+        // The only worker is busy: the items are queued meanwhile.
+        executor.submit ((c, out v) => {
+            gate.pass ();
+            v = Value (typeof (bool));
+        });
+    } catch (GLib.Error e) {
+        error ("submit: %s", e.message);
+    }
+    gate.wait_for (1);
+    for (int i = 0; i < 30; i++)
+        futures += submit_int (executor, recorder.runner, i);
+    gate.open ();
+    for (int i = 0; i < futures.length; i++) {
+        wait_done (futures[i]);
+        assert_cmpint (futures[i].get_int (), CompareOperator.EQ, i * i);
+    }
+    shutdown_wait (executor);
+
+    // After the first item, a small batch (one or two items: quick ones
+    // grow the batch); after a forwarding runner's batch, whatever its
+    // time, everything still queued.
+    assert_cmpint (recorder.sizes.length, CompareOperator.EQ, 2);
+    assert_cmpuint (recorder.sizes[0], CompareOperator.LE, 2);
+    assert_cmpuint (recorder.sizes[0] + recorder.sizes[1], CompareOperator.EQ, 30);
+    recorder.runner = null;   // the runner's closure holds the recorder
+}
+
 void test_runner_cancelled_queued_item_is_never_started () {
     var executor = Concurry.ThreadPoolExecutor.new (1);
     var recorder = new Recorder ();
@@ -884,6 +925,7 @@ int main (string[] args) {
 
     Test.add_func ("/concurry/vala/runner/batch-runs-items-in-order", test_runner_batch_runs_items_in_order);
     Test.add_func ("/concurry/vala/runner/cancelled-queued-item-is-never-started", test_runner_cancelled_queued_item_is_never_started);
+    Test.add_func ("/concurry/vala/runner/forwarding-takes-what-is-queued-in-one-batch", test_forwarding_runner_takes_what_is_queued_in_one_batch);
     Test.add_func ("/concurry/vala/runner/item-without-outcome-fails", test_runner_item_without_outcome_fails);
     Test.add_func ("/concurry/vala/runner/return-error-carries-payload", test_runner_return_error_carries_payload);
 

@@ -29,7 +29,6 @@ Dask future is wrapped.
 
 import asyncio
 import functools
-import queue
 import sys
 import threading
 
@@ -77,43 +76,60 @@ def dask_future_of(future):
 # --------------------------------------------------------------------------
 
 class _Completer:
-    """The one thread completing promises of Dask futures."""
+    """Completes the promises of Dask futures off Dask's event loop thread,
+    so that done callbacks never run there: each bunch of outcomes is an
+    item of a C thread pool of one thread, with a runner (the C engine
+    queues them; nothing is queued here)."""
 
     def __init__(self):
-        self.queue = queue.SimpleQueue()
-        self.thread = None
+        self.c = None
+        self.runner = None
         self.lock = threading.Lock()
+        self.local = threading.local()
 
     def put(self, item):
         self.put_all((item,))
 
     def put_all(self, items):
         """Completes each (promise, status, outcome, settled) of items, in
-        order, on the completer thread."""
-        if self.thread is None:
+        order, on the completer's thread."""
+        if self.c is None:
             with self.lock:
-                if self.thread is None:
-                    self.thread = threading.Thread(target=self.run, daemon=True,
-                                                   name='concurry-dask-completer')
-                    self.thread.start()
-        self.queue.put(items)
+                if self.c is None:
+                    from gi._concurry import executors
+                    self.runner = executors.Concurry.Runner.new(self.run)
+                    self.c = executors.Concurry.ThreadPoolExecutor.new(1)
+        from gi._concurry import executors
+        executors._submit_to_runner(self.c, self.runner, tuple(items), None)
 
-    def run(self):
-        get = self.queue.get
-        while True:
-            items = get()
-            for item in items:
-                promise, status, outcome, settled = item
-                try:
-                    _complete(promise, status, outcome)
-                except BaseException as exc:  # pragma: no cover - defensive
-                    remote.reject(promise, exc)
-                finally:
-                    if settled is not None:
-                        settled()
-                # Hold nothing while waiting for the next items.
-                item = promise = outcome = settled = None
-            items = None
+    def is_completing(self):
+        """Whether the calling thread is completing promises (a done
+        callback of one of them runs)."""
+        return getattr(self.local, 'completing', False)
+
+    def run(self, batch, *unused):
+        from gi._concurry import executors
+        self.local.completing = True
+        try:
+            size, _ = executors._batch_info(batch)
+            for index in range(size):
+                items = executors._batch_start(batch, index)
+                if items is None:       # pragma: no cover - never cancelled
+                    continue
+                for item in items:
+                    promise, status, outcome, settled = item
+                    try:
+                        _complete(promise, status, outcome)
+                    except BaseException as exc:  # pragma: no cover - defensive
+                        remote.reject(promise, exc)
+                    finally:
+                        if settled is not None:
+                            settled()
+                    item = promise = outcome = settled = None
+                items = None
+                batch.return_value(index, None)
+        finally:
+            self.local.completing = False
 
 
 _completer = _Completer()
@@ -434,6 +450,31 @@ def _ignore_this_module_in_computation_code():
 _MODULE_PATTERN = r'gi\._concurry'
 
 
+def _dask_carrier_class():
+    from gi._concurry import carrier
+
+    class DaskCarrier(carrier.Carrier):
+        """Carries the groups of a map's input to the cluster: one Dask
+        task per batch (pickled by cloudpickle, as Dask pickles)."""
+
+        def __init__(self, client):
+            import cloudpickle
+            super().__init__(None)
+            self.client = client
+            self.dumps = cloudpickle.dumps
+
+        def call(self, fn, *args):
+            return self.client.submit(fn, *args, pure=False).result()
+
+    return DaskCarrier
+
+
+def _DaskCarrier(client):
+    global _DaskCarrier
+    _DaskCarrier = _dask_carrier_class()
+    return _DaskCarrier(client)
+
+
 class DaskExecutor(remote.RemoteExecutor):
     """An executor submitting work to a Dask cluster and handing out
     ``Concurry.Future`` objects.
@@ -467,7 +508,12 @@ class DaskExecutor(remote.RemoteExecutor):
             workers = sum(self._client.nthreads().values())
         except Exception:  # pragma: no cover - scheduler unreachable
             workers = 1
-        self._map_window = max(2 * workers, 64)
+        # map() is the C engine's, on carriers (see carrier.py): two per
+        # thread of the cluster, each with one batch of input out.
+        from gi._concurry import executors
+        self._carrier = _DaskCarrier(self._client)
+        self._runner = self._carrier.runner()
+        self._carriers = executors.Concurry.ThreadPoolExecutor.new(max(2 * workers, 2))
 
     @property
     def client(self):
@@ -524,6 +570,22 @@ class DaskExecutor(remote.RemoteExecutor):
         self._start(promise, fn, args, kwargs)
         return remote.seal(promise)
 
+    def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
+        """Returns an iterator of ``fn(*args)`` for args taken from
+        iterables, in order, with the thread pool's ``map()`` (the C
+        engine's map): the input is read lazily as results are consumed,
+        every item runs unless the iterator is closed or the executor is
+        shut down with ``cancel_futures=True``, a failure is raised at its
+        position.  Inputs travel to the cluster in groups, each group one
+        Dask task: one item each while the input is short, more (up to
+        16 per input, and chunksize inputs per task) as it goes on."""
+        from gi._concurry import executors
+        with self._lock:
+            if self._shutdown:
+                raise RuntimeError('cannot schedule new futures after shutdown')
+        return executors.map_with_runner(self._carriers, self._runner, self._carrier, fn,
+                                         iterables, timeout, chunksize, buffersize)
+
     def _settled(self, promise):
         with self._lock:
             self._pending.discard(promise)
@@ -555,7 +617,7 @@ class DaskExecutor(remote.RemoteExecutor):
         by the executor is closed once its work is done.  Calling it again
         is harmless; waiting from a done callback run by the completion of
         Dask work raises ``RuntimeError``."""
-        if wait and threading.current_thread() is _completer.thread:
+        if wait and _completer.is_completing():
             raise RuntimeError('cannot wait for a Dask executor from a done callback '
                                'its own completion runs')
         with self._lock:
@@ -563,6 +625,16 @@ class DaskExecutor(remote.RemoteExecutor):
             cancelled = list(self._pending) if cancel_futures else []
         for promise in cancelled:
             promise.cancel()
+        # The maps begun: waited for (or cancelled) by the C engine.
+        if cancel_futures:
+            self._carrier.cancelling = True
+        from gi._concurry import executors
+        try:
+            executors._raw_shutdown(self._carriers, wait, cancel_futures)
+        except executors.GLib.Error as error:
+            if error.domain == executors._CONCURRY_DOMAIN and error.code == executors._WRONG_THREAD:
+                raise RuntimeError('cannot wait for a Dask executor from its own map') from None
+            raise
         if wait:
             with self._lock:
                 while self._pending:
@@ -575,7 +647,7 @@ class DaskExecutor(remote.RemoteExecutor):
             self._close_client()
 
     def _close_client(self):
-        if threading.current_thread() is _completer.thread:
+        if _completer.is_completing():
             # Closing waits for the event loop: not on the completer thread.
             threading.Thread(target=self._client.close, daemon=True,
                              name='concurry-dask-close').start()

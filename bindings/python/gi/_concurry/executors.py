@@ -313,28 +313,8 @@ class ExecutorMethods:
         """
         if _raw(self):
             return _raw_map(self, fn, *iterables)
-        if chunksize < 1:
-            raise ValueError('chunksize must be >= 1.')
-        if buffersize is not None and buffersize < 1:
-            raise ValueError('buffersize must be None or > 0.')
-        if not callable(fn):
-            raise TypeError('%r is not callable' % (fn,))
-        pool = _pool(self)
-        if pool.broken is not None:
-            raise pool.broken_error(pool.broken)
-        star = len(iterables) != 1
-        source = iter(zip(*iterables) if star else iterables[0])
-        control = _MapControl()
-        reader = _Input(source)
-        until = bridge.deadline(timeout)
-        try:
-            results = _raw_map_with_runner(_c_executor(self), _runner(self),
-                                           pyobject_value((fn, star, control)),
-                                           reader.next, None, bridge.remaining(until),
-                                           chunksize, buffersize or 0)
-        except GLib.Error as error:
-            _raise_submit_error(error)
-        return MapIterator(results, reader, control)
+        return map_with_runner(_c_executor(self), _runner(self), _pool(self), fn, iterables,
+                               timeout, chunksize, buffersize)
 
     def shutdown(self, wait=True, cancel_futures=False):
         """Stops accepting work; with cancel_futures, cancels what has not
@@ -360,6 +340,31 @@ class ExecutorMethods:
         self.shutdown(wait=True)
         return False
 
+
+
+def map_with_runner(executor, runner, pool, fn, iterables, timeout, chunksize, buffersize):
+    """``map()`` of a Python executor: the C map of executor (a C executor)
+    with runner, whose function is ``pool.run``; see ``ExecutorMethods.map``."""
+    if chunksize < 1:
+        raise ValueError('chunksize must be >= 1.')
+    if buffersize is not None and buffersize < 1:
+        raise ValueError('buffersize must be None or > 0.')
+    if not callable(fn):
+        raise TypeError('%r is not callable' % (fn,))
+    if pool.broken is not None:
+        raise pool.broken_error(pool.broken)
+    star = len(iterables) != 1
+    source = iter(zip(*iterables) if star else iterables[0])
+    control = _MapControl()
+    reader = _Input(source)
+    until = bridge.deadline(timeout)
+    try:
+        results = _raw_map_with_runner(executor, runner, pyobject_value((fn, star, control)),
+                                       reader.next, None, bridge.remaining(until),
+                                       chunksize, buffersize or 0)
+    except GLib.Error as error:
+        _raise_submit_error(error)
+    return MapIterator(results, reader, control)
 
 class _Input:
     """The input function of a C map: reads the iterator (on whatever thread

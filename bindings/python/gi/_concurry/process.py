@@ -22,15 +22,12 @@ standard pool's.  What runs in the workers is in ``worker.py``.
 """
 
 import os
-import pickle
 import threading
 import weakref
 
 from gi.repository import GLib
 
-from gi._concurry import executors, remote, worker
-from gi._concurry.outcomes import (CancelledError, FALLBACK, error_for, pyobject_value,
-                                   remember, to_gvalue)
+from gi._concurry import carrier, executors, remote
 
 __all__ = ['ProcessPoolExecutor', 'BrokenProcessPool']
 
@@ -68,136 +65,15 @@ def _default_context():
         return None
 
 
-class _Carrier:
-    """The runner of one process pool: carries batches of items from the C
-    queue to the worker processes and their outcomes back.  It holds the
-    standard pool, not the executor (which holds the runner)."""
+class _ProcessCarrier(carrier.Carrier):
+    """Carries batches to the standard pool's worker processes."""
 
     def __init__(self, standard, one_call_per_task):
+        super().__init__(_standard_pool()[1], one_call_per_task)
         self.standard = standard
-        # With recycling, each call of the standard pool counts as one
-        # task of a worker: then a batch holds one item.
-        self.one_call_per_task = one_call_per_task
-        self.broken = None          # the message, once a worker died
-        self.broken_error = _standard_pool()[1]
-        self.cancelling = False     # shut down with cancel_futures
 
-    # -- the runner --
-
-    def run(self, batch, *unused):
-        size, data = executors._batch_info(batch)
-        members = []        # (index, the call or the group of map inputs)
-        for index in range(size):
-            item = executors._batch_start(batch, index)
-            if item is None:
-                continue
-            if self.broken is not None:
-                self._fail(batch, index, self.broken_error(self.broken))
-                continue
-            try:
-                if data is None:
-                    args, kwargs = item[1], item[2]
-                    if len(item) == 4:
-                        args, kwargs = executors._fill(args), executors._fill(kwargs)
-                    members.append((index, (item[0], args, kwargs)))
-                else:
-                    members.append((index, [executors._fill_input(one) for one in item]))
-            except BaseException as exc:
-                self._fail_member(batch, index, exc, data)
-            item = None
-        if not members:
-            return
-        if data is None:
-            self._carry_calls(batch, members)
-        else:
-            self._carry_map(batch, data, members)
-
-    def _fail_member(self, batch, index, exc, data):
-        if data is None:
-            self._fail(batch, index, exc)
-        else:
-            self._end(batch, index, [(executors._FAILED_ITEM, exc)])
-
-    def _pack(self, batch, members, data):
-        """(the members that could be pickled, their payload): all of them
-        pickled together, or, if that fails, each on its own (one that
-        cannot be pickled fails alone)."""
-        try:
-            return members, pickle.dumps([thing for _, thing in members], worker.PROTOCOL)
-        except BaseException:
-            pass
-        kept, pieces = [], []
-        for index, thing in members:
-            try:
-                pieces.append(pickle.dumps(thing, worker.PROTOCOL))
-            except BaseException as exc:
-                self._fail_member(batch, index, exc, data)
-                continue
-            kept.append((index, thing))
-        return kept, pieces
-
-    def _carry_calls(self, batch, members):
-        step = 1 if self.one_call_per_task else len(members)
-        for first in range(0, len(members), step):
-            part, payload = self._pack(batch, members[first:first + step], None)
-            if not part:
-                continue
-            outcomes = self._call(batch, part, worker.load_outcomes, worker.run_calls, payload)
-            if outcomes is None:
-                continue
-            for (index, _), (ok, value) in zip(part, outcomes):
-                if ok:
-                    self._end(batch, index, value)
-                else:
-                    self._fail(batch, index, value)
-
-    def _carry_map(self, batch, data, members):
-        fn, star, control = data
-        if control.closed or self.cancelling:
-            for index, _ in members:
-                self._end(batch, index, [(executors._FAILED_ITEM, CancelledError())])
-            return
-        try:
-            function = pickle.dumps((fn, star), worker.PROTOCOL)
-        except BaseException as exc:
-            for index, _ in members:
-                self._end(batch, index, [(executors._FAILED_ITEM, exc)])
-            return
-        members, payload = self._pack(batch, members, data)
-        if not members:
-            return
-        results = self._call(batch, members, worker.load_results, worker.run_map,
-                             function, payload)
-        if results is None:
-            return
-        failed = executors._FAILED_ITEM
-        for (index, _), outcomes in zip(members, results):
-            self._end(batch, index, [value if ok else (failed, value) for ok, value in outcomes])
-
-    def _call(self, batch, members, load, fn, *args):
-        """One call of the standard pool, waited for, its outcome read by
-        load(); None if it failed (the members are then failed with it)."""
-        try:
-            return load(self.standard.submit(fn, *args).result())
-        except BaseException as exc:
-            if isinstance(exc, self.broken_error) and self.broken is None:
-                self.broken = str(exc) or 'A child process terminated abruptly'
-            for index, _ in members:
-                self._fail(batch, index, exc)
-            return None
-
-    @staticmethod
-    def _end(batch, index, value):
-        if executors._batch_return_value(batch, index, value) is FALLBACK:
-            try:
-                batch.return_value(index, to_gvalue(value))
-            except (TypeError, ValueError, OverflowError):
-                batch.return_value(index, pyobject_value(value))
-
-    @staticmethod
-    def _fail(batch, index, exc):
-        remember(exc)
-        batch.return_error(index, error_for(exc), exc)
+    def call(self, fn, *args):
+        return self.standard.submit(fn, *args).result()
 
 
 class ProcessPoolExecutor(executors.ExecutorMethods, remote.RemoteExecutor):
@@ -235,11 +111,10 @@ class ProcessPoolExecutor(executors.ExecutorMethods, remote.RemoteExecutor):
         self._max_workers = max_workers
         self._standard = standard
         self._closing = None
-        carrier = _Carrier(standard, max_tasks_per_child is not None)
-        self.__dict__['_concurry_pool'] = carrier
-        runner = executors.Concurry.Runner.new(carrier.run)
-        runner.set_forwarding(True)
-        self.__dict__['_concurry_runner'] = runner
+        self._closing_lock = threading.Lock()
+        pool = _ProcessCarrier(standard, max_tasks_per_child is not None)
+        self.__dict__['_concurry_pool'] = pool
+        self.__dict__['_concurry_runner'] = pool.runner()
         self.__dict__['_concurry_c'] = executors.Concurry.ThreadPoolExecutor.new(2 * max_workers)
         _live.add(self)
 
@@ -264,14 +139,16 @@ class ProcessPoolExecutor(executors.ExecutorMethods, remote.RemoteExecutor):
         pool's futures raises ``RuntimeError``."""
         executors.ExecutorMethods.shutdown(self, wait, cancel_futures)
         _live.discard(self)
+        # The work still queued needs the worker processes: one thread
+        # shuts them down once it is done, which a wait waits for.
+        with self._closing_lock:
+            closing = self._closing
+            if closing is None:
+                closing = self._closing = threading.Thread(
+                    target=self._close, name='concurry-process-close', daemon=True)
+                closing.start()
         if wait:
-            self._standard.shutdown(wait=True)
-        elif self._closing is None:
-            # The work still queued needs the worker processes: they are
-            # shut down once it is done.
-            self._closing = threading.Thread(target=self._close, name='concurry-process-close',
-                                             daemon=True)
-            self._closing.start()
+            closing.join()
 
     def _close(self):
         try:

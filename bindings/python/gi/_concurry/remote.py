@@ -7,10 +7,11 @@
 * exceptions that cross a process boundary with the text of their
   traceback (``__cause__`` is a ``RemoteTraceback``, as in
   ``concurrent.futures``);
-* argument futures that cannot be pickled: the call waits (without
-  blocking anyone) until they are done and takes their values;
-* a lazy, windowed ``map()`` over ``submit()`` with ``chunksize`` and
-  ``timeout``, with the thread pool's semantics.
+* argument futures that cannot be pickled (``DaskExecutor``): the call
+  waits (without blocking anyone, on a C ``gather``) until they are done
+  and takes their values.
+
+Their ``map()`` is the C engine's (see carrier.py).
 
 Nothing here imports ``gi.repository`` at import time: the override may
 import this module while it is itself being loaded, and worker processes
@@ -18,11 +19,8 @@ import it only to run work.
 """
 
 import asyncio
-import collections
 import concurrent.futures
-import itertools
 import threading
-import time
 import traceback
 
 __all__ = ['RemoteTraceback', 'RemoteError', 'RemoteExecutor']
@@ -327,150 +325,13 @@ def _first_failure(sources, exc):
 
 
 # --------------------------------------------------------------------------
-# map
-# --------------------------------------------------------------------------
-
-def run_chunk(fn, chunk):
-    """Runs fn over a chunk of argument tuples, in a worker: returns (the
-    results, None) or (the results before the failure, the failure)."""
-    results = []
-    for args in chunk:
-        try:
-            results.append(fn(*args))
-        except BaseException as exc:
-            return results, RemoteError(exc)
-    return results, None
-
-
-def _deadline(timeout):
-    return None if timeout is None else time.monotonic() + timeout
-
-
-class MapResults:
-    """``executor.map()``'s iterator: reads the input lazily, at most
-    ``window * chunksize`` items ahead of the results (the first window is
-    submitted at once), yields in input order, raises a failure at its
-    position, and on a timeout, a failure, close() or being dropped
-    cancels the work not consumed yet."""
-
-    def __init__(self, executor, fn, iterables, timeout, chunksize, window):
-        if chunksize < 1:
-            raise ValueError('chunksize must be >= 1.')
-        self.executor = executor
-        self.fn = fn
-        self.inputs = zip(*iterables)
-        self.deadline = _deadline(timeout)
-        self.chunksize = chunksize
-        self.window = max(1, window)
-        self.pending = collections.deque()   # futures, or an input exception last
-        self.buffer = collections.deque()    # results of the current chunk
-        self.error = None                    # raised after the buffer
-        self.exhausted = False
-        self.closed = False
-        self._refill()
-
-    def _refill(self):
-        while not self.exhausted and len(self.pending) < self.window:
-            try:
-                chunk = list(itertools.islice(self.inputs, self.chunksize))
-            except BaseException as exc:
-                self.exhausted = True
-                self.pending.append(exc)
-                return
-            if not chunk:
-                self.exhausted = True
-                return
-            if self.chunksize == 1:
-                future = self.executor.submit(self.fn, *chunk[0])
-            else:
-                future = self.executor.submit(run_chunk, self.fn, chunk)
-            self.pending.append(future)
-            if len(chunk) < self.chunksize:
-                self.exhausted = True
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        if self.buffer:
-            return self.buffer.popleft()
-        if self.error is not None:
-            exc, self.error = self.error, None
-            self._cancel_rest()
-            raise exc
-        if self.closed or not self.pending:
-            self._cancel_rest()
-            raise StopIteration
-        head = self.pending[0]
-        if isinstance(head, BaseException):
-            self.pending.popleft()
-            self._cancel_rest()
-            raise head
-        timeout = None
-        if self.deadline is not None:
-            timeout = self.deadline - time.monotonic()
-        try:
-            value = head.result(timeout=timeout)
-        except TimeoutError:
-            self._cancel_rest()
-            raise
-        except BaseException:
-            self.pending.popleft()
-            self._cancel_rest()
-            raise
-        self.pending.popleft()
-        self._refill()
-        if self.chunksize == 1:
-            return value
-        results, exc = value
-        self.buffer.extend(results)
-        self.error = exc
-        return self.__next__()
-
-    def _cancel_rest(self):
-        self.closed = True
-        self.buffer.clear()
-        while self.pending:
-            item = self.pending.popleft()
-            if not isinstance(item, BaseException):
-                item.cancel()
-
-    def close(self):
-        """Cancels the work whose results were not consumed yet."""
-        self._cancel_rest()
-
-    def __del__(self):
-        try:
-            self._cancel_rest()
-        except Exception:  # pragma: no cover - interpreter teardown
-            pass
-
-
-# --------------------------------------------------------------------------
 # the executor base
 # --------------------------------------------------------------------------
 
 class RemoteExecutor(concurrent.futures.Executor):
     """Base of the executors whose work runs elsewhere: a
-    ``concurrent.futures.Executor`` handing out concurry futures, with a
-    lazy ``map()`` and the context manager."""
-
-    _map_window = 64
-
-    def map(self, fn, *iterables, timeout=None, chunksize=1):
-        """Returns an iterator of ``fn(*args)`` for the items of the
-        iterables taken together (like ``zip()``), in input order.
-
-        The input is read lazily, at most ``max(2 * max_workers, 64) *
-        chunksize`` items ahead of the results; the first window is
-        submitted by this call.  timeout counts from this call: once it
-        passes, ``next()`` raises ``TimeoutError``.  An exception from fn
-        is raised at its position and ends the iteration.  After a
-        timeout, an exception or closing the iterator, the work not
-        consumed yet is cancelled: what has not started never runs.  Each
-        piece of work runs chunksize items.
-        """
-        return MapResults(self, fn, iterables, timeout, chunksize, self._map_window)
+    ``concurrent.futures.Executor`` handing out concurry futures, and the
+    context manager."""
 
     def __enter__(self):
         return self
