@@ -242,3 +242,37 @@ def test_awaiting_a_future_resolved_from_another_thread():
         return got
 
     assert asyncio.run(main()) == list(range(200))
+
+
+def test_a_forwarding_runner_gets_everything_queued_in_one_batch():
+    """Concurry.Runner:forwarding from Python: the time of a runner that
+    sends its items elsewhere is not its items' time, so after a slow
+    batch it still gets all that is queued (what the process pool and the
+    Dask executor's map rely on)."""
+    executor = Concurry.ThreadPoolExecutor.new(1)
+    started, gate = threading.Event(), threading.Event()
+    sizes = []
+
+    def run(batch, *unused):
+        sizes.append(batch.get_size())
+        for index in range(batch.get_size()):
+            item = batch.start(index)
+            if item == 0:
+                started.set()
+                gate.wait()
+            batch.return_value(index, outcomes.pyobject_value(item * 2))
+
+    runner = Concurry.Runner.new(run)
+    assert runner.props.forwarding is False
+    runner.props.forwarding = True
+    assert runner.get_forwarding()
+    futures = [Concurry.Executor.submit_to_runner(executor, runner,
+                                                  outcomes.pyobject_value(0), None)]
+    assert started.wait(60)
+    futures += [Concurry.Executor.submit_to_runner(executor, runner,
+                                                   outcomes.pyobject_value(i), None)
+                for i in range(1, 11)]
+    gate.set()
+    assert [future.result(timeout=60) for future in futures] == [2 * i for i in range(11)]
+    Concurry.Executor.shutdown(executor, True, False)
+    assert sizes == [1, 10]

@@ -152,6 +152,30 @@ def test_map_raises_a_failure_at_its_position(executor):
         next(results)
 
 
+def test_a_long_map_runs_every_item_whatever_its_length(executor):
+    # Inputs travel in groups as the map goes on: none is lost or repeated.
+    assert list(executor.map(work.square, range(500))) == [x * x for x in range(500)]
+
+
+def test_a_map_dropped_inside_the_with_block_still_runs_every_item(executor, gates):
+    paths = [gates.path('item-%d' % i) for i in range(40)]
+    with executor:
+        executor.map(work.mark, paths)
+    assert all(os.path.exists(path) for path in paths)
+
+
+def test_a_task_manager_runs_its_tasks_on_the_executor(executor, concurry_scale):
+    with concurry_scale.TaskManager(executor, error_policy='ignore') as manager:
+        manager.submit(work.add, 1, 2)
+        manager.submit(work.fail, 'no')
+        manager.map(work.square, range(5))
+        tasks = list(manager.as_completed())
+    assert len(tasks) == 7
+    assert all(task.complete for task in tasks)
+    results = sorted(repr(task.result) for task in tasks)
+    assert results == sorted([repr(3), repr(ValueError('no'))] + [repr(x * x) for x in range(5)])
+
+
 def test_map_raises_TimeoutError_when_its_timeout_passes(executor, gates):
     gate = gates.gate()
     results = executor.map(work.block, [gates.path('started')], [gate], timeout=0.01)

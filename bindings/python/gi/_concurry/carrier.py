@@ -53,6 +53,16 @@ class Carrier:
         """Runs fn(*args) where the work runs; returns its value."""
         raise NotImplementedError
 
+    def call_one(self, fn, args, kwargs):
+        """Runs ``fn(*args, **kwargs)`` where the work runs, waiting for it
+        (on a worker of the C executor: for a task manager, whose tasks are
+        that executor's work); returns its value or raises its exception."""
+        payload = self.dumps([(fn, args, kwargs)], worker.PROTOCOL)
+        ((ok, value),) = worker.load_outcomes(self.call(worker.run_calls, payload))
+        if ok:
+            return value
+        raise value
+
     # -- the runner --
 
     def run(self, batch, *unused):

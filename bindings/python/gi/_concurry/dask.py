@@ -514,6 +514,9 @@ class DaskExecutor(remote.RemoteExecutor):
         self._carrier = _DaskCarrier(self._client)
         self._runner = self._carrier.runner()
         self._carriers = executors.Concurry.ThreadPoolExecutor.new(max(2 * workers, 2))
+        # What a task manager over this executor runs its tasks with.
+        self.__dict__['_concurry_c'] = self._carriers
+        self.__dict__['_concurry_pool'] = self._carrier
 
     @property
     def client(self):

@@ -198,8 +198,9 @@ class _Monitor(threading.Thread):
 
 
 class TaskManager:
-    """Runs tasks on ``executor`` (any ``Concurry.Executor``) and watches
-    over them.
+    """Runs tasks on ``executor`` (any ``Concurry.Executor``, a
+    ``Concurry.ProcessPoolExecutor`` or a ``Concurry.DaskExecutor``) and
+    watches over them.
 
     ``error_policy`` is ``'raise'`` (the default: the first task that
     raises stops the manager, and its exception is raised again in the
@@ -218,6 +219,15 @@ class TaskManager:
                  max_in_flight=0):
         self.error_policy = _policy(error_policy)
         self._executor = executor
+        # A process pool or a Dask executor: the tasks are work of its C
+        # executor (its carriers), each carried to where the work runs.
+        self._forward = None
+        if not isinstance(executor, Concurry.Executor):
+            carrier = getattr(executor, '__dict__', {}).get('_concurry_pool')
+            if carrier is None or not hasattr(carrier, 'call_one'):
+                raise TypeError('a TaskManager needs a Concurry executor, not %r' % (executor,))
+            self._forward = carrier.call_one
+            executor = executor.__dict__['_concurry_c']
         self._c = Concurry.TaskManager(executor=executor,
                                        error_policy=_C_POLICY[self.error_policy],
                                        max_in_flight=max_in_flight,
@@ -245,7 +255,10 @@ class TaskManager:
         """The work of every C task (on the executor's threads)."""
         task = self._pending[seq_value]
         try:
-            task.result = task.fn(*task.args, **task.kwargs)
+            if self._forward is not None:
+                task.result = self._forward(task.fn, task.args, task.kwargs)
+            else:
+                task.result = task.fn(*task.args, **task.kwargs)
         except BaseException as exc:
             task.result = exc
             task.failed = True
