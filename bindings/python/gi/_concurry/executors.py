@@ -266,12 +266,13 @@ class ExecutorMethods:
         dicts) are waited for first and replaced by their values; if one of
         them fails, the work does not run and its future fails the same way.
         """
-        if _raw(self):
+        attributes = self.__dict__
+        pool = attributes.get('_concurry_pool')
+        if pool is None:
             if kwargs:
                 raise TypeError('the raw submit() of an executor made by new() takes no '
                                 'keyword arguments')
             return _raw_submit(self, fn, *args)
-        pool = _pool(self)
         if pool.broken is not None:
             raise pool.broken_error(pool.broken)
         if _exiting:
@@ -289,7 +290,9 @@ class ExecutorMethods:
         else:
             item = (fn, args, kwargs)
         try:
-            future = _submit_to_runner(_c_executor(self), _runner(self), item, after)
+            future = _submit_to_runner(attributes.get('_concurry_c', self),
+                                       attributes.get('_concurry_runner') or _runner(self),
+                                       item, after)
         except GLib.Error as error:
             _raise_submit_error(error)
         if type(future).__repr__ is not _repr:

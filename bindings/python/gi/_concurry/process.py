@@ -2,23 +2,16 @@
 """``Concurry.ProcessPoolExecutor``: the thread pool's API over worker
 processes, on the C engine.
 
-The work goes where a thread pool's work goes: into the queue of a C
-thread pool, with a ``Concurry.Runner``.  Queueing, batching,
-cancellation, shutdown, ``map()``'s window and input reading, and the
-waiting for argument futures are the C engine's, exactly as for
-``Concurry.ThreadPoolExecutor``.  The threads of that C pool (two per
-worker process) are carriers: each hands the runner below a batch of
-items taken from the queue; the runner starts them (from then on they are
-running and ``cancel()`` returns False, as a call of the standard pool is
-once it enters the call queue), sends the whole batch to the worker
-processes as one call of the standard library's
-``concurrent.futures.ProcessPoolExecutor``, waits for it, and ends each
-item with its outcome.  So one pickled message each way carries many
-calls, and at most two batches per worker process are out at a time.
-
-The processes, their start method, initializer, recycling
-(``max_tasks_per_child``) and the detection of a worker that dies are the
-standard pool's.  What runs in the workers is in ``worker.py``.
+Its work goes where a thread pool's work goes: into the queue of a C
+thread pool, so that queueing, batching, cancellation, shutdown,
+``map()`` and the waiting for argument futures are the very code of
+``Concurry.ThreadPoolExecutor`` (``executors.ExecutorMethods``).  The
+threads of that pool, two per worker process, carry batches of calls to
+the worker processes (carrier.py) through the standard library's
+``concurrent.futures.ProcessPoolExecutor``: its processes, start method,
+initializer, recycling (``max_tasks_per_child``) and detection of a worker
+that dies are the standard pool's.  What runs in the workers is in
+worker.py.
 """
 
 import os
