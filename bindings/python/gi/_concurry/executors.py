@@ -109,9 +109,14 @@ def _fill(obj, depth=0, timeout=0):
     return obj
 
 
+_PLAIN = frozenset((int, float, str, bytes, bool, type(None), complex))
+
+
 def _fill_input(item):
     """A map input with its futures replaced by their values (waiting for
     them, on the worker)."""
+    if type(item) in _PLAIN:
+        return item
     if _contains_future(item):
         found = {}
         return _fill(_collect(item, found), timeout=None)

@@ -117,7 +117,13 @@ def run_map(function, groups):
         if isinstance(group, RemoteError):
             results.append([(False, group)])
             continue
-        results.append([_run(fn, item if star else (item,), {}) for item in group])
+        outcomes = []
+        for item in group:
+            try:
+                outcomes.append((True, fn(*item) if star else fn(item)))
+            except BaseException as exc:
+                outcomes.append((False, RemoteError(exc)))
+        results.append(outcomes)
     return dump_each(results, _dump_group)
 
 
