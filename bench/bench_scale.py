@@ -113,6 +113,15 @@ def bench_processes(n, rounds, warmup, workers):
                                            lambda: run_submit(our_pool, n),
                                            rounds, warmup)
         assert run_submit(our_pool, n) == expected
+        # map() for information (no goal): chunksize 1, and 100.
+        maps = []
+        for chunksize in (1, 100):
+            def run_map(pool, chunksize=chunksize):
+                return list(pool.map(tiny, range(n), chunksize=chunksize))
+            maps.append((chunksize,) + side_by_side(lambda: run_map(cf_pool),
+                                                    lambda: run_map(our_pool),
+                                                    rounds, warmup)[:2])
+            assert run_map(our_pool) == expected
     cf_median, our_median = statistics.median(cf_times), statistics.median(our_times)
     print('process pool, %d tiny tasks, %d workers (median of %d rounds):'
           % (n, workers, rounds))
@@ -120,6 +129,10 @@ def bench_processes(n, rounds, warmup, workers):
     print('  Concurry.ProcessPoolExecutor            %8.0f tasks/s' % (n / our_median))
     ratio = report(cf_times, our_times, lambda base, ours: base / ours)
     print('  throughput ratio (goal >= 1.0):         %8.2fx' % ratio)
+    for chunksize, cf_map, our_map in maps:
+        print('  map(), chunksize %3d: %8.0f and %8.0f items/s: %.2fx (no goal)'
+              % (chunksize, n / statistics.median(cf_map), n / statistics.median(our_map),
+                 statistics.median(cf_map) / statistics.median(our_map)))
     return ratio
 
 
