@@ -320,6 +320,19 @@ def test_a_result_that_cannot_be_pickled_fails_only_its_call(executors):
         next(futures)
 
 
+def test_results_that_cannot_be_pickled_fail_alone_in_a_batch(executors):
+    executor = executors('process')
+    # Sent together (a batch, one map chunk): only the lock fails.
+    futures = [executor.submit(work.lock_or_value, x) for x in (1, 'lock', 3)]
+    assert futures[0].result(timeout=LONG) == 1
+    assert isinstance(futures[1].exception(timeout=LONG), (TypeError, pickle.PicklingError))
+    assert futures[2].result(timeout=LONG) == 3
+    results = executor.map(work.lock_or_value, [1, 2, 'lock', 4], chunksize=4)
+    assert [next(results), next(results)] == [1, 2]
+    with pytest.raises((TypeError, pickle.PicklingError)):
+        next(results)
+
+
 def test_the_initializer_runs_in_each_worker_with_its_arguments(concurry_scale):
     with concurry_scale.ProcessPoolExecutor(CAPACITY, initializer=work.set_tag,
                                             initargs=('ready',)) as executor:

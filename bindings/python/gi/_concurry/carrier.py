@@ -152,8 +152,11 @@ class Carrier:
         if results is None:
             return
         failed = executors._FAILED_ITEM
-        for (index, _), outcomes in zip(members, results):
-            self._end(batch, index, [value if ok else (failed, value) for ok, value in outcomes])
+        for (index, _), (values, failures) in zip(members, results):
+            if failures:
+                for position, exc in failures.items():
+                    values[position] = (failed, exc)
+            self._end(batch, index, values)
 
     def _call(self, batch, members, load, fn, *args):
         """One call where the work runs, waited for, its outcome read by

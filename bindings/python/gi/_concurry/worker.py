@@ -24,21 +24,27 @@ def dump_error(exc):
 
 
 def dump_failure(error):
-    """The pickled outcome of a failure, a ``RemoteError``; if its
-    exception cannot be pickled, a failure that says so (the text of both
-    tracebacks kept)."""
+    """The pickled outcome of a failure, a ``RemoteError`` (see
+    picklable())."""
+    return pickle.dumps((False, picklable(error)), PROTOCOL)
+
+
+def picklable(error):
+    """error, a ``RemoteError``, if it can be pickled; else a failure that
+    says why it cannot (the text of both tracebacks kept)."""
     try:
-        return pickle.dumps((False, error), PROTOCOL)
+        pickle.dumps(error, PROTOCOL)
+        return error
     except BaseException as pickling_error:
         note = RemoteError(pickling_error,
                            '%s\nThe exception above could not be pickled:\n%s'
                            % (error.tb, format_traceback(pickling_error)))
         try:
-            return pickle.dumps((False, note), PROTOCOL)
+            pickle.dumps(note, PROTOCOL)
+            return note
         except BaseException:
-            return pickle.dumps((False, RemoteError(
-                RuntimeError('%s (its exception could not be pickled)'
-                             % type(error.exc).__name__), error.tb)), PROTOCOL)
+            return RemoteError(RuntimeError('%s (its exception could not be pickled)'
+                                            % type(error.exc).__name__), error.tb)
 
 
 def dump_each(things, dump):
@@ -100,36 +106,56 @@ def run_calls(payload):
     return dump_each(outcomes, dump_outcome)
 
 
-def _dump_group(outcomes):
-    return dump_each(outcomes, dump_outcome)
+def _dump_group(result):
+    """A group's (values, failures) pickled; if that fails, with what
+    cannot be pickled made a failure of its own."""
+    try:
+        return pickle.dumps(result, PROTOCOL)
+    except BaseException:
+        pass
+    values, failures = list(result[0]), dict(result[1] or {})
+    for position, value in enumerate(values):
+        if position not in failures:
+            try:
+                pickle.dumps(value, PROTOCOL)
+            except BaseException as exc:
+                values[position] = None
+                failures[position] = RemoteError(exc)
+    failures = {position: picklable(error) for position, error in failures.items()}
+    return pickle.dumps((values, failures), PROTOCOL)
 
 
 def run_map(function, groups):
     """Runs the pickled ``(fn, star)`` of a map over each item of each
     group of groups (from dump_each(): a group that cannot be read comes
     as one item that fails): ``fn(*item)`` with star, else ``fn(item)``.
-    Returns the outcomes, a list per group, through dump_each().  Every
-    item runs, also after one failed, as ``concurrent.futures`` runs every
-    item it submitted."""
+    Returns, per group, its values and its failures (None, or a dict of
+    position -> RemoteError, the value there being None), through
+    dump_each().  Every item runs, also after one failed, as
+    ``concurrent.futures`` runs every item it submitted."""
     fn, star = pickle.loads(function)
     results = []
     for group in load_each(groups, _load_or_failure):
         if isinstance(group, RemoteError):
-            results.append([(False, group)])
+            results.append(([None], {0: group}))
             continue
-        outcomes = []
+        values = []
+        failures = None
         for item in group:
             try:
-                outcomes.append((True, fn(*item) if star else fn(item)))
+                values.append(fn(*item) if star else fn(item))
             except BaseException as exc:
-                outcomes.append((False, RemoteError(exc)))
-        results.append(outcomes)
+                if failures is None:
+                    failures = {}
+                failures[len(values)] = RemoteError(exc)
+                values.append(None)
+        results.append((values, failures))
     return dump_each(results, _dump_group)
 
 
 def load_results(data):
-    """The outcomes of run_map(), a list per group."""
-    return load_each(data, lambda piece: load_each(piece, load_outcome))
+    """What run_map() returned: (values, failures) per group."""
+    return load_each(data, pickle.loads)
 
 
 def load_outcomes(data):
