@@ -20,6 +20,7 @@ import it only to run work.
 
 import asyncio
 import concurrent.futures
+import functools
 import threading
 import traceback
 
@@ -94,7 +95,12 @@ def _ops():
         except ImportError:
             outcomes = None
         if outcomes is not None and hasattr(outcomes, 'resolve'):
-            _promise_ops = (raw.Promise.new, lambda promise: promise,
+            new = raw.Promise.new
+            if getattr(outcomes, '_engine', None) is not None:
+                # Made holding the GIL: a call that lets it go costs a
+                # thread switch when Dask's threads are busy (~80 us).
+                new = functools.partial(outcomes._engine.new_promise, None, False)
+            _promise_ops = (new, lambda promise: promise,
                             outcomes.resolve, outcomes.reject, direct)
         else:
             try:
