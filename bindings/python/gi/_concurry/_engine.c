@@ -403,6 +403,26 @@ engine_source (PyObject *module,
 }
 
 static PyObject *
+engine_set_source (PyObject  *module,
+                   PyObject *const *args,
+                   Py_ssize_t nargs)
+{
+  GObject *self;
+
+  if (nargs != 2)
+    {
+      PyErr_SetString (PyExc_TypeError, "set_source(future, source)");
+      return NULL;
+    }
+  self = unwrap (args[0], G_TYPE_OBJECT, "future");
+  if (self == NULL)
+    return NULL;
+  Py_INCREF (args[1]);
+  g_object_set_qdata_full (self, source_quark, args[1], release_pyobject);
+  Py_RETURN_NONE;
+}
+
+static PyObject *
 engine_resolve (PyObject  *module,
                 PyObject *const *args,
                 Py_ssize_t nargs)
@@ -530,6 +550,8 @@ static PyMethodDef engine_methods[] = {
     "marked running if running is true; no instance dict, so no toggle reference" },
   { "source", engine_source, METH_O,
     "source(future): what new_promise() was given for it, or None" },
+  { "set_source", (PyCFunction) (void (*) (void)) engine_set_source, METH_FASTCALL,
+    "set_source(future, source): what source() gives from now on (held)" },
   { "resolve", (PyCFunction) (void (*) (void)) engine_resolve, METH_FASTCALL,
     "resolve(promise, value): concurry_promise_resolve() with value kept as itself "
     "(outcomes.identity_gvalue()), or FALLBACK for a GObject or a GObject.Value" },

@@ -68,6 +68,14 @@ def is_dask_future(obj):
 
 def dask_future_of(future):
     """The ``distributed.Future`` a concurry future stands for, or None."""
+    if _engine_set_source() is not None:
+        from gi._concurry import outcomes
+        try:
+            holder = outcomes._engine.source(future)
+        except TypeError:       # not a GObject
+            holder = None
+        if isinstance(holder, _Holder):
+            return holder.dask_future
     return getattr(future, _ATTRIBUTE, None)
 
 
@@ -409,11 +417,45 @@ def _hook_cancel(promise, dask_future):
         hook(None)
 
 
+class _Holder:
+    """What the engine keeps as a promise's source: called (as the weak
+    reference of a wrapper would be), gives the Dask future."""
+
+    __slots__ = ('dask_future',)
+
+    def __init__(self, dask_future):
+        self.dask_future = dask_future
+
+    def __call__(self):
+        return self.dask_future
+
+
+_set_source = False
+
+
+def _engine_set_source():
+    global _set_source
+    if _set_source is False:
+        try:
+            from gi._concurry import outcomes
+            engine = outcomes._engine
+        except ImportError:
+            engine = None
+        _set_source = getattr(engine, 'set_source', None)
+    return _set_source
+
+
 def _link(promise, dask_future, settled=None):
-    setattr(promise, _ATTRIBUTE, dask_future)
-    if _cancels_its_source():
-        # The override's cancel() cancels "what a wrapper stands for".
-        promise._concurry_source = dask_future
+    set_source = _engine_set_source()
+    if set_source is not None:
+        # Kept in C: an instance dict would make the wrapper a toggle
+        # reference, which the cyclic collector walks for ever after.
+        set_source(promise, _Holder(dask_future))
+    else:
+        setattr(promise, _ATTRIBUTE, dask_future)
+        if _cancels_its_source():
+            # The override's cancel() cancels "what a wrapper stands for".
+            promise._concurry_source = dask_future
     _tracker(dask_future.client).add(dask_future, promise, settled)
 
 
@@ -528,12 +570,12 @@ class DaskExecutor(remote.RemoteExecutor):
         client), 'value' (waited for, its value passed), or None."""
         if is_dask_future(obj):
             return None if obj.client is self._client else 'value'
-        dask_future = getattr(obj, _ATTRIBUTE, None)
+        if not remote.is_future(obj):
+            return None
+        dask_future = dask_future_of(obj)
         if dask_future is not None and dask_future.client is self._client:
             return 'dask'
-        if remote.is_future(obj):
-            return 'value'
-        return None
+        return 'value'
 
     def submit(self, fn, /, *args, **kwargs):
         """Submits ``fn(*args, **kwargs)`` to the cluster and returns its
@@ -557,7 +599,7 @@ class DaskExecutor(remote.RemoteExecutor):
             found = {}
             remote.collect((args, kwargs), found, self._classify)
             if found:
-                on_cluster = {key: getattr(obj, _ATTRIBUTE)
+                on_cluster = {key: dask_future_of(obj)
                               for key, (obj, kind) in found.items() if kind == 'dask'}
                 if on_cluster:
                     args = remote.substitute(args, on_cluster)
