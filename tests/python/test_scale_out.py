@@ -27,6 +27,7 @@ from conftest_scale import (  # noqa: F401 - fixtures
     CAPACITY, concurry_scale, dask_client, executor, executors, gates)
 from gi._concurry import dask as dask_module
 from gi._concurry import process as process_module
+from concurry_testutil import run_child
 from scale_workload import LONG
 import scale_workload as work
 
@@ -331,6 +332,33 @@ def test_results_that_cannot_be_pickled_fail_alone_in_a_batch(executors):
     assert [next(results), next(results)] == [1, 2]
     with pytest.raises((TypeError, pickle.PicklingError)):
         next(results)
+
+
+@pytest.mark.parametrize('how', ['submit', 'map', 'shutdown-without-wait'])
+def test_interpreter_exit_waits_for_the_work_of_a_process_pool(tmp_path, how):
+    # The standard pool refuses new calls once its own exit handler ran:
+    # concurry's must run first, with work still queued.
+    child = run_child('''
+        import sys
+        sys.path.insert(0, %r)
+        import gi
+        gi.require_version('Concurry', '1')
+        from gi.repository import Concurry
+        import scale_workload as work
+
+        paths = [%r + '/done-%%d' %% i for i in range(20)]
+        pool = Concurry.ProcessPoolExecutor(2)
+        if %r == 'map':
+            pool.map(work.mark, paths)
+        else:
+            for path in paths:
+                pool.submit(work.mark, path)
+        if %r == 'shutdown-without-wait':
+            pool.shutdown(wait=False)
+    ''' % (os.path.dirname(work.__file__), str(tmp_path), how, how))
+    assert child.returncode == 0, child.stderr
+    assert 'failed' not in child.stderr
+    assert sorted(os.listdir(tmp_path)) == sorted('done-%d' % i for i in range(20))
 
 
 def test_the_initializer_runs_in_each_worker_with_its_arguments(concurry_scale):

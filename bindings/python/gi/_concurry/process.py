@@ -40,6 +40,7 @@ def _standard_pool():
     global BrokenProcessPool
     import concurrent.futures.process as standard
     BrokenProcessPool = standard.BrokenProcessPool
+    _register_at_exit()
     return standard.ProcessPoolExecutor, standard.BrokenProcessPool
 
 
@@ -131,7 +132,6 @@ class ProcessPoolExecutor(executors.ExecutorMethods, remote.RemoteExecutor):
         Calling it again is harmless; waiting from a done callback of this
         pool's futures raises ``RuntimeError``."""
         executors.ExecutorMethods.shutdown(self, wait, cancel_futures)
-        _live.discard(self)
         # The work still queued needs the worker processes: one thread
         # shuts them down once it is done, which a wait waits for.
         with self._closing_lock:
@@ -149,16 +149,18 @@ class ProcessPoolExecutor(executors.ExecutorMethods, remote.RemoteExecutor):
         except GLib.Error:   # pragma: no cover - never a worker of its own
             pass
         self._standard.shutdown(wait=True)
+        # Until now, interpreter exit waits for it.
+        _live.discard(self)
 
 
 _parent = os.getpid()
+_registered = False
 
 
 def _at_exit():
-    """Like concurrent.futures (whose own exit handler runs after this
-    one): the work submitted still runs before the interpreter exits.
-    Not in a worker process, which inherits this handler and the set of
-    executors of its parent when it is forked."""
+    """Like concurrent.futures: the work submitted still runs before the
+    interpreter exits.  Not in a worker process, which inherits this
+    handler and the set of executors of its parent when it is forked."""
     if os.getpid() != _parent:
         return
     for executor in list(_live):
@@ -168,9 +170,20 @@ def _at_exit():
             pass
 
 
+def _register_at_exit():
+    """Registers _at_exit() once concurrent.futures.process is imported:
+    the exit handlers run last registered first, and the work still
+    queued needs the standard pool, which refuses new calls once its own
+    handler ran."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    try:
+        threading._register_atexit(_at_exit)
+    except (AttributeError, RuntimeError):  # pragma: no cover
+        import atexit
+        atexit.register(_at_exit)
+
+
 os.register_at_fork(after_in_child=_live.clear)
-try:
-    threading._register_atexit(_at_exit)
-except (AttributeError, RuntimeError):  # pragma: no cover
-    import atexit
-    atexit.register(_at_exit)
