@@ -104,3 +104,10 @@ def lock_or_value(x):
     """A result that cannot be pickled for 'lock', else x."""
     import threading
     return threading.Lock() if x == 'lock' else x
+
+
+class Thing:
+    """Picklable work whose method runs in a worker."""
+
+    def method(self):
+        return 'method'
