@@ -106,6 +106,9 @@ class ProcessPoolExecutor(executors.ExecutorMethods, remote.RemoteExecutor):
         self._standard = standard
         self._closing = None
         self._closing_lock = threading.Lock()
+        self._standard_lock = threading.Lock()
+        self._maps = 0                  # map() iterators still held
+        self._close_when_unmapped = False
         pool = _ProcessCarrier(standard, max_tasks_per_child is not None)
         self.__dict__['_concurry_pool'] = pool
         self.__dict__['_concurry_runner'] = pool.runner()
@@ -125,12 +128,39 @@ class ProcessPoolExecutor(executors.ExecutorMethods, remote.RemoteExecutor):
         """Whether ``shutdown()`` was called."""
         return self._concurry_c.is_shutdown()
 
+    def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
+        """The thread pool's ``map()`` (see ``Concurry.ThreadPoolExecutor``).
+        An iterator still held when the pool is shut down goes on as it is
+        read, and keeps the worker processes until it is dropped."""
+        results = executors.ExecutorMethods.map(self, fn, *iterables, timeout=timeout,
+                                                chunksize=chunksize, buffersize=buffersize)
+        with self._closing_lock:
+            self._maps += 1
+        weakref.finalize(results, self._map_dropped)
+        return results
+
+    def _map_dropped(self):
+        with self._closing_lock:
+            self._maps -= 1
+            close = self._maps == 0 and self._close_when_unmapped
+            self._close_when_unmapped = False
+        if close:
+            # Maybe in the collector, on any thread: never wait there; a
+            # shutdown(wait=True) from now on waits for this thread.
+            closing = threading.Thread(target=self._close_standard,
+                                       name='concurry-process-close', daemon=True)
+            with self._closing_lock:
+                self._closing = closing
+            closing.start()
+
     def shutdown(self, wait=True, *, cancel_futures=False):
         """Stops accepting work.  Work already submitted still runs unless
         cancel_futures cancels what has not started; with wait, returns
-        once all of it is done and the worker processes have exited.
-        Calling it again is harmless; waiting from a done callback of this
-        pool's futures raises ``RuntimeError``."""
+        once all of it is done.  The worker processes exit then, or, while
+        an iterator of ``map()`` is held (it goes on as it is read), once
+        the last one is dropped.  Calling it again is harmless; waiting
+        from a done callback of this pool's futures raises
+        ``RuntimeError``."""
         executors.ExecutorMethods.shutdown(self, wait, cancel_futures)
         # The work still queued needs the worker processes: one thread
         # shuts them down once it is done, which a wait waits for.
@@ -142,15 +172,35 @@ class ProcessPoolExecutor(executors.ExecutorMethods, remote.RemoteExecutor):
                 closing.start()
         if wait:
             closing.join()
+            with self._closing_lock:
+                closing = self._closing
+            closing.join()
 
     def _close(self):
         try:
             executors._raw_shutdown(self._concurry_c, True, False)
         except GLib.Error:   # pragma: no cover - never a worker of its own
             pass
-        self._standard.shutdown(wait=True)
+        with self._closing_lock:
+            if self._maps:
+                self._close_when_unmapped = True
+                return
+        self._close_standard()
+
+    def _close_standard(self):
+        # Once, and never twice at a time (the standard pool's shutdown
+        # closes its queues).
+        with self._standard_lock:
+            self._standard.shutdown(wait=True)
         # Until now, interpreter exit waits for it.
         _live.discard(self)
+
+    def _exit(self):
+        """At interpreter exit: the work submitted (and the maps dropped
+        while running) still runs; then the worker processes end, maps
+        held or not."""
+        self.shutdown(wait=True)
+        self._close_standard()
 
 
 _parent = os.getpid()
@@ -165,7 +215,7 @@ def _at_exit():
         return
     for executor in list(_live):
         try:
-            executor.shutdown(wait=True)
+            executor._exit()
         except Exception:  # pragma: no cover - interpreter teardown
             pass
 
