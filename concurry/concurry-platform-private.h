@@ -32,26 +32,6 @@ G_BEGIN_DECLS
 # define CONCURRY_THREAD_LOCAL _Thread_local
 #endif
 
-/*
- * 64-bit counters read and incremented without a lock: GLib's atomics
- * stop at int and pointer sizes, and a pointer-sized counter would wrap on
- * 32-bit systems. GCC and Clang have the builtins everywhere (through
- * libatomic where the processor lacks them), MSVC has the Interlocked
- * functions.
- */
-#if defined (__GNUC__) || defined (__clang__)
-# define _concurry_platform_atomic_u64_get(p) __atomic_load_n ((p), __ATOMIC_SEQ_CST)
-# define _concurry_platform_atomic_u64_inc(p) __atomic_add_fetch ((p), 1, __ATOMIC_SEQ_CST)
-#elif defined (_MSC_VER)
-# include <intrin.h>
-# define _concurry_platform_atomic_u64_get(p) \
-  ((guint64) _InterlockedCompareExchange64 ((volatile __int64 *)(p), 0, 0))
-# define _concurry_platform_atomic_u64_inc(p) \
-  ((guint64) _InterlockedIncrement64 ((volatile __int64 *)(p)))
-#else
-# error "concurry needs 64-bit atomic operations"
-#endif
-
 G_GNUC_INTERNAL
 gboolean _concurry_platform_is_main_thread      (void);
 

@@ -9,7 +9,6 @@
 # error "config.h must be included before concurry-task-manager-private.h"
 #endif
 
-#include "concurry-platform-private.h"
 #include "concurry-promise.h"
 #include "concurry-task-manager.h"
 #include "concurry-task-private.h"
@@ -65,23 +64,14 @@ struct _ConcurryTaskManager
 
   GMutex               mutex;
 
-  /* Written by the submitting threads without the lock (atomic): */
-  guint64              n_submitted;          /* the last task's index */
-  int                  n_unfinished;         /* submitted, not counted: the
-                                              * manager holds a reference on
-                                              * itself while it is not 0 */
-  ConcurryTask        *new_tasks;            /* unfinished, not yet on the
-                                              * list (linked by next) */
-  int                  refusing;             /* closed, or stopped by an error:
-                                              * submit takes the lock to see */
-
-  /* Keeps what the lock guards off the submitters' cache line. */
-  char                 padding[64];
-
   /* counters */
+  guint64              n_submitted;
   guint64              n_completed;          /* finished, whatever the state */
   guint64              n_failed;
   guint64              n_cancelled;
+  guint64              n_unfinished;
+  gboolean             holding;              /* a reference on itself, while
+                                              * tasks are unfinished */
   guint                n_logging;            /* batches whose failures are being logged:
                                               * the manager runs until they are */
 
@@ -105,7 +95,7 @@ struct _ConcurryTaskManager
 
   /* main context */
   GSource             *publish_source;
-  int                  publish_scheduled;    /* read without the lock (atomic) */
+  gboolean             publish_scheduled;
   gint64               last_publish;
   ConcurryTaskProgress published;
   GSource             *refill_source;
@@ -114,19 +104,11 @@ struct _ConcurryTaskManager
   guint64              monitor_failed;
 };
 
-/* The number of tasks made so far: without the lock. */
-static inline guint64
-_concurry_task_manager_peek_n_submitted (ConcurryTaskManager *self)
-{
-  return _concurry_platform_atomic_u64_get (&self->n_submitted);
-}
-
 /* Whether there is work: unfinished tasks or input to read. With the lock. */
 static inline gboolean
 _concurry_task_manager_is_running_locked (ConcurryTaskManager *self)
 {
-  return g_atomic_int_get (&self->n_unfinished) > 0 || self->maps != NULL ||
-         self->n_logging > 0;
+  return self->n_unfinished > 0 || self->maps != NULL || self->n_logging > 0;
 }
 
 void     _concurry_task_manager_refill        (ConcurryTaskManager  *self);

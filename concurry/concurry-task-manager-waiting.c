@@ -421,7 +421,6 @@ concurry_task_manager_join (ConcurryTaskManager  *self,
 
   g_mutex_lock (&self->mutex);
   self->closed = TRUE;
-  g_atomic_int_set (&self->refusing, TRUE);
   g_mutex_unlock (&self->mutex);
 
   return concurry_task_manager_wait (self, -1, error);

@@ -132,8 +132,6 @@ enum {
 static GParamSpec *properties [N_PROPS];
 
 static void schedule_publish_locked (ConcurryTaskManager *self);
-static gboolean check_accepting_locked (ConcurryTaskManager  *self,
-                                        GError              **error);
 
 /* -- maps -- */
 
@@ -174,7 +172,7 @@ _concurry_task_map_unref (ConcurryTaskMap *map)
 static double
 fraction_locked (ConcurryTaskManager *self)
 {
-  guint64 total = _concurry_task_manager_peek_n_submitted (self);
+  guint64 total = self->n_submitted;
 
   if (self->n_maps_unsized > 0)
     return 0.0;
@@ -190,7 +188,7 @@ static void
 progress_locked (ConcurryTaskManager  *self,
                  ConcurryTaskProgress *progress)
 {
-  progress->n_submitted = _concurry_task_manager_peek_n_submitted (self);
+  progress->n_submitted = self->n_submitted;
   progress->n_completed = self->n_completed;
   progress->n_failed = self->n_failed;
   progress->n_cancelled = self->n_cancelled;
@@ -253,8 +251,7 @@ publish_dispatch (GSource     *source,
     return G_SOURCE_REMOVE;
 
   g_mutex_lock (&self->mutex);
-  /* before the counts are read: see schedule_publish() */
-  g_atomic_int_set (&self->publish_scheduled, FALSE);
+  self->publish_scheduled = FALSE;
   self->last_publish = g_get_monotonic_time ();
   progress_locked (self, &now);
   old_n = self->n_published;
@@ -300,26 +297,12 @@ static GSourceFuncs publish_funcs = {
 static void
 schedule_publish_locked (ConcurryTaskManager *self)
 {
-  if (g_atomic_int_get (&self->publish_scheduled))
+  if (self->publish_scheduled)
     return;
-  g_atomic_int_set (&self->publish_scheduled, TRUE);
+  self->publish_scheduled = TRUE;
 
   if (self->publish_source != NULL)
     g_source_set_ready_time (self->publish_source, self->last_publish + PUBLISH_INTERVAL_USEC);
-}
-
-/* The same without the lock, after a change made without it (a new task):
- * the lock is only taken when no publication is scheduled, at most 60 times
- * a second. Either this sees the flag cleared, or the publication, which
- * clears it before reading the counts, sees the change. */
-static void
-schedule_publish (ConcurryTaskManager *self)
-{
-  if (g_atomic_int_get (&self->publish_scheduled))
-    return;
-  g_mutex_lock (&self->mutex);
-  schedule_publish_locked (self);
-  g_mutex_unlock (&self->mutex);
 }
 
 static gboolean
@@ -688,32 +671,6 @@ stop_task_locked (Stopped      *stopped,
     g_ptr_array_add (stopped->futures, g_object_ref (future));
 }
 
-/* Moves the tasks submitted since the last call onto the list of
- * unfinished tasks; with the lock held. Submitting pushes a task onto
- * @new_tasks without the lock, before its work can run: whoever needs the
- * list (counting, stopping) takes them first. */
-static void
-take_new_tasks_locked (ConcurryTaskManager *self)
-{
-  ConcurryTask *task;
-
-  if (g_atomic_pointer_get (&self->new_tasks) == NULL)
-    return;
-
-  task = g_atomic_pointer_exchange (&self->new_tasks, NULL);
-  while (task != NULL)
-    {
-      ConcurryTask *next = task->next;
-
-      task->prev = NULL;
-      task->next = self->unfinished;
-      if (self->unfinished != NULL)
-        self->unfinished->prev = task;
-      self->unfinished = task;
-      task = next;
-    }
-}
-
 /* Stops reading input and collects the futures of the unfinished tasks to
  * cancel (all of them, or those not started). With the lock held; see
  * finish_stop(). */
@@ -722,8 +679,6 @@ stop_locked (ConcurryTaskManager *self,
              gboolean             running_too)
 {
   Stopped *stopped = g_new0 (Stopped, 1);
-
-  take_new_tasks_locked (self);
 
   stopped->watch = g_ptr_array_new ();
   stopped->futures = g_ptr_array_new_with_free_func (g_object_unref);
@@ -787,7 +742,6 @@ count_finished (ConcurryTaskManager *self,
   ConcurryPromise *change;
   gboolean need_refill = FALSE;
   gboolean woken, busy;
-  int n = 0;
 
   g_mutex_lock (&self->mutex);
 
@@ -801,9 +755,6 @@ count_finished (ConcurryTaskManager *self,
       batch = head;
       head = next;
     }
-  /* After the inbox: each task went onto the new tasks before its work
-   * could run, so all of those are on the list now. */
-  take_new_tasks_locked (self);
 
   while (batch != NULL)
     {
@@ -814,7 +765,7 @@ count_finished (ConcurryTaskManager *self,
       task->inbox_next = NULL;
 
       unlink_locked (self, task);
-      n++;
+      self->n_unfinished--;
       self->n_completed++;
       if (state == CONCURRY_FUTURE_STATE_FAILED)
         {
@@ -825,7 +776,6 @@ count_finished (ConcurryTaskManager *self,
           if (self->error_policy == CONCURRY_ERROR_POLICY_RAISE && self->error == NULL)
             {
               self->error = g_error_copy (error);
-              g_atomic_int_set (&self->refusing, TRUE);
               to_cancel = stop_locked (self, FALSE);
             }
           if (self->error_policy == CONCURRY_ERROR_POLICY_LOG)
@@ -860,13 +810,6 @@ count_finished (ConcurryTaskManager *self,
         }
     }
 
-  /* No unfinished task left: nothing needs the manager alive any more. A
-   * task is counted by the thread that put it into an empty inbox, or by
-   * one that emptied the inbox it lay in: no other thread touches the
-   * manager after its task is in. A task submitted meanwhile takes a
-   * reference again (see register_task()). */
-  *let_go = n > 0 && g_atomic_int_add (&self->n_unfinished, -n) == n;
-
   /* The records of failures are written without the lock (a log writer
    * is user code), but before the manager can be seen finished: a program
    * that waits and exits loses none. */
@@ -878,6 +821,13 @@ count_finished (ConcurryTaskManager *self,
   woken = (self->keep_completed && self->next_waiting > 0) || need_refill ||
           to_cancel != NULL || !_concurry_task_manager_is_running_locked (self);
   change = woken ? take_change_locked (self) : NULL;
+  /* No unfinished task left: nothing needs the manager alive any more. A
+   * task is counted by the thread that put it into an empty inbox, or by
+   * one that emptied the inbox it lay in: no other thread touches the
+   * manager after its task is in. */
+  *let_go = self->n_unfinished == 0 && self->holding;
+  if (*let_go)
+    self->holding = FALSE;
   /* More to do with the manager after the lock: a reference of ours, the
    * hold (ours to drop, at the earliest after this) keeps it above 1. */
   busy = need_refill || failed != NULL || to_cancel != NULL;
@@ -958,25 +908,24 @@ task_finished (ConcurryTask *task)
     g_object_unref (self);      /* may be the last reference */
 }
 
-/* Registers a new task as unfinished, without the lock: it gets its
- * number and goes onto the manager's new tasks (see take_new_tasks_locked()).
- * Returns TRUE if the manager must take a reference on itself (before the
- * task starts): its only unfinished task. */
+/* Registers a new task, made without the lock, as unfinished; with the
+ * lock held. Returns TRUE if the manager must take a reference on itself
+ * (without the lock, before the task starts): its first unfinished task. */
 static gboolean
-register_task (ConcurryTaskManager *self,
-               ConcurryTask        *task)
+register_task_locked (ConcurryTaskManager *self,
+                      ConcurryTask        *task)
 {
-  ConcurryTask *head;
+  gboolean hold = !self->holding;
 
-  task->index = _concurry_platform_atomic_u64_inc (&self->n_submitted);
-  do
-    {
-      head = g_atomic_pointer_get (&self->new_tasks);
-      task->next = head;
-    }
-  while (!g_atomic_pointer_compare_and_exchange (&self->new_tasks, head, task));
+  self->holding = TRUE;
+  task->index = ++self->n_submitted;
+  task->next = self->unfinished;
+  if (self->unfinished != NULL)
+    self->unfinished->prev = task;
+  self->unfinished = task;
+  self->n_unfinished++;
 
-  return g_atomic_int_add (&self->n_unfinished, 1) == 0;
+  return hold;
 }
 
 /* A task that will not run: it ends failed with @error, taken. */
@@ -992,7 +941,7 @@ task_refuse (ConcurryTask *task,
 }
 
 /* Hands a registered task to the executor; without the lock (@hold: see
- * register_task()). A task the executor refuses ends at once,
+ * register_task_locked()). A task the executor refuses ends at once,
  * failed with the executor's error. */
 static void
 start_task (ConcurryTaskManager *self,
@@ -1051,24 +1000,6 @@ start_task (ConcurryTaskManager *self,
       stop_task_locked (stopped, task, FALSE);
       finish_stop (stopped);
     }
-}
-
-/* Refuses new work; takes the lock only when it is refused (@refusing is
- * set, with the lock, wherever @closed or @error are). */
-static gboolean
-check_accepting (ConcurryTaskManager  *self,
-                 GError              **error)
-{
-  gboolean ret;
-
-  if G_LIKELY (!g_atomic_int_get (&self->refusing))
-    return TRUE;
-
-  g_mutex_lock (&self->mutex);
-  ret = check_accepting_locked (self, error);
-  g_mutex_unlock (&self->mutex);
-
-  return ret;
 }
 
 /* Refuses new work: with the lock held. */
@@ -1155,7 +1086,6 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
               self->error == NULL)
             {
               self->error = g_error_copy (error);
-              g_atomic_int_set (&self->refusing, TRUE);
               to_cancel = stop_locked (self, FALSE);
             }
           schedule_publish_locked (self);
@@ -1183,7 +1113,7 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
       map->in_flight++;
       task->map = map;              /* the reference taken above */
       task->input = item;
-      hold = register_task (self, task);
+      hold = register_task_locked (self, task);
       schedule_publish_locked (self);
       g_mutex_unlock (&self->mutex);
 
@@ -1291,7 +1221,7 @@ concurry_task_manager_finalize (GObject *object)
 {
   ConcurryTaskManager *self = CONCURRY_TASK_MANAGER (object);
 
-  g_assert (self->unfinished == NULL && self->new_tasks == NULL);
+  g_assert (self->unfinished == NULL);
 
   g_clear_pointer (&self->completed, g_ptr_array_unref);
   g_clear_error (&self->error);
@@ -1801,19 +1731,22 @@ concurry_task_manager_submit (ConcurryTaskManager  *self,
   g_return_val_if_fail (func != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!check_accepting (self, error) || refuse_javascript (self, func, error))
+  task = _concurry_task_new (self);
+  g_mutex_lock (&self->mutex);
+  if (!check_accepting_locked (self, error) || refuse_javascript (self, func, error))
     {
+      g_mutex_unlock (&self->mutex);
+      g_object_unref (task);
       if (destroy != NULL)
         destroy (user_data);
       return NULL;
     }
-  /* No lock: a submission is one GObject and a few atomic operations. */
-  task = _concurry_task_new (self);
+  hold = register_task_locked (self, task);
   task->work_func = func;
   task->user_data = user_data;
   task->destroy = destroy;
-  hold = register_task (self, task);
-  schedule_publish (self);
+  schedule_publish_locked (self);
+  g_mutex_unlock (&self->mutex);
 
   start_task (self, task, hold);
 
@@ -1855,21 +1788,25 @@ concurry_task_manager_submit_input (ConcurryTaskManager  *self,
   g_return_val_if_fail (func != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!check_accepting (self, error) || refuse_javascript (self, func, error))
+  task = _concurry_task_new (self);
+  /* copied without the lock: it may be an object or a boxed type */
+  g_value_init (&task->input, G_VALUE_TYPE (input));
+  g_value_copy (input, &task->input);
+  g_mutex_lock (&self->mutex);
+  if (!check_accepting_locked (self, error) || refuse_javascript (self, func, error))
     {
+      g_mutex_unlock (&self->mutex);
+      g_object_unref (task);
       if (destroy != NULL)
         destroy (user_data);
       return NULL;
     }
-  task = _concurry_task_new (self);
-  /* copied without any lock: it may be an object or a boxed type */
-  g_value_init (&task->input, G_VALUE_TYPE (input));
-  g_value_copy (input, &task->input);
+  hold = register_task_locked (self, task);
   task->map_func = func;
   task->user_data = user_data;
   task->destroy = destroy;
-  hold = register_task (self, task);
-  schedule_publish (self);
+  schedule_publish_locked (self);
+  g_mutex_unlock (&self->mutex);
 
   start_task (self, task, hold);
 
@@ -1976,7 +1913,9 @@ concurry_task_manager_get_n_submitted (ConcurryTaskManager *self)
 
   g_return_val_if_fail (CONCURRY_IS_TASK_MANAGER (self), 0);
 
-  ret = _concurry_task_manager_peek_n_submitted (self);
+  g_mutex_lock (&self->mutex);
+  ret = self->n_submitted;
+  g_mutex_unlock (&self->mutex);
 
   return ret;
 }
@@ -2216,7 +2155,6 @@ concurry_task_manager_shutdown (ConcurryTaskManager  *self,
 
   g_mutex_lock (&self->mutex);
   self->closed = TRUE;
-  g_atomic_int_set (&self->refusing, TRUE);
   if (cancel_futures)
     {
       self->discarding = TRUE;
