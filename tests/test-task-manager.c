@@ -1253,10 +1253,16 @@ ask_for_futures (gpointer data)
 {
   Asker *asker = data;
 
-  for (guint i = 0; i < asker->n; i++)
-    if (i % 2 == 0)
-      concurry_future_add_done_callback_direct (concurry_task_get_future (asker->tasks[i]),
+  for (guint i = 0; i < asker->n; i += 2)
+    {
+      ConcurryTask *task;
+
+      /* the submitting thread may not be there yet */
+      while ((task = g_atomic_pointer_get (&asker->tasks[i])) == NULL)
+        g_thread_yield ();
+      concurry_future_add_done_callback_direct (concurry_task_get_future (task),
                                                 count_done_direct, &asker->done[i], NULL);
+    }
   return NULL;
 }
 
@@ -1277,8 +1283,10 @@ test_futures_asked_for_as_tasks_finish (void)
 
   for (guint i = 0; i < n; i++)
     {
-      tasks[i] = concurry_task_manager_submit (manager, fail_every_seventh_work,
-                                               GUINT_TO_POINTER (i + 1), NULL, &error);
+      g_atomic_pointer_set (&tasks[i],
+                            concurry_task_manager_submit (manager, fail_every_seventh_work,
+                                                          GUINT_TO_POINTER (i + 1), NULL,
+                                                          &error));
       g_assert_no_error (error);
       if (i == n / 4)
         thread = g_thread_new ("asker", ask_for_futures, &asker);
