@@ -560,11 +560,8 @@ task_done (ConcurryFuture *future,
 static void
 task_watch (ConcurryTask *task)
 {
-  ConcurryFuture *future = task->future;
-
-  /* A node in the task itself, no allocation. */
-  _concurry_callback_init_borrowed (&task->done_node, task_done, task);
-  _concurry_core_add_callback (_concurry_future_get_core (future), future, &task->done_node);
+  /* run by the thread that completes the future, as it does */
+  concurry_future_add_done_callback_direct (task->future, task_done, task, NULL);
 }
 
 /* Claims the future of @task for others to see (see TaskWorkClaim).

@@ -65,36 +65,36 @@ struct _ConcurryTask
 {
   GObject               parent_instance;
 
+  /* What the workers and the counting thread use, in the first two cache
+   * lines after the object's header (a task of trivial work costs about
+   * as much as the lines that move between cores for it). */
   ConcurryTaskManager  *manager;
   ConcurryFuture       *future;
   int                   claim;
   int                   state;
-  GValue                value;
-  GError               *error;
-  ConcurryFuture       *done_future;   /* atomic: made by get_future() once RELEASED */
-
-  GValue                input;
-  guint64               index;
-  gint64                start_time;
-  gint64                end_time;
+  ConcurryTask         *inbox_next;    /* the manager's inbox of finished
+                                        * tasks not yet counted (see
+                                        * task_finished()) */
+  ConcurryTask         *prev;
+  ConcurryTask         *next;
 
   /* the work: either a work function or a map function, with its data
    * (for map tasks, shared with the other tasks of the map) */
+  ConcurryTaskMap      *map;
   ConcurryWorkFunc      work_func;
   ConcurryMapFunc       map_func;
   gpointer              user_data;
   GDestroyNotify        destroy;
-  ConcurryTaskMap      *map;
+  gint64                start_time;
+  gint64                end_time;
 
-  ConcurryTask         *prev;
-  ConcurryTask         *next;
+  /* the outcome, once RELEASED */
+  GValue                value;
+  GError               *error;
 
-  /* the done callback on an EXPOSED future */
-  ConcurryCallback      done_node;
-
-  /* the manager's inbox of finished tasks not yet counted (see
-   * task_finished()) */
-  ConcurryTask         *inbox_next;
+  guint64               index;
+  ConcurryFuture       *done_future;   /* atomic: made by get_future() once RELEASED */
+  GValue                input;
 };
 
 ConcurryTask        *_concurry_task_new        (ConcurryTaskManager *manager);
