@@ -11,6 +11,7 @@
 #include "concurry-executor-private.h"
 #include "concurry-future-private.h"
 #include "concurry-i18n-private.h"
+#include "concurry-platform-private.h"
 #include "concurry-main-context-executor.h"
 #include "concurry-promise.h"
 #include "concurry-resolved-future.h"
@@ -1728,26 +1729,33 @@ concurry_task_manager_submit (ConcurryTaskManager  *self,
   g_return_val_if_fail (func != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  if (refuse_javascript (self, func, error))
+    goto refused;
   task = _concurry_task_new (self);
-  g_mutex_lock (&self->mutex);
-  if (!check_accepting_locked (self, error) || refuse_javascript (self, func, error))
+  task->work_func = func;
+  task->user_data = user_data;
+  /* Held for a few instructions, but by the thread counting finished tasks
+   * too: spin a little before sleeping. */
+  _concurry_platform_mutex_lock_spinning (&self->mutex);
+  if (!check_accepting_locked (self, error))
     {
       g_mutex_unlock (&self->mutex);
       g_object_unref (task);
-      if (destroy != NULL)
-        destroy (user_data);
-      return NULL;
+      goto refused;
     }
   hold = register_task_locked (self, task);
-  task->work_func = func;
-  task->user_data = user_data;
-  task->destroy = destroy;
   schedule_publish_locked (self);
   g_mutex_unlock (&self->mutex);
+  task->destroy = destroy;
 
   start_task (self, task, hold);
 
   return task;
+
+refused:
+  if (destroy != NULL)
+    destroy (user_data);
+  return NULL;
 }
 
 /**
@@ -1785,29 +1793,34 @@ concurry_task_manager_submit_input (ConcurryTaskManager  *self,
   g_return_val_if_fail (func != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  if (refuse_javascript (self, func, error))
+    goto refused;
   task = _concurry_task_new (self);
   /* copied without the lock: it may be an object or a boxed type */
   g_value_init (&task->input, G_VALUE_TYPE (input));
   g_value_copy (input, &task->input);
-  g_mutex_lock (&self->mutex);
-  if (!check_accepting_locked (self, error) || refuse_javascript (self, func, error))
+  task->map_func = func;
+  task->user_data = user_data;
+  _concurry_platform_mutex_lock_spinning (&self->mutex);
+  if (!check_accepting_locked (self, error))
     {
       g_mutex_unlock (&self->mutex);
       g_object_unref (task);
-      if (destroy != NULL)
-        destroy (user_data);
-      return NULL;
+      goto refused;
     }
   hold = register_task_locked (self, task);
-  task->map_func = func;
-  task->user_data = user_data;
-  task->destroy = destroy;
   schedule_publish_locked (self);
   g_mutex_unlock (&self->mutex);
+  task->destroy = destroy;
 
   start_task (self, task, hold);
 
   return task;
+
+refused:
+  if (destroy != NULL)
+    destroy (user_data);
+  return NULL;
 }
 
 /**
