@@ -16,12 +16,15 @@
  *                  Nothing is freed inside a timed run: the futures and
  *                  tasks are dropped after it, and a round waits until the
  *                  manager and its tasks are gone before the next run.
+ *                  Every run starts with the executor's store of spare
+ *                  futures empty (see drain_spare_futures()).
  *                  Also printed: CPU time (all threads), and the CPU time
  *                  of the submitting loop itself, next to the cost of one
  *                  GObject of a task's size: submit() returns a new
- *                  ConcurryTask on top of the executor's future, and that
- *                  object alone is about what the executor's whole submit
- *                  costs, the floor of the manager's overhead.
+ *                  ConcurryTask (the future of its work goes back to the
+ *                  executor once the task is counted, to be reused), and
+ *                  that object alone costs about what the executor's whole
+ *                  submit does: the floor of the manager's overhead.
  *   notifications  how many property notifications and list-model changes
  *                  the main loop receives per second while a million quick
  *                  tasks finish, per signal, as intervals between emissions
@@ -522,14 +525,14 @@ side_by_side (ConcurryExecutor *pool,
 
 /* What one more GObject per task costs: the floor of the manager's
  * overhead, since submit() hands out a new ConcurryTask (a final GObject
- * of about this size) on top of the executor's future. Median CPU time of
+ * of this size), which the bare executor does not make. Median CPU time of
  * making @n of them, in ns each; freed outside the timing. */
 G_DECLARE_FINAL_TYPE (TaskSized, task_sized, BENCH, TASK_SIZED, GObject)
 
 struct _TaskSized
 {
   GObject  parent_instance;
-  gpointer fields[24];
+  gpointer fields[22];     /* a ConcurryTask is 200 bytes on 64-bit systems */
 };
 
 G_DEFINE_FINAL_TYPE (TaskSized, task_sized, G_TYPE_OBJECT)
