@@ -72,6 +72,8 @@ struct _ConcurryTaskManager
   guint64              n_unfinished;
   gboolean             holding;              /* a reference on itself, while
                                               * tasks are unfinished */
+  guint                n_busy;               /* threads still at work after
+                                              * counting: the hold lasts */
   guint                n_logging;            /* batches whose failures are being logged:
                                               * the manager runs until they are */
 

@@ -721,15 +721,31 @@ finish_stop (Stopped *stopped)
   g_free (stopped);
 }
 
+/* Whether the manager's hold on itself ends, with the lock: no unfinished
+ * task is left, and no thread still works on the manager after counting
+ * some. Nothing else needs the manager alive: a task is counted by the
+ * thread that put it into an empty inbox, or by one that emptied the inbox
+ * it lay in, and no other thread touches the manager after its task is
+ * in. The caller drops the reference once it is done with the manager. */
+static gboolean
+let_go_locked (ConcurryTaskManager *self)
+{
+  if (self->n_unfinished > 0 || self->n_busy > 0 || !self->holding)
+    return FALSE;
+  self->holding = FALSE;
+  return TRUE;
+}
+
 /* Empties the inbox and counts the finished tasks it held in one hold of
  * the lock, then does what they call for without it. No user code but
  * the log writer. Returns the tasks the manager did not keep, linked by
  * inbox_next, with its reference to drop, and in @let_go whether the
  * manager's hold on itself ends.
  *
- * Once the lock is released, a task the manager kept, like the manager
- * itself, may be gone (another thread may count the last task and the
- * manager be dropped): whatever is left to do on them holds a reference. */
+ * Once the lock is released, a task the manager kept may be gone (another
+ * thread may count the last task and the manager be dropped): whatever is
+ * left to do on tasks holds a reference, and on the manager keeps its hold
+ * (see let_go_locked()). */
 static ConcurryTask *
 count_finished (ConcurryTaskManager *self,
                 gboolean            *let_go)
@@ -819,18 +835,13 @@ count_finished (ConcurryTaskManager *self,
   woken = (self->keep_completed && self->next_waiting > 0) || need_refill ||
           to_cancel != NULL || !_concurry_task_manager_is_running_locked (self);
   change = woken ? take_change_locked (self) : NULL;
-  /* No unfinished task left: nothing needs the manager alive any more. A
-   * task is counted by the thread that put it into an empty inbox, or by
-   * one that emptied the inbox it lay in: no other thread touches the
-   * manager after its task is in. */
-  *let_go = self->n_unfinished == 0 && self->holding;
-  if (*let_go)
-    self->holding = FALSE;
-  /* More to do with the manager after the lock: a reference of ours, the
-   * hold (ours to drop, at the earliest after this) keeps it above 1. */
+  /* More to do with the manager after the lock: the hold on itself lasts
+   * until that is done (no reference taken here: with the lock held, one
+   * could be the first after a binding's toggle reference). */
   busy = need_refill || failed != NULL || to_cancel != NULL;
   if (busy)
-    g_object_ref (self);
+    self->n_busy++;
+  *let_go = let_go_locked (self);
   g_mutex_unlock (&self->mutex);
 
   if (need_refill && self->refill_source != NULL)
@@ -858,7 +869,12 @@ count_finished (ConcurryTaskManager *self,
   finish_stop (to_cancel);
   signal_change (change);
   if (busy)
-    g_object_unref (self);
+    {
+      g_mutex_lock (&self->mutex);
+      self->n_busy--;
+      *let_go = let_go_locked (self);
+      g_mutex_unlock (&self->mutex);
+    }
 
   return dropped;
 }
