@@ -95,9 +95,9 @@
  * terminal states of its future. The manager does not shut its executor
  * down: the executor may be shared.
  *
- * A running task holds a reference to its manager. Drop your last
- * reference after the work is done (after a wait or a join), on the thread
- * that made the manager.
+ * A manager with unfinished tasks holds a reference on itself. Drop your
+ * last reference after the work is done (after a wait or a join), on the
+ * thread that made the manager.
  *
  * Since: 0.2
  */
