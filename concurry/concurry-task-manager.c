@@ -1000,8 +1000,11 @@ start_task (ConcurryTaskManager *self,
           return;
         }
       g_atomic_pointer_set (&task->future, future);
+      /* Exposed from the start: this executor's future may be seen by
+       * anything. Unless stopping exposed it first (it is visible now). */
       task_claim (task, &newly);
-      task_watch (task);
+      if (newly)
+        task_watch (task);
     }
 
   /* Stopped while we submitted: stop_locked() may have missed it. */

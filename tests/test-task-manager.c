@@ -1317,6 +1317,181 @@ test_futures_asked_for_as_tasks_finish (void)
     }
 }
 
+/* An executor of its own, not one of concurry's: it keeps the work until
+ * deferred_executor_run() runs it on the calling thread, and hands out
+ * the futures of promises. */
+typedef struct
+{
+  GObject  parent_instance;
+  GQueue   pending;
+  gboolean shut_down;
+} DeferredExecutor;
+typedef struct { GObjectClass parent_class; } DeferredExecutorClass;
+static GType deferred_executor_get_type (void);
+
+typedef struct
+{
+  ConcurryWorkFunc  func;
+  gpointer          user_data;
+  GDestroyNotify    destroy;
+  ConcurryPromise  *promise;
+} DeferredWork;
+
+static ConcurryFuture *
+deferred_submit (ConcurryExecutor  *executor,
+                 ConcurryWorkFunc   func,
+                 gpointer           user_data,
+                 GDestroyNotify     destroy,
+                 GError           **error)
+{
+  DeferredExecutor *self = (DeferredExecutor *)executor;
+  DeferredWork *work;
+
+  if (self->shut_down)
+    {
+      if (destroy != NULL)
+        destroy (user_data);
+      g_set_error_literal (error, CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN, "shut down");
+      return NULL;
+    }
+
+  work = g_new0 (DeferredWork, 1);
+  work->func = func;
+  work->user_data = user_data;
+  work->destroy = destroy;
+  work->promise = concurry_promise_new ();
+  g_queue_push_tail (&self->pending, work);
+
+  return g_object_ref (concurry_promise_get_future (work->promise));
+}
+
+/* Runs the work kept so far; the data of each is freed before its future
+ * completes, as an executor may do. */
+static void
+deferred_executor_run (DeferredExecutor *self)
+{
+  DeferredWork *work;
+
+  while ((work = g_queue_pop_head (&self->pending)) != NULL)
+    {
+      ConcurryFuture *future = concurry_promise_get_future (work->promise);
+      GValue value = G_VALUE_INIT;
+      GError *error = NULL;
+
+      if (!concurry_future_is_done (future))
+        work->func (concurry_promise_get_cancellable (work->promise), &value, work->user_data,
+                    &error);
+      if (work->destroy != NULL)
+        work->destroy (work->user_data);
+      if (error != NULL)
+        concurry_promise_take_error (work->promise, error);
+      else if (G_IS_VALUE (&value))
+        concurry_promise_take_value (work->promise, &value);
+      else
+        concurry_promise_resolve (work->promise, NULL);
+      g_object_unref (work->promise);
+      g_free (work);
+    }
+}
+
+static gboolean
+deferred_shutdown (ConcurryExecutor  *executor,
+                   gboolean           wait,
+                   gboolean           cancel_futures,
+                   GError           **error)
+{
+  ((DeferredExecutor *)executor)->shut_down = TRUE;
+  return TRUE;
+}
+
+static gboolean
+deferred_is_shutdown (ConcurryExecutor *executor)
+{
+  return ((DeferredExecutor *)executor)->shut_down;
+}
+
+static guint
+deferred_get_max_workers (ConcurryExecutor *executor)
+{
+  return 1;
+}
+
+static void
+deferred_executor_iface_init (ConcurryExecutorInterface *iface)
+{
+  iface->submit = deferred_submit;
+  iface->shutdown = deferred_shutdown;
+  iface->is_shutdown = deferred_is_shutdown;
+  iface->get_max_workers = deferred_get_max_workers;
+}
+
+G_DEFINE_TYPE_WITH_CODE (DeferredExecutor, deferred_executor, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (CONCURRY_TYPE_EXECUTOR, deferred_executor_iface_init))
+
+static void deferred_executor_class_init (DeferredExecutorClass *klass) { }
+static void deferred_executor_init (DeferredExecutor *self) { g_queue_init (&self->pending); }
+
+static void
+count_freed (gpointer data)
+{
+  g_atomic_int_inc ((int *)data);
+}
+
+static void
+test_executor_of_its_own (void)
+{
+  DeferredExecutor *executor = g_object_new (deferred_executor_get_type (), NULL);
+  ConcurryTaskManager *manager;
+  g_autoptr(GError) error = NULL;
+  ConcurryTask *tasks[4];
+  int freed = 0;
+
+  g_test_summary ("Over an executor that is not concurry's, each task ends with its "
+                  "executor's future, counted once when it completes (cancelled at "
+                  "once), whenever the executor frees the work's data");
+
+  manager = new_manager (CONCURRY_EXECUTOR (executor), CONCURRY_ERROR_POLICY_IGNORE);
+  tasks[0] = concurry_task_manager_submit (manager, answer_work, &freed, count_freed, &error);
+  tasks[1] = concurry_task_manager_submit (manager, failing_work, &freed, count_freed, &error);
+  tasks[2] = concurry_task_manager_submit (manager, answer_work, &freed, count_freed, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpint (concurry_task_get_state (tasks[i]), ==, CONCURRY_FUTURE_STATE_PENDING);
+
+  g_assert_true (concurry_future_cancel (concurry_task_get_future (tasks[2])));
+  g_assert_cmpint (concurry_task_get_state (tasks[2]), ==, CONCURRY_FUTURE_STATE_CANCELLED);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 1);
+  g_assert_cmpuint (concurry_task_manager_get_n_cancelled (manager), ==, 1);
+  g_assert_true (concurry_task_manager_get_running (manager));
+
+  deferred_executor_run (executor);
+  g_assert_cmpint (freed, ==, 3);
+  g_assert_true (concurry_task_manager_wait (manager, 0, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 3);
+  g_assert_cmpuint (concurry_task_manager_get_n_failed (manager), ==, 1);
+  g_assert_cmpuint (concurry_task_manager_get_n_cancelled (manager), ==, 1);
+  g_assert_cmpint (g_value_get_int (concurry_task_get_value (tasks[0])), ==, 42);
+  g_assert_error (concurry_task_get_error (tasks[1]), G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_true (concurry_future_is_done (concurry_task_get_future (tasks[0])));
+
+  /* refused by the executor: failed with its error, counted at once */
+  g_assert_true (concurry_executor_shutdown (CONCURRY_EXECUTOR (executor), TRUE, FALSE, NULL));
+  tasks[3] = concurry_task_manager_submit (manager, answer_work, &freed, count_freed, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (freed, ==, 4);
+  g_assert_error (concurry_task_get_error (tasks[3]), CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN);
+  g_assert_error (concurry_future_get_error (concurry_task_get_future (tasks[3])),
+                  CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 4);
+  g_assert_false (concurry_task_manager_get_running (manager));
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    g_object_unref (tasks[i]);
+  g_object_unref (manager);
+  g_object_unref (executor);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1358,6 +1533,7 @@ main (int   argc,
                    test_dropped_manager_without_futures);
   g_test_add_func ("/Concurry/TaskManager/futures-asked-for-as-tasks-finish",
                    test_futures_asked_for_as_tasks_finish);
+  g_test_add_func ("/Concurry/TaskManager/executor-of-its-own", test_executor_of_its_own);
   g_test_add_func ("/Concurry/TaskManager/tasks-finishing-together-counted-once",
                    test_tasks_finishing_together_counted_once);
 
