@@ -9,7 +9,6 @@
 # error "config.h must be included before concurry-task-private.h"
 #endif
 
-#include "concurry-dispatch-private.h"
 #include "concurry-executor.h"
 #include "concurry-task.h"
 
