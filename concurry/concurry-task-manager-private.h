@@ -70,6 +70,10 @@ struct _ConcurryTaskManager
   guint64              n_failed;
   guint64              n_cancelled;
   guint64              n_unfinished;
+  gboolean             holding;              /* a reference on itself, while
+                                              * tasks are unfinished */
+  guint                n_busy;               /* threads still at work after
+                                              * counting: the hold lasts */
   guint                n_logging;            /* batches whose failures are being logged:
                                               * the manager runs until they are */
 

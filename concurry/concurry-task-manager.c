@@ -11,6 +11,7 @@
 #include "concurry-executor-private.h"
 #include "concurry-future-private.h"
 #include "concurry-i18n-private.h"
+#include "concurry-platform-private.h"
 #include "concurry-main-context-executor.h"
 #include "concurry-promise.h"
 #include "concurry-resolved-future.h"
@@ -94,9 +95,9 @@
  * terminal states of its future. The manager does not shut its executor
  * down: the executor may be shared.
  *
- * A running task holds a reference to its manager. Drop your last
- * reference after the work is done (after a wait or a join), on the thread
- * that made the manager.
+ * A manager with unfinished tasks holds a reference on itself. Drop your
+ * last reference after the work is done (after a wait or a join), on the
+ * thread that made the manager.
  *
  * Since: 0.2
  */
@@ -456,12 +457,24 @@ log_failure (ConcurryTask *task,
 
 /* -- tasks -- */
 
-static void
-set_error_literal (GError     **error,
-                   const char  *message)
-{
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, message);
-}
+/*
+ * The life of a task, on concurry's own executors (those with a work
+ * queue), costs one GObject: the task. Its work goes into the queue as a
+ * work future that nobody else sees (the task's claim on it is HELD, see
+ * TaskWorkClaim), and when the executor releases the work, the future
+ * being terminal by then, the outcome moves into the task and the future
+ * goes back to the executor, which reuses it for the next submission
+ * instead of making and finalizing one per task. The releasing thread has
+ * the task counted: no done callback, no reference on the manager.
+ *
+ * A future somebody else may hold (the task's future was asked for, the
+ * manager cancels it, or the executor is another one) is EXPOSED: the
+ * task keeps it and is counted by a done callback on it, when it is done
+ * (a cancelled task at once, even if its work still runs).
+ *
+ * The manager holds a reference on itself while it has unfinished tasks:
+ * the counting is the last thing a task does with its manager.
+ */
 
 static void
 task_run (GCancellable  *cancellable,
@@ -471,13 +484,7 @@ task_run (GCancellable  *cancellable,
 {
   ConcurryTask *task = user_data;
 
-  /* A task that did not start before the manager stopped never starts. */
-  if (g_atomic_int_get (&task->manager->stopping))
-    {
-      set_error_literal (error, _("The task manager stopped before the task started"));
-      return;
-    }
-
+  g_atomic_int_set (&task->state, CONCURRY_FUTURE_STATE_RUNNING);
   task->start_time = g_get_monotonic_time ();
   if (task->map != NULL)
     task->map->func (&task->input, cancellable, value, task->map->func_data, error);
@@ -488,35 +495,117 @@ task_run (GCancellable  *cancellable,
   task->end_time = g_get_monotonic_time ();
 }
 
-/* One of the two ends of a task's life in the manager: its future was
- * done and counted, or the executor released its work. The last of the
- * two drops the references start_task() took for both, but for the one on
- * the task if the manager kept it among its finished tasks (then the
- * manager, alive until here, holds the task). */
-static void
-task_settle (ConcurryTask *task)
-{
-  ConcurryTaskManager *manager;
+static void task_finished (ConcurryTask *task);
 
-  if (!g_atomic_int_dec_and_test (&task->pending))
-    return;
-  manager = task->manager;
-  if (!task->kept)
-    g_object_unref (task);
-  g_object_unref (manager);
-}
-
-/* The executor is done with the work: whether it ran or not. */
+/* Frees the data of the work, once: user code, never with a lock. */
 static void
-task_release_work (gpointer data)
+task_drop_work (ConcurryTask *task)
 {
-  ConcurryTask *task = data;
   GDestroyNotify destroy = g_steal_pointer (&task->destroy);
   gpointer user_data = g_steal_pointer (&task->user_data);
 
   if (destroy != NULL)
     destroy (user_data);
-  task_settle (task);
+}
+
+/* The executor (one of concurry's) is done with the work, which ran or
+ * not: its future is terminal. If the future is still ours alone, its
+ * outcome moves into the task, the future goes, and the task is counted,
+ * with the reference the work held on it. */
+static void
+task_release_work (gpointer data)
+{
+  ConcurryTask *task = data;
+  ConcurryWorkFuture *future;
+  int state;
+
+  task_drop_work (task);
+
+  if (!g_atomic_int_compare_and_exchange (&task->claim, TASK_WORK_HELD, TASK_WORK_RELEASED))
+    {
+      /* EXPOSED: counted by its done callback, with a reference of its own */
+      g_object_unref (task);
+      return;
+    }
+
+  future = (ConcurryWorkFuture *)g_steal_pointer (&task->future);
+  state = _concurry_core_take_outcome (&future->core, &task->value, &task->error);
+  g_atomic_int_set (&task->state, state);
+  /* the executor's is the last reference: it reuses the future */
+  g_object_unref (future);
+
+  task_finished (task);
+}
+
+/* The same for another executor, which may release the work before its
+ * future is done: the task is counted by its done callback. */
+static void
+task_release_work_elsewhere (gpointer data)
+{
+  ConcurryTask *task = data;
+
+  task_drop_work (task);
+  g_object_unref (task);
+}
+
+static void
+task_done (ConcurryFuture *future,
+           gpointer        user_data)
+{
+  task_finished (user_data);
+}
+
+/* Counts an EXPOSED task when its future is done, which may be now: not
+ * with the manager's lock. The reference on the task taken with the claim
+ * goes to the counting. */
+static void
+task_watch (ConcurryTask *task)
+{
+  /* run by the thread that completes the future, as it does */
+  concurry_future_add_done_callback_direct (task->future, task_done, task, NULL);
+}
+
+/* Claims the future of @task for others to see (see TaskWorkClaim).
+ * Returns TRUE if it is EXPOSED, and sets @newly if this call exposed it:
+ * then it took a reference on @task, and the caller must pass it to
+ * task_watch(), without the manager's lock. FALSE: the work was released,
+ * and the outcome is in the task. */
+static gboolean
+task_claim (ConcurryTask *task,
+            gboolean     *newly)
+{
+  *newly = FALSE;
+  for (;;)
+    {
+      int claim = g_atomic_int_get (&task->claim);
+
+      if (claim == TASK_WORK_EXPOSED)
+        return TRUE;
+      if (claim == TASK_WORK_RELEASED)
+        return FALSE;
+      if (g_atomic_int_compare_and_exchange (&task->claim, TASK_WORK_HELD, TASK_WORK_EXPOSED))
+        {
+          /* The work still holds a reference on the task: this one never
+           * takes the count from 1. */
+          g_object_ref (task);
+          *newly = TRUE;
+          return TRUE;
+        }
+    }
+}
+
+/* For concurry_task_get_future(): whether @task's future is (now)
+ * EXPOSED; FALSE once the work was released. */
+gboolean
+_concurry_task_expose (ConcurryTask *task)
+{
+  gboolean newly;
+
+  if (!task_claim (task, &newly))
+    return FALSE;
+  if (newly)
+    task_watch (task);
+  return TRUE;
 }
 
 static void
@@ -532,10 +621,11 @@ unlink_locked (ConcurryTaskManager *self,
   task->prev = task->next = NULL;
 }
 
-/* What stopping leaves to do once the lock is released: the futures to
- * cancel and the maps to let go of. */
+/* What stopping leaves to do once the lock is released: the tasks to
+ * watch, the futures to cancel and the maps to let go of. */
 typedef struct
 {
+  GPtrArray       *watch;
   GPtrArray       *futures;
   ConcurryTaskMap *maps;
 } Stopped;
@@ -559,6 +649,26 @@ unlist_map_locked (ConcurryTaskManager *self,
   map->n_remaining = 0;
 }
 
+/* Collects the future of @task to cancel, if it is unfinished and, unless
+ * @running_too, not started; exposing it first. With the lock held. */
+static void
+stop_task_locked (Stopped      *stopped,
+                  ConcurryTask *task,
+                  gboolean      running_too)
+{
+  ConcurryFuture *future = g_atomic_pointer_get (&task->future);
+  gboolean newly;
+
+  /* a task still being submitted checks the flag itself */
+  if (future == NULL || !task_claim (task, &newly))
+    return;
+  if (newly)
+    g_ptr_array_add (stopped->watch, task);
+  if (running_too ||
+      concurry_future_get_state (future) == CONCURRY_FUTURE_STATE_PENDING)
+    g_ptr_array_add (stopped->futures, g_object_ref (future));
+}
+
 /* Stops reading input and collects the futures of the unfinished tasks to
  * cancel (all of them, or those not started). With the lock held; see
  * finish_stop(). */
@@ -568,6 +678,7 @@ stop_locked (ConcurryTaskManager *self,
 {
   Stopped *stopped = g_new0 (Stopped, 1);
 
+  stopped->watch = g_ptr_array_new ();
   stopped->futures = g_ptr_array_new_with_free_func (g_object_unref);
   g_atomic_int_set (&self->stopping, TRUE);
   while (self->maps != NULL)
@@ -580,26 +691,22 @@ stop_locked (ConcurryTaskManager *self,
     }
 
   for (ConcurryTask *task = self->unfinished; task != NULL; task = task->next)
-    {
-      ConcurryFuture *future = g_atomic_pointer_get (&task->future);
-
-      /* a task still being submitted checks the flag itself */
-      if (future == NULL)
-        continue;
-      if (running_too ||
-          concurry_future_get_state (future) == CONCURRY_FUTURE_STATE_PENDING)
-        g_ptr_array_add (stopped->futures, g_object_ref (future));
-    }
+    stop_task_locked (stopped, task, running_too);
 
   return stopped;
 }
 
-/* Without the lock: cancels and lets go. */
+/* Without the lock: watches, cancels and lets go. Counting the tasks may
+ * end the manager's hold on itself: the caller must not use @self after
+ * this unless it holds a reference. */
 static void
 finish_stop (Stopped *stopped)
 {
   if (stopped == NULL)
     return;
+  for (guint i = 0; i < stopped->watch->len; i++)
+    task_watch (g_ptr_array_index (stopped->watch, i));
+  g_ptr_array_unref (stopped->watch);
   for (guint i = 0; i < stopped->futures->len; i++)
     concurry_future_cancel (g_ptr_array_index (stopped->futures, i));
   g_ptr_array_unref (stopped->futures);
@@ -614,18 +721,41 @@ finish_stop (Stopped *stopped)
   g_free (stopped);
 }
 
-/* Empties the inbox and counts the finished tasks it held in one hold of
- * the lock, then does what they call for without it. No user code.
- * Returns them, oldest first, linked by inbox_next, to be settled. */
-static ConcurryTask *
-count_finished (ConcurryTaskManager *self)
+/* Whether the manager's hold on itself ends, with the lock: no unfinished
+ * task is left, and no thread still works on the manager after counting
+ * some. Nothing else needs the manager alive: a task is counted by the
+ * thread that put it into an empty inbox, or by one that emptied the inbox
+ * it lay in, and no other thread touches the manager after its task is
+ * in. The caller drops the reference once it is done with the manager. */
+static gboolean
+let_go_locked (ConcurryTaskManager *self)
 {
-  ConcurryTask *batch = NULL, *head;
+  if (self->n_unfinished > 0 || self->n_busy > 0 || !self->holding)
+    return FALSE;
+  self->holding = FALSE;
+  return TRUE;
+}
+
+/* Empties the inbox and counts the finished tasks it held in one hold of
+ * the lock, then does what they call for without it. No user code but
+ * the log writer. Returns the tasks the manager did not keep, linked by
+ * inbox_next, with its reference to drop, and in @let_go whether the
+ * manager's hold on itself ends.
+ *
+ * Once the lock is released, a task the manager kept may be gone (another
+ * thread may count the last task and the manager be dropped): whatever is
+ * left to do on tasks holds a reference, and on the manager keeps its hold
+ * (see let_go_locked()). */
+static ConcurryTask *
+count_finished (ConcurryTaskManager *self,
+                gboolean            *let_go)
+{
+  ConcurryTask *batch = NULL, *dropped = NULL, *head;
+  GPtrArray *failed = NULL;
   Stopped *to_cancel = NULL;
   ConcurryPromise *change;
   gboolean need_refill = FALSE;
-  gboolean log = FALSE;
-  gboolean woken;
+  gboolean woken, busy;
 
   g_mutex_lock (&self->mutex);
 
@@ -640,9 +770,13 @@ count_finished (ConcurryTaskManager *self)
       head = next;
     }
 
-  for (ConcurryTask *task = batch; task != NULL; task = task->inbox_next)
+  while (batch != NULL)
     {
-      ConcurryFutureState state = concurry_future_get_state (task->future);
+      ConcurryTask *task = batch;
+      ConcurryFutureState state = _concurry_task_get_state (task);
+
+      batch = task->inbox_next;
+      task->inbox_next = NULL;
 
       unlink_locked (self, task);
       self->n_unfinished--;
@@ -650,7 +784,7 @@ count_finished (ConcurryTaskManager *self)
       if (state == CONCURRY_FUTURE_STATE_FAILED)
         {
           /* read, whatever the policy: the task has seen its error */
-          const GError *error = concurry_future_get_error (task->future);
+          const GError *error = _concurry_task_get_error (task);
 
           self->n_failed++;
           if (self->error_policy == CONCURRY_ERROR_POLICY_RAISE && self->error == NULL)
@@ -658,7 +792,13 @@ count_finished (ConcurryTaskManager *self)
               self->error = g_error_copy (error);
               to_cancel = stop_locked (self, FALSE);
             }
-          log = log || self->error_policy == CONCURRY_ERROR_POLICY_LOG;
+          if (self->error_policy == CONCURRY_ERROR_POLICY_LOG)
+            {
+              if (failed == NULL)
+                failed = g_ptr_array_new_with_free_func (g_object_unref);
+              /* the manager's reference keeps it above 1 */
+              g_ptr_array_add (failed, g_object_ref (task));
+            }
         }
       else if (state == CONCURRY_FUTURE_STATE_CANCELLED)
         self->n_cancelled++;
@@ -672,16 +812,22 @@ count_finished (ConcurryTaskManager *self)
                         (task->map->listed && task->map->in_flight <= self->max_in_flight / 2);
         }
 
-      /* the reference start_task() took on the task goes there */
-      task->kept = self->keep_completed;
-      if (task->kept)
-        g_ptr_array_add (self->completed, task);
+      /* the manager's reference on the task goes there, or back to us */
+      if (self->keep_completed)
+        {
+          g_ptr_array_add (self->completed, task);
+        }
+      else
+        {
+          task->inbox_next = dropped;
+          dropped = task;
+        }
     }
 
   /* The records of failures are written without the lock (a log writer
    * is user code), but before the manager can be seen finished: a program
    * that waits and exits loses none. */
-  if (log)
+  if (failed != NULL)
     self->n_logging++;
   schedule_publish_locked (self);
   /* Waiters need waking when there is a task for next_completed(), input
@@ -689,17 +835,28 @@ count_finished (ConcurryTaskManager *self)
   woken = (self->keep_completed && self->next_waiting > 0) || need_refill ||
           to_cancel != NULL || !_concurry_task_manager_is_running_locked (self);
   change = woken ? take_change_locked (self) : NULL;
+  /* More to do with the manager after the lock: the hold on itself lasts
+   * until that is done (no reference taken here: with the lock held, one
+   * could be the first after a binding's toggle reference). */
+  busy = need_refill || failed != NULL || to_cancel != NULL;
+  if (busy)
+    self->n_busy++;
+  *let_go = let_go_locked (self);
   g_mutex_unlock (&self->mutex);
 
   if (need_refill && self->refill_source != NULL)
     g_source_set_ready_time (self->refill_source, 0);
-  if (log)
+  if (failed != NULL)
     {
       ConcurryPromise *end;
 
-      for (ConcurryTask *task = batch; task != NULL; task = task->inbox_next)
-        if (concurry_future_get_state (task->future) == CONCURRY_FUTURE_STATE_FAILED)
-          log_failure (task, concurry_future_get_error (task->future));
+      for (guint i = 0; i < failed->len; i++)
+        {
+          ConcurryTask *task = g_ptr_array_index (failed, i);
+
+          log_failure (task, _concurry_task_get_error (task));
+        }
+      g_ptr_array_unref (failed);
 
       g_mutex_lock (&self->mutex);
       self->n_logging--;
@@ -708,13 +865,23 @@ count_finished (ConcurryTaskManager *self)
       g_mutex_unlock (&self->mutex);
       signal_change (end);
     }
+  /* may count tasks (those cancelled) on this thread */
   finish_stop (to_cancel);
   signal_change (change);
+  if (busy)
+    {
+      g_mutex_lock (&self->mutex);
+      self->n_busy--;
+      *let_go = let_go_locked (self);
+      g_mutex_unlock (&self->mutex);
+    }
 
-  return batch;
+  return dropped;
 }
 
-/* Runs on the thread that completes the task's future: no user code.
+/* A task is over: its work was released, or its future is done. No user
+ * code but the log writer (see count_finished()); may be called on any
+ * thread, with the manager's reference on the task.
  *
  * The task goes into the manager's inbox without a lock. The thread that
  * finds the inbox empty takes the lock, empties the inbox and counts what
@@ -722,14 +889,14 @@ count_finished (ConcurryTaskManager *self)
  * the lock while the others go on, instead of each worker queueing for it
  * once per task. Every task that goes in is counted: it lies on top of a
  * task whose thread is still to empty the inbox, or was already taken by
- * it. */
+ * it. And a task that went into an empty inbox is counted by its own
+ * thread: the inbox is not empty again before that thread empties it. */
 static void
-task_done (ConcurryFuture *future,
-           gpointer        user_data)
+task_finished (ConcurryTask *task)
 {
-  ConcurryTask *task = user_data;
   ConcurryTaskManager *self = task->manager;
-  ConcurryTask *head, *batch;
+  ConcurryTask *head, *dropped;
+  gboolean let_go;
 
   do
     {
@@ -740,36 +907,31 @@ task_done (ConcurryFuture *future,
   if (head != NULL)
     return;      /* counted by the thread that put in the first one */
 
-  /* The references of the tasks in the inbox keep the manager alive until
-   * they are settled below, ours among them. */
-  batch = count_finished (self);
+  dropped = count_finished (self, &let_go);
 
-  while (batch != NULL)
+  while (dropped != NULL)
     {
-      ConcurryTask *next = batch->inbox_next;
+      ConcurryTask *next = dropped->inbox_next;
 
-      batch->inbox_next = NULL;
-      task_settle (batch);      /* may drop the last reference to the manager */
-      batch = next;
+      dropped->inbox_next = NULL;
+      g_object_unref (dropped);
+      dropped = next;
     }
-}
 
-static void
-add_done_inline (ConcurryTask *task)
-{
-  ConcurryFuture *future = task->future;
-
-  /* A node in the task itself, no allocation. */
-  _concurry_callback_init_borrowed (&task->done_node, task_done, task);
-  _concurry_core_add_callback (_concurry_future_get_core (future), future, &task->done_node);
+  if (let_go)
+    g_object_unref (self);      /* may be the last reference */
 }
 
 /* Registers a new task, made without the lock, as unfinished; with the
- * lock held. */
-static ConcurryTask *
+ * lock held. Returns TRUE if the manager must take a reference on itself
+ * (without the lock, before the task starts): its first unfinished task. */
+static gboolean
 register_task_locked (ConcurryTaskManager *self,
                       ConcurryTask        *task)
 {
+  gboolean hold = !self->holding;
+
+  self->holding = TRUE;
   task->index = ++self->n_submitted;
   task->next = self->unfinished;
   if (self->unfinished != NULL)
@@ -777,48 +939,84 @@ register_task_locked (ConcurryTaskManager *self,
   self->unfinished = task;
   self->n_unfinished++;
 
-  return task;
+  return hold;
 }
 
-/* Hands the task to the executor; without the lock. A task the executor
- * refuses ends at once, failed with the executor's error. */
+/* A task that will not run: it ends failed with @error, taken. */
+static void
+task_refuse (ConcurryTask *task,
+             GError       *error)
+{
+  task_drop_work (task);
+  task->error = error;
+  g_atomic_int_set (&task->claim, TASK_WORK_RELEASED);
+  g_atomic_int_set (&task->state, CONCURRY_FUTURE_STATE_FAILED);
+  task_finished (task);
+}
+
+/* Hands a registered task to the executor; without the lock (@hold: see
+ * register_task_locked()). A task the executor refuses ends at once,
+ * failed with the executor's error. */
 static void
 start_task (ConcurryTaskManager *self,
             ConcurryTask        *task,
-            GError             **error)
+            gboolean             hold)
 {
   ConcurryFuture *future;
-  GError *local_error = NULL;
+  GError *error = NULL;
 
-  /* One reference to the task and one to the manager (the task's own
-   * pointer is borrowed) for both task_done() and task_release_work(): see
-   * task_settle(). */
-  task->pending = 2;
-  g_object_ref (self);
-  /* Straight into the work queue of concurry's own executors, as their
-   * submit does, without the interface call around it. */
+  if (hold)
+    g_object_ref (self);
+
+  /* The work's reference on the task, until it is released. */
   g_object_ref (task);
+
   if (self->queue != NULL)
-    future = (ConcurryFuture *)_concurry_work_queue_submit (self->queue, self->executor, task_run,
-                                                            task, task_release_work, FALSE,
-                                                            &local_error);
-  else
-    future = concurry_executor_submit (self->executor, task_run, task, task_release_work,
-                                       &local_error);
-  if (future == NULL)
     {
-      if (error != NULL)
-        *error = g_error_copy (local_error);
-      future = concurry_resolved_future_new_take_error (local_error);
+      /* Straight into the work queue of concurry's own executors, as their
+       * submit does, and with the future in the task before anything can
+       * run it. */
+      if (!_concurry_work_queue_reserve (self->queue, &error))
+        {
+          task_refuse (task, error);
+          return;
+        }
+      future = (ConcurryFuture *)_concurry_work_future_new (task_run, task, task_release_work);
+      g_atomic_pointer_set (&task->future, future);
+      _concurry_work_queue_push_reserved (self->queue, self->executor,
+                                          (ConcurryWorkFuture *)future);
+    }
+  else
+    {
+      gboolean newly;
+
+      future = concurry_executor_submit (self->executor, task_run, task,
+                                         task_release_work_elsewhere, &error);
+      if (future == NULL)
+        {
+          /* the work's reference went with the work */
+          g_object_ref (task);
+          task_refuse (task, error);
+          return;
+        }
+      g_atomic_pointer_set (&task->future, future);
+      /* Exposed from the start: this executor's future may be seen by
+       * anything. Unless stopping exposed it first (it is visible now). */
+      task_claim (task, &newly);
+      if (newly)
+        task_watch (task);
     }
 
-  g_atomic_pointer_set (&task->future, future);
-  add_done_inline (task);
-
   /* Stopped while we submitted: stop_locked() may have missed it. */
-  if (g_atomic_int_get (&self->stopping) &&
-      concurry_future_get_state (future) == CONCURRY_FUTURE_STATE_PENDING)
-    concurry_future_cancel (future);
+  if (g_atomic_int_get (&self->stopping))
+    {
+      Stopped *stopped = g_new0 (Stopped, 1);
+
+      stopped->watch = g_ptr_array_new ();
+      stopped->futures = g_ptr_array_new_with_free_func (g_object_unref);
+      stop_task_locked (stopped, task, FALSE);
+      finish_stop (stopped);
+    }
 }
 
 /* Refuses new work: with the lock held. */
@@ -870,7 +1068,7 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
       ConcurryTask *task;
       ConcurryPromise *change = NULL;
       Stopped *to_cancel = NULL;
-      gboolean got;
+      gboolean got, hold;
 
       if (map->in_flight >= self->max_in_flight)
         break;
@@ -932,11 +1130,11 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
       map->in_flight++;
       task->map = map;              /* the reference taken above */
       task->input = item;
-      register_task_locked (self, task);
+      hold = register_task_locked (self, task);
       schedule_publish_locked (self);
       g_mutex_unlock (&self->mutex);
 
-      start_task (self, task, NULL);
+      start_task (self, task, hold);
       g_object_unref (task);
 
       g_mutex_lock (&self->mutex);
@@ -1544,31 +1742,39 @@ concurry_task_manager_submit (ConcurryTaskManager  *self,
                               GError              **error)
 {
   ConcurryTask *task;
+  gboolean hold;
 
   g_return_val_if_fail (CONCURRY_IS_TASK_MANAGER (self), NULL);
   g_return_val_if_fail (func != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  if (refuse_javascript (self, func, error))
+    goto refused;
   task = _concurry_task_new (self);
-  g_mutex_lock (&self->mutex);
-  if (!check_accepting_locked (self, error) || refuse_javascript (self, func, error))
+  task->work_func = func;
+  task->user_data = user_data;
+  /* Held for a few instructions, but by the thread counting finished tasks
+   * too: spin a little before sleeping. */
+  _concurry_platform_mutex_lock_spinning (&self->mutex);
+  if (!check_accepting_locked (self, error))
     {
       g_mutex_unlock (&self->mutex);
       g_object_unref (task);
-      if (destroy != NULL)
-        destroy (user_data);
-      return NULL;
+      goto refused;
     }
-  register_task_locked (self, task);
-  task->work_func = func;
-  task->user_data = user_data;
-  task->destroy = destroy;
+  hold = register_task_locked (self, task);
   schedule_publish_locked (self);
   g_mutex_unlock (&self->mutex);
+  task->destroy = destroy;
 
-  start_task (self, task, NULL);
+  start_task (self, task, hold);
 
   return task;
+
+refused:
+  if (destroy != NULL)
+    destroy (user_data);
+  return NULL;
 }
 
 /**
@@ -1599,35 +1805,41 @@ concurry_task_manager_submit_input (ConcurryTaskManager  *self,
                                     GError              **error)
 {
   ConcurryTask *task;
+  gboolean hold;
 
   g_return_val_if_fail (CONCURRY_IS_TASK_MANAGER (self), NULL);
   g_return_val_if_fail (G_IS_VALUE (input), NULL);
   g_return_val_if_fail (func != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  if (refuse_javascript (self, func, error))
+    goto refused;
   task = _concurry_task_new (self);
   /* copied without the lock: it may be an object or a boxed type */
   g_value_init (&task->input, G_VALUE_TYPE (input));
   g_value_copy (input, &task->input);
-  g_mutex_lock (&self->mutex);
-  if (!check_accepting_locked (self, error) || refuse_javascript (self, func, error))
+  task->map_func = func;
+  task->user_data = user_data;
+  _concurry_platform_mutex_lock_spinning (&self->mutex);
+  if (!check_accepting_locked (self, error))
     {
       g_mutex_unlock (&self->mutex);
       g_object_unref (task);
-      if (destroy != NULL)
-        destroy (user_data);
-      return NULL;
+      goto refused;
     }
-  register_task_locked (self, task);
-  task->map_func = func;
-  task->user_data = user_data;
-  task->destroy = destroy;
+  hold = register_task_locked (self, task);
   schedule_publish_locked (self);
   g_mutex_unlock (&self->mutex);
+  task->destroy = destroy;
 
-  start_task (self, task, NULL);
+  start_task (self, task, hold);
 
   return task;
+
+refused:
+  if (destroy != NULL)
+    destroy (user_data);
+  return NULL;
 }
 
 /**

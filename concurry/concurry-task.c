@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include "concurry-future-private.h"
+#include "concurry-resolved-future.h"
 #include "concurry-task-private.h"
 
 /**
@@ -42,6 +44,10 @@ concurry_task_finalize (GObject *object)
 
   g_clear_pointer (&self->map, _concurry_task_map_unref);
   g_clear_object (&self->future);
+  g_clear_object (&self->done_future);
+  if (G_IS_VALUE (&self->value))
+    g_value_unset (&self->value);
+  g_clear_error (&self->error);
   if (G_IS_VALUE (&self->input))
     g_value_unset (&self->input);
 
@@ -59,6 +65,8 @@ concurry_task_class_init (ConcurryTaskClass *klass)
 static void
 concurry_task_init (ConcurryTask *self)
 {
+  self->claim = TASK_WORK_HELD;
+  self->state = CONCURRY_FUTURE_STATE_PENDING;
   self->start_time = -1;
   self->end_time = -1;
 }
@@ -73,6 +81,40 @@ _concurry_task_new (ConcurryTaskManager *manager)
   self->manager = manager;     /* borrowed: see the task manager */
 
   return self;
+}
+
+/* The future of an EXPOSED task, or NULL: the outcome is then the task's
+ * own. */
+static inline ConcurryFuture *
+exposed_future (ConcurryTask *self)
+{
+  if (g_atomic_int_get (&self->claim) == TASK_WORK_EXPOSED)
+    return self->future;
+  return NULL;
+}
+
+ConcurryFutureState
+_concurry_task_get_state (ConcurryTask *self)
+{
+  ConcurryFuture *future = exposed_future (self);
+
+  if (future != NULL)
+    return concurry_future_get_state (future);
+  return g_atomic_int_get (&self->state);
+}
+
+const GError *
+_concurry_task_get_error (ConcurryTask *self)
+{
+  ConcurryFuture *future = exposed_future (self);
+  int state;
+
+  if (future != NULL)
+    return concurry_future_get_error (future);
+  state = g_atomic_int_get (&self->state);
+  if (state != CONCURRY_FUTURE_STATE_FAILED && state != CONCURRY_FUTURE_STATE_CANCELLED)
+    return NULL;
+  return self->error;
 }
 
 /**
@@ -119,9 +161,13 @@ concurry_task_get_input (ConcurryTask *self)
  * concurry_task_get_future:
  * @self: a [class@Concurry.Task]
  *
- * Gets the future that the executor handed out for the work of @self. It
- * is the whole outcome of the task: its state, value or error, and a way
- * to wait for it or cancel it.
+ * Gets the future of the work of @self. It is the whole outcome of the
+ * task: its state, value or error, and a way to wait for it or cancel it.
+ * Asked for while the work is queued or running, it is the future the
+ * executor handed out; asked for once the task is finished, it may be a
+ * done future with the same outcome (the manager lets the executor reuse
+ * the futures nobody asked for). Either way @self returns the same one
+ * from then on.
  *
  * Returns: (transfer none): the future of @self
  *
@@ -130,9 +176,41 @@ concurry_task_get_input (ConcurryTask *self)
 ConcurryFuture *
 concurry_task_get_future (ConcurryTask *self)
 {
+  ConcurryFuture *done;
+  int state;
+
   g_return_val_if_fail (CONCURRY_IS_TASK (self), NULL);
 
-  return self->future;
+  if (_concurry_task_expose (self))
+    return self->future;
+
+  /* RELEASED: the outcome is in the task, or a few instructions away from
+   * it on the thread that released the work. */
+  while (!CONCURRY_FUTURE_STATE_IS_TERMINAL (state = g_atomic_int_get (&self->state)))
+    g_thread_yield ();
+
+  done = g_atomic_pointer_get (&self->done_future);
+  if (done != NULL)
+    return done;
+
+  if (state == CONCURRY_FUTURE_STATE_DONE)
+    {
+      done = concurry_resolved_future_new (G_IS_VALUE (&self->value) ? &self->value : NULL);
+    }
+  else
+    {
+      done = concurry_resolved_future_new_error (self->error);
+      /* the manager looked at the error already */
+      _concurry_core_set_observed (_concurry_future_get_core (done));
+    }
+
+  if (!g_atomic_pointer_compare_and_exchange (&self->done_future, NULL, done))
+    {
+      g_object_unref (done);
+      done = g_atomic_pointer_get (&self->done_future);
+    }
+
+  return done;
 }
 
 /**
@@ -150,7 +228,7 @@ concurry_task_get_state (ConcurryTask *self)
 {
   g_return_val_if_fail (CONCURRY_IS_TASK (self), CONCURRY_FUTURE_STATE_PENDING);
 
-  return concurry_future_get_state (self->future);
+  return _concurry_task_get_state (self);
 }
 
 /**
@@ -169,7 +247,7 @@ concurry_task_is_complete (ConcurryTask *self)
 {
   g_return_val_if_fail (CONCURRY_IS_TASK (self), FALSE);
 
-  return concurry_future_is_done (self->future);
+  return CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_task_get_state (self));
 }
 
 /**
@@ -186,12 +264,16 @@ concurry_task_is_complete (ConcurryTask *self)
 const GValue *
 concurry_task_get_value (ConcurryTask *self)
 {
+  ConcurryFuture *future;
+
   g_return_val_if_fail (CONCURRY_IS_TASK (self), NULL);
 
-  if (concurry_future_get_state (self->future) != CONCURRY_FUTURE_STATE_DONE)
+  future = exposed_future (self);
+  if (future != NULL)
+    return concurry_future_get_value (future);
+  if (g_atomic_int_get (&self->state) != CONCURRY_FUTURE_STATE_DONE)
     return NULL;
-
-  return concurry_future_get_value (self->future);
+  return G_IS_VALUE (&self->value) ? &self->value : NULL;
 }
 
 /**
@@ -211,7 +293,7 @@ concurry_task_get_error (ConcurryTask *self)
 {
   g_return_val_if_fail (CONCURRY_IS_TASK (self), NULL);
 
-  return concurry_future_get_error (self->future);
+  return _concurry_task_get_error (self);
 }
 
 /**
@@ -231,7 +313,8 @@ concurry_task_get_duration (ConcurryTask *self)
 {
   g_return_val_if_fail (CONCURRY_IS_TASK (self), -1);
 
-  if (!concurry_future_is_done (self->future) || self->start_time < 0 || self->end_time < 0)
+  if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_task_get_state (self)) ||
+      self->start_time < 0 || self->end_time < 0)
     return -1;
 
   return self->end_time - self->start_time;

@@ -87,6 +87,9 @@ ConcurryWorkFuture *_concurry_work_queue_submit     (ConcurryWorkQueue  *queue,
                                                      GDestroyNotify      destroy,
                                                      gboolean            reserved,
                                                      GError            **error);
+void                _concurry_work_queue_push_reserved (ConcurryWorkQueue  *queue,
+                                                        ConcurryExecutor   *executor,
+                                                        ConcurryWorkFuture *item);
 ConcurryWorkFuture *_concurry_work_queue_submit_after (ConcurryWorkQueue *queue,
                                                        ConcurryExecutor  *executor,
                                                        ConcurryFuture   **after,

@@ -253,6 +253,18 @@ refused:
   return NULL;
 }
 
+/* Queues @item, made by _concurry_work_future_new(), once
+ * _concurry_work_queue_reserve() counted it in: the submit above in two
+ * steps, for a caller that needs the future before its work can run (a
+ * task manager's task points to it). */
+void
+_concurry_work_queue_push_reserved (ConcurryWorkQueue  *queue,
+                                    ConcurryExecutor   *executor,
+                                    ConcurryWorkFuture *item)
+{
+  enqueue (queue, executor, item);
+}
+
 /* Work submitted after other futures: counted in at once (so shutdown
  * waits for it, and may cancel it), queued once they are all done, or
  * failed with the error of the first of them to fail. Whoever claims it

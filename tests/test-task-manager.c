@@ -1104,6 +1104,394 @@ test_dropped_manager_finishes_its_tasks (void)
   g_weak_ref_clear (&weak);
 }
 
+static void
+test_finished_task_future_has_its_outcome (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(GError) error = NULL;
+  ConcurryTask *tasks[4];
+  Gate gate;
+
+  g_test_summary ("The future of a task asked for once the task finished has the task's "
+                  "outcome (value, error or cancellation), and is the same one every time");
+
+  gate_init (&gate);
+  tasks[0] = concurry_task_manager_submit (manager, gated_work, &gate, NULL, &error);
+  tasks[1] = concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error);
+  tasks[2] = concurry_task_manager_submit (manager, failing_work, NULL, NULL, &error);
+  tasks[3] = concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error);
+  g_assert_no_error (error);
+  gate_wait_for (&gate, 1);
+  /* the last one is cancelled before it starts: the only worker is busy */
+  g_assert_true (concurry_future_cancel (concurry_task_get_future (tasks[3])));
+  gate_open (&gate);
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      ConcurryFuture *future = concurry_task_get_future (tasks[i]);
+
+      g_assert_true (CONCURRY_IS_FUTURE (future));
+      g_assert_true (concurry_task_get_future (tasks[i]) == future);
+      g_assert_true (concurry_future_is_done (future));
+      g_assert_cmpint (concurry_future_get_state (future), ==,
+                       concurry_task_get_state (tasks[i]));
+    }
+  g_assert_cmpint (concurry_task_get_state (tasks[1]), ==, CONCURRY_FUTURE_STATE_DONE);
+  g_assert_cmpint (concurry_future_get_int (concurry_task_get_future (tasks[1])), ==, 42);
+  g_assert_cmpint (g_value_get_int (concurry_task_get_value (tasks[1])), ==, 42);
+  g_assert_cmpint (concurry_task_get_state (tasks[2]), ==, CONCURRY_FUTURE_STATE_FAILED);
+  g_assert_error (concurry_future_get_error (concurry_task_get_future (tasks[2])),
+                  G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_error (concurry_task_get_error (tasks[2]), G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_cmpint (concurry_task_get_state (tasks[3]), ==, CONCURRY_FUTURE_STATE_CANCELLED);
+  g_assert_error (concurry_task_get_error (tasks[3]), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (concurry_task_get_duration (tasks[3]), ==, -1);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 4);
+  g_assert_cmpuint (concurry_task_manager_get_n_failed (manager), ==, 1);
+  g_assert_cmpuint (concurry_task_manager_get_n_cancelled (manager), ==, 1);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    g_object_unref (tasks[i]);
+  gate_clear (&gate);
+}
+
+static void
+count_done_direct (ConcurryFuture *future,
+                   gpointer        user_data)
+{
+  g_atomic_int_inc ((int *)user_data);
+}
+
+static void
+test_future_asked_for_while_running_counts_once (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ConcurryTask) task = NULL;
+  ConcurryFuture *future;
+  int done = 0;
+  Gate gate;
+
+  g_test_summary ("The future of a running task is the executor's: it completes with the "
+                  "task, and the task is counted once");
+
+  gate_init (&gate);
+  task = concurry_task_manager_submit (manager, gated_work, &gate, NULL, &error);
+  g_assert_no_error (error);
+  gate_wait_for (&gate, 1);
+
+  future = concurry_task_get_future (task);
+  g_assert_cmpint (concurry_future_get_state (future), ==, CONCURRY_FUTURE_STATE_RUNNING);
+  g_assert_cmpint (concurry_task_get_state (task), ==, CONCURRY_FUTURE_STATE_RUNNING);
+  concurry_future_add_done_callback_direct (future, count_done_direct, &done, NULL);
+  gate_open (&gate);
+
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+  g_assert_true (concurry_task_get_future (task) == future);
+  g_assert_cmpint (concurry_future_get_state (future), ==, CONCURRY_FUTURE_STATE_DONE);
+  g_assert_cmpint (concurry_task_get_state (task), ==, CONCURRY_FUTURE_STATE_DONE);
+  /* the manager's own callback, which counts the task, runs first: ours
+   * may still be on its way on the worker */
+  while (g_atomic_int_get (&done) == 0)
+    g_thread_yield ();
+  g_assert_cmpint (g_atomic_int_get (&done), ==, 1);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 1);
+  g_assert_cmpint (concurry_task_get_duration (task), >=, 0);
+  gate_clear (&gate);
+}
+
+static void
+test_dropped_manager_without_futures (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  ConcurryTaskManager *manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(GError) error = NULL;
+  ConcurryTask *tasks[8];
+  GWeakRef weak;
+  Gate gate;
+
+  g_test_summary ("A manager dropped while its tasks are queued and running, none of "
+                  "their futures asked for, counts them all, then goes away");
+
+  gate_init (&gate);
+  g_weak_ref_init (&weak, manager);
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    tasks[i] = concurry_task_manager_submit (manager, gated_work, &gate, NULL, &error);
+  g_assert_no_error (error);
+  gate_wait_for (&gate, 2);
+  g_object_unref (manager);
+  gate_open (&gate);
+
+  g_assert_true (concurry_executor_shutdown (pool, TRUE, FALSE, NULL));
+  while (g_main_context_pending (NULL))
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_null (g_weak_ref_get (&weak));
+  g_weak_ref_clear (&weak);
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      g_assert_cmpint (concurry_task_get_state (tasks[i]), ==, CONCURRY_FUTURE_STATE_DONE);
+      g_object_unref (tasks[i]);
+    }
+  gate_clear (&gate);
+}
+
+typedef struct
+{
+  ConcurryTask **tasks;
+  guint          n;
+  int           *done;
+} Asker;
+
+/* Asks for the future of every task, in turn, as they finish. */
+static gpointer
+ask_for_futures (gpointer data)
+{
+  Asker *asker = data;
+
+  for (guint i = 0; i < asker->n; i += 2)
+    {
+      ConcurryTask *task;
+
+      /* the submitting thread may not be there yet */
+      while ((task = g_atomic_pointer_get (&asker->tasks[i])) == NULL)
+        g_thread_yield ();
+      concurry_future_add_done_callback_direct (concurry_task_get_future (task),
+                                                count_done_direct, &asker->done[i], NULL);
+    }
+  return NULL;
+}
+
+static void
+test_futures_asked_for_as_tasks_finish (void)
+{
+  const guint n = 3000;
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (4);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(GError) error = NULL;
+  g_autofree ConcurryTask **tasks = g_new0 (ConcurryTask *, n);
+  g_autofree int *done = g_new0 (int, n);
+  Asker asker = { tasks, n, done };
+  GThread *thread = NULL;
+
+  g_test_summary ("Futures asked for on another thread while their tasks finish: every "
+                  "task is counted once, with its outcome, and every future completes once");
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_atomic_pointer_set (&tasks[i],
+                            concurry_task_manager_submit (manager, fail_every_seventh_work,
+                                                          GUINT_TO_POINTER (i + 1), NULL,
+                                                          &error));
+      g_assert_no_error (error);
+      if (i == n / 4)
+        thread = g_thread_new ("asker", ask_for_futures, &asker);
+    }
+  g_thread_join (thread);
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, n);
+  g_assert_cmpuint (concurry_task_manager_get_n_failed (manager), ==, n / 7);
+  for (guint i = 0; i < n; i++)
+    {
+      ConcurryFuture *future = concurry_task_get_future (tasks[i]);
+
+      if (i % 2 == 0)
+        {
+          /* may still be on its way: see above */
+          while (g_atomic_int_get (&done[i]) == 0)
+            g_thread_yield ();
+          g_assert_cmpint (g_atomic_int_get (&done[i]), ==, 1);
+        }
+      g_assert_cmpint (concurry_future_get_state (future), ==, concurry_task_get_state (tasks[i]));
+      if ((i + 1) % 7 == 0)
+        g_assert_error (concurry_task_get_error (tasks[i]), G_IO_ERROR, G_IO_ERROR_FAILED);
+      else
+        g_assert_cmpuint (g_value_get_uint (concurry_task_get_value (tasks[i])), ==, i + 1);
+      g_object_unref (tasks[i]);
+    }
+}
+
+/* An executor of its own, not one of concurry's: it keeps the work until
+ * deferred_executor_run() runs it on the calling thread, and hands out
+ * the futures of promises. */
+typedef struct
+{
+  GObject  parent_instance;
+  GQueue   pending;
+  gboolean shut_down;
+} DeferredExecutor;
+typedef struct { GObjectClass parent_class; } DeferredExecutorClass;
+static GType deferred_executor_get_type (void);
+
+typedef struct
+{
+  ConcurryWorkFunc  func;
+  gpointer          user_data;
+  GDestroyNotify    destroy;
+  ConcurryPromise  *promise;
+} DeferredWork;
+
+static ConcurryFuture *
+deferred_submit (ConcurryExecutor  *executor,
+                 ConcurryWorkFunc   func,
+                 gpointer           user_data,
+                 GDestroyNotify     destroy,
+                 GError           **error)
+{
+  DeferredExecutor *self = (DeferredExecutor *)executor;
+  DeferredWork *work;
+
+  if (self->shut_down)
+    {
+      if (destroy != NULL)
+        destroy (user_data);
+      g_set_error_literal (error, CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN, "shut down");
+      return NULL;
+    }
+
+  work = g_new0 (DeferredWork, 1);
+  work->func = func;
+  work->user_data = user_data;
+  work->destroy = destroy;
+  work->promise = concurry_promise_new ();
+  g_queue_push_tail (&self->pending, work);
+
+  return g_object_ref (concurry_promise_get_future (work->promise));
+}
+
+/* Runs the work kept so far; the data of each is freed before its future
+ * completes, as an executor may do. */
+static void
+deferred_executor_run (DeferredExecutor *self)
+{
+  DeferredWork *work;
+
+  while ((work = g_queue_pop_head (&self->pending)) != NULL)
+    {
+      ConcurryFuture *future = concurry_promise_get_future (work->promise);
+      GValue value = G_VALUE_INIT;
+      GError *error = NULL;
+
+      if (!concurry_future_is_done (future))
+        work->func (concurry_promise_get_cancellable (work->promise), &value, work->user_data,
+                    &error);
+      if (work->destroy != NULL)
+        work->destroy (work->user_data);
+      if (error != NULL)
+        concurry_promise_take_error (work->promise, error);
+      else if (G_IS_VALUE (&value))
+        concurry_promise_take_value (work->promise, &value);
+      else
+        concurry_promise_resolve (work->promise, NULL);
+      g_object_unref (work->promise);
+      g_free (work);
+    }
+}
+
+static gboolean
+deferred_shutdown (ConcurryExecutor  *executor,
+                   gboolean           wait,
+                   gboolean           cancel_futures,
+                   GError           **error)
+{
+  ((DeferredExecutor *)executor)->shut_down = TRUE;
+  return TRUE;
+}
+
+static gboolean
+deferred_is_shutdown (ConcurryExecutor *executor)
+{
+  return ((DeferredExecutor *)executor)->shut_down;
+}
+
+static guint
+deferred_get_max_workers (ConcurryExecutor *executor)
+{
+  return 1;
+}
+
+static void
+deferred_executor_iface_init (ConcurryExecutorInterface *iface)
+{
+  iface->submit = deferred_submit;
+  iface->shutdown = deferred_shutdown;
+  iface->is_shutdown = deferred_is_shutdown;
+  iface->get_max_workers = deferred_get_max_workers;
+}
+
+G_DEFINE_TYPE_WITH_CODE (DeferredExecutor, deferred_executor, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (CONCURRY_TYPE_EXECUTOR, deferred_executor_iface_init))
+
+static void deferred_executor_class_init (DeferredExecutorClass *klass) { }
+static void deferred_executor_init (DeferredExecutor *self) { g_queue_init (&self->pending); }
+
+static void
+count_freed (gpointer data)
+{
+  g_atomic_int_inc ((int *)data);
+}
+
+static void
+test_executor_of_its_own (void)
+{
+  DeferredExecutor *executor = g_object_new (deferred_executor_get_type (), NULL);
+  ConcurryTaskManager *manager;
+  g_autoptr(GError) error = NULL;
+  ConcurryTask *tasks[4];
+  int freed = 0;
+
+  g_test_summary ("Over an executor that is not concurry's, each task ends with its "
+                  "executor's future, counted once when it completes (cancelled at "
+                  "once), whenever the executor frees the work's data");
+
+  manager = new_manager (CONCURRY_EXECUTOR (executor), CONCURRY_ERROR_POLICY_IGNORE);
+  tasks[0] = concurry_task_manager_submit (manager, answer_work, &freed, count_freed, &error);
+  tasks[1] = concurry_task_manager_submit (manager, failing_work, &freed, count_freed, &error);
+  tasks[2] = concurry_task_manager_submit (manager, answer_work, &freed, count_freed, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpint (concurry_task_get_state (tasks[i]), ==, CONCURRY_FUTURE_STATE_PENDING);
+
+  g_assert_true (concurry_future_cancel (concurry_task_get_future (tasks[2])));
+  g_assert_cmpint (concurry_task_get_state (tasks[2]), ==, CONCURRY_FUTURE_STATE_CANCELLED);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 1);
+  g_assert_cmpuint (concurry_task_manager_get_n_cancelled (manager), ==, 1);
+  g_assert_true (concurry_task_manager_get_running (manager));
+
+  deferred_executor_run (executor);
+  g_assert_cmpint (freed, ==, 3);
+  g_assert_true (concurry_task_manager_wait (manager, 0, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 3);
+  g_assert_cmpuint (concurry_task_manager_get_n_failed (manager), ==, 1);
+  g_assert_cmpuint (concurry_task_manager_get_n_cancelled (manager), ==, 1);
+  g_assert_cmpint (g_value_get_int (concurry_task_get_value (tasks[0])), ==, 42);
+  g_assert_error (concurry_task_get_error (tasks[1]), G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_true (concurry_future_is_done (concurry_task_get_future (tasks[0])));
+
+  /* refused by the executor: failed with its error, counted at once */
+  g_assert_true (concurry_executor_shutdown (CONCURRY_EXECUTOR (executor), TRUE, FALSE, NULL));
+  tasks[3] = concurry_task_manager_submit (manager, answer_work, &freed, count_freed, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (freed, ==, 4);
+  g_assert_error (concurry_task_get_error (tasks[3]), CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN);
+  g_assert_error (concurry_future_get_error (concurry_task_get_future (tasks[3])),
+                  CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 4);
+  g_assert_false (concurry_task_manager_get_running (manager));
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    g_object_unref (tasks[i]);
+  g_object_unref (manager);
+  g_object_unref (executor);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1137,6 +1525,15 @@ main (int   argc,
   g_test_add_func ("/Concurry/TaskManager/main-context-executor", test_main_context_executor);
   g_test_add_func ("/Concurry/TaskManager/monitor-logs-progress", test_monitor_logs_progress);
   g_test_add_func ("/Concurry/TaskManager/dropped-manager-finishes-its-tasks", test_dropped_manager_finishes_its_tasks);
+  g_test_add_func ("/Concurry/TaskManager/finished-task-future-has-its-outcome",
+                   test_finished_task_future_has_its_outcome);
+  g_test_add_func ("/Concurry/TaskManager/future-asked-for-while-running-counts-once",
+                   test_future_asked_for_while_running_counts_once);
+  g_test_add_func ("/Concurry/TaskManager/dropped-manager-without-futures-finishes-its-tasks",
+                   test_dropped_manager_without_futures);
+  g_test_add_func ("/Concurry/TaskManager/futures-asked-for-as-tasks-finish",
+                   test_futures_asked_for_as_tasks_finish);
+  g_test_add_func ("/Concurry/TaskManager/executor-of-its-own", test_executor_of_its_own);
   g_test_add_func ("/Concurry/TaskManager/tasks-finishing-together-counted-once",
                    test_tasks_finishing_together_counted_once);
 
