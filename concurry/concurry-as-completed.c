@@ -444,16 +444,25 @@ concurry_as_completed_next_until (ConcurryAsCompleted  *self,
       ConcurryFuture *future;
       gboolean exhausted;
 
-      future = try_next (self, &exhausted, &signal);
-      if (future != NULL || exhausted)
+      /* Without the lock first, and for a moment before sleeping: when
+       * the inputs come quickly, one after the other, the lock and the
+       * signal are left to the producers alone (a consumer that keeps up
+       * with them would otherwise take the lock they take, and make
+       * them a signal to complete, for each input), and they are spared
+       * a wake-up for each. */
+      future = take_completed (self);
+      if (future != NULL)
         return future;
-
-      /* Before sleeping, a moment for the next input to come: when they
-       * come quickly, that spares their producer a wake-up for each. */
+      if ((guint)g_atomic_int_get (&self->n_given) == self->n_distinct)
+        return NULL;
       if (_concurry_platform_spin_until_changed ((const int *)&self->channel->n_completed,
                                                  (int)g_atomic_int_get (&self->n_given),
                                                  NEXT_SPINS))
         continue;
+
+      future = try_next (self, &exhausted, &signal);
+      if (future != NULL || exhausted)
+        return future;
 
       if (!concurry_future_wait_until (CONCURRY_FUTURE (signal), deadline, NULL))
         {
