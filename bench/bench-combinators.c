@@ -59,9 +59,18 @@
  * has registered on every input and blocks iterating the main context.
  * No sleeps: the order of events is fixed, only their speed is measured.
  *
- * Usage: bench-combinators [--no-flush] [--small-pages] [wait|gather|as_completed...]
- * (--no-flush skips the cache flush, --small-pages the huge pages, to
- * compare; names select the cases, for instance under perf).
+ * Memory freed between rounds stays with malloc (see keep_freed_memory()),
+ * so that rounds of 10^6 do not pay for fresh pages that rounds of 10^4
+ * never need. For as_completed, the CPU time is also given in parts
+ * (building the iterator, iterating, the other thread), and the CPU time
+ * the other thread's resolving takes on its own, with nobody waiting on
+ * the promises, as a reference; the last lines give the growth against
+ * the target.
+ *
+ * Usage: bench-combinators [--no-flush] [--small-pages] [--give-back] [wait|gather|as_completed...]
+ * (--no-flush skips the cache flush, --small-pages the huge pages,
+ * --give-back lets malloc give freed memory back, to compare; names
+ * select the cases, for instance under perf).
  */
 
 #include <concurry.h>
