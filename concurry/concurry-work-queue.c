@@ -546,6 +546,25 @@ _concurry_work_queue_is_empty (ConcurryWorkQueue *queue)
          g_atomic_pointer_get (&queue->fifo) == NULL;
 }
 
+/* Whether nothing is queued, for sure: with the lock. Lock-free reads may
+ * see neither the items nor where they go while someone moves them from
+ * @incoming to @fifo (see take_incoming(): the chain is taken off the one
+ * before it is linked into the other); for a drainer that then leaves,
+ * that someone may be no drainer, but shutdown cancelling what is
+ * queued, and the items would be left with nobody to take them. */
+static gboolean
+is_surely_empty (ConcurryWorkQueue *queue)
+{
+  gboolean empty;
+
+  g_mutex_lock (&queue->mutex);
+  empty = g_atomic_pointer_get (&queue->incoming) == NULL &&
+          g_atomic_pointer_get (&queue->fifo) == NULL;
+  g_mutex_unlock (&queue->mutex);
+
+  return empty;
+}
+
 /* Runs @item, unless it was cancelled or the executor was shut down with
  * cancel_futures meanwhile. */
 static void
@@ -686,9 +705,10 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
 
       /* Leave, unless an item came after all and no other drainer can
        * take it: a submitter that saw this drainer counted did not start
-       * another one, but pushed its item before looking. */
+       * another one, but pushed its item before looking. (Looked for
+       * with the lock: see is_surely_empty().) */
       g_atomic_int_add (&queue->n_drainers, -1);
-      if (_concurry_work_queue_is_empty (queue))
+      if (is_surely_empty (queue))
         break;
       n = g_atomic_int_get (&queue->n_drainers);
       if (n >= (int)queue->max_drainers ||
