@@ -40,7 +40,9 @@ struct _ConcurryWorkFuture
 ConcurryWorkFuture *_concurry_work_future_new     (ConcurryWorkFunc    func,
                                                    gpointer            user_data,
                                                    GDestroyNotify      destroy);
-gboolean            _concurry_work_future_run     (ConcurryWorkFuture *self);
+gboolean            _concurry_work_future_run     (ConcurryWorkFuture *self,
+                                                   GFunc               before_completing,
+                                                   gpointer            data);
 gboolean            _concurry_work_future_begin   (ConcurryWorkFuture  *self,
                                                    GCancellable       **cancellable);
 void                _concurry_work_future_end     (ConcurryWorkFuture *self,

@@ -409,9 +409,14 @@ _concurry_work_future_end (ConcurryWorkFuture *self,
 /* Runs the work on the calling thread unless the future was cancelled
  * first, completes the future with its outcome and frees the work's data.
  * Returns FALSE if the work was skipped. The caller holds a reference on
- * @self until this returns (the queue's, which it gives up later). */
+ * @self until this returns (the queue's, which it gives up later).
+ * @before_completing, if not NULL, is called with @data once the work
+ * returned, before the future completes: before anybody waiting for it
+ * can see it done. */
 gboolean
-_concurry_work_future_run (ConcurryWorkFuture *self)
+_concurry_work_future_run (ConcurryWorkFuture *self,
+                           GFunc               before_completing,
+                           gpointer            data)
 {
   GValue value = G_VALUE_INIT;
   GError *error = NULL;
@@ -421,6 +426,8 @@ _concurry_work_future_run (ConcurryWorkFuture *self)
     return FALSE;
 
   self->func (cancellable, &value, self->user_data, &error);
+  if (before_completing != NULL)
+    before_completing (self, data);
   end_work (self, cancellable, &value, error, TRUE);
 
   return TRUE;

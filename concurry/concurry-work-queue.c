@@ -175,6 +175,30 @@ _concurry_work_queue_unreserve (ConcurryWorkQueue *queue)
   count_finished (queue, 1);
 }
 
+/* A drainer that becomes idle offers itself: a submitter that finds it
+ * (claims it) leaves its item to it instead of starting another drainer.
+ * Each offer is claimed by one submitter at most, so that work submitted
+ * together still gets a drainer each. */
+static void
+offer_idle (ConcurryWorkQueue *queue)
+{
+  g_atomic_int_inc (&queue->n_idle);
+}
+
+/* Claims an idle drainer's offer, or withdraws one's own (offers are all
+ * alike): FALSE if there is none. */
+static gboolean
+claim_idle (ConcurryWorkQueue *queue)
+{
+  int n;
+
+  while ((n = g_atomic_int_get (&queue->n_idle)) > 0)
+    if (g_atomic_int_compare_and_exchange (&queue->n_idle, n, n - 1))
+      return TRUE;
+
+  return FALSE;
+}
+
 /* Links @item (counted in already) into the queue, with a reference for
  * the queue, and gets it going. On worker threads, a drainer that is
  * started holds a reference on @executor (taken here) until it returns.
@@ -201,8 +225,14 @@ enqueue (ConcurryWorkQueue  *queue,
 
   /* After the item is visible: a drainer that leaves decrements the count
    * before it looks at the queue a last time, so either it sees the item
-   * or this sees room for a new drainer. */
-  if (queue->on_worker_threads)
+   * or this sees room for a new drainer. A drainer that is idle (looking
+   * for more work before it leaves) takes the item too: no other is
+   * started then, which would need a thread of its own while that one's
+   * is busy looking, and would leave it idle. (The idle one is counted
+   * among the drainers, and leaves as they all do: if it leaves, it saw
+   * no item in the queue, with the lock, after this looked.) Each idle
+   * drainer takes one submitter's item so: see offer_idle(). */
+  if (queue->on_worker_threads && !claim_idle (queue))
     {
       int n;
 
@@ -565,16 +595,40 @@ is_surely_empty (ConcurryWorkQueue *queue)
   return empty;
 }
 
+typedef struct
+{
+  ConcurryWorkQueue *queue;
+  gboolean           offered;
+} Drainer;
+
+/* Before the last item queued completes: the drainer will be idle once it
+ * is done, and says so before the submitter waiting for the item can see
+ * it done (and submit the next one, which would otherwise start another
+ * drainer, on another thread, as this one is still busy). */
+static void
+offer_before_completing (gpointer item,
+                         gpointer data)
+{
+  Drainer *drainer = data;
+
+  if (!drainer->offered && _concurry_work_queue_is_empty (drainer->queue))
+    {
+      offer_idle (drainer->queue);
+      drainer->offered = TRUE;
+    }
+}
+
 /* Runs @item, unless it was cancelled or the executor was shut down with
- * cancel_futures meanwhile. */
+ * cancel_futures meanwhile. With @drainer, for the last item of a batch. */
 static void
 run_item (ConcurryWorkQueue  *queue,
-          ConcurryWorkFuture *item)
+          ConcurryWorkFuture *item,
+          Drainer            *drainer)
 {
   if G_UNLIKELY (g_atomic_int_get (&queue->cancelling))
     _concurry_work_future_discard (item);
   else
-    _concurry_work_future_run (item);
+    _concurry_work_future_run (item, drainer != NULL ? offer_before_completing : NULL, drainer);
 }
 
 /* Runs a popped item on the calling thread (or skips it if it was
@@ -588,7 +642,7 @@ _concurry_work_queue_run (ConcurryWorkQueue  *queue,
   ConcurryExecutor *previous = _concurry_executor_get_current ();
 
   _concurry_executor_set_current (executor);
-  run_item (queue, item);
+  run_item (queue, item, NULL);
   _concurry_work_future_release (item);
   _concurry_executor_set_current (previous);
 
@@ -617,6 +671,7 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
 {
   ConcurryWorkFuture *previous = NULL;
   ConcurryDrainerExits *exits;
+  Drainer drainer = { queue, FALSE };
   guint batch_size = 1;
   int finished = 0;
 
@@ -630,6 +685,15 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
 
       if (batch != NULL)
         {
+          /* Busy again: withdraw the offer (or one like it, if it was
+           * claimed: then its claimer's item is in this batch or taken by
+           * another drainer). */
+          if (drainer.offered)
+            {
+              claim_idle (queue);
+              drainer.offered = FALSE;
+            }
+
           guint n_runner_items = 0;
 
           start = g_get_monotonic_time ();
@@ -667,7 +731,7 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
 
               batch = item->next;
               item->next = NULL;
-              run_item (queue, item);
+              run_item (queue, item, batch == NULL ? &drainer : NULL);
               if (previous != NULL)
                 {
                   _concurry_work_future_release (previous);
@@ -698,8 +762,13 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
           finished = 0;
         }
 
+      /* Idle meanwhile: a submitter leaves its item to this drainer. */
+      if (!drainer.offered)
+        offer_idle (queue);
       for (guint i = 0; i < DRAINER_LINGER_CHECKS && _concurry_work_queue_is_empty (queue); i++)
         g_thread_yield ();
+      claim_idle (queue);
+      drainer.offered = FALSE;
       if (!_concurry_work_queue_is_empty (queue))
         continue;
 

@@ -558,6 +558,29 @@ test_shutdown_cancel_futures (void)
   gate_clear (&gate);
 }
 
+/* Work submitted once the previous one is done, again and again, runs on
+ * the worker that ran the previous one, idle since: no other thread is
+ * started for it (the pool may have up to 8). */
+static void
+test_sequential_work_reuses_an_idle_worker (void)
+{
+  enum { N_ROUNDS = 20 };
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (8);
+  g_autoptr(GHashTable) threads = g_hash_table_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < N_ROUNDS; i++)
+    {
+      g_autoptr(ConcurryFuture) future = concurry_executor_submit (executor, thread_work,
+                                                                   NULL, NULL, &error);
+
+      g_assert_true (concurry_future_wait (future, -1, &error));
+      g_hash_table_add (threads, concurry_future_get_pointer (future));
+    }
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+  g_assert_cmpuint (g_hash_table_size (threads), ==, 1);
+}
+
 static gboolean
 open_gate_cb (gpointer data)
 {
@@ -1559,6 +1582,8 @@ main (int argc,
   g_test_add_func ("/Concurry/Executor/cancel-racing-start", test_cancel_racing_start);
   g_test_add_func ("/Concurry/Executor/shutdown-cancel-futures", test_shutdown_cancel_futures);
   g_test_add_func ("/Concurry/Executor/shutdown-wait-after-cancel", test_shutdown_wait_after_cancel);
+  g_test_add_func ("/Concurry/Executor/sequential-work-reuses-an-idle-worker",
+                   test_sequential_work_reuses_an_idle_worker);
   g_test_add_func ("/Concurry/Executor/shutdown-no-wait-still-runs", test_shutdown_no_wait_still_runs);
   g_test_add_func ("/Concurry/Executor/shutdown-wait-waits", test_shutdown_wait_waits);
   g_test_add_func ("/Concurry/Executor/main-context", test_main_context_executor);
