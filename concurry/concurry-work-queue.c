@@ -619,16 +619,15 @@ offer_before_completing (gpointer item,
 }
 
 /* Runs @item, unless it was cancelled or the executor was shut down with
- * cancel_futures meanwhile. With @drainer, for the last item of a batch. */
+ * cancel_futures meanwhile. */
 static void
 run_item (ConcurryWorkQueue  *queue,
-          ConcurryWorkFuture *item,
-          Drainer            *drainer)
+          ConcurryWorkFuture *item)
 {
   if G_UNLIKELY (g_atomic_int_get (&queue->cancelling))
     _concurry_work_future_discard (item);
   else
-    _concurry_work_future_run (item, drainer != NULL ? offer_before_completing : NULL, drainer);
+    _concurry_work_future_run (item);
 }
 
 /* Runs a popped item on the calling thread (or skips it if it was
@@ -642,7 +641,7 @@ _concurry_work_queue_run (ConcurryWorkQueue  *queue,
   ConcurryExecutor *previous = _concurry_executor_get_current ();
 
   _concurry_executor_set_current (executor);
-  run_item (queue, item, NULL);
+  run_item (queue, item);
   _concurry_work_future_release (item);
   _concurry_executor_set_current (previous);
 
@@ -715,7 +714,15 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
                       batch = batch->next;
                       run[n_run - 1]->next = NULL;
                     }
+                  /* (Only if the runner completes the item on this
+                   * thread; otherwise the drainer offers itself once it
+                   * is back.) */
+                  if (batch == NULL)
+                    _concurry_work_future_set_completion_hook (run[n_run - 1],
+                                                               offer_before_completing,
+                                                               &drainer);
                   _concurry_runner_run_queued (runner, run, n_run, &queue->cancelling);
+                  _concurry_work_future_set_completion_hook (NULL, NULL, NULL);
                   for (guint i = 0; i < n_run; i++)
                     {
                       if (previous != NULL)
@@ -731,7 +738,12 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
 
               batch = item->next;
               item->next = NULL;
-              run_item (queue, item, batch == NULL ? &drainer : NULL);
+              /* The last of the batch: see offer_before_completing(). */
+              if (batch == NULL)
+                _concurry_work_future_set_completion_hook (item, offer_before_completing,
+                                                           &drainer);
+              run_item (queue, item);
+              _concurry_work_future_set_completion_hook (NULL, NULL, NULL);
               if (previous != NULL)
                 {
                   _concurry_work_future_release (previous);
