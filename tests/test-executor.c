@@ -558,27 +558,62 @@ test_shutdown_cancel_futures (void)
   gate_clear (&gate);
 }
 
-/* Work submitted once the previous one is done, again and again, runs on
- * the worker that ran the previous one, idle since: no other thread is
- * started for it (the pool may have up to 8). */
+/* Work submitted as the previous one completes, again and again, runs
+ * on the worker that ran the previous one, which is idle once that is
+ * done (the pool may have up to 8): that worker offers itself before the
+ * previous one completes, and the submission takes the offer instead of
+ * starting another drainer on another thread. Each is submitted by a
+ * direct done callback of the previous one, which runs as it completes,
+ * so that the worker is surely still there (a submitter that waits for
+ * the previous one may find it gone, and GLib's pool may then start a
+ * thread while the worker's is on its way back). */
+typedef struct
+{
+  ConcurryExecutor *executor;
+  GHashTable       *threads;   /* used by one callback at a time */
+  guint             n_left;
+  Gate              done;
+} Sequence;
+
+static void sequence_submit (Sequence *sequence);
+
+static void
+sequence_done_cb (ConcurryFuture *future,
+                  gpointer        data)
+{
+  Sequence *sequence = data;
+
+  g_hash_table_add (sequence->threads, concurry_future_get_pointer (future));
+  if (--sequence->n_left == 0)
+    gate_open (&sequence->done);
+  else
+    sequence_submit (sequence);
+}
+
+static void
+sequence_submit (Sequence *sequence)
+{
+  g_autoptr(ConcurryFuture) future = concurry_executor_submit (sequence->executor, thread_work,
+                                                               NULL, NULL, NULL);
+
+  g_assert_nonnull (future);
+  concurry_future_add_done_callback_direct (future, sequence_done_cb, sequence, NULL);
+}
+
 static void
 test_sequential_work_reuses_an_idle_worker (void)
 {
-  enum { N_ROUNDS = 20 };
   g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (8);
   g_autoptr(GHashTable) threads = g_hash_table_new (NULL, NULL);
   g_autoptr(GError) error = NULL;
+  Sequence sequence = { executor, threads, 20, };
 
-  for (guint i = 0; i < N_ROUNDS; i++)
-    {
-      g_autoptr(ConcurryFuture) future = concurry_executor_submit (executor, thread_work,
-                                                                   NULL, NULL, &error);
-
-      g_assert_true (concurry_future_wait (future, -1, &error));
-      g_hash_table_add (threads, concurry_future_get_pointer (future));
-    }
+  gate_init (&sequence.done);
+  sequence_submit (&sequence);
+  gate_pass (&sequence.done);
   g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
   g_assert_cmpuint (g_hash_table_size (threads), ==, 1);
+  gate_clear (&sequence.done);
 }
 
 static gboolean
