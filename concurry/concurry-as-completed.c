@@ -186,8 +186,7 @@ concurry_as_completed (ConcurryFuture **futures,
                        gint64           timeout_usec)
 {
   ConcurryAsCompleted *self;
-  g_autofree guint *duplicates = NULL;
-  const guint *next_duplicate;
+  ConcurryDistinct distinct;
   Channel *channel;
   gboolean refused = FALSE;
   guint n_taken;
@@ -196,12 +195,13 @@ concurry_as_completed (ConcurryFuture **futures,
 
   self = g_object_new (CONCURRY_TYPE_AS_COMPLETED, NULL);
   self->deadline = _concurry_deadline_from_timeout (timeout_usec);
-  /* Reads the array only, not the futures: safe before they are checked. */
-  duplicates = _concurry_find_duplicates (futures, n_futures, &self->n_distinct);
-  next_duplicate = duplicates;
+  /* Reads the array only, not the futures: safe before they are checked.
+   * The duplicates are mostly told apart in the pass below. */
+  _concurry_distinct_init (&distinct, futures, n_futures);
   channel = self->channel;
-  channel->completed = g_new (ConcurryFuture *, self->n_distinct);
-  _concurry_fan_in_init (&channel->fan_in, self->n_distinct);
+  /* (Room for every input: duplicates are rare.) */
+  channel->completed = g_new (ConcurryFuture *, n_futures);
+  _concurry_fan_in_init (&channel->fan_in, n_futures);
   channel_ref (channel);
 
   /* One pass over the inputs, which checks them too: for a million of
@@ -224,17 +224,15 @@ concurry_as_completed (ConcurryFuture **futures,
       if (i + CONCURRY_PREFETCH_DISTANCE < n_futures)
         __builtin_prefetch ((const char *)futures[i + CONCURRY_PREFETCH_DISTANCE] + 64, 1);
 #endif
-      if (next_duplicate != NULL && i == *next_duplicate)
-        {
-          next_duplicate++;
-          continue;
-        }
       core = _concurry_future_check_core (futures[i], "concurry_as_completed");
       if G_UNLIKELY (core == NULL)
         {
           refused = TRUE;
           break;
         }
+      if (_concurry_distinct_seen (&distinct, i, futures[i]))
+        continue;
+      self->n_distinct++;
       if ((i + 1) % REGISTER_BATCH == 0)
         {
           g_mutex_unlock (&channel->mutex);
@@ -250,6 +248,7 @@ concurry_as_completed (ConcurryFuture **futures,
       g_atomic_int_set (&channel->n_completed, channel->n_completed + 1);
     }
 #undef REGISTER_BATCH
+  _concurry_distinct_clear (&distinct);
 
   if G_UNLIKELY (refused)
     {
@@ -445,16 +444,25 @@ concurry_as_completed_next_until (ConcurryAsCompleted  *self,
       ConcurryFuture *future;
       gboolean exhausted;
 
-      future = try_next (self, &exhausted, &signal);
-      if (future != NULL || exhausted)
+      /* Without the lock first, and for a moment before sleeping: when
+       * the inputs come quickly, one after the other, the lock and the
+       * signal are left to the producers alone (a consumer that keeps up
+       * with them would otherwise take the lock they take, and make
+       * them a signal to complete, for each input), and they are spared
+       * a wake-up for each. */
+      future = take_completed (self);
+      if (future != NULL)
         return future;
-
-      /* Before sleeping, a moment for the next input to come: when they
-       * come quickly, that spares their producer a wake-up for each. */
+      if ((guint)g_atomic_int_get (&self->n_given) == self->n_distinct)
+        return NULL;
       if (_concurry_platform_spin_until_changed ((const int *)&self->channel->n_completed,
                                                  (int)g_atomic_int_get (&self->n_given),
                                                  NEXT_SPINS))
         continue;
+
+      future = try_next (self, &exhausted, &signal);
+      if (future != NULL || exhausted)
+        return future;
 
       if (!concurry_future_wait_until (CONCURRY_FUTURE (signal), deadline, NULL))
         {

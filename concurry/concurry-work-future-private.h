@@ -41,6 +41,9 @@ ConcurryWorkFuture *_concurry_work_future_new     (ConcurryWorkFunc    func,
                                                    gpointer            user_data,
                                                    GDestroyNotify      destroy);
 gboolean            _concurry_work_future_run     (ConcurryWorkFuture *self);
+void                _concurry_work_future_set_completion_hook (ConcurryWorkFuture *item,
+                                                               GFunc               func,
+                                                               gpointer            data);
 gboolean            _concurry_work_future_begin   (ConcurryWorkFuture  *self,
                                                    GCancellable       **cancellable);
 void                _concurry_work_future_end     (ConcurryWorkFuture *self,

@@ -361,6 +361,32 @@ _concurry_work_future_begin (ConcurryWorkFuture  *self,
   return TRUE;
 }
 
+/* The one item whose completion the calling thread wants to hear of
+ * first: see _concurry_work_future_set_completion_hook(). */
+typedef struct
+{
+  ConcurryWorkFuture *item;
+  GFunc               func;
+  gpointer            data;
+} CompletionHook;
+
+static CONCURRY_THREAD_LOCAL CompletionHook completion_hook;
+
+/* Until it is called, or set again: @func is called with @item and @data
+ * when @item is about to complete on this thread, once its work has
+ * returned and before anybody waiting for it can see it done (a drainer
+ * that will be idle once its last item is done says so then). An @item
+ * of NULL clears it. */
+void
+_concurry_work_future_set_completion_hook (ConcurryWorkFuture *item,
+                                           GFunc               func,
+                                           gpointer            data)
+{
+  completion_hook.item = item;
+  completion_hook.func = func;
+  completion_hook.data = data;
+}
+
 /* Completes started work with its outcome (@error if set, else @value if
  * it holds one; both are taken), frees the work's data and takes back the
  * cancellable. @held: the caller holds a plain reference on @self until
@@ -374,6 +400,12 @@ end_work (ConcurryWorkFuture *self,
 {
   gboolean (*complete) (ConcurryCore *, ConcurryFuture *, GValue *, GError *) =
     held ? _concurry_core_complete_held : _concurry_core_complete;
+
+  if G_UNLIKELY (completion_hook.item == self)
+    {
+      completion_hook.item = NULL;
+      completion_hook.func (self, completion_hook.data);
+    }
 
   if (error != NULL)
     {

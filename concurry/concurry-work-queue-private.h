@@ -34,7 +34,8 @@ G_BEGIN_DECLS
  * given to a thread pool that runs queued items until the queue is empty
  * (and stays a moment in case more come). A push starts a drainer only
  * while fewer than @max_drainers run, so a burst of submissions costs one
- * pool job per worker, not one per item.
+ * pool job per worker, not one per item; and starts none while a drainer
+ * is idle, looking for more, as that one takes the item.
  */
 typedef struct _ConcurryDrainerExits ConcurryDrainerExits;
 
@@ -44,6 +45,7 @@ typedef struct
   ConcurryWorkFuture *incoming;        /* newest first; atomic */
   int                 n_outstanding;   /* submitted, not finished; atomic */
   int                 n_drainers;      /* atomic */
+  int                 n_idle;          /* drainers looking for more; atomic */
   int                 shut_down;       /* atomic */
   int                 cancelling;      /* shut down with cancel_futures; atomic */
   guint               max_drainers;

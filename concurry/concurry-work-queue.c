@@ -175,6 +175,30 @@ _concurry_work_queue_unreserve (ConcurryWorkQueue *queue)
   count_finished (queue, 1);
 }
 
+/* A drainer that becomes idle offers itself: a submitter that finds it
+ * (claims it) leaves its item to it instead of starting another drainer.
+ * Each offer is claimed by one submitter at most, so that work submitted
+ * together still gets a drainer each. */
+static void
+offer_idle (ConcurryWorkQueue *queue)
+{
+  g_atomic_int_inc (&queue->n_idle);
+}
+
+/* Claims an idle drainer's offer, or withdraws one's own (offers are all
+ * alike): FALSE if there is none. */
+static gboolean
+claim_idle (ConcurryWorkQueue *queue)
+{
+  int n;
+
+  while ((n = g_atomic_int_get (&queue->n_idle)) > 0)
+    if (g_atomic_int_compare_and_exchange (&queue->n_idle, n, n - 1))
+      return TRUE;
+
+  return FALSE;
+}
+
 /* Links @item (counted in already) into the queue, with a reference for
  * the queue, and gets it going. On worker threads, a drainer that is
  * started holds a reference on @executor (taken here) until it returns.
@@ -201,8 +225,14 @@ enqueue (ConcurryWorkQueue  *queue,
 
   /* After the item is visible: a drainer that leaves decrements the count
    * before it looks at the queue a last time, so either it sees the item
-   * or this sees room for a new drainer. */
-  if (queue->on_worker_threads)
+   * or this sees room for a new drainer. A drainer that is idle (looking
+   * for more work before it leaves) takes the item too: no other is
+   * started then, which would need a thread of its own while that one's
+   * is busy looking, and would leave it idle. (The idle one is counted
+   * among the drainers, and leaves as they all do: if it leaves, it saw
+   * no item in the queue, with the lock, after this looked.) Each idle
+   * drainer takes one submitter's item so: see offer_idle(). */
+  if (queue->on_worker_threads && !claim_idle (queue))
     {
       int n;
 
@@ -558,6 +588,48 @@ _concurry_work_queue_is_empty (ConcurryWorkQueue *queue)
          g_atomic_pointer_get (&queue->fifo) == NULL;
 }
 
+/* Whether nothing is queued, for sure: with the lock. Lock-free reads may
+ * see neither the items nor where they go while someone moves them from
+ * @incoming to @fifo (see take_incoming(): the chain is taken off the one
+ * before it is linked into the other); for a drainer that then leaves,
+ * that someone may be no drainer, but shutdown cancelling what is
+ * queued, and the items would be left with nobody to take them. */
+static gboolean
+is_surely_empty (ConcurryWorkQueue *queue)
+{
+  gboolean empty;
+
+  g_mutex_lock (&queue->mutex);
+  empty = g_atomic_pointer_get (&queue->incoming) == NULL &&
+          g_atomic_pointer_get (&queue->fifo) == NULL;
+  g_mutex_unlock (&queue->mutex);
+
+  return empty;
+}
+
+typedef struct
+{
+  ConcurryWorkQueue *queue;
+  gboolean           offered;
+} Drainer;
+
+/* Before the last item queued completes: the drainer will be idle once it
+ * is done, and says so before the submitter waiting for the item can see
+ * it done (and submit the next one, which would otherwise start another
+ * drainer, on another thread, as this one is still busy). */
+static void
+offer_before_completing (gpointer item,
+                         gpointer data)
+{
+  Drainer *drainer = data;
+
+  if (!drainer->offered && _concurry_work_queue_is_empty (drainer->queue))
+    {
+      offer_idle (drainer->queue);
+      drainer->offered = TRUE;
+    }
+}
+
 /* Runs @item, unless it was cancelled or the executor was shut down with
  * cancel_futures meanwhile. */
 static void
@@ -610,6 +682,7 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
 {
   ConcurryWorkFuture *previous = NULL;
   ConcurryDrainerExits *exits;
+  Drainer drainer = { queue, FALSE };
   guint batch_size = 1;
   int finished = 0;
 
@@ -623,6 +696,15 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
 
       if (batch != NULL)
         {
+          /* Busy again: withdraw the offer (or one like it, if it was
+           * claimed: then its claimer's item is in this batch or taken by
+           * another drainer). */
+          if (drainer.offered)
+            {
+              claim_idle (queue);
+              drainer.offered = FALSE;
+            }
+
           guint n_runner_items = 0;
           gboolean forwarded = FALSE;
 
@@ -646,7 +728,15 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
                       run[n_run - 1]->next = NULL;
                     }
                   forwarded |= _concurry_runner_is_forwarding (runner);
+                  /* (Only if the runner completes the item on this
+                   * thread; otherwise the drainer offers itself once it
+                   * is back.) */
+                  if (batch == NULL)
+                    _concurry_work_future_set_completion_hook (run[n_run - 1],
+                                                               offer_before_completing,
+                                                               &drainer);
                   _concurry_runner_run_queued (runner, run, n_run, &queue->cancelling);
+                  _concurry_work_future_set_completion_hook (NULL, NULL, NULL);
                   for (guint i = 0; i < n_run; i++)
                     {
                       if (previous != NULL)
@@ -662,7 +752,12 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
 
               batch = item->next;
               item->next = NULL;
+              /* The last of the batch: see offer_before_completing(). */
+              if (batch == NULL)
+                _concurry_work_future_set_completion_hook (item, offer_before_completing,
+                                                           &drainer);
               run_item (queue, item);
+              _concurry_work_future_set_completion_hook (NULL, NULL, NULL);
               if (previous != NULL)
                 {
                   _concurry_work_future_release (previous);
@@ -696,16 +791,22 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
           finished = 0;
         }
 
+      /* Idle meanwhile: a submitter leaves its item to this drainer. */
+      if (!drainer.offered)
+        offer_idle (queue);
       for (guint i = 0; i < DRAINER_LINGER_CHECKS && _concurry_work_queue_is_empty (queue); i++)
         g_thread_yield ();
+      claim_idle (queue);
+      drainer.offered = FALSE;
       if (!_concurry_work_queue_is_empty (queue))
         continue;
 
       /* Leave, unless an item came after all and no other drainer can
        * take it: a submitter that saw this drainer counted did not start
-       * another one, but pushed its item before looking. */
+       * another one, but pushed its item before looking. (Looked for
+       * with the lock: see is_surely_empty().) */
       g_atomic_int_add (&queue->n_drainers, -1);
-      if (_concurry_work_queue_is_empty (queue))
+      if (is_surely_empty (queue))
         break;
       n = g_atomic_int_get (&queue->n_drainers);
       if (n >= (int)queue->max_drainers ||

@@ -259,6 +259,99 @@ test_as_completed_many_inputs (void)
   g_free (fs);
 }
 
+/* Each future given several times, anywhere in the array, done or not,
+ * comes once: those done at the start in the order of their first place,
+ * the others as they complete. @spread puts the futures far apart in
+ * memory (other allocations between them), as futures made at different
+ * times are, rather than one after the other. */
+static void
+check_as_completed_duplicates (gboolean spread)
+{
+  enum { N = 300, COPIES = 3 };
+  ConcurryFuture *distinct[N];
+  ConcurryFuture *fs[N * COPIES];
+  gpointer gaps[N];
+  g_autoptr(GRand) rand = g_rand_new_with_seed (42);
+  g_autoptr(ConcurryAsCompleted) it = NULL;
+  gboolean given[N] = { FALSE, };
+  guint n_done_first = 0;
+
+  for (guint i = 0; i < N; i++)
+    {
+      distinct[i] = i % 4 == 0
+        ? concurry_resolved_future_new_int ((int)i)
+        : CONCURRY_FUTURE (concurry_promise_new ());
+      gaps[i] = spread ? g_malloc (4096) : NULL;
+    }
+  for (guint i = 0; i < N * COPIES; i++)
+    fs[i] = distinct[i % N];
+  for (guint i = N * COPIES - 1; i > 0; i--)
+    {
+      guint j = g_rand_int_range (rand, 0, (gint32)i + 1);
+      ConcurryFuture *swap = fs[i];
+
+      fs[i] = fs[j];
+      fs[j] = swap;
+    }
+
+  it = concurry_as_completed (fs, N * COPIES, -1);
+  g_assert_cmpuint (concurry_as_completed_get_n_remaining (it), ==, N);
+
+  /* The done ones, in the order of their first place in the array. */
+  for (guint i = 0; i < N * COPIES; i++)
+    {
+      g_autoptr(ConcurryFuture) f = NULL;
+      guint k;
+
+      if (!concurry_future_is_done (fs[i]))
+        continue;
+      k = (guint)concurry_future_get_int (fs[i]);
+      if (given[k])
+        continue;
+      {
+        f = concurry_as_completed_next (it, NULL);
+
+        g_assert_true (f == fs[i]);
+        given[k] = TRUE;
+        n_done_first++;
+      }
+    }
+  g_assert_cmpuint (n_done_first, ==, N / 4);
+
+  for (guint i = 0; i < N; i++)
+    if (!concurry_future_is_done (distinct[i]))
+      {
+        g_autoptr(ConcurryFuture) f = NULL;
+
+        concurry_promise_resolve_int (CONCURRY_PROMISE (distinct[i]), (int)i);
+        f = concurry_as_completed_next (it, NULL);
+        g_assert_true (f == distinct[i]);
+        g_assert_false (given[i]);
+        given[i] = TRUE;
+      }
+
+  g_assert_null (concurry_as_completed_next (it, NULL));
+  g_assert_cmpuint (concurry_as_completed_get_n_remaining (it), ==, 0);
+  for (guint i = 0; i < N; i++)
+    {
+      g_assert_true (given[i]);
+      g_object_unref (distinct[i]);
+      g_free (gaps[i]);
+    }
+}
+
+static void
+test_as_completed_duplicates_anywhere (void)
+{
+  check_as_completed_duplicates (FALSE);
+}
+
+static void
+test_as_completed_duplicates_far_apart (void)
+{
+  check_as_completed_duplicates (TRUE);
+}
+
 /* An input that is not a future, after others that are, is refused as a
  * whole: the call returns NULL with a critical, and leaves the futures as
  * they were (no callback on them, no reference taken). */
@@ -1544,6 +1637,8 @@ main (int argc,
   g_test_add_func ("/Concurry/AsCompleted/order", test_as_completed_order);
   g_test_add_func ("/Concurry/AsCompleted/empty", test_as_completed_empty);
   g_test_add_func ("/Concurry/AsCompleted/many-inputs", test_as_completed_many_inputs);
+  g_test_add_func ("/Concurry/AsCompleted/duplicates-anywhere", test_as_completed_duplicates_anywhere);
+  g_test_add_func ("/Concurry/AsCompleted/duplicates-far-apart", test_as_completed_duplicates_far_apart);
   g_test_add_func ("/Concurry/AsCompleted/refuses-non-future-after-futures",
                    test_as_completed_refuses_non_future_after_futures);
   g_test_add_func ("/Concurry/Gather/many-pending-inputs", test_gather_many_pending_inputs);

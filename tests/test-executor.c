@@ -558,6 +558,116 @@ test_shutdown_cancel_futures (void)
   gate_clear (&gate);
 }
 
+/* Work submitted as the previous one completes, again and again, runs
+ * on the worker that ran the previous one, which is idle once that is
+ * done (the pool may have up to 8): that worker offers itself before the
+ * previous one completes, and the submission takes the offer instead of
+ * starting another drainer on another thread. Each is submitted by a
+ * direct done callback of the previous one, which runs as it completes,
+ * so that the worker is surely still there (a submitter that waits for
+ * the previous one may find it gone, and GLib's pool may then start a
+ * thread while the worker's is on its way back). */
+typedef struct
+{
+  ConcurryExecutor *executor;
+  GHashTable       *threads;   /* used by one callback at a time */
+  guint             n_left;
+  Gate              done;
+} Sequence;
+
+static void sequence_submit (Sequence *sequence);
+
+static void
+sequence_done_cb (ConcurryFuture *future,
+                  gpointer        data)
+{
+  Sequence *sequence = data;
+
+  g_hash_table_add (sequence->threads, concurry_future_get_pointer (future));
+  if (--sequence->n_left == 0)
+    gate_open (&sequence->done);
+  else
+    sequence_submit (sequence);
+}
+
+static void
+sequence_submit (Sequence *sequence)
+{
+  g_autoptr(ConcurryFuture) future = concurry_executor_submit (sequence->executor, thread_work,
+                                                               NULL, NULL, NULL);
+
+  g_assert_nonnull (future);
+  concurry_future_add_done_callback_direct (future, sequence_done_cb, sequence, NULL);
+}
+
+static void
+test_sequential_work_reuses_an_idle_worker (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (8);
+  g_autoptr(GHashTable) threads = g_hash_table_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  Sequence sequence = { executor, threads, 20, };
+
+  gate_init (&sequence.done);
+  sequence_submit (&sequence);
+  gate_pass (&sequence.done);
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+  g_assert_cmpuint (g_hash_table_size (threads), ==, 1);
+  gate_clear (&sequence.done);
+}
+
+static gboolean
+open_gate_cb (gpointer data)
+{
+  gate_open (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The sequence of tests/fuzz/hangs/shutdown-wait-after-cancel: shut down
+ * without waiting, cancelling what is queued, then again waiting (and
+ * cancelling again) while both workers are still busy. The second
+ * shutdown returns once the running work finished (the gate opens from
+ * the main context, which it runs while it waits) and the cancelled
+ * items were taken off the queue; the cancelled work never ran. */
+static void
+test_shutdown_wait_after_cancel (void)
+{
+  enum { N_RUNNING = 2, N_CANCELLED = 20 };
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (N_RUNNING);
+  ConcurryFuture *running[N_RUNNING];
+  ConcurryFuture *queued[N_CANCELLED];
+  g_autoptr(GError) error = NULL;
+  int ran = 0;
+  Gate gate;
+
+  gate_init (&gate);
+  for (guint i = 0; i < N_RUNNING; i++)
+    running[i] = concurry_executor_submit (executor, gated_work, &gate, NULL, NULL);
+  gate_wait_for (&gate, N_RUNNING);
+  for (guint i = 0; i < N_CANCELLED; i++)
+    queued[i] = concurry_executor_submit (executor, count_work, &ran, NULL, NULL);
+
+  g_assert_true (concurry_executor_shutdown (executor, FALSE, TRUE, &error));
+  for (guint i = 0; i < N_CANCELLED; i++)
+    g_assert_true (concurry_future_is_cancelled (queued[i]));
+
+  g_idle_add (open_gate_cb, &gate);
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, TRUE, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < N_RUNNING; i++)
+    {
+      g_assert_cmpint (concurry_future_get_state (running[i]), ==, CONCURRY_FUTURE_STATE_DONE);
+      g_object_unref (running[i]);
+    }
+  for (guint i = 0; i < N_CANCELLED; i++)
+    g_object_unref (queued[i]);
+  g_assert_cmpint (ran, ==, 0);
+  /* A third time: nothing left to wait for. */
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, TRUE, &error));
+  gate_clear (&gate);
+}
+
 static void
 test_shutdown_no_wait_still_runs (void)
 {
@@ -1506,6 +1616,9 @@ main (int argc,
                         test_shutdown_leaves_no_worker_holding);
   g_test_add_func ("/Concurry/Executor/cancel-racing-start", test_cancel_racing_start);
   g_test_add_func ("/Concurry/Executor/shutdown-cancel-futures", test_shutdown_cancel_futures);
+  g_test_add_func ("/Concurry/Executor/shutdown-wait-after-cancel", test_shutdown_wait_after_cancel);
+  g_test_add_func ("/Concurry/Executor/sequential-work-reuses-an-idle-worker",
+                   test_sequential_work_reuses_an_idle_worker);
   g_test_add_func ("/Concurry/Executor/shutdown-no-wait-still-runs", test_shutdown_no_wait_still_runs);
   g_test_add_func ("/Concurry/Executor/shutdown-wait-waits", test_shutdown_wait_waits);
   g_test_add_func ("/Concurry/Executor/main-context", test_main_context_executor);
