@@ -183,8 +183,10 @@ run_with_runner (Chunk        *chunk,
                  guint         first,
                  guint         n,
                  GCancellable *cancellable,
-                 GArray       *outcomes)
+                 GArray       *outcomes,
+                 gint64       *busy_usec)
 {
+  gint64 busy = 0;
   GValue outputs[CONCURRY_RUNNER_MAX_BATCH];
   GError *errors[CONCURRY_RUNNER_MAX_BATCH];
   gboolean ok = TRUE;
@@ -194,7 +196,8 @@ run_with_runner (Chunk        *chunk,
 
   _concurry_runner_run_values (chunk->map->runner,
                                G_IS_VALUE (&chunk->map->runner_data) ? &chunk->map->runner_data : NULL,
-                               &chunk->items[first], n, cancellable, outputs, errors);
+                               &chunk->items[first], n, cancellable, outputs, errors, &busy);
+  *busy_usec += busy;
 
   for (guint i = 0; i < n && ok; i++)
     {
@@ -268,16 +271,18 @@ chunk_work (GCancellable  *cancellable,
 
   if (chunk->map->runner != NULL)
     {
-      gint64 start = g_get_monotonic_time ();
+      gint64 busy = 0;
 
       for (guint i = 0; i < chunk->n; i += CONCURRY_RUNNER_MAX_BATCH)
         if (!run_with_runner (chunk, i, MIN (CONCURRY_RUNNER_MAX_BATCH, chunk->n - i),
-                              cancellable, outcomes))
+                              cancellable, outcomes, &busy))
           break;
+      /* Measured from the first item started: see
+       * _concurry_runner_run_values(). */
       if (_concurry_runner_is_forwarding (chunk->map->runner))
         grow_input_hint (chunk->map);
       else if (outcomes->len > 0)
-        update_input_hint (chunk->map, (g_get_monotonic_time () - start) / outcomes->len);
+        update_input_hint (chunk->map, busy / outcomes->len);
     }
   else
     {
@@ -1050,7 +1055,10 @@ concurry_map_results_next_value (ConcurryMapResults  *self,
  * A binding whose input function costs an entry into its interpreter per
  * call reads several of its items into one input (a list, say) and its
  * runner runs them in turn. How many is the map's decision, made from how
- * long the runner took per input: items quicker than about 20 µs travel
+ * long the runner took per input, counted from the start of its first
+ * item (the wait for the interpreter's lock before it, long when several
+ * workers share one interpreter, says nothing of the items): items
+ * quicker than about 20 µs travel
  * together, up to 16 in one input, so that the interpreter is entered
  * once for all of them; slower ones go one per input, so that they run in
  * parallel. The hint starts at 1 and follows the items as they change.

@@ -51,7 +51,8 @@ void                _concurry_runner_run_values     (ConcurryRunner      *runner
                                                      guint                n_inputs,
                                                      GCancellable        *cancellable,
                                                      GValue              *outputs,
-                                                     GError             **errors);
+                                                     GError             **errors,
+                                                     gint64              *busy_usec);
 gboolean            _concurry_runner_is_javascript  (ConcurryRunner      *runner);
 
 /* Whether @runner's function forwards its items (see

@@ -285,7 +285,8 @@ _concurry_runner_work_func (GCancellable  *cancellable,
 {
   ConcurryRunnerItem *item = user_data;
 
-  _concurry_runner_run_values (item->runner, NULL, &item->item, 1, cancellable, value, error);
+  _concurry_runner_run_values (item->runner, NULL, &item->item, 1, cancellable, value, error,
+                               NULL);
 }
 
 static GError *
@@ -338,7 +339,11 @@ _concurry_runner_run_queued (ConcurryRunner      *runner,
 /* Runs @n_inputs values already taken out of the queue (a map's chunk, or
  * one item): the outcome of item i goes to @outputs[i] or @errors[i].
  * Once an item fails or @cancellable is cancelled, the later ones are not
- * started; an item the function leaves without an outcome fails. */
+ * started; an item the function leaves without an outcome fails.
+ * @busy_usec (if not %NULL) gets how long the function ran from the start
+ * of its first item: without the time a binding waits for its
+ * interpreter's lock before it can start any (workers of a binding
+ * contend for it), which says nothing of how quick its items are. */
 void
 _concurry_runner_run_values (ConcurryRunner  *runner,
                              const GValue    *data,
@@ -346,16 +351,21 @@ _concurry_runner_run_values (ConcurryRunner  *runner,
                              guint            n_inputs,
                              GCancellable    *cancellable,
                              GValue          *outputs,
-                             GError         **errors)
+                             GError         **errors,
+                             gint64          *busy_usec)
 {
   ConcurryWorkBatch *batch;
   guint8 states[CONCURRY_RUNNER_MAX_BATCH] = { 0, };
+  gint64 first_start;
 
   g_assert (n_inputs <= CONCURRY_RUNNER_MAX_BATCH);
 
   batch = _concurry_work_batch_new_values (data, inputs, n_inputs, cancellable,
                                            outputs, errors, states);
   runner->func (batch, runner->user_data);
+  first_start = _concurry_work_batch_get_first_start (batch);
+  if (busy_usec != NULL)
+    *busy_usec = first_start != 0 ? g_get_monotonic_time () - first_start : 0;
   _concurry_work_batch_invalidate (batch);
   g_object_unref (batch);
 

@@ -34,5 +34,6 @@ ConcurryWorkBatch *_concurry_work_batch_new_values (const GValue        *data,
                                                     GError             **errors,
                                                     guint8              *states);
 void               _concurry_work_batch_invalidate (ConcurryWorkBatch   *batch);
+gint64             _concurry_work_batch_get_first_start (ConcurryWorkBatch *batch);
 
 G_END_DECLS

@@ -33,6 +33,7 @@ struct _ConcurryWorkBatch
   guint                failed : 1;
   guint8              *states;
   const GValue        *data;
+  gint64               first_start;   /* values: when the first item started */
 
   /* queued items */
   ConcurryWorkFuture **items;
@@ -97,6 +98,15 @@ _concurry_work_batch_new_values (const GValue  *data,
   self->states = states;
 
   return self;
+}
+
+/* The monotonic time at which the first item of a batch of values was
+ * started, 0 if none was: from then on the runner's function runs items
+ * (for a binding, with its interpreter's lock taken). */
+gint64
+_concurry_work_batch_get_first_start (ConcurryWorkBatch *self)
+{
+  return self->first_start;
 }
 
 /* The runner's function returned: the arrays are gone. */
@@ -236,6 +246,8 @@ concurry_work_batch_start (ConcurryWorkBatch *self,
     }
 
   self->states[index] = CONCURRY_BATCH_ITEM_STARTED;
+  if (self->first_start == 0)
+    self->first_start = g_get_monotonic_time ();
   return &self->inputs[index];
 }
 
