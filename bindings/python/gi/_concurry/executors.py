@@ -349,7 +349,6 @@ class ExecutorMethods:
         return False
 
 
-
 def map_with_runner(executor, runner, pool, fn, iterables, timeout, chunksize, buffersize):
     """``map()`` of a Python executor: the C map of executor (a C executor)
     with runner, whose function is ``pool.run``; see ``ExecutorMethods.map``."""
@@ -373,6 +372,7 @@ def map_with_runner(executor, runner, pool, fn, iterables, timeout, chunksize, b
     except GLib.Error as error:
         _raise_submit_error(error)
     return MapIterator(results, reader, control)
+
 
 class _Input:
     """The input function of a C map: reads the iterator (on whatever thread

@@ -136,7 +136,8 @@ class ProcessPoolExecutor(executors.ExecutorMethods, remote.RemoteExecutor):
                                                 chunksize=chunksize, buffersize=buffersize)
         with self._closing_lock:
             self._maps += 1
-        weakref.finalize(results, self._map_dropped)
+        # (Not at exit: _exit() ends the processes then.)
+        weakref.finalize(results, self._map_dropped).atexit = False
         return results
 
     def _map_dropped(self):

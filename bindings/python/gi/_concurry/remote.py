@@ -2,8 +2,8 @@
 """What executors whose work runs outside this process share
 (``ProcessPoolExecutor`` in process.py, ``DaskExecutor`` in dask.py):
 
-* completing the concurry promises they hand out (sealed: read-only to
-  users) from their own threads;
+* completing the concurry promises that stand for work elsewhere
+  (``DaskExecutor``'s, read-only to users) from their own threads;
 * exceptions that cross a process boundary with the text of their
   traceback (``__cause__`` is a ``RemoteTraceback``, as in
   ``concurrent.futures``);

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """What runs in the worker processes of ``Concurry.ProcessPoolExecutor``.
 
-Each call and each outcome is pickled on its own, in the parent and here,
-so that one call that cannot be pickled (or whose result cannot) fails
-alone.  An outcome is ``(True, value)`` or ``(False, RemoteError)``.
+The calls of a batch and their outcomes are pickled together, in the
+parent and here, or, if that fails, one by one, so that one call that
+cannot be pickled (or whose result cannot) fails alone (dump_each()).  An
+outcome of a call is ``(True, value)`` or ``(False, RemoteError)``; a
+map's group comes back as its values and its failures apart.
 
 This module imports no ``gi.repository``: a worker process imports it only
 to run work.
