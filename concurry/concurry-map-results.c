@@ -1058,10 +1058,12 @@ concurry_map_results_next_value (ConcurryMapResults  *self,
  * long the runner took per input, counted from the start of its first
  * item (the wait for the interpreter's lock before it, long when several
  * workers share one interpreter, says nothing of the items): items
- * quicker than about 20 µs travel
- * together, up to 16 in one input, so that the interpreter is entered
- * once for all of them; slower ones go one per input, so that they run in
- * parallel. The hint starts at 1 and follows the items as they change.
+ * quicker than about 20 µs travel together, up to 16 in one input, so
+ * that the interpreter is entered once for all of them; slower ones go
+ * one per input, so that they run in parallel. The hint starts at 1 and
+ * follows the items as they change; for a runner that forwards its items
+ * (see [property@Concurry.Runner:forwarding]) it doubles with each chunk
+ * done instead.
  *
  * Returns: the number of items to read into this input, at least 1; 1
  *   outside the input function of a map with a runner
