@@ -142,17 +142,25 @@ input_done (ConcurryFuture *future,
 {
   Channel *channel = user_data;
   ConcurryPromise *signal = NULL;
+  ConcurryFuture *ref;
   gboolean last;
+
+  /* Taken without the lock: an object's second reference may call into a
+   * language binding (PyGObject's toggle reference takes Python's lock),
+   * whose lock a thread waiting for this one may hold. */
+  ref = g_object_ref (future);
 
   g_mutex_lock (&channel->mutex);
   if (!channel->closed)
     {
-      channel->completed[channel->n_completed] = g_object_ref (future);
+      channel->completed[channel->n_completed] = g_steal_pointer (&ref);
       g_atomic_int_set (&channel->n_completed, channel->n_completed + 1);
       signal = g_steal_pointer (&channel->signal);
     }
   last = _concurry_fan_in_count_out_locked (&channel->fan_in, 1);
   g_mutex_unlock (&channel->mutex);
+
+  g_clear_object (&ref);
 
   if (signal != NULL)
     {
@@ -243,8 +251,12 @@ concurry_as_completed (ConcurryFuture **futures,
                                                 input_done, channel))
         continue;
 
-      /* (Only callbacks, with the lock, read it before we return.) */
-      channel->completed[channel->n_completed] = g_object_ref (futures[i]);
+      /* (Only callbacks, with the lock, read it before we return.) The
+       * reference is taken without the lock: see input_done(). */
+      g_mutex_unlock (&channel->mutex);
+      g_object_ref (futures[i]);
+      g_mutex_lock (&channel->mutex);
+      channel->completed[channel->n_completed] = futures[i];
       g_atomic_int_set (&channel->n_completed, channel->n_completed + 1);
     }
 #undef REGISTER_BATCH

@@ -317,8 +317,13 @@ group_input_done (ConcurryFuture *future,
   GroupKind kind = group->kind;
   ConcurryFutureState state = concurry_future_get_state (future);
   Settlement s = { NULL, };
+  ConcurryFuture *ref;
   gboolean late;
   gboolean last;
+
+  /* Taken without the lock (see group_start()'s note on
+   * references): the group's, if it keeps this input. */
+  ref = g_object_ref (future);
 
   /* This node is counted out at once. Once the lock is let go, the group
    * may be gone unless the nodes' reference was ours to drop (@last), or
@@ -329,13 +334,15 @@ group_input_done (ConcurryFuture *future,
     {
       /* Done: the group may hold it now (a kept group holds all). */
       if (!group->kept)
-        g_ptr_array_add (group->held, g_object_ref (future));
+        g_ptr_array_add (group->held, g_steal_pointer (&ref));
       group_count_locked (group, state, &s);
     }
   last = _concurry_fan_in_count_out_locked (&group->fan_in, 1);
   if (s.promise != NULL && !last)
     group_ref (group);
   g_mutex_unlock (&group->mutex);
+
+  g_clear_object (&ref);
 
   if (s.promise != NULL)
     {
@@ -498,6 +505,15 @@ group_start (ConcurryFuture   **futures,
                            G_CALLBACK (cancel_inputs_cb), group_ref (group),
                            (GClosureNotify)(void (*) (void))group_unref, 0);
 
+  /* A reference on every input while the group is made, taken without
+   * the lock: the references taken below, with the lock, are then never
+   * an object's second one. For an object of a language binding, the
+   * second reference calls into the binding (PyGObject's toggle
+   * reference takes Python's lock), and a thread holding that lock may
+   * be waiting for this group's lock, to count an input it completed. */
+  for (i = 0; i < n_futures; i++)
+    g_object_ref (futures[i]);
+
   /* Inputs already done settle the group right here, in input order,
    * without a callback, and under one lock for a run of them: the others
    * only take it to count. The lock is let go to register a callback,
@@ -550,6 +566,9 @@ group_start (ConcurryFuture   **futures,
     group_unref (group);
 
   group_unref (group);
+
+  for (i = 0; i < n_futures; i++)
+    g_object_unref (futures[i]);
 
   return CONCURRY_FUTURE (promise);
 }

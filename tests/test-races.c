@@ -391,6 +391,115 @@ test_added_after_done_keeps_order (void)
     }
 }
 
+/* A binding's lock (Python's, which its own threads may take again),
+ * taken by the notification of a toggle reference: PyGObject's wrapper of
+ * an object with an instance dict. */
+static GRecMutex binding_lock;
+
+static void
+toggle_notify (gpointer  data,
+               GObject  *object,
+               gboolean  is_last_ref)
+{
+  g_rec_mutex_lock (&binding_lock);
+  g_rec_mutex_unlock (&binding_lock);
+}
+
+#define N_TOGGLED 8
+
+typedef struct
+{
+  ConcurryPromise *promises[N_TOGGLED];
+  GMutex           mutex;
+  GCond            cond;
+  gboolean         ready;
+} Toggled;
+
+/* A thread of the binding: completes the inputs with its lock held, as
+ * the binding's engine does; the first half before the group is made,
+ * the other half while it may be made. */
+static gpointer
+complete_holding_the_binding_lock (gpointer data)
+{
+  Toggled *toggled = data;
+
+  /* Held for all of them, as Python's lock often is for a while. */
+  g_rec_mutex_lock (&binding_lock);
+  for (guint i = 0; i < N_TOGGLED / 2; i++)
+    concurry_promise_resolve_int (toggled->promises[i], (int)i);
+
+  g_mutex_lock (&toggled->mutex);
+  toggled->ready = TRUE;
+  g_cond_signal (&toggled->cond);
+  g_mutex_unlock (&toggled->mutex);
+
+  for (guint i = 0; i < 100; i++)
+    g_thread_yield ();
+  for (guint i = N_TOGGLED / 2; i < N_TOGGLED; i++)
+    concurry_promise_resolve_int (toggled->promises[i], (int)i);
+  g_rec_mutex_unlock (&binding_lock);
+  return NULL;
+}
+
+/* Groups made while a binding's thread completes their inputs holding
+ * its lock: concurry never takes an input's second reference (which
+ * notifies the binding, and takes its lock) with a group's lock held, or
+ * the two threads wait for each other for ever. */
+static void
+test_groups_take_no_reference_with_their_lock (void)
+{
+  guint n_rounds = g_getenv ("CONCURRY_TEST_SLOW") != NULL ? 200 : 3000;
+
+  for (guint round = 0; round < n_rounds; round++)
+    {
+      Toggled toggled = { { NULL, }, };
+      GThread *thread;
+      g_autoptr(ConcurryFuture) group = NULL;
+      g_autoptr(ConcurryAsCompleted) completed = NULL;
+      ConcurryFuture *inputs[N_TOGGLED];
+
+      g_mutex_init (&toggled.mutex);
+      g_cond_init (&toggled.cond);
+      for (guint i = 0; i < N_TOGGLED; i++)
+        {
+          /* As PyGObject holds a wrapper with an instance dict: the
+           * toggle reference is the only one. The inputs not done yet
+           * come first: the group is on them when it meets a done one. */
+          toggled.promises[i] = concurry_promise_new ();
+          inputs[(i + N_TOGGLED / 2) % N_TOGGLED] = CONCURRY_FUTURE (toggled.promises[i]);
+          g_object_add_toggle_ref (G_OBJECT (toggled.promises[i]), toggle_notify, NULL);
+          g_object_unref (toggled.promises[i]);
+        }
+      thread = g_thread_new ("binding", complete_holding_the_binding_lock, &toggled);
+
+      g_mutex_lock (&toggled.mutex);
+      while (!toggled.ready)
+        g_cond_wait (&toggled.cond, &toggled.mutex);
+      g_mutex_unlock (&toggled.mutex);
+      if (round % 2 == 0)
+        group = concurry_gather (inputs, N_TOGGLED, CONCURRY_GATHER_FLAGS_NONE);
+      else
+        completed = concurry_as_completed (inputs, N_TOGGLED, -1);
+
+      g_thread_join (thread);
+      if (group != NULL)
+        g_assert_true (concurry_future_wait (group, -1, NULL));
+      else
+        for (guint i = 0; i < N_TOGGLED; i++)
+          {
+            g_autoptr(ConcurryFuture) next = concurry_as_completed_next (completed, NULL);
+
+            g_assert_nonnull (next);
+          }
+      g_clear_object (&group);
+      g_clear_object (&completed);
+      for (guint i = 0; i < N_TOGGLED; i++)
+        g_object_remove_toggle_ref (G_OBJECT (inputs[i]), toggle_notify, NULL);
+      g_mutex_clear (&toggled.mutex);
+      g_cond_clear (&toggled.cond);
+    }
+}
+
 int
 main (int argc,
       char *argv[])
@@ -407,6 +516,7 @@ main (int argc,
   g_test_add_func ("/Concurry/Races/everything-at-once", test_races);
   g_test_add_func ("/Concurry/Races/add-while-completing", test_add_while_completing);
   g_test_add_func ("/Concurry/Races/added-after-done-keeps-order", test_added_after_done_keeps_order);
+  g_test_add_func ("/Concurry/Races/groups-take-no-reference-with-their-lock", test_groups_take_no_reference_with_their_lock);
 
   return g_test_run ();
 }
