@@ -158,8 +158,10 @@ test_wait_cancel_wakes_other_thread (void)
   GThread *thread = g_thread_new ("waiter", waiter_thread, &w);
   gint64 cancelled_at;
 
-  /* Wait until the thread is registered on the future (a callback). */
-  while (G_OBJECT (a)->ref_count < 2)
+  /* Wait until the thread's wait is on the future (it holds it): the
+   * cancellation then ends the wait, whether its callback is there yet or
+   * the wait finds the future done. */
+  while (g_atomic_int_get (&G_OBJECT (a)->ref_count) < 2)
     g_thread_yield ();
   cancelled_at = g_get_monotonic_time ();
   concurry_future_cancel (CONCURRY_FUTURE (a));
