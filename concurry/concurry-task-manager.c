@@ -528,7 +528,9 @@ task_release_work (gpointer data)
       return;
     }
 
-  future = (ConcurryWorkFuture *)g_steal_pointer (&task->future);
+  /* Atomic: stop_task_locked() may still read it (and then fails to
+   * claim the task). */
+  future = (ConcurryWorkFuture *)g_atomic_pointer_exchange (&task->future, NULL);
   state = _concurry_core_take_outcome (&future->core, &task->value, &task->error);
   g_atomic_int_set (&task->state, state);
   /* the executor's is the last reference: it reuses the future */

@@ -35,8 +35,9 @@ import scale_workload as work
 def cancel_reached_the_cluster(future):
     """For a future of Dask work: waits until the scheduler has dropped
     its cancelled task (the cancel travels apart from the submission, and
-    Dask retries it until the task arrived).  Nothing to wait for
-    otherwise."""
+    Dask retries it until the task arrived), and until no worker holds it
+    (a worker may have queued it already, behind busy threads, and would
+    run it once they are free).  Nothing to wait for otherwise."""
     task = dask_module.dask_future_of(future)
     if task is None:
         return
@@ -45,8 +46,13 @@ def cancel_reached_the_cluster(future):
     def dropped(dask_scheduler):
         return key not in dask_scheduler.tasks and bool(dask_scheduler.story(key))
 
+    def released(dask_worker):
+        tasks = getattr(getattr(dask_worker, 'state', None), 'tasks', None)
+        return key not in (tasks if tasks is not None else dask_worker.tasks)
+
     deadline = time.monotonic() + LONG
-    while not (task.client.run_on_scheduler(dropped) and task.cancelled()):
+    while not (task.client.run_on_scheduler(dropped) and task.cancelled()
+               and all(task.client.run(released).values())):
         assert time.monotonic() < deadline, 'the cancel never reached the scheduler'
         time.sleep(0.01)
 
