@@ -38,8 +38,10 @@
  * input is alive all the same while the group is not settled and its lock
  * is held: its callback is still on it, or runs (within the input's
  * completion, its disposal included) and waits for the lock. That is
- * when the group takes the references it needs to settle, or to cancel
- * its inputs. A promise input dropped by everybody else is abandoned: it
+ * when the group does what it must with them to settle (consume their
+ * outcomes), or takes weak references to cancel them: not references,
+ * which for an object of a language binding may call into the binding
+ * (see group_start()). A promise input dropped by everybody else is abandoned: it
  * fails with CONCURRY_ERROR_ABANDONED, which the group counts like any
  * failure, so the group settles and goes away too.
  */
@@ -108,7 +110,8 @@ group_unref (gpointer data)
 }
 
 /* References on all the inputs, in order: with the lock held and the
- * group not settled (see above). */
+ * group not settled (see above), while the group is made (when it holds
+ * a reference of its own on each: see group_start()). */
 static GPtrArray *
 group_ref_inputs_locked (Group *group)
 {
@@ -120,10 +123,25 @@ group_ref_inputs_locked (Group *group)
   return inputs;
 }
 
+/* gather, any and race consume the outcomes of all their inputs: the
+ * failures that decided them, those they made irrelevant, whether they
+ * came before the group was made, before it was decided or after (the
+ * loser of a race against a timeout must not warn about an error nobody
+ * looked at; the mark stays on an input still pending). A wait, and a
+ * gather with ALL_OUTCOMES, hand the inputs themselves over: their errors
+ * are the caller's to look at. */
+static gboolean
+group_observes (Group *group)
+{
+  return group->kind != GROUP_WAIT &&
+         !(group->kind == GROUP_GATHER && (group->flags & CONCURRY_GATHER_FLAGS_ALL_OUTCOMES));
+}
+
 /* Counts the outcome of one input, with the lock held and the group not
  * settled yet. If that settles it, @s gets the promise and, unless the
- * group is kept, references on the inputs, for settling: after that, the
- * group does not know which of them are alive. */
+ * group is kept: if all its inputs are done, the references on them, for
+ * settling; if not, their outcomes consumed now (see group_observes()),
+ * as after that the group does not know which of them are alive. */
 static void
 group_count_locked (Group               *group,
                     ConcurryFutureState  state,
@@ -181,7 +199,15 @@ group_count_locked (Group               *group,
         }
       else
         {
-          s->inputs = group_ref_inputs_locked (group);
+          /* Some inputs are pending: alive only while the lock is held
+           * (see above), and a reference taken on one now could be the
+           * second reference of a binding's object, which calls into the
+           * binding with the lock held (see group_start()). So what
+           * settling needs of them is done now, without a reference:
+           * their outcomes are consumed. */
+          if (group_observes (group))
+            for (guint i = 0; i < group->n_inputs; i++)
+              _concurry_core_set_observed (_concurry_future_get_core (group->inputs[i]));
         }
       s->held = g_steal_pointer (&group->held);
       s->n_nodes = group->fan_in.n_nodes;
@@ -200,13 +226,7 @@ group_count_out_nodes (Group *group,
     group_unref (group);
 }
 
-/* gather, any and race consume the outcomes of all their inputs: the
- * failures that decided them, those they made irrelevant, whether they
- * came before the group was made, before it was decided or after (the
- * loser of a race against a timeout must not warn about an error nobody
- * looked at; the mark stays on an input still pending). A wait, and a
- * gather with ALL_OUTCOMES, hand the inputs themselves over: their errors
- * are the caller's to look at. */
+/* See group_observes(). */
 static void
 group_observe_inputs (GPtrArray *inputs)
 {
@@ -230,8 +250,8 @@ group_settle (Group               *group,
   if (!s->all_done)
     n_taken_off = _concurry_fan_in_unlink (&group->fan_in, s->n_nodes);
 
-  if (group->kind != GROUP_WAIT &&
-      !(group->kind == GROUP_GATHER && (group->flags & CONCURRY_GATHER_FLAGS_ALL_OUTCOMES)))
+  /* (Not all done: consumed already, by group_count_locked().) */
+  if (s->inputs != NULL && group_observes (group))
     group_observe_inputs (s->inputs);
 
   /* A result that nobody else holds nor watches can never be looked at:
@@ -365,21 +385,39 @@ cancel_inputs_cb (GCancellable *cancellable,
                   gpointer      user_data)
 {
   Group *group = user_data;
-  g_autoptr(GPtrArray) inputs = NULL;
+  GWeakRef *inputs = NULL;
+  guint n_inputs = 0;
 
   /* Only a cancellation from outside reaches the inputs: a group settled
    * by a cancelled input (which makes it cancelled too) leaves the other
-   * inputs alone. */
+   * inputs alone. The pending inputs are alive while the lock is held,
+   * but a reference taken on one then could be a binding's object's
+   * second, which calls into the binding with the lock held (see
+   * group_start()): weak references are taken instead, and made strong
+   * once the lock is let go (an input gone meanwhile has nothing left to
+   * cancel). */
   g_mutex_lock (&group->mutex);
   if (group->promise != NULL)
-    inputs = group_ref_inputs_locked (group);
+    {
+      n_inputs = group->n_inputs;
+      inputs = g_new (GWeakRef, n_inputs);
+      for (guint i = 0; i < n_inputs; i++)
+        g_weak_ref_init (&inputs[i], group->inputs[i]);
+    }
   g_mutex_unlock (&group->mutex);
 
-  if (inputs == NULL)
-    return;
+  for (guint i = 0; i < n_inputs; i++)
+    {
+      ConcurryFuture *input = g_weak_ref_get (&inputs[i]);
 
-  for (guint i = 0; i < inputs->len; i++)
-    concurry_future_cancel (inputs->pdata[i]);
+      g_weak_ref_clear (&inputs[i]);
+      if (input != NULL)
+        {
+          concurry_future_cancel (input);
+          g_object_unref (input);
+        }
+    }
+  g_free (inputs);
 }
 
 /* Builds a group over @futures and registers it on each of them (a

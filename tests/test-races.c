@@ -500,6 +500,88 @@ test_groups_take_no_reference_with_their_lock (void)
     }
 }
 
+typedef struct
+{
+  ConcurryPromise *held;      /* completed holding the binding's lock */
+  ConcurryPromise *failing;   /* failed from another thread: settles the group */
+  GMutex           mutex;
+  GCond            cond;
+  gboolean         ready;
+  gboolean         cancel;    /* cancel the group instead of failing an input */
+  ConcurryFuture  *group;
+} EarlySettled;
+
+static gpointer
+resolve_holding_the_binding_lock (gpointer data)
+{
+  EarlySettled *e = data;
+
+  g_rec_mutex_lock (&binding_lock);
+  g_mutex_lock (&e->mutex);
+  e->ready = TRUE;
+  g_cond_signal (&e->cond);
+  g_mutex_unlock (&e->mutex);
+  for (guint i = 0; i < 50; i++)
+    g_thread_yield ();
+  concurry_promise_resolve_int (e->held, 1);
+  g_rec_mutex_unlock (&binding_lock);
+  return NULL;
+}
+
+/* A group settled before all its inputs are done (a gather that an input
+ * fails), or cancelled from outside, by a thread that does not hold the
+ * binding's lock, while a thread holding it completes another input,
+ * whose only other reference is the binding's toggle reference: the group
+ * takes no reference on that input with its lock held, or both threads
+ * wait for each other for ever. */
+static void
+test_early_settled_groups_take_no_reference_with_their_lock (void)
+{
+  guint n_rounds = g_getenv ("CONCURRY_TEST_SLOW") != NULL ? 200 : 3000;
+
+  for (guint round = 0; round < n_rounds; round++)
+    {
+      EarlySettled e = { NULL, };
+      ConcurryFuture *inputs[2];
+      GThread *thread;
+
+      g_mutex_init (&e.mutex);
+      g_cond_init (&e.cond);
+      e.cancel = round % 2 == 1;
+      e.held = concurry_promise_new ();
+      e.failing = concurry_promise_new ();
+      inputs[0] = CONCURRY_FUTURE (e.held);
+      inputs[1] = CONCURRY_FUTURE (e.failing);
+      /* As PyGObject holds a wrapper with an instance dict. */
+      g_object_add_toggle_ref (G_OBJECT (e.held), toggle_notify, NULL);
+      g_object_unref (e.held);
+      e.group = concurry_gather (inputs, 2, CONCURRY_GATHER_FLAGS_NONE);
+
+      thread = g_thread_new ("binding", resolve_holding_the_binding_lock, &e);
+      g_mutex_lock (&e.mutex);
+      while (!e.ready)
+        g_cond_wait (&e.cond, &e.mutex);
+      g_mutex_unlock (&e.mutex);
+      if (e.cancel)
+        concurry_future_cancel (e.group);
+      else
+        concurry_promise_reject_literal (e.failing, G_IO_ERROR, G_IO_ERROR_FAILED, "failed");
+      g_thread_join (thread);
+
+      g_assert_false (concurry_future_wait (e.group, -1, NULL));
+      g_assert_cmpint (concurry_future_get_state (e.group), ==,
+                       e.cancel ? CONCURRY_FUTURE_STATE_CANCELLED : CONCURRY_FUTURE_STATE_FAILED);
+      g_clear_object (&e.group);
+      if (e.cancel)
+        g_assert_cmpint (concurry_future_get_state (CONCURRY_FUTURE (e.failing)), ==,
+                         CONCURRY_FUTURE_STATE_CANCELLED);
+      g_object_remove_toggle_ref (G_OBJECT (e.held), toggle_notify, NULL);
+      g_object_unref (e.failing);
+      g_mutex_clear (&e.mutex);
+      g_cond_clear (&e.cond);
+    }
+}
+
 int
 main (int argc,
       char *argv[])
@@ -517,6 +599,8 @@ main (int argc,
   g_test_add_func ("/Concurry/Races/add-while-completing", test_add_while_completing);
   g_test_add_func ("/Concurry/Races/added-after-done-keeps-order", test_added_after_done_keeps_order);
   g_test_add_func ("/Concurry/Races/groups-take-no-reference-with-their-lock", test_groups_take_no_reference_with_their_lock);
+  g_test_add_func ("/Concurry/Races/early-settled-groups-take-no-reference-with-their-lock",
+                   test_early_settled_groups_take_no_reference_with_their_lock);
 
   return g_test_run ();
 }
