@@ -43,6 +43,10 @@
 
 #include <concurry.h>
 
+#ifdef __GLIBC__
+# include <malloc.h>
+#endif
+
 #define N_ROUNDS 9
 #define N_WORKERS 4
 #define MAP_WINDOW 256   /* max-in-flight of the map: trivial tasks need a wide one */
@@ -134,10 +138,16 @@ drain_spare_futures (ConcurryExecutor *pool)
     futures[i] = concurry_executor_submit (pool, trivial_work, NULL, NULL, NULL);
   for (guint i = 0; i < N_DRAIN; i++)
     concurry_future_wait (futures[i], -1, NULL);
-  /* the workers let go of the last ones as they find the queue empty */
-  g_usleep (2000);
+  /* The workers let go of the last ones as they find the queue empty: a
+   * future still held by a worker when we drop ours would be kept, and the
+   * next run would take it instead of making one (and be cheaper for it,
+   * depending on timing). */
   for (guint i = 0; i < N_DRAIN; i++)
-    g_object_unref (futures[i]);
+    {
+      while (g_atomic_int_get (&G_OBJECT (futures[i])->ref_count) > 1)
+        g_usleep (100);
+      g_object_unref (futures[i]);
+    }
   g_free (futures);
 }
 
@@ -568,11 +578,29 @@ gobject_floor (guint n)
   return median (times, N_ROUNDS);
 }
 
+/* Keeps the memory the runs free in the process: by default malloc gives
+ * the top of its heap back to the system once enough is free there, and
+ * whether a run then pays the kernel for fresh pages (faulted in and
+ * zeroed) depends on what the run before it freed, and how: the bare
+ * executor's futures and the manager's tasks are not of one size. Kept,
+ * both kinds of run allocate from a heap that already holds the memory,
+ * as in a program that has been running for a while. */
+static void
+keep_freed_memory (void)
+{
+#ifdef __GLIBC__
+  mallopt (M_TRIM_THRESHOLD, G_MAXINT);
+  mallopt (M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+#endif
+}
+
 static void
 overhead (ConcurryExecutor *pool,
           guint             n)
 {
   Comparison c;
+
+  keep_freed_memory ();
 
   side_by_side (pool, n, bare_executor, through_manager, &c);
   printf ("overhead       %u trivial tasks, %d workers, median of %d rounds: bare executor "

@@ -54,6 +54,14 @@ typedef struct _ConcurryCore
 } ConcurryCore;
 
 #define CORE_OBSERVED    1
+#define CORE_HOOKED      2   /* call the type's completed hook: see below */
+
+/* Before the future can be completed: see ConcurryFutureInterface.completed. */
+static inline void
+_concurry_core_set_hooked (ConcurryCore *core)
+{
+  core->flags |= CORE_HOOKED;
+}
 
 static inline void
 _concurry_core_set_observed (ConcurryCore *core)
@@ -74,6 +82,12 @@ struct _ConcurryFutureInterface
    * ids of the futures of this type */
   gsize          core_offset;
   const char    *id_prefix;
+
+  /* Called once a future whose core is CORE_HOOKED reaches its terminal
+   * state, by the thread that completed it, without the core's lock,
+   * before its inline done callbacks run, with a reference held: the
+   * type's own bookkeeping (a task manager counts its task so). */
+  void         (*completed) (ConcurryFuture *future);
 };
 
 #define CONCURRY_FUTURE_STATE_IS_TERMINAL(s) ((s) >= CONCURRY_FUTURE_STATE_DONE)
@@ -123,6 +137,8 @@ gboolean       _concurry_core_unlink             (ConcurryCore            *core,
                                                   ConcurryCallback        *node);
 gboolean       _concurry_core_propagate          (ConcurryCore            *core,
                                                   GError                 **error);
+void           _concurry_core_register_hook      (GType                    type,
+                                                  void                   (*completed) (ConcurryFuture *));
 char          *_concurry_core_new_id             (ConcurryFuture          *future);
 GQuark         _concurry_core_id_quark           (void);
 void           _concurry_set_unobserved_warnings (gboolean                 enabled);

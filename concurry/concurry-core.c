@@ -177,6 +177,50 @@ reverse (ConcurryCallback *list)
   return out;
 }
 
+/*
+ * The completed hooks of the types whose cores are CORE_HOOKED (see
+ * ConcurryFutureInterface.completed), registered with the type, before it
+ * has instances; appended only, and published by the atomic count. A
+ * lookup is a pointer comparison per hooked type, not an interface
+ * lookup.
+ */
+typedef struct
+{
+  GType type;
+  void (*completed) (ConcurryFuture *future);
+} Hook;
+
+static Hook hooks[4];
+static guint n_hooks;
+G_LOCK_DEFINE_STATIC (hooks);
+
+void
+_concurry_core_register_hook (GType   type,
+                              void  (*completed) (ConcurryFuture *))
+{
+  G_LOCK (hooks);
+  g_assert (n_hooks < G_N_ELEMENTS (hooks));
+  hooks[n_hooks].type = type;
+  hooks[n_hooks].completed = completed;
+  g_atomic_int_set (&n_hooks, n_hooks + 1);
+  G_UNLOCK (hooks);
+}
+
+static void
+run_hook (ConcurryFuture *future)
+{
+  GType type = G_TYPE_FROM_INSTANCE (future);
+  guint n = g_atomic_int_get (&n_hooks);
+
+  for (guint i = 0; i < n; i++)
+    if (hooks[i].type == type)
+      {
+        hooks[i].completed (future);
+        return;
+      }
+  g_assert_not_reached ();
+}
+
 /* Moves @core to the terminal state implied by @error (none: DONE;
  * G_IO_ERROR_CANCELLED: CANCELLED; any other: FAILED), taking @value and
  * @error. Returns FALSE, and frees them, if @core was already terminal.
@@ -290,6 +334,9 @@ core_finish (ConcurryCore   *core,
       g_cancellable_cancel (cancellable);
       g_object_unref (cancellable);
     }
+
+  if G_UNLIKELY (g_atomic_int_get (&core->flags) & CORE_HOOKED)
+    run_hook (future);
 
   _concurry_callbacks_run_inline (inline_callbacks, future);
   if (!held)

@@ -134,6 +134,8 @@ _concurry_future_implement (ConcurryFutureInterface *iface,
 
   iface->core_offset = core_offset;
   iface->id_prefix = id_prefix;
+  if (iface->completed != NULL)
+    _concurry_core_register_hook (((GTypeInterface *)iface)->g_instance_type, iface->completed);
 
   G_LOCK (implementations);
   n = g_atomic_int_get (&n_implementations);

@@ -114,6 +114,7 @@ _concurry_task_manager_is_running_locked (ConcurryTaskManager *self)
 }
 
 void     _concurry_task_manager_refill        (ConcurryTaskManager  *self);
+void     _concurry_task_manager_task_completed (ConcurryTask        *task);
 gboolean _concurry_task_manager_wait_finished (ConcurryTaskManager  *self,
                                                GError              **error);
 

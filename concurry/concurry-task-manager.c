@@ -458,33 +458,41 @@ log_failure (ConcurryTask *task,
 /* -- tasks -- */
 
 /*
- * The life of a task, on concurry's own executors (those with a work
- * queue), costs one GObject: the task. Its work goes into the queue as a
- * work future that nobody else sees (the task's claim on it is HELD, see
- * TaskWorkClaim), and when the executor releases the work, the future
- * being terminal by then, the outcome moves into the task and the future
- * goes back to the executor, which reuses it for the next submission
- * instead of making and finalizing one per task. The releasing thread has
- * the task counted: no done callback, no reference on the manager.
+ * The life of a task costs one GObject, the task, as a bare submit costs
+ * one future. On concurry's own executors (those with a work queue) the
+ * task is the queued item itself (see ConcurryTask): the executor runs
+ * task_run() on it, which calls the user's function, and completes the
+ * task with the outcome. On another executor, task_run_elsewhere() is
+ * submitted with the task as its data, and completes the task itself.
  *
- * A future somebody else may hold (the task's future was asked for, the
- * manager cancels it, or the executor is another one) is EXPOSED: the
- * task keeps it and is counted by a done callback on it, when it is done
- * (a cancelled task at once, even if its work still runs).
+ * Whatever completes a task, the work ending, a cancel or a refusal, has
+ * it counted at once by the thread that completed it (the core calls
+ * _concurry_task_manager_task_completed(): no done callback). The user's
+ * data is dropped before a task that ran is counted.
  *
- * The manager holds a reference on itself while it has unfinished tasks:
- * the counting is the last thing a task does with its manager.
+ * The manager holds a reference on each unfinished task (given to the
+ * counting) and one on itself while it has unfinished tasks: the counting
+ * is the last thing a task does with its manager.
  */
 
+/* Frees the data of the work, once: user code, never with a lock. */
 static void
-task_run (GCancellable  *cancellable,
-          GValue        *value,
-          gpointer       user_data,
-          GError       **error)
+task_drop_work (gpointer data)
 {
-  ConcurryTask *task = user_data;
+  ConcurryTask *task = data;
+  GDestroyNotify destroy = g_steal_pointer (&task->destroy);
+  gpointer user_data = g_steal_pointer (&task->user_data);
 
-  g_atomic_int_set (&task->state, CONCURRY_FUTURE_STATE_RUNNING);
+  if (destroy != NULL)
+    destroy (user_data);
+}
+
+static void
+task_call (ConcurryTask  *task,
+           GCancellable  *cancellable,
+           GValue        *value,
+           GError       **error)
+{
   task->start_time = g_get_monotonic_time ();
   if (task->map != NULL)
     task->map->func (&task->input, cancellable, value, task->map->func_data, error);
@@ -495,119 +503,62 @@ task_run (GCancellable  *cancellable,
   task->end_time = g_get_monotonic_time ();
 }
 
-static void task_finished (ConcurryTask *task);
-
-/* Frees the data of the work, once: user code, never with a lock. */
+/* The work of a task on concurry's executors, run by a worker once it
+ * marked the task running; the worker then completes the task with
+ * @value or @error (and drops nothing: see task_drop_work()). */
 static void
-task_drop_work (ConcurryTask *task)
+task_run (GCancellable  *cancellable,
+          GValue        *value,
+          gpointer       user_data,
+          GError       **error)
 {
-  GDestroyNotify destroy = g_steal_pointer (&task->destroy);
-  gpointer user_data = g_steal_pointer (&task->user_data);
+  ConcurryTask *task = user_data;
 
-  if (destroy != NULL)
-    destroy (user_data);
+  task_call (task, cancellable, value, error);
+  task_drop_work (task);
 }
 
-/* The executor (one of concurry's) is done with the work, which ran or
- * not: its future is terminal. If the future is still ours alone, its
- * outcome moves into the task, the future goes, and the task is counted,
- * with the reference the work held on it. */
+/* The same on another executor: the task is completed here, and the
+ * other executor's future gets nothing. The task's cancel reaches the
+ * work through its cancellable while it runs. */
 static void
-task_release_work (gpointer data)
+task_run_elsewhere (GCancellable  *cancellable,
+                    GValue        *value,
+                    gpointer       user_data,
+                    GError       **error)
 {
-  ConcurryTask *task = data;
-  ConcurryWorkFuture *future;
-  int state;
+  ConcurryTask *task = user_data;
+  ConcurryCore *core = &task->work.core;
+  GValue outcome = G_VALUE_INIT;
+  GError *failure = NULL;
 
+  if (!_concurry_core_mark_running (core))
+    return;      /* cancelled first */
+
+  _concurry_core_attach_cancellable (core, cancellable);
+  task_call (task, cancellable, &outcome, &failure);
   task_drop_work (task);
-
-  if (!g_atomic_int_compare_and_exchange (&task->claim, TASK_WORK_HELD, TASK_WORK_RELEASED))
-    {
-      /* EXPOSED: counted by its done callback, with a reference of its own */
-      g_object_unref (task);
-      return;
-    }
-
-  /* Atomic: stop_task_locked() may still read it (and then fails to
-   * claim the task). */
-  future = (ConcurryWorkFuture *)g_atomic_pointer_exchange (&task->future, NULL);
-  state = _concurry_core_take_outcome (&future->core, &task->value, &task->error);
-  g_atomic_int_set (&task->state, state);
-  /* the executor's is the last reference: it reuses the future */
-  g_object_unref (future);
-
-  task_finished (task);
+  if (failure != NULL && G_IS_VALUE (&outcome))
+    g_value_unset (&outcome);
+  _concurry_core_complete (core, (ConcurryFuture *)task,
+                           G_IS_VALUE (&outcome) ? &outcome : NULL, failure);
+  /* once terminal: a cancel can no longer reach it */
+  _concurry_core_detach_cancellable (core, cancellable);
 }
 
-/* The same for another executor, which may release the work before its
- * future is done: the task is counted by its done callback. */
+/* The other executor let go of the work, which ran or not: a task whose
+ * work never ran ends cancelled. Drops the submission's reference. */
 static void
-task_release_work_elsewhere (gpointer data)
+task_release_elsewhere (gpointer data)
 {
   ConcurryTask *task = data;
 
   task_drop_work (task);
+  /* Let go of during submit(): a refusal, which start_task() reports
+   * with the executor's error. */
+  if (!g_atomic_int_compare_and_exchange (&task->submitting, TRUE, FALSE))
+    _concurry_core_cancel (&task->work.core, (ConcurryFuture *)task);
   g_object_unref (task);
-}
-
-static void
-task_done (ConcurryFuture *future,
-           gpointer        user_data)
-{
-  task_finished (user_data);
-}
-
-/* Counts an EXPOSED task when its future is done, which may be now: not
- * with the manager's lock. The reference on the task taken with the claim
- * goes to the counting. */
-static void
-task_watch (ConcurryTask *task)
-{
-  /* run by the thread that completes the future, as it does */
-  concurry_future_add_done_callback_direct (task->future, task_done, task, NULL);
-}
-
-/* Claims the future of @task for others to see (see TaskWorkClaim).
- * Returns TRUE if it is EXPOSED, and sets @newly if this call exposed it:
- * then it took a reference on @task, and the caller must pass it to
- * task_watch(), without the manager's lock. FALSE: the work was released,
- * and the outcome is in the task. */
-static gboolean
-task_claim (ConcurryTask *task,
-            gboolean     *newly)
-{
-  *newly = FALSE;
-  for (;;)
-    {
-      int claim = g_atomic_int_get (&task->claim);
-
-      if (claim == TASK_WORK_EXPOSED)
-        return TRUE;
-      if (claim == TASK_WORK_RELEASED)
-        return FALSE;
-      if (g_atomic_int_compare_and_exchange (&task->claim, TASK_WORK_HELD, TASK_WORK_EXPOSED))
-        {
-          /* The work still holds a reference on the task: this one never
-           * takes the count from 1. */
-          g_object_ref (task);
-          *newly = TRUE;
-          return TRUE;
-        }
-    }
-}
-
-/* For concurry_task_get_future(): whether @task's future is (now)
- * EXPOSED; FALSE once the work was released. */
-gboolean
-_concurry_task_expose (ConcurryTask *task)
-{
-  gboolean newly;
-
-  if (!task_claim (task, &newly))
-    return FALSE;
-  if (newly)
-    task_watch (task);
-  return TRUE;
 }
 
 static void
@@ -624,11 +575,11 @@ unlink_locked (ConcurryTaskManager *self,
 }
 
 /* What stopping leaves to do once the lock is released: the tasks to
- * watch, the futures to cancel and the maps to let go of. */
+ * cancel and the maps to let go of. */
 typedef struct
 {
-  GPtrArray       *watch;
-  GPtrArray       *futures;
+  GPtrArray       *tasks;
+  gboolean         running_too;
   ConcurryTaskMap *maps;
 } Stopped;
 
@@ -651,27 +602,27 @@ unlist_map_locked (ConcurryTaskManager *self,
   map->n_remaining = 0;
 }
 
-/* Collects the future of @task to cancel, if it is unfinished and, unless
- * @running_too, not started; exposing it first. With the lock held. */
+/* Collects @task to cancel, if it is unfinished and, unless stopping
+ * running tasks too, not started. With the lock held: the manager holds a
+ * reference on the task (see start_task()), so the one taken here is never
+ * a binding's first. */
 static void
 stop_task_locked (Stopped      *stopped,
-                  ConcurryTask *task,
-                  gboolean      running_too)
+                  ConcurryTask *task)
 {
-  ConcurryFuture *future = g_atomic_pointer_get (&task->future);
-  gboolean newly;
+  int state;
 
   /* a task still being submitted checks the flag itself */
-  if (future == NULL || !task_claim (task, &newly))
+  if (!g_atomic_int_get (&task->started))
     return;
-  if (newly)
-    g_ptr_array_add (stopped->watch, task);
-  if (running_too ||
-      concurry_future_get_state (future) == CONCURRY_FUTURE_STATE_PENDING)
-    g_ptr_array_add (stopped->futures, g_object_ref (future));
+  state = _concurry_task_get_state (task);
+  if (CONCURRY_FUTURE_STATE_IS_TERMINAL (state))
+    return;
+  if (stopped->running_too || state == CONCURRY_FUTURE_STATE_PENDING)
+    g_ptr_array_add (stopped->tasks, g_object_ref (task));
 }
 
-/* Stops reading input and collects the futures of the unfinished tasks to
+/* Stops reading input and collects the unfinished tasks to
  * cancel (all of them, or those not started). With the lock held; see
  * finish_stop(). */
 static Stopped *
@@ -680,8 +631,8 @@ stop_locked (ConcurryTaskManager *self,
 {
   Stopped *stopped = g_new0 (Stopped, 1);
 
-  stopped->watch = g_ptr_array_new ();
-  stopped->futures = g_ptr_array_new_with_free_func (g_object_unref);
+  stopped->tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  stopped->running_too = running_too;
   g_atomic_int_set (&self->stopping, TRUE);
   while (self->maps != NULL)
     {
@@ -693,7 +644,7 @@ stop_locked (ConcurryTaskManager *self,
     }
 
   for (ConcurryTask *task = self->unfinished; task != NULL; task = task->next)
-    stop_task_locked (stopped, task, running_too);
+    stop_task_locked (stopped, task);
 
   return stopped;
 }
@@ -706,12 +657,18 @@ finish_stop (Stopped *stopped)
 {
   if (stopped == NULL)
     return;
-  for (guint i = 0; i < stopped->watch->len; i++)
-    task_watch (g_ptr_array_index (stopped->watch, i));
-  g_ptr_array_unref (stopped->watch);
-  for (guint i = 0; i < stopped->futures->len; i++)
-    concurry_future_cancel (g_ptr_array_index (stopped->futures, i));
-  g_ptr_array_unref (stopped->futures);
+  /* Counted on this thread, as each becomes cancelled. Not started ones
+   * only, unless running ones too: the check and the cancel are one step. */
+  for (guint i = 0; i < stopped->tasks->len; i++)
+    {
+      ConcurryTask *task = g_ptr_array_index (stopped->tasks, i);
+
+      if (stopped->running_too)
+        _concurry_core_cancel (&task->work.core, (ConcurryFuture *)task);
+      else
+        _concurry_core_cancel_pending (&task->work.core, (ConcurryFuture *)task);
+    }
+  g_ptr_array_unref (stopped->tasks);
   while (stopped->maps != NULL)
     {
       ConcurryTaskMap *map = stopped->maps;
@@ -881,9 +838,9 @@ count_finished (ConcurryTaskManager *self,
   return dropped;
 }
 
-/* A task is over: its work was released, or its future is done. No user
- * code but the log writer (see count_finished()); may be called on any
- * thread, with the manager's reference on the task.
+/* A task is over: it reached its terminal state. No user code but the
+ * log writer (see count_finished()); called on the thread that completed
+ * it, which holds a reference, and counts with the manager's.
  *
  * The task goes into the manager's inbox without a lock. The thread that
  * finds the inbox empty takes the lock, empties the inbox and counts what
@@ -893,8 +850,8 @@ count_finished (ConcurryTaskManager *self,
  * task whose thread is still to empty the inbox, or was already taken by
  * it. And a task that went into an empty inbox is counted by its own
  * thread: the inbox is not empty again before that thread empties it. */
-static void
-task_finished (ConcurryTask *task)
+void
+_concurry_task_manager_task_completed (ConcurryTask *task)
 {
   ConcurryTaskManager *self = task->manager;
   ConcurryTask *head, *dropped;
@@ -944,81 +901,72 @@ register_task_locked (ConcurryTaskManager *self,
   return hold;
 }
 
-/* A task that will not run: it ends failed with @error, taken. */
+/* A task that will not run: it ends failed with @error, taken, and is
+ * counted. */
 static void
 task_refuse (ConcurryTask *task,
              GError       *error)
 {
   task_drop_work (task);
-  task->error = error;
-  g_atomic_int_set (&task->claim, TASK_WORK_RELEASED);
-  g_atomic_int_set (&task->state, CONCURRY_FUTURE_STATE_FAILED);
-  task_finished (task);
+  _concurry_core_complete (&task->work.core, (ConcurryFuture *)task, NULL, error);
 }
 
 /* Hands a registered task to the executor; without the lock (@hold: see
  * register_task_locked()). A task the executor refuses ends at once,
- * failed with the executor's error. */
+ * failed with the executor's error. Until the task is started (below),
+ * nothing but this can complete it, so the manager's references are
+ * taken in time. */
 static void
 start_task (ConcurryTaskManager *self,
             ConcurryTask        *task,
             gboolean             hold)
 {
-  ConcurryFuture *future;
   GError *error = NULL;
 
   if (hold)
     g_object_ref (self);
 
-  /* The work's reference on the task, until it is released. */
+  /* The manager's reference on the task, given to the counting. */
   g_object_ref (task);
 
   if (self->queue != NULL)
     {
-      /* Straight into the work queue of concurry's own executors, as their
-       * submit does, and with the future in the task before anything can
-       * run it. */
+      /* Into the work queue of concurry's own executors, as itself. */
       if (!_concurry_work_queue_reserve (self->queue, &error))
         {
           task_refuse (task, error);
           return;
         }
-      future = (ConcurryFuture *)_concurry_work_future_new (task_run, task, task_release_work);
-      g_atomic_pointer_set (&task->future, future);
-      _concurry_work_queue_push_reserved (self->queue, self->executor,
-                                          (ConcurryWorkFuture *)future);
+      task->work.func = task_run;
+      task->work.user_data = task;
+      task->work.destroy = task_drop_work;
+      g_atomic_int_set (&task->started, TRUE);
+      _concurry_work_queue_push_reserved (self->queue, self->executor, &task->work);
     }
   else
     {
-      gboolean newly;
+      ConcurryFuture *future;
 
-      future = concurry_executor_submit (self->executor, task_run, task,
-                                         task_release_work_elsewhere, &error);
+      g_atomic_int_set (&task->started, TRUE);
+      g_atomic_int_set (&task->submitting, TRUE);
+      future = concurry_executor_submit (self->executor, task_run_elsewhere, g_object_ref (task),
+                                         task_release_elsewhere, &error);
       if (future == NULL)
         {
-          /* the work's reference went with the work */
-          g_object_ref (task);
-          task_refuse (task, error);
+          /* the submission's reference and the work are gone */
+          _concurry_core_complete (&task->work.core, (ConcurryFuture *)task, NULL, error);
           return;
         }
-      g_atomic_pointer_set (&task->future, future);
-      /* Exposed from the start: this executor's future may be seen by
-       * anything. Unless stopping exposed it first (it is visible now). */
-      task_claim (task, &newly);
-      if (newly)
-        task_watch (task);
+      /* Accepted, but let go of already (without an error): it will not
+       * run. */
+      if (!g_atomic_int_compare_and_exchange (&task->submitting, TRUE, FALSE))
+        _concurry_core_cancel (&task->work.core, (ConcurryFuture *)task);
+      g_object_unref (future);
     }
 
   /* Stopped while we submitted: stop_locked() may have missed it. */
-  if (g_atomic_int_get (&self->stopping))
-    {
-      Stopped *stopped = g_new0 (Stopped, 1);
-
-      stopped->watch = g_ptr_array_new ();
-      stopped->futures = g_ptr_array_new_with_free_func (g_object_unref);
-      stop_task_locked (stopped, task, FALSE);
-      finish_stop (stopped);
-    }
+  if G_UNLIKELY (g_atomic_int_get (&self->stopping))
+    _concurry_core_cancel_pending (&task->work.core, (ConcurryFuture *)task);
 }
 
 /* Refuses new work: with the lock held. */

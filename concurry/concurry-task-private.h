@@ -11,6 +11,7 @@
 
 #include "concurry-executor.h"
 #include "concurry-task.h"
+#include "concurry-work-future-private.h"
 
 G_BEGIN_DECLS
 
@@ -18,64 +19,52 @@ typedef struct _ConcurryTaskMap ConcurryTaskMap;
 typedef struct _ConcurryTaskManager ConcurryTaskManager;
 
 /*
- * Who has the future of a task's work (@claim, atomic):
- *
- * HELD: only the task, and the executor running the work. The work ends
- *   when the executor releases it (the future is terminal by then): the
- *   releasing thread moves the outcome into the task, drops the future,
- *   which the executor can then recycle instead of finalizing, and has
- *   the task counted. No done callback, no second object per task.
- * EXPOSED: somebody else may hold the future too: it was handed out by
- *   concurry_task_get_future(), the manager cancels it, or the executor
- *   is not one of concurry's own. The task keeps it for good, reads its
- *   outcome through it, and is counted by a done callback on it.
- * RELEASED: the work is over and its outcome is in the task; the future,
- *   if there was one, is gone (get_future() makes a done one on demand).
- *
- * HELD moves to EXPOSED or RELEASED once, by compare-and-swap: whoever
- * wins decides how the task is counted, so it is counted exactly once.
- */
-typedef enum
-{
-  TASK_WORK_HELD,
-  TASK_WORK_EXPOSED,
-  TASK_WORK_RELEASED,
-} TaskWorkClaim;
-
-/*
  * ConcurryTask:
  *
  * One piece of work of a task manager: what it was given, how it ended,
  * and when it ran.
+ *
+ * A task is its own future, and on concurry's own executors it is also the
+ * queued item itself: it begins with the layout of a ConcurryWorkFuture
+ * (@work: the GObject header, the completion core, the item's function,
+ * data and queue link), so the executor queues, runs, cancels and
+ * releases it as it does its own futures, and a submission costs one
+ * object, as a bare submit does. (The executor never recycles a task: it
+ * only recycles objects of its own type.) @work.func is task_run(), with
+ * the task as its data; the user's function and data are in @work_func
+ * (or @map_func, or @map) and @user_data.
+ *
+ * On another executor, the task is submitted as a function of its own and
+ * completed by it; the other executor's future is not kept.
+ *
+ * The core is CORE_HOOKED: whatever completes the task (the worker, a
+ * cancel, a refusal) has it counted by its manager at once, exactly once
+ * (the core completes once).
  *
  * @manager is borrowed: the manager holds a reference on itself while it
  * has unfinished tasks, and a task only uses it until it is counted.
  * @index is set by the manager, with its lock, before the task is handed
  * out. @map, for a task of a map, is a reference. @prev and @next (the
  * manager's list of unfinished tasks) belong to the manager's lock.
- *
- * @future and its outcome follow @claim (see TaskWorkClaim). @state is
- * the task's own state, for HELD and RELEASED: PENDING, RUNNING (set by
- * the work), then terminal, stored after @value and @error. @start_time
- * and @end_time are written by the thread running the work, before the
- * future completes, and read only once it has.
+ * @started is set (atomically) once the task went to its executor: only
+ * then may the manager cancel it (see start_task()). @start_time and
+ * @end_time are written by the thread running the work before the task
+ * completes, and read once it has.
  */
 struct _ConcurryTask
 {
-  GObject               parent_instance;
+  ConcurryWorkFuture    work;
 
-  /* What the workers and the counting thread use, in the first two cache
-   * lines after the object's header (a task of trivial work costs about
-   * as much as the lines that move between cores for it). */
+  /* What the workers and the counting thread use, close to the header. */
   ConcurryTaskManager  *manager;
-  ConcurryFuture       *future;
-  int                   claim;
-  int                   state;
   ConcurryTask         *inbox_next;    /* the manager's inbox of finished
                                         * tasks not yet counted (see
                                         * task_finished()) */
   ConcurryTask         *prev;
   ConcurryTask         *next;
+  int                   started;
+  int                   submitting;    /* to another executor: see
+                                        * task_release_elsewhere() */
 
   /* the work: either a work function or a map function, with its data
    * (for map tasks, shared with the other tasks of the map) */
@@ -87,18 +76,13 @@ struct _ConcurryTask
   gint64                start_time;
   gint64                end_time;
 
-  /* the outcome, once RELEASED */
-  GValue                value;
-  GError               *error;
-
   guint64               index;
-  ConcurryFuture       *done_future;   /* atomic: made by get_future() once RELEASED */
   GValue                input;
 };
 
 ConcurryTask        *_concurry_task_new        (ConcurryTaskManager *manager);
 void                 _concurry_task_map_unref  (ConcurryTaskMap     *map);
-gboolean             _concurry_task_expose     (ConcurryTask        *task);
+void                 _concurry_task_set_completed_hook (void (*completed) (ConcurryFuture *));
 ConcurryFutureState  _concurry_task_get_state  (ConcurryTask        *task);
 const GError        *_concurry_task_get_error  (ConcurryTask        *task);
 

@@ -6,7 +6,7 @@
 #include "config.h"
 
 #include "concurry-future-private.h"
-#include "concurry-resolved-future.h"
+#include "concurry-task-manager-private.h"
 #include "concurry-task-private.h"
 
 /**
@@ -17,8 +17,10 @@
  *
  * A task is made by [method@Concurry.TaskManager.submit],
  * [method@Concurry.TaskManager.submit_input] or, one per input item, by
- * [method@Concurry.TaskManager.map]. Its outcome is the outcome of its
- * [iface@Concurry.Future]: a value, an error, or a cancellation. Finished
+ * [method@Concurry.TaskManager.map]. A task is a [iface@Concurry.Future]:
+ * its outcome is a value, an error, or a cancellation, and it can be
+ * waited for, cancelled, chained and given done callbacks like any other
+ * future (as an `asyncio.Task` is an `asyncio.Future`). Finished
  * tasks appear, in the order they finished, in the manager's list model
  * and in [method@Concurry.TaskManager.next_completed].
  *
@@ -33,25 +35,49 @@
  * Since: 0.2
  */
 
-G_DEFINE_FINAL_TYPE (ConcurryTask, concurry_task, G_TYPE_OBJECT)
+static void future_iface_init (ConcurryFutureInterface *iface);
 
+G_DEFINE_FINAL_TYPE_WITH_CODE (ConcurryTask, concurry_task, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (CONCURRY_TYPE_FUTURE, future_iface_init))
+
+static void
+task_completed (ConcurryFuture *future)
+{
+  _concurry_task_manager_task_completed ((ConcurryTask *)future);
+}
+
+static void
+future_iface_init (ConcurryFutureInterface *iface)
+{
+  iface->completed = task_completed;
+  _concurry_future_implement (iface, G_STRUCT_OFFSET (ConcurryTask, work.core), "task");
+}
+
+/* Plain casts: a task is finalized per piece of work. */
 static void
 concurry_task_finalize (GObject *object)
 {
-  ConcurryTask *self = CONCURRY_TASK (object);
+  ConcurryTask *self = (ConcurryTask *)object;
 
+  /* Work that never ran nor was dropped, which executors do not allow;
+   * stay safe anyway. */
+  if G_UNLIKELY (self->work.func != NULL)
+    {
+      GDestroyNotify destroy = self->work.destroy;
+
+      self->work.func = NULL;
+      self->work.destroy = NULL;
+      if (destroy != NULL)
+        destroy (self->work.user_data);
+    }
   g_assert (self->destroy == NULL);
 
   g_clear_pointer (&self->map, _concurry_task_map_unref);
-  g_clear_object (&self->future);
-  g_clear_object (&self->done_future);
-  if (G_IS_VALUE (&self->value))
-    g_value_unset (&self->value);
-  g_clear_error (&self->error);
-  if (G_IS_VALUE (&self->input))
+  if (G_VALUE_TYPE (&self->input) != G_TYPE_INVALID)
     g_value_unset (&self->input);
+  _concurry_core_finalize (&self->work.core, (ConcurryFuture *)self);
 
-  G_OBJECT_CLASS (concurry_task_parent_class)->finalize (object);
+  ((GObjectClass *)concurry_task_parent_class)->finalize (object);
 }
 
 static void
@@ -65,8 +91,8 @@ concurry_task_class_init (ConcurryTaskClass *klass)
 static void
 concurry_task_init (ConcurryTask *self)
 {
-  self->claim = TASK_WORK_HELD;
-  self->state = CONCURRY_FUTURE_STATE_PENDING;
+  _concurry_core_init (&self->work.core);
+  _concurry_core_set_hooked (&self->work.core);
   self->start_time = -1;
   self->end_time = -1;
 }
@@ -76,45 +102,26 @@ concurry_task_init (ConcurryTask *self)
 ConcurryTask *
 _concurry_task_new (ConcurryTaskManager *manager)
 {
-  ConcurryTask *self = g_object_new (CONCURRY_TYPE_TASK, NULL);
+  ConcurryTask *self = (ConcurryTask *)g_object_new_with_properties (CONCURRY_TYPE_TASK,
+                                                                     0, NULL, NULL);
 
   self->manager = manager;     /* borrowed: see the task manager */
 
   return self;
 }
 
-/* The future of an EXPOSED task, or NULL: the outcome is then the task's
- * own. */
-static inline ConcurryFuture *
-exposed_future (ConcurryTask *self)
-{
-  if (g_atomic_int_get (&self->claim) == TASK_WORK_EXPOSED)
-    return self->future;
-  return NULL;
-}
-
 ConcurryFutureState
 _concurry_task_get_state (ConcurryTask *self)
 {
-  ConcurryFuture *future = exposed_future (self);
-
-  if (future != NULL)
-    return concurry_future_get_state (future);
-  return g_atomic_int_get (&self->state);
+  return _concurry_core_get_state (&self->work.core);
 }
 
+/* For the manager, which looks at every failure: the task's error is
+ * seen, whatever the policy (no unobserved-failure warning later). */
 const GError *
 _concurry_task_get_error (ConcurryTask *self)
 {
-  ConcurryFuture *future = exposed_future (self);
-  int state;
-
-  if (future != NULL)
-    return concurry_future_get_error (future);
-  state = g_atomic_int_get (&self->state);
-  if (state != CONCURRY_FUTURE_STATE_FAILED && state != CONCURRY_FUTURE_STATE_CANCELLED)
-    return NULL;
-  return self->error;
+  return concurry_future_get_error ((ConcurryFuture *)self);
 }
 
 /**
@@ -161,56 +168,21 @@ concurry_task_get_input (ConcurryTask *self)
  * concurry_task_get_future:
  * @self: a [class@Concurry.Task]
  *
- * Gets the future of the work of @self. It is the whole outcome of the
- * task: its state, value or error, and a way to wait for it or cancel it.
- * Asked for while the work is queued or running, it is the future the
- * executor handed out; asked for once the task is finished, it may be a
- * done future with the same outcome (the manager lets the executor reuse
- * the futures nobody asked for). Either way @self returns the same one
- * from then on.
+ * Gets the future of the work of @self, which is @self itself: a task is
+ * a [iface@Concurry.Future]. This is for code written before tasks were
+ * futures, and for languages that do not see the interface of an object
+ * at once.
  *
- * Returns: (transfer none): the future of @self
+ * Returns: (transfer none): @self, as a [iface@Concurry.Future]
  *
  * Since: 0.2
  */
 ConcurryFuture *
 concurry_task_get_future (ConcurryTask *self)
 {
-  ConcurryFuture *done;
-  int state;
-
   g_return_val_if_fail (CONCURRY_IS_TASK (self), NULL);
 
-  if (_concurry_task_expose (self))
-    return self->future;
-
-  /* RELEASED: the outcome is in the task, or a few instructions away from
-   * it on the thread that released the work. */
-  while (!CONCURRY_FUTURE_STATE_IS_TERMINAL (state = g_atomic_int_get (&self->state)))
-    g_thread_yield ();
-
-  done = g_atomic_pointer_get (&self->done_future);
-  if (done != NULL)
-    return done;
-
-  if (state == CONCURRY_FUTURE_STATE_DONE)
-    {
-      done = concurry_resolved_future_new (G_IS_VALUE (&self->value) ? &self->value : NULL);
-    }
-  else
-    {
-      done = concurry_resolved_future_new_error (self->error);
-      /* the manager looked at the error already */
-      _concurry_core_set_observed (_concurry_future_get_core (done));
-    }
-
-  if (!g_atomic_pointer_compare_and_exchange (&self->done_future, NULL, done))
-    {
-      g_object_unref (done);
-      done = g_atomic_pointer_get (&self->done_future);
-    }
-
-  return done;
+  return CONCURRY_FUTURE (self);
 }
 
 /**
@@ -264,16 +236,9 @@ concurry_task_is_complete (ConcurryTask *self)
 const GValue *
 concurry_task_get_value (ConcurryTask *self)
 {
-  ConcurryFuture *future;
-
   g_return_val_if_fail (CONCURRY_IS_TASK (self), NULL);
 
-  future = exposed_future (self);
-  if (future != NULL)
-    return concurry_future_get_value (future);
-  if (g_atomic_int_get (&self->state) != CONCURRY_FUTURE_STATE_DONE)
-    return NULL;
-  return G_IS_VALUE (&self->value) ? &self->value : NULL;
+  return concurry_future_get_value (CONCURRY_FUTURE (self));
 }
 
 /**
@@ -293,7 +258,7 @@ concurry_task_get_error (ConcurryTask *self)
 {
   g_return_val_if_fail (CONCURRY_IS_TASK (self), NULL);
 
-  return _concurry_task_get_error (self);
+  return concurry_future_get_error (CONCURRY_FUTURE (self));
 }
 
 /**

@@ -1104,6 +1104,153 @@ test_dropped_manager_finishes_its_tasks (void)
   g_weak_ref_clear (&weak);
 }
 
+static void count_freed (gpointer data);
+
+typedef struct
+{
+  Gate     gate;
+  gboolean saw_cancel;   /* the work's cancellable was cancelled once the gate opened */
+} CancelSeen;
+
+static void
+gated_cancel_seeing_work (GCancellable  *cancellable,
+                          GValue        *value,
+                          gpointer       user_data,
+                          GError       **error)
+{
+  CancelSeen *seen = user_data;
+
+  gate_pass (&seen->gate);
+  g_atomic_int_set (&seen->saw_cancel, g_cancellable_is_cancelled (cancellable));
+}
+
+static void
+remember_done_future (ConcurryFuture *future,
+                      gpointer        user_data)
+{
+  g_atomic_pointer_set ((gpointer *)user_data, future);
+}
+
+static void
+test_task_is_its_own_future (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) done = NULL;
+  ConcurryFuture *futures[3];
+  ConcurryTask *tasks[3];
+  gpointer called_with = NULL;
+  GValue input = G_VALUE_INIT;
+
+  g_test_summary ("A task is a future: its future is itself, it can be waited for, with "
+                  "other futures too, and its done callbacks get the task");
+
+  tasks[0] = concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error);
+  tasks[1] = concurry_task_manager_submit (manager, failing_work, NULL, NULL, &error);
+  g_value_init (&input, G_TYPE_INT);
+  g_value_set_int (&input, 21);
+  tasks[2] = concurry_task_manager_submit_input (manager, &input, double_work, NULL, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      g_assert_true (CONCURRY_IS_FUTURE (tasks[i]));
+      g_assert_true (concurry_task_get_future (tasks[i]) == CONCURRY_FUTURE (tasks[i]));
+      futures[i] = CONCURRY_FUTURE (tasks[i]);
+    }
+  concurry_future_add_done_callback_direct (futures[0], remember_done_future, &called_with, NULL);
+
+  g_assert_true (concurry_wait (futures, G_N_ELEMENTS (futures), CONCURRY_WAIT_ALL_COMPLETED, -1,
+                                &done, NULL));
+  g_assert_cmpuint (done->len, ==, 3);
+  g_assert_cmpint (concurry_future_get_int (futures[0]), ==, 42);
+  g_assert_cmpint (concurry_future_get_int (futures[2]), ==, 42);
+  g_assert_cmpint (concurry_future_get_state (futures[1]), ==, CONCURRY_FUTURE_STATE_FAILED);
+  g_assert_error (concurry_future_get_error (futures[1]), G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_true (concurry_task_get_value (tasks[0]) == concurry_future_get_value (futures[0]));
+  while (g_atomic_pointer_get (&called_with) == NULL)
+    g_thread_yield ();
+  g_assert_true (called_with == (gpointer)tasks[0]);
+
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 3);
+  g_assert_cmpuint (concurry_task_manager_get_n_failed (manager), ==, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    g_object_unref (tasks[i]);
+}
+
+static void
+test_cancelled_running_task_counted_at_once (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ConcurryTask) task = NULL;
+  CancelSeen seen = { .saw_cancel = FALSE };
+
+  g_test_summary ("Cancelling a running task ends it at once: it is counted as cancelled "
+                  "and the manager's wait returns while its work still runs, and the work "
+                  "sees its cancellable cancelled");
+
+  gate_init (&seen.gate);
+  task = concurry_task_manager_submit (manager, gated_cancel_seeing_work, &seen, NULL, &error);
+  g_assert_no_error (error);
+  gate_wait_for (&seen.gate, 1);
+  g_assert_cmpint (concurry_task_get_state (task), ==, CONCURRY_FUTURE_STATE_RUNNING);
+
+  g_assert_true (concurry_future_cancel (CONCURRY_FUTURE (task)));
+  g_assert_cmpint (concurry_task_get_state (task), ==, CONCURRY_FUTURE_STATE_CANCELLED);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 1);
+  g_assert_cmpuint (concurry_task_manager_get_n_cancelled (manager), ==, 1);
+  g_assert_true (concurry_task_manager_wait (manager, 0, &error));
+  g_assert_no_error (error);
+
+  gate_open (&seen.gate);
+  g_assert_true (concurry_executor_shutdown (pool, TRUE, FALSE, NULL));
+  g_assert_true (g_atomic_int_get (&seen.saw_cancel));
+  g_assert_cmpint (concurry_task_get_state (task), ==, CONCURRY_FUTURE_STATE_CANCELLED);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 1);
+  gate_clear (&seen.gate);
+}
+
+static void
+test_chain_end_cancel_reaches_the_task (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ConcurryTask) blocker = NULL;
+  g_autoptr(ConcurryTask) task = NULL;
+  g_autoptr(ConcurryFuture) end = NULL;
+  int freed = 0;
+  Gate gate;
+
+  g_test_summary ("A task chained on, like any future: cancelling the end of the chain "
+                  "cancels the queued task, which never runs, is counted cancelled, and "
+                  "has its data freed");
+
+  gate_init (&gate);
+  blocker = concurry_task_manager_submit (manager, gated_work, &gate, NULL, &error);
+  task = concurry_task_manager_submit (manager, answer_work, &freed, count_freed, &error);
+  g_assert_no_error (error);
+  gate_wait_for (&gate, 1);
+
+  end = concurry_future_with_timeout (CONCURRY_FUTURE (task), (gint64)3600 * G_USEC_PER_SEC);
+  g_assert_true (concurry_future_cancel (end));
+  g_assert_cmpint (concurry_task_get_state (task), ==, CONCURRY_FUTURE_STATE_CANCELLED);
+  g_assert_cmpuint (concurry_task_manager_get_n_cancelled (manager), ==, 1);
+
+  gate_open (&gate);
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+  g_assert_true (concurry_executor_shutdown (pool, TRUE, FALSE, NULL));
+  g_assert_cmpint (g_atomic_int_get (&freed), ==, 1);
+  g_assert_cmpint (concurry_task_get_duration (task), ==, -1);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 2);
+  gate_clear (&gate);
+}
+
 static void
 test_finished_task_future_has_its_outcome (void)
 {
@@ -1176,8 +1323,8 @@ test_future_asked_for_while_running_counts_once (void)
   int done = 0;
   Gate gate;
 
-  g_test_summary ("The future of a running task is the executor's: it completes with the "
-                  "task, and the task is counted once");
+  g_test_summary ("The future of a running task is the task: it completes once, and the "
+                  "task is counted once");
 
   gate_init (&gate);
   task = concurry_task_manager_submit (manager, gated_work, &gate, NULL, &error);
@@ -1447,8 +1594,8 @@ test_executor_of_its_own (void)
   int freed = 0;
 
   g_test_summary ("Over an executor that is not concurry's, each task ends with its "
-                  "executor's future, counted once when it completes (cancelled at "
-                  "once), whenever the executor frees the work's data");
+                  "work, counted once when it completes (cancelled at once), whenever "
+                  "the executor frees the work's data");
 
   manager = new_manager (CONCURRY_EXECUTOR (executor), CONCURRY_ERROR_POLICY_IGNORE);
   tasks[0] = concurry_task_manager_submit (manager, answer_work, &freed, count_freed, &error);
@@ -1534,6 +1681,11 @@ main (int   argc,
   g_test_add_func ("/Concurry/TaskManager/futures-asked-for-as-tasks-finish",
                    test_futures_asked_for_as_tasks_finish);
   g_test_add_func ("/Concurry/TaskManager/executor-of-its-own", test_executor_of_its_own);
+  g_test_add_func ("/Concurry/TaskManager/task-is-its-own-future", test_task_is_its_own_future);
+  g_test_add_func ("/Concurry/TaskManager/cancelled-running-task-counted-at-once",
+                   test_cancelled_running_task_counted_at_once);
+  g_test_add_func ("/Concurry/TaskManager/chain-end-cancel-reaches-the-task",
+                   test_chain_end_cancel_reaches_the_task);
   g_test_add_func ("/Concurry/TaskManager/tasks-finishing-together-counted-once",
                    test_tasks_finishing_together_counted_once);
 

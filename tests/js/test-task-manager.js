@@ -21,6 +21,7 @@ import {
 // Before anything else touches the prototypes (pitfall P3).
 Gio._promisify(Concurry.TaskManager.prototype, 'wait_async', 'wait_finish');
 Gio._promisify(Concurry.TaskManager.prototype, 'next_completed_async', 'next_completed_finish');
+Gio._promisify(Concurry.Future.prototype, 'wait_async', 'wait_finish');
 
 const {ErrorPolicy, FutureState} = Concurry;
 const {IOErrorEnum} = Gio;
@@ -165,6 +166,30 @@ test('cancel stops the input and cancels every unfinished task', async () => {
     assertEq(input.calls, 3);
     assertEq(manager.n_cancelled, 3);
     assertEq(manager.running, false);
+});
+
+test('a task is a Concurry.Future: awaited, cancelled, counted once', async () => {
+    const manager = newManager(ErrorPolicy.IGNORE);
+    const ran = [];
+    const first = manager.submit(() => {
+        ran.push('first');
+        return 7;
+    });
+    const second = manager.submit(() => ran.push('second'));
+    assert(first instanceof Concurry.Future, 'instanceof Concurry.Future');
+    assertEq(typeof first.then, 'undefined', 'no then: not awaited as a promise itself');
+    assertEq(first.get_future(), first, 'its future is itself');
+
+    // queued on the main context: cancelled before it runs, counted at once
+    assertEq(second.cancel(), true);
+    assertEq(second.get_state(), FutureState.CANCELLED);
+    assertEq(manager.n_cancelled, 1);
+
+    assertEq(await first.wait_async(null), true);
+    assertEq(first.get_value(), 7);
+    assertEq(await manager.wait_async(null), true);
+    assertEq(ran.join(), 'first', 'the cancelled task never ran');
+    assertEq(manager.n_completed, 2);
 });
 
 test('a thread pool refuses JS work with WRONG_THREAD', () => {

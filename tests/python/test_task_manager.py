@@ -391,3 +391,27 @@ def test_a_task_the_executor_refuses_ends_failed(TaskManager, executor):
     assert tm.completed_tasks == [task]
     assert task.complete
     assert isinstance(task.result, RuntimeError)
+
+
+def test_the_c_task_of_a_task_is_a_concurry_future(TaskManager, executor):
+    """A C task is a Concurry.Future (and so a concurrent.futures.Future):
+    its future is itself, Concurry.wait() takes it, it answers done()."""
+    assert issubclass(Concurry.Task, Concurry.Future)
+    gate = threading.Event()
+    with TaskManager(executor(1), error_policy='ignore') as tm:
+        first = tm.submit(gate.wait, LONG)
+        second = tm.submit(custom_sum, 1, 2)
+        manager = tm.manager
+        # the C tasks, as handed out by the C manager once finished
+        gate.set()
+        done = list(tm.as_completed())
+    ctasks = [task.ctask for task in done]
+    assert {task.result for task in done} == {True, 3}
+    assert all(isinstance(ctask, Concurry.Future) for ctask in ctasks)
+    assert all(isinstance(ctask, concurrent.futures.Future) for ctask in ctasks)
+    assert all(ctask.get_future() is ctask for ctask in ctasks)
+    finished, not_finished = Concurry.wait(ctasks, timeout=LONG)
+    assert set(finished) == set(ctasks) and not not_finished
+    assert all(ctask.done() and not ctask.cancelled() for ctask in ctasks)
+    assert manager.get_n_completed() == 2
+    assert first.complete and second.complete

@@ -246,6 +246,59 @@ void test_raise_fails_fast () {
     assert (manager.n_cancelled == 5);
 }
 
+async bool wait_for (Concurry.Future future) throws GLib.Error {
+    return yield future.wait_async (null);
+}
+
+void test_task_is_a_future () {
+    var pool = Concurry.ThreadPoolExecutor.new (1);
+    var manager = new_manager (pool, Concurry.ErrorPolicy.IGNORE);
+    var gate = new Gate ();
+    Concurry.Task first = null;
+    Concurry.Task queued = null;
+    bool queued_ran = false;
+    try {
+        first = manager.submit ((cancellable, out value) => {
+            gate.wait ();
+            value = Value (typeof (int));
+            value.set_int (42);
+        });
+        queued = manager.submit ((cancellable, out value) => {
+            queued_ran = true;
+            value = Value (typeof (int));
+        });
+    } catch (GLib.Error e) {
+        error ("%s", e.message);
+    }
+    // a task is a Concurry.Future: it goes wherever a future goes
+    Concurry.Future as_future = first;
+    assert (as_future == first.get_future ());
+    // the only worker is busy with the first: the second is still queued
+    assert (((Concurry.Future) queued).cancel ());
+    assert (queued.get_state () == Concurry.FutureState.CANCELLED);
+    assert (manager.n_cancelled == 1);
+    gate.open ();
+    run_async ((done) => {
+        wait_for.begin (first, (obj, res) => {
+            try {
+                assert (wait_for.end (res));
+            } catch (GLib.Error e) {
+                error ("%s", e.message);
+            }
+            done (obj, res);
+        });
+    });
+    assert (as_future.get_int () == 42);
+    try {
+        assert (manager.wait (-1));
+        pool.shutdown (true, false);
+    } catch (GLib.Error e) {
+        error ("%s", e.message);
+    }
+    assert (!queued_ran);
+    assert (manager.n_completed == 2);
+}
+
 int main (string[] args) {
     Test.init (ref args);
     Test.add_func ("/Concurry/Vala/TaskManager/submit-closure", test_submit_closure);
@@ -254,5 +307,6 @@ int main (string[] args) {
                    test_yield_wait_async_and_list_model);
     Test.add_func ("/Concurry/Vala/TaskManager/next-completed-async", test_next_completed_async);
     Test.add_func ("/Concurry/Vala/TaskManager/raise-fails-fast", test_raise_fails_fast);
+    Test.add_func ("/Concurry/Vala/TaskManager/task-is-a-future", test_task_is_a_future);
     return Test.run ();
 }
