@@ -9,6 +9,7 @@
 # error "config.h must be included before concurry-work-queue-private.h"
 #endif
 
+#include "concurry-platform-private.h"
 #include "concurry-promise.h"
 #include "concurry-work-future-private.h"
 
@@ -124,5 +125,13 @@ gboolean            _concurry_work_queue_shutdown   (ConcurryWorkQueue  *queue,
                                                      GError            **error);
 gboolean            _concurry_work_queue_is_shut_down (ConcurryWorkQueue *queue);
 gboolean            _concurry_work_queue_is_empty   (ConcurryWorkQueue  *queue);
+
+/* Numbers the items a drainer runs on this thread, one after the other:
+ * two items run back to back, with nothing but the queue's own work
+ * between them, when the second's number follows the first's. A drainer
+ * skips a number whenever something else may come between (a new batch,
+ * which may follow an idle wait; a runner's items). Work that is not run
+ * by a drainer sees the number unchanged. */
+extern CONCURRY_THREAD_LOCAL guint64 _concurry_work_queue_item_seq;
 
 G_END_DECLS

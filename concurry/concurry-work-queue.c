@@ -676,6 +676,8 @@ _concurry_work_queue_run (ConcurryWorkQueue  *queue,
  * while a whole batch runs in under QUICK_BATCH_USEC, and is back to one
  * item as soon as one does not. Items of a batch are cancelled, or
  * skipped on shutdown, as if they were still queued. */
+CONCURRY_THREAD_LOCAL guint64 _concurry_work_queue_item_seq;
+
 void
 _concurry_work_queue_drain (ConcurryWorkQueue *queue,
                             ConcurryExecutor  *executor)
@@ -708,6 +710,8 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
           guint n_runner_items = 0;
           gboolean forwarded = FALSE;
 
+          /* not back to back with the last item run */
+          _concurry_work_queue_item_seq += 2;
           start = g_get_monotonic_time ();
           while (batch != NULL)
             {
@@ -728,6 +732,7 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
                       run[n_run - 1]->next = NULL;
                     }
                   forwarded |= _concurry_runner_is_forwarding (runner);
+                  _concurry_work_queue_item_seq += 2;
                   /* (Only if the runner completes the item on this
                    * thread; otherwise the drainer offers itself once it
                    * is back.) */
@@ -752,6 +757,7 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
 
               batch = item->next;
               item->next = NULL;
+              _concurry_work_queue_item_seq++;
               /* The last of the batch: see offer_before_completing(). */
               if (batch == NULL)
                 _concurry_work_future_set_completion_hook (item, offer_before_completing,

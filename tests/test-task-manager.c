@@ -1252,6 +1252,54 @@ test_chain_end_cancel_reaches_the_task (void)
 }
 
 static void
+test_duration_counts_no_idle_time (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ConcurryTask) first = NULL;
+  g_autoptr(ConcurryTask) second = NULL;
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func (g_object_unref);
+  gint64 before, after;
+
+  g_test_summary ("A task's duration is the time its work ran: tasks run back to back "
+                  "each count their own, and a task run after the worker was idle does "
+                  "not count the idle time");
+
+  first = concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (concurry_future_wait (CONCURRY_FUTURE (first), -1, NULL));
+
+  /* The worker has nothing to do for 2 ms at least. */
+  before = g_get_monotonic_time ();
+  while (g_get_monotonic_time () < before + 2000)
+    ;
+  before = g_get_monotonic_time ();
+  second = concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (concurry_future_wait (CONCURRY_FUTURE (second), -1, NULL));
+  after = g_get_monotonic_time ();
+  g_assert_cmpint (concurry_task_get_duration (second), >=, 0);
+  g_assert_cmpint (concurry_task_get_duration (second), <=, after - before);
+
+  /* A burst: each task's duration lies within the burst */
+  before = g_get_monotonic_time ();
+  for (guint i = 0; i < 200; i++)
+    g_ptr_array_add (batch, concurry_task_manager_submit (manager, answer_work, NULL, NULL,
+                                                          &error));
+  g_assert_no_error (error);
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  after = g_get_monotonic_time ();
+  for (guint i = 0; i < batch->len; i++)
+    {
+      gint64 duration = concurry_task_get_duration (batch->pdata[i]);
+
+      g_assert_cmpint (duration, >=, 0);
+      g_assert_cmpint (duration, <=, after - before);
+    }
+}
+
+static void
 test_finished_task_future_has_its_outcome (void)
 {
   g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (1);
@@ -1682,6 +1730,8 @@ main (int   argc,
                    test_futures_asked_for_as_tasks_finish);
   g_test_add_func ("/Concurry/TaskManager/executor-of-its-own", test_executor_of_its_own);
   g_test_add_func ("/Concurry/TaskManager/task-is-its-own-future", test_task_is_its_own_future);
+  g_test_add_func ("/Concurry/TaskManager/duration-counts-no-idle-time",
+                   test_duration_counts_no_idle_time);
   g_test_add_func ("/Concurry/TaskManager/cancelled-running-task-counted-at-once",
                    test_cancelled_running_task_counted_at_once);
   g_test_add_func ("/Concurry/TaskManager/chain-end-cancel-reaches-the-task",
