@@ -146,8 +146,9 @@ _concurry_fan_in_end_registering (ConcurryFanIn *fan_in,
 }
 
 /* Takes the first @n_nodes nodes off their inputs, those that neither ran
- * nor were taken off yet; with no lock held. Returns how many it took
- * off, to be counted out. */
+ * nor were taken off yet; with no input's lock held (the owner's may be:
+ * inputs' locks are taken inside it). The inputs must be alive. Returns
+ * how many it took off, to be counted out. */
 guint
 _concurry_fan_in_unlink (ConcurryFanIn *fan_in,
                          guint          n_nodes)

@@ -82,8 +82,7 @@ typedef struct
   ConcurryPromise *promise;       /* NULL: not settled */
   GPtrArray       *inputs;
   GPtrArray       *held;          /* the group's, let go once settled */
-  guint            n_nodes;       /* group->nodes to take off the inputs */
-  gboolean         all_done;
+  guint            n_taken_off;   /* nodes taken off their inputs, to count out */
 } Settlement;
 
 static Group *
@@ -184,7 +183,6 @@ group_count_locked (Group               *group,
     return;
 
   s->promise = g_steal_pointer (&group->promise);
-  s->all_done = all_done;
   if (!group->kept)
     {
       if (all_done)
@@ -208,9 +206,15 @@ group_count_locked (Group               *group,
           if (group_observes (group))
             for (guint i = 0; i < group->n_inputs; i++)
               _concurry_core_set_observed (_concurry_future_get_core (group->inputs[i]));
+          /* Nor do its callbacks stay on the inputs still pending: a loop
+           * of wait(FIRST_COMPLETED), or races against a long-lived
+           * future, would pile them up there. Taken off now, while the
+           * inputs are alive (each input's lock is taken inside the
+           * group's, as when the callbacks were registered). Once all
+           * inputs are done, none is pending. */
+          s->n_taken_off = _concurry_fan_in_unlink (&group->fan_in, group->fan_in.n_nodes);
         }
       s->held = g_steal_pointer (&group->held);
-      s->n_nodes = group->fan_in.n_nodes;
       group->nodes_taken = TRUE;
     }
 }
@@ -242,14 +246,6 @@ group_settle (Group               *group,
               ConcurryFuture      *future,
               ConcurryFutureState  state)
 {
-  guint n_taken_off = 0;
-
-  /* Nor do its callbacks stay on the inputs still pending: a loop of
-   * wait(FIRST_COMPLETED), or races against a long-lived future, would
-   * pile them up there. Once all inputs are done, none is pending. */
-  if (!s->all_done)
-    n_taken_off = _concurry_fan_in_unlink (&group->fan_in, s->n_nodes);
-
   /* (Not all done: consumed already, by group_count_locked().) */
   if (s->inputs != NULL && group_observes (group))
     group_observe_inputs (s->inputs);
@@ -324,7 +320,7 @@ group_settle (Group               *group,
   g_clear_pointer (&s->held, g_ptr_array_unref);
 
   /* The last use of @group: the caller keeps it alive until here. */
-  group_count_out_nodes (group, n_taken_off);
+  group_count_out_nodes (group, s->n_taken_off);
 }
 
 /* Runs on the thread that completed @future, with no lock held, from a

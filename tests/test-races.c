@@ -582,6 +582,65 @@ test_early_settled_groups_take_no_reference_with_their_lock (void)
     }
 }
 
+typedef struct
+{
+  ConcurryPromise *winner;
+  gint             go;
+} DropRace;
+
+static gpointer
+resolve_when_told (gpointer data)
+{
+  DropRace *r = data;
+
+  while (!g_atomic_int_get (&r->go))
+    ;
+  concurry_promise_resolve_int (r->winner, 1);
+  return NULL;
+}
+
+/* A group settled before all its inputs are done (an any() that an input
+ * wins) takes its callbacks off the inputs still pending, while another
+ * thread drops the last reference to them (which abandons them: a
+ * failure, which does not settle an any()): the group never touches an
+ * input once it may be gone. (Under AddressSanitizer, as CI runs the C
+ * tests, a use after free is an error.) */
+static void
+test_group_settling_while_inputs_are_dropped (void)
+{
+  guint n_rounds = g_getenv ("CONCURRY_TEST_SLOW") != NULL ? 100 : 1000;
+
+  for (guint round = 0; round < n_rounds; round++)
+    {
+      DropRace r = { NULL, 0 };
+      ConcurryPromise *dropped[64];
+      ConcurryFuture *inputs[65];
+      g_autoptr(ConcurryFuture) group = NULL;
+      GThread *thread;
+
+      r.winner = concurry_promise_new ();
+      inputs[0] = CONCURRY_FUTURE (r.winner);
+      for (guint i = 0; i < G_N_ELEMENTS (dropped); i++)
+        {
+          dropped[i] = concurry_promise_new ();
+          inputs[i + 1] = CONCURRY_FUTURE (dropped[i]);
+        }
+      group = concurry_any (inputs, G_N_ELEMENTS (inputs));
+
+      thread = g_thread_new ("winner", resolve_when_told, &r);
+      g_atomic_int_set (&r.go, 1);
+      /* from the last, so that this thread and the group taking its
+       * callbacks off the inputs in order meet somewhere in the middle */
+      for (guint i = G_N_ELEMENTS (dropped); i > 0; i--)
+        g_object_unref (dropped[i - 1]);
+      g_thread_join (thread);
+
+      g_assert_true (concurry_future_wait (group, -1, NULL));
+      g_assert_cmpint (concurry_future_get_int (group), ==, 1);
+      g_object_unref (r.winner);
+    }
+}
+
 int
 main (int argc,
       char *argv[])
@@ -601,6 +660,8 @@ main (int argc,
   g_test_add_func ("/Concurry/Races/groups-take-no-reference-with-their-lock", test_groups_take_no_reference_with_their_lock);
   g_test_add_func ("/Concurry/Races/early-settled-groups-take-no-reference-with-their-lock",
                    test_early_settled_groups_take_no_reference_with_their_lock);
+  g_test_add_func ("/Concurry/Races/group-settling-while-inputs-are-dropped",
+                   test_group_settling_while_inputs_are_dropped);
 
   return g_test_run ();
 }
