@@ -8,6 +8,7 @@
 #include "concurry-dispatch-private.h"
 #include "concurry-core-private.h"
 #include "concurry-i18n-private.h"
+#include "concurry-platform-private.h"
 
 /*
  * The completion core. Every transition happens with @mutex held; nothing
@@ -107,6 +108,9 @@ _concurry_core_finalize (ConcurryCore   *core,
                          ConcurryFuture *future)
 {
   ConcurryCallback *cb;
+
+  /* See CONCURRY_TSAN_ACQUIRE(): every unref comes before this. */
+  CONCURRY_TSAN_ACQUIRE (future);
 
   if G_UNLIKELY (core->state == CONCURRY_FUTURE_STATE_FAILED && !(core->flags & CORE_OBSERVED))
     warn_unobserved (core, future);

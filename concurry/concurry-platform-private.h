@@ -32,6 +32,33 @@ G_BEGIN_DECLS
 # define CONCURRY_THREAD_LOCAL _Thread_local
 #endif
 
+/*
+ * ThreadSanitizer cannot see GLib's own atomics (Debian's GLib is not
+ * built with it), so the TSan tests link a shim that annotates GLib's
+ * primitives (tests/tsan/): among others it releases on an object's
+ * address at every g_object_unref(). An object's last reference may be
+ * dropped inside GLib, after its dispose handed a reference to another
+ * thread which dropped it meanwhile (a group counting an input that was
+ * being abandoned): GLib orders that thread's unref before finalization,
+ * invisibly. Finalization of concurry's futures acquires on the object's
+ * address, so that ThreadSanitizer sees the order too. Nothing outside a
+ * ThreadSanitizer build.
+ */
+#if defined (__SANITIZE_THREAD__)
+# define CONCURRY_TSAN_ENABLED 1
+#elif defined (__has_feature)
+# if __has_feature (thread_sanitizer)
+#  define CONCURRY_TSAN_ENABLED 1
+# endif
+#endif
+
+#ifdef CONCURRY_TSAN_ENABLED
+void __tsan_acquire (void *addr);
+# define CONCURRY_TSAN_ACQUIRE(addr) __tsan_acquire ((void *)(addr))
+#else
+# define CONCURRY_TSAN_ACQUIRE(addr) ((void)0)
+#endif
+
 G_GNUC_INTERNAL
 gboolean _concurry_platform_is_main_thread      (void);
 
