@@ -109,8 +109,8 @@ _concurry_core_finalize (ConcurryCore   *core,
 {
   ConcurryCallback *cb;
 
-  /* See CONCURRY_TSAN_ACQUIRE(): every unref comes before this. */
-  CONCURRY_TSAN_ACQUIRE (future);
+  /* See CONCURRY_TSAN_ACQUIRE_REFS(): every unref comes before this. */
+  CONCURRY_TSAN_ACQUIRE_REFS (future);
 
   if G_UNLIKELY (core->state == CONCURRY_FUTURE_STATE_FAILED && !(core->flags & CORE_OBSERVED))
     warn_unobserved (core, future);

@@ -35,14 +35,15 @@ G_BEGIN_DECLS
 /*
  * ThreadSanitizer cannot see GLib's own atomics (Debian's GLib is not
  * built with it), so the TSan tests link a shim that annotates GLib's
- * primitives (tests/tsan/): among others it releases on an object's
- * address at every g_object_unref(). An object's last reference may be
- * dropped inside GLib, after its dispose handed a reference to another
- * thread which dropped it meanwhile (a group counting an input that was
- * being abandoned): GLib orders that thread's unref before finalization,
- * invisibly. Finalization of concurry's futures acquires on the object's
- * address, so that ThreadSanitizer sees the order too. Nothing outside a
- * ThreadSanitizer build.
+ * primitives (tests/tsan/): its g_object_unref() drops references that
+ * are not the last with an atomic compare-and-swap ThreadSanitizer sees.
+ * An object's last reference may be dropped inside GLib, though, after
+ * its dispose handed a reference to another thread, which dropped it
+ * meanwhile through the shim (a group counting an input that was being
+ * abandoned): GLib's own load of the count orders that drop before
+ * finalization, invisibly. Finalization of concurry's futures loads the
+ * count again with acquire semantics, so that ThreadSanitizer sees the
+ * order too. Nothing outside a ThreadSanitizer build.
  */
 #if defined (__SANITIZE_THREAD__)
 # define CONCURRY_TSAN_ENABLED 1
@@ -53,10 +54,10 @@ G_BEGIN_DECLS
 #endif
 
 #ifdef CONCURRY_TSAN_ENABLED
-void __tsan_acquire (void *addr);
-# define CONCURRY_TSAN_ACQUIRE(addr) __tsan_acquire ((void *)(addr))
+# define CONCURRY_TSAN_ACQUIRE_REFS(object) \
+  ((void) __atomic_load_n ((int *)&((GObject *)(object))->ref_count, __ATOMIC_ACQUIRE))
 #else
-# define CONCURRY_TSAN_ACQUIRE(addr) ((void)0)
+# define CONCURRY_TSAN_ACQUIRE_REFS(object) ((void)0)
 #endif
 
 G_GNUC_INTERNAL
