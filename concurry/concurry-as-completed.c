@@ -81,6 +81,7 @@ typedef struct
   ConcurryFuture  **queue;        /* = completed, read here only */
   guint             n_given;      /* the futures given out */
   guint             n_seen;       /* n_completed, as last read */
+  guint             spins_per_look;  /* see next_until() */
   char              padding3[PADDING];
 } Channel;
 
@@ -114,6 +115,19 @@ channel_unref (gpointer data)
       g_free (channel);
     }
 }
+
+/* How long a consumer that caught up spins for the next future before it
+ * sleeps, in pauses: 3-10 µs (a PAUSE takes 10-140 cycles, depending on
+ * the processor), room for many producers' items, and less than a sleep
+ * and a wake-up. It looks at the producers' count every SPINS_PER_LOOK_MIN
+ * to _MAX pauses (see _concurry_platform_spin_until_changed()): as long as
+ * the next future comes by the first look, the producer is streaming, and
+ * the consumer looks half as often each time, so that it takes more
+ * futures at each look, up to 5-20 µs apart; when the first look finds
+ * nothing, twice as often again. */
+#define NEXT_SPINS          256
+#define SPINS_PER_LOOK_MIN  64
+#define SPINS_PER_LOOK_MAX  512
 
 G_DEFINE_FINAL_TYPE (ConcurryAsCompleted, concurry_as_completed, G_TYPE_OBJECT)
 
@@ -151,6 +165,7 @@ concurry_as_completed_init (ConcurryAsCompleted *self)
   self->channel = g_new0 (Channel, 1);
   g_atomic_ref_count_init (&self->channel->ref_count);
   g_mutex_init (&self->channel->mutex);
+  self->channel->spins_per_look = SPINS_PER_LOOK_MIN;
 }
 
 /* Inline: on the thread that completed @future. */
@@ -390,11 +405,6 @@ try_next (ConcurryAsCompleted  *self,
   return future;
 }
 
-/* 3-20 µs (a PAUSE takes 10-140 cycles, depending on the processor):
- * many producers' items, and less than a sleep and a wake-up, looking
- * every 1-5 µs (see _concurry_platform_spin_until_changed()). */
-#define NEXT_SPINS          256
-#define NEXT_SPINS_PER_LOOK 64
 
 static void
 set_timed_out (ConcurryAsCompleted  *self,
@@ -489,10 +499,23 @@ concurry_as_completed_next_until (ConcurryAsCompleted  *self,
         return future;
       if ((guint)g_atomic_int_get (&self->channel->n_given) == self->n_distinct)
         return NULL;
-      if (_concurry_platform_spin_until_changed ((const int *)&self->channel->n_completed,
-                                                 (int)g_atomic_int_get (&self->channel->n_given),
-                                                 NEXT_SPINS, NEXT_SPINS_PER_LOOK))
-        continue;
+      {
+        Channel *channel = self->channel;
+        guint per_look = (guint)g_atomic_int_get (&channel->spins_per_look);
+        guint looks;
+
+        looks = _concurry_platform_spin_until_changed ((const int *)&channel->n_completed,
+                                                       (int)g_atomic_int_get (&channel->n_given),
+                                                       MAX (NEXT_SPINS, 2 * per_look), per_look);
+        if (looks == 1)
+          per_look = MIN (2 * per_look, SPINS_PER_LOOK_MAX);
+        else
+          per_look = MAX (per_look / 2, SPINS_PER_LOOK_MIN);
+        /* (Several threads may iterate: this is only a hint.) */
+        g_atomic_int_set (&channel->spins_per_look, per_look);
+        if (looks > 0)
+          continue;
+      }
 
       future = try_next (self, &exhausted, &signal);
       if (future != NULL || exhausted)
