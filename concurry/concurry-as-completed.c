@@ -417,65 +417,14 @@ set_timed_out (ConcurryAsCompleted  *self,
                _("%u (of %u) futures unfinished"), remaining, self->n_distinct);
 }
 
-/**
- * concurry_as_completed_next:
- * @self: a [class@Concurry.AsCompleted]
- * @error: return location for a `GError`
- *
- * Blocks until another future is done and gives it. Waiting follows
- * [method@Concurry.Future.wait]: a thread that owns its main context keeps
- * it running meanwhile.
- *
- * Returns: (transfer full) (nullable): the next future to complete, or
- *   %NULL when all were given (no error) or the deadline passed
- *   (`G_IO_ERROR_TIMED_OUT`)
- *
- * Since: 0.1
- */
-ConcurryFuture *
-concurry_as_completed_next (ConcurryAsCompleted  *self,
-                            GError              **error)
-{
-  g_return_val_if_fail (CONCURRY_IS_AS_COMPLETED (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  return concurry_as_completed_next_until (self, -1, error);
-}
-
-/**
- * concurry_as_completed_next_until:
- * @self: a [class@Concurry.AsCompleted]
- * @deadline_usec: when to stop waiting, in the monotonic time of
- *   `g_get_monotonic_time()`, or a negative value for no other limit than
- *   the deadline of @self
- * @error: return location for a `GError`
- *
- * Like [method@Concurry.AsCompleted.next], but waits at most until
- * @deadline_usec as well. When that deadline passes first, this call
- * returns %NULL with no error and @self is not affected:
- * [method@Concurry.AsCompleted.get_n_remaining] is still above 0, and the
- * next call goes on where this one left off. (When the deadline of @self
- * passes, @self is exhausted with `G_IO_ERROR_TIMED_OUT`, as with
- * [method@Concurry.AsCompleted.next].)
- *
- * Language bindings wait in slices like this, to let their own
- * interruptions through without an error to convert.
- *
- * Returns: (transfer full) (nullable): the next input to complete, or
- *   %NULL when all were given, a deadline passed (then with
- *   `G_IO_ERROR_TIMED_OUT` for the deadline of @self)
- *
- * Since: 0.2
- */
-ConcurryFuture *
-concurry_as_completed_next_until (ConcurryAsCompleted  *self,
-                                  gint64                deadline_usec,
-                                  GError              **error)
+/* next_until() without the checks of the arguments: for each future
+ * given, next() does not pay for them twice. */
+static ConcurryFuture *
+next_until (ConcurryAsCompleted  *self,
+            gint64                deadline_usec,
+            GError              **error)
 {
   gint64 deadline;
-
-  g_return_val_if_fail (CONCURRY_IS_AS_COMPLETED (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (deadline_usec < 0 || (self->deadline >= 0 && self->deadline <= deadline_usec))
     deadline = self->deadline;
@@ -533,6 +482,67 @@ concurry_as_completed_next_until (ConcurryAsCompleted  *self,
           return NULL;
         }
     }
+}
+
+/**
+ * concurry_as_completed_next:
+ * @self: a [class@Concurry.AsCompleted]
+ * @error: return location for a `GError`
+ *
+ * Blocks until another future is done and gives it. Waiting follows
+ * [method@Concurry.Future.wait]: a thread that owns its main context keeps
+ * it running meanwhile.
+ *
+ * Returns: (transfer full) (nullable): the next future to complete, or
+ *   %NULL when all were given (no error) or the deadline passed
+ *   (`G_IO_ERROR_TIMED_OUT`)
+ *
+ * Since: 0.1
+ */
+ConcurryFuture *
+concurry_as_completed_next (ConcurryAsCompleted  *self,
+                            GError              **error)
+{
+  g_return_val_if_fail (CONCURRY_IS_AS_COMPLETED (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return next_until (self, -1, error);
+}
+
+/**
+ * concurry_as_completed_next_until:
+ * @self: a [class@Concurry.AsCompleted]
+ * @deadline_usec: when to stop waiting, in the monotonic time of
+ *   `g_get_monotonic_time()`, or a negative value for no other limit than
+ *   the deadline of @self
+ * @error: return location for a `GError`
+ *
+ * Like [method@Concurry.AsCompleted.next], but waits at most until
+ * @deadline_usec as well. When that deadline passes first, this call
+ * returns %NULL with no error and @self is not affected:
+ * [method@Concurry.AsCompleted.get_n_remaining] is still above 0, and the
+ * next call goes on where this one left off. (When the deadline of @self
+ * passes, @self is exhausted with `G_IO_ERROR_TIMED_OUT`, as with
+ * [method@Concurry.AsCompleted.next].)
+ *
+ * Language bindings wait in slices like this, to let their own
+ * interruptions through without an error to convert.
+ *
+ * Returns: (transfer full) (nullable): the next input to complete, or
+ *   %NULL when all were given, a deadline passed (then with
+ *   `G_IO_ERROR_TIMED_OUT` for the deadline of @self)
+ *
+ * Since: 0.2
+ */
+ConcurryFuture *
+concurry_as_completed_next_until (ConcurryAsCompleted  *self,
+                                  gint64                deadline_usec,
+                                  GError              **error)
+{
+  g_return_val_if_fail (CONCURRY_IS_AS_COMPLETED (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return next_until (self, deadline_usec, error);
 }
 
 static void next_async_step (GTask *task);
