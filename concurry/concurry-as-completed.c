@@ -117,14 +117,15 @@ channel_unref (gpointer data)
 }
 
 /* How long a consumer that caught up spins for the next future before it
- * sleeps, in pauses: 3-10 µs (a PAUSE takes 10-140 cycles, depending on
- * the processor), room for many producers' items, and less than a sleep
- * and a wake-up. It looks at the producers' count every SPINS_PER_LOOK_MIN
- * to _MAX pauses (see _concurry_platform_spin_until_changed()): as long as
- * the next future comes by the first look, the producer is streaming, and
- * the consumer looks half as often each time, so that it takes more
- * futures at each look, up to 5-20 µs apart; when the first look finds
- * nothing, twice as often again. */
+ * sleeps, in pauses: NEXT_SPINS, or two looks if that is more, 3-40 µs (a
+ * PAUSE takes 10-140 cycles, depending on the processor): room for many
+ * producers' items, and less than a sleep and a wake-up. It looks at the
+ * producers' count every SPINS_PER_LOOK_MIN to _MAX pauses (see
+ * _concurry_platform_spin_until_changed()): as long as the next future
+ * comes by the first look, the producer is streaming, and the consumer
+ * looks half as often each time, so that it takes more futures at each
+ * look, up to 5-20 µs apart; when the first look finds nothing, twice as
+ * often again. */
 #define NEXT_SPINS          256
 #define SPINS_PER_LOOK_MIN  64
 #define SPINS_PER_LOOK_MAX  512
