@@ -125,10 +125,25 @@ channel_unref (gpointer data)
  * comes by the first look, the producer is streaming, and the consumer
  * looks half as often each time, so that it takes more futures at each
  * look, up to 5-20 µs apart; when the first look finds nothing, twice as
- * often again. */
+ * often again.
+ *
+ * Once it looks that rarely, the consumer naps for STREAM_NAP_USEC (more,
+ * with the kernel's timer slack, 50 µs for most threads) instead of
+ * spinning, as long as each nap ends with futures to take, and it starts
+ * so after the producer woke it up from a sleep. A consumer that spins
+ * while the producer streams burns a core to take each future a few
+ * microseconds earlier, and one that sleeps each time it catches up
+ * makes the producer wake it up (a system call) for every few futures:
+ * a consumer that spun for less than that system call took slept
+ * again at once, to be woken for the next single future, thousands of
+ * times in a row. Napping, it takes the futures in bunches of hundreds,
+ * and the producer runs on alone; the cost is a delay of some tens of
+ * microseconds on futures that come in a stream. (A thread that owns its
+ * main context does not iterate it during a nap.) */
 #define NEXT_SPINS          256
 #define SPINS_PER_LOOK_MIN  64
 #define SPINS_PER_LOOK_MAX  512
+#define STREAM_NAP_USEC     20
 
 G_DEFINE_FINAL_TYPE (ConcurryAsCompleted, concurry_as_completed, G_TYPE_OBJECT)
 
@@ -454,6 +469,17 @@ next_until (ConcurryAsCompleted  *self,
         guint per_look = (guint)g_atomic_int_get (&channel->spins_per_look);
         guint looks;
 
+        if (per_look == SPINS_PER_LOOK_MAX &&
+            (deadline < 0 || g_get_monotonic_time () + STREAM_NAP_USEC < deadline))
+          {
+            int seen = g_atomic_int_get (&channel->n_given);
+
+            g_usleep (STREAM_NAP_USEC);
+            if (g_atomic_int_get (&channel->n_completed) != seen)
+              continue;
+            per_look /= 2;
+          }
+
         looks = _concurry_platform_spin_until_changed ((const int *)&channel->n_completed,
                                                        (int)g_atomic_int_get (&channel->n_given),
                                                        MAX (NEXT_SPINS, 2 * per_look), per_look);
@@ -471,7 +497,14 @@ next_until (ConcurryAsCompleted  *self,
       if (future != NULL || exhausted)
         return future;
 
-      if (!concurry_future_wait_until (CONCURRY_FUTURE (signal), deadline, NULL))
+      if (concurry_future_wait_until (CONCURRY_FUTURE (signal), deadline, NULL))
+        {
+          /* Woken by a producer, which paid a system call for it and may
+           * be in it still: nap, the next time, rather than spin for less
+           * than that and sleep again, to be woken for each future. */
+          g_atomic_int_set (&self->channel->spins_per_look, SPINS_PER_LOOK_MAX);
+        }
+      else
         {
           /* Last chance: something may have come with the deadline. */
           g_clear_object (&signal);
