@@ -49,19 +49,40 @@
  * length (n_completed, atomic). The iterator takes them from the front
  * without the lock: it only takes it to sleep when it has caught up, so a
  * consumer that keeps up with the producers does not contend with them
- * for it once per future. */
+ * for it once per future.
+ *
+ * What the producers write and what the iterator writes are in cache
+ * lines of their own (PADDING apart), with n_completed, which both use,
+ * on a third. When one thread writes a line that another keeps reading,
+ * the line goes back and forth between their cores, each time the other
+ * one touches it. The iterator's counts used to be in the iterator
+ * object, allocated next to this structure, and it read the queue's
+ * address from the producers' line: for each future, a producer that
+ * the consumer kept up with waited for lines it had just given away, and
+ * resolved its promises 3-4 times slower than on its own
+ * (bench-combinators as_completed, 10^5 futures). */
+#define PADDING 64
+
 typedef struct
 {
+  /* The producers': written with the lock held. */
   gatomicrefcount   ref_count;
   GMutex            mutex;
   ConcurryFuture  **completed;    /* references, completion order */
   ConcurryPromise  *signal;       /* completed when something is queued */
   gboolean          closed;       /* the iterator is gone */
   ConcurryFanIn     fan_in;       /* one node per input registered on */
-  /* Read by the iterator: a cache line away from the fields above, so
-   * that reading it does not pull away the line the producers lock. */
-  char              padding[64];
+
+  char              padding1[PADDING];
   guint             n_completed;  /* written with the lock, atomic */
+  char              padding2[PADDING];
+
+  /* The iterator's (atomic: next() may be called from several threads). */
+  ConcurryFuture  **queue;        /* = completed, read here only */
+  guint             n_given;      /* the futures given out */
+  guint             n_seen;       /* n_completed, as last read */
+  guint             spins_per_look;  /* see next_until() */
+  char              padding3[PADDING];
 } Channel;
 
 struct _ConcurryAsCompleted
@@ -69,8 +90,6 @@ struct _ConcurryAsCompleted
   GObject  parent_instance;
   Channel *channel;
   guint    n_distinct;
-  guint    n_given;               /* atomic: the futures given out */
-  guint    n_seen;                /* atomic: n_completed, as last read */
   gint64   deadline;
 };
 
@@ -97,6 +116,35 @@ channel_unref (gpointer data)
     }
 }
 
+/* How long a consumer that caught up spins for the next future before it
+ * sleeps, in pauses: NEXT_SPINS, or two looks if that is more, 3-40 µs (a
+ * PAUSE takes 10-140 cycles, depending on the processor): room for many
+ * producers' items, and less than a sleep and a wake-up. It looks at the
+ * producers' count every SPINS_PER_LOOK_MIN to _MAX pauses (see
+ * _concurry_platform_spin_until_changed()): as long as the next future
+ * comes by the first look, the producer is streaming, and the consumer
+ * looks half as often each time, so that it takes more futures at each
+ * look, up to 5-20 µs apart; when the first look finds nothing, twice as
+ * often again.
+ *
+ * Once it looks that rarely, the consumer naps for STREAM_NAP_USEC (more,
+ * with the kernel's timer slack, 50 µs for most threads) instead of
+ * spinning, as long as each nap ends with futures to take, and it starts
+ * so after the producer woke it up from a sleep. A consumer that spins
+ * while the producer streams burns a core to take each future a few
+ * microseconds earlier, and one that sleeps each time it catches up
+ * makes the producer wake it up (a system call) for every few futures:
+ * a consumer that spun for less than that system call took slept
+ * again at once, to be woken for the next single future, thousands of
+ * times in a row. Napping, it takes the futures in bunches of hundreds,
+ * and the producer runs on alone; the cost is a delay of some tens of
+ * microseconds on futures that come in a stream. (A thread that owns its
+ * main context does not iterate it during a nap.) */
+#define NEXT_SPINS          256
+#define SPINS_PER_LOOK_MIN  64
+#define SPINS_PER_LOOK_MAX  512
+#define STREAM_NAP_USEC     20
+
 G_DEFINE_FINAL_TYPE (ConcurryAsCompleted, concurry_as_completed, G_TYPE_OBJECT)
 
 static void
@@ -112,7 +160,7 @@ concurry_as_completed_finalize (GObject *object)
   channel->closed = TRUE;
   n_completed = channel->n_completed;
   g_mutex_unlock (&channel->mutex);
-  for (guint i = g_atomic_int_get (&self->n_given); i < n_completed; i++)
+  for (guint i = g_atomic_int_get (&channel->n_given); i < n_completed; i++)
     g_object_unref (channel->completed[i]);
   channel_unref (channel);
 
@@ -133,6 +181,7 @@ concurry_as_completed_init (ConcurryAsCompleted *self)
   self->channel = g_new0 (Channel, 1);
   g_atomic_ref_count_init (&self->channel->ref_count);
   g_mutex_init (&self->channel->mutex);
+  self->channel->spins_per_look = SPINS_PER_LOOK_MIN;
 }
 
 /* Inline: on the thread that completed @future. */
@@ -209,6 +258,7 @@ concurry_as_completed (ConcurryFuture **futures,
   channel = self->channel;
   /* (Room for every input: duplicates are rare.) */
   channel->completed = g_new (ConcurryFuture *, n_futures);
+  channel->queue = channel->completed;
   _concurry_fan_in_init (&channel->fan_in, n_futures);
   channel_ref (channel);
 
@@ -300,37 +350,38 @@ concurry_as_completed_get_n_remaining (ConcurryAsCompleted *self)
 {
   g_return_val_if_fail (CONCURRY_IS_AS_COMPLETED (self), 0);
 
-  return self->n_distinct - (guint)g_atomic_int_get (&self->n_given);
+  return self->n_distinct - (guint)g_atomic_int_get (&self->channel->n_given);
 }
 
 /* The next future queued, if any. */
 static ConcurryFuture *
 take_completed (ConcurryAsCompleted *self)
 {
+  Channel *channel = self->channel;
   guint given;
 
   do
     {
-      given = (guint)g_atomic_int_get (&self->n_given);
+      given = (guint)g_atomic_int_get (&channel->n_given);
       /* The producers' count is only read once those seen are given. */
-      if (given >= (guint)g_atomic_int_get (&self->n_seen))
+      if (given >= (guint)g_atomic_int_get (&channel->n_seen))
         {
-          guint n_completed = (guint)g_atomic_int_get (&self->channel->n_completed);
+          guint n_completed = (guint)g_atomic_int_get (&channel->n_completed);
 
           if (given >= n_completed)
             return NULL;
-          g_atomic_int_set (&self->n_seen, n_completed);
+          g_atomic_int_set (&channel->n_seen, n_completed);
         }
     }
-  while (!g_atomic_int_compare_and_exchange ((gint *)&self->n_given, (gint)given, (gint)given + 1));
+  while (!g_atomic_int_compare_and_exchange ((gint *)&channel->n_given, (gint)given, (gint)given + 1));
 
   /* The caller is about to touch the future (to drop it, at least), and
    * a while after it was queued, it is cold: start fetching the one it
    * gets a few calls from now. */
-  _concurry_prefetch_input (self->channel->completed, given + CONCURRY_PREFETCH_DISTANCE,
-                            (guint)g_atomic_int_get (&self->n_seen));
+  _concurry_prefetch_input (channel->queue, given + CONCURRY_PREFETCH_DISTANCE,
+                            (guint)g_atomic_int_get (&channel->n_seen));
 
-  return self->channel->completed[given];
+  return channel->queue[given];
 }
 
 /* The next future if one is ready (and sets *@exhausted when none will
@@ -356,7 +407,7 @@ try_next (ConcurryAsCompleted  *self,
   future = take_completed (self);
   if (future == NULL)
     {
-      if ((guint)g_atomic_int_get (&self->n_given) == self->n_distinct)
+      if ((guint)g_atomic_int_get (&channel->n_given) == self->n_distinct)
         *exhausted = TRUE;
       else
         {
@@ -370,9 +421,6 @@ try_next (ConcurryAsCompleted  *self,
   return future;
 }
 
-/* About 10 µs: a few producers' items, far less than a sleep and a
- * wake-up. */
-#define NEXT_SPINS 256
 
 static void
 set_timed_out (ConcurryAsCompleted  *self,
@@ -383,6 +431,91 @@ set_timed_out (ConcurryAsCompleted  *self,
   /* Translators: like concurrent.futures: "2 (of 4) futures unfinished" */
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                _("%u (of %u) futures unfinished"), remaining, self->n_distinct);
+}
+
+/* next_until() without the checks of the arguments: for each future
+ * given, next() does not pay for them twice. */
+static ConcurryFuture *
+next_until (ConcurryAsCompleted  *self,
+            gint64                deadline_usec,
+            GError              **error)
+{
+  gint64 deadline;
+
+  if (deadline_usec < 0 || (self->deadline >= 0 && self->deadline <= deadline_usec))
+    deadline = self->deadline;
+  else
+    deadline = deadline_usec;
+
+  for (;;)
+    {
+      g_autoptr(ConcurryPromise) signal = NULL;
+      ConcurryFuture *future;
+      gboolean exhausted;
+
+      /* Without the lock first, and for a moment before sleeping: when
+       * the inputs come quickly, one after the other, the lock and the
+       * signal are left to the producers alone (a consumer that keeps up
+       * with them would otherwise take the lock they take, and make
+       * them a signal to complete, for each input), and they are spared
+       * a wake-up for each. */
+      future = take_completed (self);
+      if (future != NULL)
+        return future;
+      if ((guint)g_atomic_int_get (&self->channel->n_given) == self->n_distinct)
+        return NULL;
+      {
+        Channel *channel = self->channel;
+        guint per_look = (guint)g_atomic_int_get (&channel->spins_per_look);
+        guint looks;
+
+        if (per_look == SPINS_PER_LOOK_MAX &&
+            (deadline < 0 || g_get_monotonic_time () + STREAM_NAP_USEC < deadline))
+          {
+            int seen = g_atomic_int_get (&channel->n_given);
+
+            g_usleep (STREAM_NAP_USEC);
+            if (g_atomic_int_get (&channel->n_completed) != seen)
+              continue;
+            per_look /= 2;
+          }
+
+        looks = _concurry_platform_spin_until_changed ((const int *)&channel->n_completed,
+                                                       (int)g_atomic_int_get (&channel->n_given),
+                                                       MAX (NEXT_SPINS, 2 * per_look), per_look);
+        if (looks == 1)
+          per_look = MIN (2 * per_look, SPINS_PER_LOOK_MAX);
+        else
+          per_look = MAX (per_look / 2, SPINS_PER_LOOK_MIN);
+        /* (Several threads may iterate: this is only a hint.) */
+        g_atomic_int_set (&channel->spins_per_look, per_look);
+        if (looks > 0)
+          continue;
+      }
+
+      future = try_next (self, &exhausted, &signal);
+      if (future != NULL || exhausted)
+        return future;
+
+      if (concurry_future_wait_until (CONCURRY_FUTURE (signal), deadline, NULL))
+        {
+          /* Woken by a producer, which paid a system call for it and may
+           * be in it still: nap, the next time, rather than spin for less
+           * than that and sleep again, to be woken for each future. */
+          g_atomic_int_set (&self->channel->spins_per_look, SPINS_PER_LOOK_MAX);
+        }
+      else
+        {
+          /* Last chance: something may have come with the deadline. */
+          g_clear_object (&signal);
+          future = try_next (self, &exhausted, &signal);
+          if (future != NULL || exhausted)
+            return future;
+          if (deadline == self->deadline)
+            set_timed_out (self, error);
+          return NULL;
+        }
+    }
 }
 
 /**
@@ -407,7 +540,7 @@ concurry_as_completed_next (ConcurryAsCompleted  *self,
   g_return_val_if_fail (CONCURRY_IS_AS_COMPLETED (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return concurry_as_completed_next_until (self, -1, error);
+  return next_until (self, -1, error);
 }
 
 /**
@@ -440,54 +573,10 @@ concurry_as_completed_next_until (ConcurryAsCompleted  *self,
                                   gint64                deadline_usec,
                                   GError              **error)
 {
-  gint64 deadline;
-
   g_return_val_if_fail (CONCURRY_IS_AS_COMPLETED (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (deadline_usec < 0 || (self->deadline >= 0 && self->deadline <= deadline_usec))
-    deadline = self->deadline;
-  else
-    deadline = deadline_usec;
-
-  for (;;)
-    {
-      g_autoptr(ConcurryPromise) signal = NULL;
-      ConcurryFuture *future;
-      gboolean exhausted;
-
-      /* Without the lock first, and for a moment before sleeping: when
-       * the inputs come quickly, one after the other, the lock and the
-       * signal are left to the producers alone (a consumer that keeps up
-       * with them would otherwise take the lock they take, and make
-       * them a signal to complete, for each input), and they are spared
-       * a wake-up for each. */
-      future = take_completed (self);
-      if (future != NULL)
-        return future;
-      if ((guint)g_atomic_int_get (&self->n_given) == self->n_distinct)
-        return NULL;
-      if (_concurry_platform_spin_until_changed ((const int *)&self->channel->n_completed,
-                                                 (int)g_atomic_int_get (&self->n_given),
-                                                 NEXT_SPINS))
-        continue;
-
-      future = try_next (self, &exhausted, &signal);
-      if (future != NULL || exhausted)
-        return future;
-
-      if (!concurry_future_wait_until (CONCURRY_FUTURE (signal), deadline, NULL))
-        {
-          /* Last chance: something may have come with the deadline. */
-          g_clear_object (&signal);
-          future = try_next (self, &exhausted, &signal);
-          if (future != NULL || exhausted)
-            return future;
-          if (deadline == self->deadline)
-            set_timed_out (self, error);
-          return NULL;
-        }
-    }
+  return next_until (self, deadline_usec, error);
 }
 
 static void next_async_step (GTask *task);

@@ -73,8 +73,9 @@ G_GNUC_INTERNAL
 void     _concurry_platform_mutex_lock_spinning (GMutex   *mutex);
 
 G_GNUC_INTERNAL
-gboolean _concurry_platform_spin_until_changed  (const int *value,
+guint    _concurry_platform_spin_until_changed  (const int *value,
                                                  int        seen,
-                                                 guint      max_spins);
+                                                 guint      max_spins,
+                                                 guint      spins_per_look);
 
 G_END_DECLS

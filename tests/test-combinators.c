@@ -509,6 +509,111 @@ test_as_completed_async (void)
   g_object_unref (got->pdata[1]);
 }
 
+/* Consumers that keep up with a producer on another thread: they catch
+ * up with it, wait for its next future (spinning, then sleeping) and
+ * take what it completed meanwhile, often several at once. Whatever the
+ * timing, each input comes exactly once, to one consumer, and each
+ * consumer gets the futures in the order they completed. Three consumers
+ * call next() at once, the main thread among them (which iterates its
+ * main context when it sleeps). The producer completes its promises in
+ * bursts of 1 to 64, each once the consumers have taken everything
+ * before it, so that they wait between bursts, and long ones stream. */
+#define N_STREAMED_DONE 500
+#define N_STREAMED      4000
+
+typedef struct
+{
+  ConcurryAsCompleted  *it;
+  ConcurryPromise     **promises;
+  guint                 n_given[N_STREAMED];   /* atomic, per input */
+  int                   go;
+} Streamed;
+
+static gpointer
+produce_streamed (gpointer data)
+{
+  Streamed *s = data;
+  guint i = 0;
+
+  while (!g_atomic_int_get (&s->go))
+    g_thread_yield ();
+  for (guint burst = 1; i < N_STREAMED - N_STREAMED_DONE; burst = burst % 64 + 1)
+    {
+      /* Everything before this burst was taken: the consumers wait. */
+      while (concurry_as_completed_get_n_remaining (s->it) > N_STREAMED - N_STREAMED_DONE - i)
+        g_thread_yield ();
+      for (guint end = MIN (i + burst, N_STREAMED - N_STREAMED_DONE); i < end; i++)
+        concurry_promise_resolve_int (s->promises[i], (int)(N_STREAMED_DONE + i));
+    }
+
+  return NULL;
+}
+
+static gpointer
+consume_streamed (gpointer data)
+{
+  Streamed *s = data;
+  ConcurryFuture *f;
+  int last = -1;
+  guint n = 0;
+
+  while ((f = concurry_as_completed_next (s->it, NULL)) != NULL)
+    {
+      int value = concurry_future_get_int (f);
+
+      /* In completion order: the values grow. */
+      g_assert_cmpint (value, >, last);
+      last = value;
+      g_atomic_int_inc ((gint *)&s->n_given[value]);
+      g_object_unref (f);
+      n++;
+    }
+
+  return GUINT_TO_POINTER (n);
+}
+
+static void
+test_as_completed_consumers_keeping_up (void)
+{
+  guint n_rounds = g_getenv ("CONCURRY_TEST_SLOW") != NULL ? 2 : 10;
+
+  for (guint round = 0; round < n_rounds; round++)
+    {
+      ConcurryFuture **fs = g_new (ConcurryFuture *, N_STREAMED);
+      Streamed *s = g_new0 (Streamed, 1);
+      GThread *producer, *consumers[2];
+      guint n;
+
+      for (guint i = 0; i < N_STREAMED_DONE; i++)
+        fs[i] = concurry_resolved_future_new_int ((int)i);
+      s->promises = (ConcurryPromise **)fs + N_STREAMED_DONE;
+      for (guint i = 0; i < N_STREAMED - N_STREAMED_DONE; i++)
+        s->promises[i] = concurry_promise_new ();
+      s->it = concurry_as_completed (fs, N_STREAMED, -1);
+
+      producer = g_thread_new ("producer", produce_streamed, s);
+      for (guint c = 0; c < G_N_ELEMENTS (consumers); c++)
+        consumers[c] = g_thread_new ("consumer", consume_streamed, s);
+      g_atomic_int_set (&s->go, 1);
+      n = GPOINTER_TO_UINT (consume_streamed (s));
+      for (guint c = 0; c < G_N_ELEMENTS (consumers); c++)
+        n += GPOINTER_TO_UINT (g_thread_join (consumers[c]));
+      g_thread_join (producer);
+
+      g_assert_cmpuint (n, ==, N_STREAMED);
+      for (guint i = 0; i < N_STREAMED; i++)
+        g_assert_cmpuint (s->n_given[i], ==, 1);
+      g_assert_cmpuint (concurry_as_completed_get_n_remaining (s->it), ==, 0);
+      g_assert_null (concurry_as_completed_next (s->it, NULL));
+
+      g_object_unref (s->it);
+      for (guint i = 0; i < N_STREAMED; i++)
+        g_object_unref (fs[i]);
+      g_free (fs);
+      g_free (s);
+    }
+}
+
 static void
 items_changed_cb (GListModel *model,
                   guint       position,
@@ -1647,6 +1752,7 @@ main (int argc,
   g_test_add_func ("/Concurry/AsCompleted/timeout", test_as_completed_timeout);
   g_test_add_func ("/Concurry/AsCompleted/drops-references", test_as_completed_drops_references);
   g_test_add_func ("/Concurry/AsCompleted/async", test_as_completed_async);
+  g_test_add_func ("/Concurry/AsCompleted/consumers-keeping-up", test_as_completed_consumers_keeping_up);
   g_test_add_func ("/Concurry/AsCompleted/completion-list", test_completion_list);
   g_test_add_func ("/Concurry/Gather/order", test_gather_order);
   g_test_add_func ("/Concurry/Gather/first-failure", test_gather_first_failure);

@@ -111,6 +111,20 @@ test_spinning_lock_locks (void)
   g_mutex_clear (&mutex);
 }
 
+/* The spin gives up once its pauses are spent if the value stays as it
+ * was, and tells a changed value at once, however rarely it looks. */
+static void
+test_spin_sees_a_change (void)
+{
+  int value = 1;
+
+  g_assert_false (_concurry_platform_spin_until_changed (&value, 1, 0, 64));
+  g_assert_false (_concurry_platform_spin_until_changed (&value, 1, 256, 64));
+  g_assert_false (_concurry_platform_spin_until_changed (&value, 1, 10, 0));
+  g_assert_true (_concurry_platform_spin_until_changed (&value, 0, 0, 64));
+  g_assert_true (_concurry_platform_spin_until_changed (&value, 0, 256, 1000));
+}
+
 static gpointer
 is_main_thread_func (gpointer data)
 {
@@ -148,6 +162,7 @@ main (int   argc,
   g_test_add_func ("/Concurry/Platform/toggle-reference-shares", test_toggle_reference_shares);
   g_test_add_func ("/Concurry/Platform/object-data-shares", test_object_data_shares);
   g_test_add_func ("/Concurry/Platform/spinning-lock-locks", test_spinning_lock_locks);
+  g_test_add_func ("/Concurry/Platform/spin-sees-a-change", test_spin_sees_a_change);
   g_test_add_func ("/Concurry/Platform/main-thread-is-recognized", test_main_thread_is_recognized);
   g_test_add_func ("/Concurry/Platform/c-function-is-not-javascript",
                    test_c_function_is_not_javascript);
