@@ -5,7 +5,8 @@
  * A libFuzzer harness: reads its input as a program of public concurry
  * calls, one operation per byte (its arguments in the bytes after it), on
  * a small set of promises, resolved futures, executors (a thread pool and
- * a main-context executor) and combinators (wait, gather, any, race,
+ * a main-context executor), task managers over both (their tasks are
+ * futures like the others) and combinators (wait, gather, any, race,
  * wait_future, as_completed, chains, timeouts). Calls are always valid:
  * what is fuzzed is the order and the interleaving with completions, on
  * the calling thread and on the pool's. Built with -Dfuzzing=true (clang,
@@ -37,6 +38,7 @@ typedef struct
   GPtrArray        *all_promises;   /* every promise made, to end them */
   ConcurryExecutor *pool;
   ConcurryExecutor *main_executor;
+  ConcurryTaskManager *managers[2]; /* over the pool, over the main executor */
   GPtrArray        *callback_ids;   /* of CallbackId */
   int               n_pending;      /* callbacks and chain steps due */
 } State;
@@ -182,6 +184,25 @@ get_main_executor (State *state)
   return state->main_executor;
 }
 
+/* A task manager over the pool or the main-context executor, made on
+ * first use; fail-fast or not as @policy_bit says then. */
+static ConcurryTaskManager *
+get_manager (State    *state,
+             gboolean  on_pool,
+             gboolean  policy_bit)
+{
+  ConcurryTaskManager **manager = &state->managers[on_pool ? 0 : 1];
+
+  if (*manager == NULL)
+    {
+      *manager = concurry_task_manager_new (on_pool ? get_pool (state) : get_main_executor (state),
+                                            policy_bit ? CONCURRY_ERROR_POLICY_RAISE
+                                                       : CONCURRY_ERROR_POLICY_IGNORE);
+      concurry_task_manager_set_monitor_interval (*manager, 0);
+    }
+  return *manager;
+}
+
 static void
 run_op (State *state,
         Input *input)
@@ -315,11 +336,18 @@ run_op (State *state,
     case 15:
       {
         g_autoptr(GError) error = NULL;
-        ConcurryExecutor *executor = next_byte (input) & 1 ? get_pool (state)
-                                                            : get_main_executor (state);
-        ConcurryFuture *future = concurry_executor_submit (executor, work_value,
-                                                           GINT_TO_POINTER (next_byte (input)),
-                                                           NULL, &error);
+        guint8 how = next_byte (input);
+        gpointer data = GINT_TO_POINTER (next_byte (input));
+        ConcurryFuture *future;
+
+        /* A quarter through a task manager: the task is the future. */
+        if ((how & 6) == 6)
+          future = (ConcurryFuture *)
+            concurry_task_manager_submit (get_manager (state, how & 1, how & 8), work_value,
+                                          data, NULL, &error);
+        else
+          future = concurry_executor_submit (how & 1 ? get_pool (state) : get_main_executor (state),
+                                             work_value, data, NULL, &error);
 
         g_assert (future != NULL || error != NULL);
         if (future != NULL)
@@ -330,13 +358,20 @@ run_op (State *state,
     case 16:
       {
         g_autoptr(GError) error = NULL;
-        ConcurryExecutor *executor = next_byte (input) & 1 ? get_pool (state)
-                                                            : get_main_executor (state);
+        gboolean on_pool = next_byte (input) & 1;
         guint8 flags = next_byte (input);
 
         /* Waiting for the main-context executor from its own context runs
-         * its work meanwhile; for the pool it waits for its threads. */
-        concurry_executor_shutdown (executor, flags & 1, flags & 2, &error);
+         * its work meanwhile; for the pool it waits for its threads. The
+         * same for a task manager, whose cancel stops running tasks too. */
+        if ((flags & 12) == 4 && state->managers[on_pool ? 0 : 1] != NULL)
+          concurry_task_manager_cancel (state->managers[on_pool ? 0 : 1]);
+        else if ((flags & 12) == 12 && state->managers[on_pool ? 0 : 1] != NULL)
+          concurry_task_manager_shutdown (state->managers[on_pool ? 0 : 1], flags & 1, flags & 2,
+                                          &error);
+        else
+          concurry_executor_shutdown (on_pool ? get_pool (state) : get_main_executor (state),
+                                      flags & 1, flags & 2, &error);
       }
       break;
 
@@ -402,7 +437,23 @@ callback_id_free (gpointer data)
   g_free (callback);
 }
 
+int LLVMFuzzerInitialize (int *argc, char ***argv);
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+/* GLib's pool threads stay once idle, rather than exit: a thread that
+ * exits frees its thread-local data (GSlice's, concurry's spare futures
+ * and cancellable) in pthread key destructors, after glibc cleared the
+ * keys, and LeakSanitizer, checking for leaks after an input while such a
+ * thread exits, finds the data unreachable and reports it. Kept threads
+ * are reused by the next inputs. */
+int
+LLVMFuzzerInitialize (int    *argc,
+                      char ***argv)
+{
+  g_thread_pool_set_max_unused_threads (-1);
+  g_thread_pool_set_max_idle_time (0);
+  return 0;
+}
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
@@ -433,6 +484,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     concurry_executor_shutdown (state.pool, TRUE, TRUE, NULL);
   if (state.main_executor != NULL)
     concurry_executor_shutdown (state.main_executor, TRUE, FALSE, NULL);
+  /* Their tasks all ended with the executors' work. */
+  for (guint i = 0; i < G_N_ELEMENTS (state.managers); i++)
+    if (state.managers[i] != NULL)
+      {
+        g_assert_false (concurry_task_manager_get_running (state.managers[i]));
+        g_clear_object (&state.managers[i]);
+      }
   for (guint i = 0; i < N_SLOTS; i++)
     {
       g_clear_object (&state.futures[i]);
