@@ -661,6 +661,9 @@ _concurry_work_queue_run (ConcurryWorkQueue  *queue,
   g_object_unref (executor);
 }
 
+/* See concurry-work-queue-private.h. */
+CONCURRY_THREAD_LOCAL guint64 _concurry_work_queue_item_seq;
+
 /* The body of a drainer, on a pool thread: runs queued items until there
  * are none, then drops the drainer's reference on @executor (maybe the
  * last one).
@@ -676,8 +679,6 @@ _concurry_work_queue_run (ConcurryWorkQueue  *queue,
  * while a whole batch runs in under QUICK_BATCH_USEC, and is back to one
  * item as soon as one does not. Items of a batch are cancelled, or
  * skipped on shutdown, as if they were still queued. */
-CONCURRY_THREAD_LOCAL guint64 _concurry_work_queue_item_seq;
-
 void
 _concurry_work_queue_drain (ConcurryWorkQueue *queue,
                             ConcurryExecutor  *executor)
