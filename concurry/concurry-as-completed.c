@@ -421,7 +421,6 @@ try_next (ConcurryAsCompleted  *self,
   return future;
 }
 
-
 static void
 set_timed_out (ConcurryAsCompleted  *self,
                GError              **error)
@@ -433,13 +432,48 @@ set_timed_out (ConcurryAsCompleted  *self,
                _("%u (of %u) futures unfinished"), remaining, self->n_distinct);
 }
 
-/* next_until() without the checks of the arguments: for each future
- * given, next() does not pay for them twice. */
+/* Waits a little for the next future without the lock, as a consumer
+ * that caught up does (see NEXT_SPINS): napping while the producers
+ * stream, spinning otherwise. Returns TRUE if one came (or may have). */
+static gboolean
+wait_briefly (Channel *channel,
+              gint64   deadline)
+{
+  guint per_look = (guint)g_atomic_int_get (&channel->spins_per_look);
+  guint looks;
+
+  if (per_look == SPINS_PER_LOOK_MAX &&
+      (deadline < 0 || g_get_monotonic_time () + STREAM_NAP_USEC < deadline))
+    {
+      int seen = g_atomic_int_get (&channel->n_given);
+
+      g_usleep (STREAM_NAP_USEC);
+      if (g_atomic_int_get (&channel->n_completed) != seen)
+        return TRUE;
+      per_look /= 2;
+    }
+
+  looks = _concurry_platform_spin_until_changed ((const int *)&channel->n_completed,
+                                                 (int)g_atomic_int_get (&channel->n_given),
+                                                 MAX (NEXT_SPINS, 2 * per_look), per_look);
+  if (looks == 1)
+    per_look = MIN (2 * per_look, SPINS_PER_LOOK_MAX);
+  else
+    per_look = MAX (per_look / 2, SPINS_PER_LOOK_MIN);
+  /* (Several threads may iterate: this is only a hint.) */
+  g_atomic_int_set (&channel->spins_per_look, per_look);
+
+  return looks > 0;
+}
+
+/* concurry_as_completed_next_until() without the checks of the
+ * arguments: for each future given, next() does not pay for them twice. */
 static ConcurryFuture *
 next_until (ConcurryAsCompleted  *self,
             gint64                deadline_usec,
             GError              **error)
 {
+  Channel *channel = self->channel;
   gint64 deadline;
 
   if (deadline_usec < 0 || (self->deadline >= 0 && self->deadline <= deadline_usec))
@@ -462,36 +496,10 @@ next_until (ConcurryAsCompleted  *self,
       future = take_completed (self);
       if (future != NULL)
         return future;
-      if ((guint)g_atomic_int_get (&self->channel->n_given) == self->n_distinct)
+      if ((guint)g_atomic_int_get (&channel->n_given) == self->n_distinct)
         return NULL;
-      {
-        Channel *channel = self->channel;
-        guint per_look = (guint)g_atomic_int_get (&channel->spins_per_look);
-        guint looks;
-
-        if (per_look == SPINS_PER_LOOK_MAX &&
-            (deadline < 0 || g_get_monotonic_time () + STREAM_NAP_USEC < deadline))
-          {
-            int seen = g_atomic_int_get (&channel->n_given);
-
-            g_usleep (STREAM_NAP_USEC);
-            if (g_atomic_int_get (&channel->n_completed) != seen)
-              continue;
-            per_look /= 2;
-          }
-
-        looks = _concurry_platform_spin_until_changed ((const int *)&channel->n_completed,
-                                                       (int)g_atomic_int_get (&channel->n_given),
-                                                       MAX (NEXT_SPINS, 2 * per_look), per_look);
-        if (looks == 1)
-          per_look = MIN (2 * per_look, SPINS_PER_LOOK_MAX);
-        else
-          per_look = MAX (per_look / 2, SPINS_PER_LOOK_MIN);
-        /* (Several threads may iterate: this is only a hint.) */
-        g_atomic_int_set (&channel->spins_per_look, per_look);
-        if (looks > 0)
-          continue;
-      }
+      if (wait_briefly (channel, deadline))
+        continue;
 
       future = try_next (self, &exhausted, &signal);
       if (future != NULL || exhausted)
@@ -502,7 +510,7 @@ next_until (ConcurryAsCompleted  *self,
           /* Woken by a producer, which paid a system call for it and may
            * be in it still: nap, the next time, rather than spin for less
            * than that and sleep again, to be woken for each future. */
-          g_atomic_int_set (&self->channel->spins_per_look, SPINS_PER_LOOK_MAX);
+          g_atomic_int_set (&channel->spins_per_look, SPINS_PER_LOOK_MAX);
         }
       else
         {

@@ -108,9 +108,6 @@ gboolean       _concurry_core_complete_held      (ConcurryCore            *core,
                                                   ConcurryFuture          *future,
                                                   GValue                  *value,
                                                   GError                  *error);
-int            _concurry_core_take_outcome       (ConcurryCore            *core,
-                                                  GValue                  *value,
-                                                  GError                 **error);
 gboolean       _concurry_core_cancel             (ConcurryCore            *core,
                                                   ConcurryFuture          *future);
 gboolean       _concurry_core_cancel_pending     (ConcurryCore            *core,

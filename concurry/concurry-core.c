@@ -370,39 +370,6 @@ _concurry_core_complete_held (ConcurryCore   *core,
   return core_finish (core, future, value, error, FALSE, TRUE);
 }
 
-/* Moves the outcome of a terminal @core out, for an owner that is the
- * only one left to read it (its future is about to be finalized or
- * recycled, and nobody else holds it): the value of a DONE core is moved
- * into @value (zeroed, and left untouched if there is none), and @core
- * keeps none; the error of a FAILED or CANCELLED core is copied into
- * @error, and counts as observed. Returns the state. */
-int
-_concurry_core_take_outcome (ConcurryCore  *core,
-                             GValue        *value,
-                             GError       **error)
-{
-  int state = _concurry_core_get_state (core);
-
-  g_assert (CONCURRY_FUTURE_STATE_IS_TERMINAL (state));
-
-  if (state == CONCURRY_FUTURE_STATE_DONE)
-    {
-      /* @value is often left as it is: work without a value */
-      if (G_VALUE_TYPE (&core->outcome.value) != G_TYPE_INVALID)
-        {
-          *value = core->outcome.value;
-          memset (&core->outcome.value, 0, sizeof core->outcome.value);
-        }
-    }
-  else
-    {
-      _concurry_core_set_observed (core);
-      *error = g_error_copy (core->outcome.error);
-    }
-
-  return state;
-}
-
 gboolean
 _concurry_core_cancel (ConcurryCore   *core,
                        ConcurryFuture *future)

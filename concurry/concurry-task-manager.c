@@ -14,10 +14,8 @@
 #include "concurry-platform-private.h"
 #include "concurry-main-context-executor.h"
 #include "concurry-promise.h"
-#include "concurry-resolved-future.h"
 #include "concurry-task-manager-private.h"
 #include "concurry-task-private.h"
-#include "concurry-dispatch-private.h"
 #include "concurry-work-queue-private.h"
 
 /**
@@ -92,7 +90,7 @@
  * first; [method@Concurry.TaskManager.shutdown] and
  * [method@Concurry.TaskManager.cancel] act as the executor's shutdown and a
  * future's cancel do. Every task ends exactly once, in one of the
- * terminal states of its future. The manager does not shut its executor
+ * terminal states of a future. The manager does not shut its executor
  * down: the executor may be shared.
  *
  * A manager with unfinished tasks holds a reference on itself. Drop your
@@ -973,7 +971,7 @@ start_task (ConcurryTaskManager *self,
       if (future == NULL)
         {
           /* the submission's reference and the work are gone */
-          _concurry_core_complete (&task->work.core, (ConcurryFuture *)task, NULL, error);
+          task_refuse (task, error);
           return;
         }
       /* Accepted, but let go of already (without an error): it will not

@@ -57,9 +57,9 @@ struct _ConcurryTask
 
   /* What the workers and the counting thread use, close to the header. */
   ConcurryTaskManager  *manager;
-  ConcurryTask         *inbox_next;    /* the manager's inbox of finished
-                                        * tasks not yet counted (see
-                                        * task_finished()) */
+  /* the manager's inbox of finished tasks not yet counted (see
+   * _concurry_task_manager_task_completed()) */
+  ConcurryTask         *inbox_next;
   ConcurryTask         *prev;
   ConcurryTask         *next;
   int                   started;
@@ -82,7 +82,6 @@ struct _ConcurryTask
 
 ConcurryTask        *_concurry_task_new        (ConcurryTaskManager *manager);
 void                 _concurry_task_map_unref  (ConcurryTaskMap     *map);
-void                 _concurry_task_set_completed_hook (void (*completed) (ConcurryFuture *));
 ConcurryFutureState  _concurry_task_get_state  (ConcurryTask        *task);
 const GError        *_concurry_task_get_error  (ConcurryTask        *task);
 

@@ -59,17 +59,9 @@ concurry_task_finalize (GObject *object)
 {
   ConcurryTask *self = (ConcurryTask *)object;
 
-  /* Work that never ran nor was dropped, which executors do not allow;
-   * stay safe anyway. */
-  if G_UNLIKELY (self->work.func != NULL)
-    {
-      GDestroyNotify destroy = self->work.destroy;
-
-      self->work.func = NULL;
-      self->work.destroy = NULL;
-      if (destroy != NULL)
-        destroy (self->work.user_data);
-    }
+  /* The executor ran or dropped the work, and its data, before it let go
+   * of the task. */
+  g_assert (self->work.func == NULL);
   g_assert (self->destroy == NULL);
 
   g_clear_pointer (&self->map, _concurry_task_map_unref);
@@ -189,7 +181,7 @@ concurry_task_get_future (ConcurryTask *self)
  * concurry_task_get_state:
  * @self: a [class@Concurry.Task]
  *
- * Gets the state of @self: the state of its future.
+ * Gets the state of @self, as a [iface@Concurry.Future].
  *
  * Returns: the state of @self
  *

@@ -283,10 +283,10 @@ refused:
   return NULL;
 }
 
-/* Queues @item, made by _concurry_work_future_new(), once
- * _concurry_work_queue_reserve() counted it in: the submit above in two
- * steps, for a caller that needs the future before its work can run (a
- * task manager's task points to it). */
+/* Queues @item, a ConcurryWorkFuture or an object laid out as one (a
+ * task manager's task), once _concurry_work_queue_reserve() counted it
+ * in: the submit above in two steps, for a caller that sets its item up
+ * itself. */
 void
 _concurry_work_queue_push_reserved (ConcurryWorkQueue  *queue,
                                     ConcurryExecutor   *executor,

@@ -1390,8 +1390,8 @@ test_future_asked_for_while_running_counts_once (void)
   g_assert_true (concurry_task_get_future (task) == future);
   g_assert_cmpint (concurry_future_get_state (future), ==, CONCURRY_FUTURE_STATE_DONE);
   g_assert_cmpint (concurry_task_get_state (task), ==, CONCURRY_FUTURE_STATE_DONE);
-  /* the manager's own callback, which counts the task, runs first: ours
-   * may still be on its way on the worker */
+  /* the task is counted (by the core's completed hook) before its done
+   * callbacks run: ours may still be on its way on the worker */
   while (g_atomic_int_get (&done) == 0)
     g_thread_yield ();
   g_assert_cmpint (g_atomic_int_get (&done), ==, 1);

@@ -360,15 +360,15 @@ run_op (State *state,
         g_autoptr(GError) error = NULL;
         gboolean on_pool = next_byte (input) & 1;
         guint8 flags = next_byte (input);
+        ConcurryTaskManager *manager = state->managers[on_pool ? 0 : 1];
 
         /* Waiting for the main-context executor from its own context runs
          * its work meanwhile; for the pool it waits for its threads. The
          * same for a task manager, whose cancel stops running tasks too. */
-        if ((flags & 12) == 4 && state->managers[on_pool ? 0 : 1] != NULL)
-          concurry_task_manager_cancel (state->managers[on_pool ? 0 : 1]);
-        else if ((flags & 12) == 12 && state->managers[on_pool ? 0 : 1] != NULL)
-          concurry_task_manager_shutdown (state->managers[on_pool ? 0 : 1], flags & 1, flags & 2,
-                                          &error);
+        if ((flags & 12) == 4 && manager != NULL)
+          concurry_task_manager_cancel (manager);
+        else if ((flags & 12) == 12 && manager != NULL)
+          concurry_task_manager_shutdown (manager, flags & 1, flags & 2, &error);
         else
           concurry_executor_shutdown (on_pool ? get_pool (state) : get_main_executor (state),
                                       flags & 1, flags & 2, &error);
