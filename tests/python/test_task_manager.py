@@ -402,9 +402,9 @@ def test_the_c_task_of_a_task_is_a_concurry_future(TaskManager, executor):
         first = tm.submit(gate.wait, LONG)
         second = tm.submit(custom_sum, 1, 2)
         manager = tm.manager
-        # the C tasks, as handed out by the C manager once finished
         gate.set()
         done = list(tm.as_completed())
+    # the C tasks, as handed out by the C manager once finished
     ctasks = [task.ctask for task in done]
     assert {task.result for task in done} == {True, 3}
     assert all(isinstance(ctask, Concurry.Future) for ctask in ctasks)

@@ -21,8 +21,7 @@ pickled (or whose result cannot) fails alone (see ``worker.py``).
 import pickle
 
 from gi._concurry import executors, worker
-from gi._concurry.outcomes import (CancelledError, FALLBACK, error_for, pyobject_value,
-                                   remember, to_gvalue)
+from gi._concurry.outcomes import CancelledError
 
 __all__ = ['Carrier']
 
@@ -171,15 +170,5 @@ class Carrier:
                 self._fail(batch, index, exc)
             return None
 
-    @staticmethod
-    def _end(batch, index, value):
-        if executors._batch_return_value(batch, index, value) is FALLBACK:
-            try:
-                batch.return_value(index, to_gvalue(value))
-            except (TypeError, ValueError, OverflowError):
-                batch.return_value(index, pyobject_value(value))
-
-    @staticmethod
-    def _fail(batch, index, exc):
-        remember(exc)
-        batch.return_error(index, error_for(exc), exc)
+    _end = staticmethod(executors.return_outcome)
+    _fail = staticmethod(executors.return_failure)

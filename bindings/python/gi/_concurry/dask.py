@@ -101,13 +101,12 @@ class _Completer:
     def put_all(self, items):
         """Completes each (promise, status, outcome, settled) of items, in
         order, on the completer's thread."""
+        from gi._concurry import executors
         if self.c is None:
             with self.lock:
                 if self.c is None:
-                    from gi._concurry import executors
                     self.runner = executors.Concurry.Runner.new(self.run)
                     self.c = executors.Concurry.ThreadPoolExecutor.new(1)
-        from gi._concurry import executors
         executors._submit_to_runner(self.c, self.runner, tuple(items), None)
 
     def is_completing(self):

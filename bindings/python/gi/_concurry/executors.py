@@ -19,7 +19,7 @@ import weakref
 
 from gi.repository import Gio, GLib
 
-from . import bridge
+from . import bridge, remote
 from .futures import FutureMethods, is_future, wrap_future
 from .outcomes import (Concurry, CancelledError, FALLBACK, _engine, error_for,
                        pyobject_value, remember, to_gvalue)
@@ -109,7 +109,7 @@ def _fill(obj, depth=0, timeout=0):
     return obj
 
 
-_PLAIN = frozenset((int, float, str, bytes, bool, type(None), complex))
+_PLAIN = remote.ATOMIC
 
 
 def _fill_input(item):
@@ -195,12 +195,28 @@ class _Pool:
                 del exc
                 continue
             item = None
+            # return_outcome(), inlined: once per item
             if _batch_return_value(batch, index, value) is FALLBACK:
                 try:
                     batch.return_value(index, to_gvalue(value))
                 except (TypeError, ValueError, OverflowError):
                     batch.return_value(index, pyobject_value(value))
             value = None
+
+
+def return_outcome(batch, index, value):
+    """Ends item index of a C work batch with value, kept as itself."""
+    if _batch_return_value(batch, index, value) is FALLBACK:
+        try:
+            batch.return_value(index, to_gvalue(value))
+        except (TypeError, ValueError, OverflowError):
+            batch.return_value(index, pyobject_value(value))
+
+
+def return_failure(batch, index, exc):
+    """Ends item index of a C work batch with exception exc."""
+    remember(exc)
+    batch.return_error(index, error_for(exc), exc)
 
 
 def _map_group(fn, star, group, pool, control):

@@ -173,6 +173,8 @@ class ProcessPoolExecutor(executors.ExecutorMethods, remote.RemoteExecutor):
                 closing.start()
         if wait:
             closing.join()
+            # _map_dropped() may have started another closing thread
+            # meanwhile, for the processes kept for a held map.
             with self._closing_lock:
                 closing = self._closing
             closing.join()
@@ -189,8 +191,8 @@ class ProcessPoolExecutor(executors.ExecutorMethods, remote.RemoteExecutor):
         self._close_standard()
 
     def _close_standard(self):
-        # Once, and never twice at a time (the standard pool's shutdown
-        # closes its queues).
+        # Never twice at a time (the standard pool's shutdown closes its
+        # queues); calling it again afterwards is harmless.
         with self._standard_lock:
             self._standard.shutdown(wait=True)
         # Until now, interpreter exit waits for it.

@@ -150,12 +150,6 @@ def reject(promise, exc):
     return _ops()[3](promise, exc)
 
 
-def mark_running(promise):
-    """True if the promise was pending and is now running, False if its
-    user cancelled it (the work must then not run)."""
-    return promise.mark_running()
-
-
 def _private_context():
     """The package's private GLib main context, iterated by a daemon thread
     (see bridge.private_context())."""

@@ -226,8 +226,9 @@ class TaskManager:
             carrier = getattr(executor, '__dict__', {}).get('_concurry_pool')
             if carrier is None or not hasattr(carrier, 'call_one'):
                 raise TypeError('a TaskManager needs a Concurry executor, not %r' % (executor,))
+            from gi._concurry import executors
             self._forward = carrier.call_one
-            executor = executor.__dict__['_concurry_c']
+            executor = executors._c_executor(executor)
         self._c = Concurry.TaskManager(executor=executor,
                                        error_policy=_C_POLICY[self.error_policy],
                                        max_in_flight=max_in_flight,

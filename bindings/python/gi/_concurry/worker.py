@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""What runs in the worker processes of ``Concurry.ProcessPoolExecutor``.
+"""What runs in the worker processes of ``Concurry.ProcessPoolExecutor``,
+and on the workers of a Dask cluster for ``DaskExecutor``.
 
 The calls of a batch and their outcomes are pickled together, in the
 parent and here, or, if that fails, one by one, so that one call that
