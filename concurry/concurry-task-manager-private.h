@@ -78,8 +78,6 @@ struct _ConcurryTaskManager
                                               * the manager runs until they are */
 
   ConcurryTask        *unfinished;           /* list of unfinished tasks */
-  ConcurryTask        *inbox;                /* atomic, no lock: finished tasks not
-                                              * counted yet, newest first */
   ConcurryTaskMap     *maps;                 /* maps whose input is not exhausted */
   guint                n_maps_unsized;       /* of those, maps of unknown length */
 
@@ -104,6 +102,13 @@ struct _ConcurryTaskManager
   GSource             *monitor_source;
   guint64              monitor_completed;
   guint64              monitor_failed;
+
+  /* Written by every worker as tasks finish, without the lock: on cache
+   * lines of its own, away from what submitters write with the lock. */
+  char                 inbox_padding_before[128];
+  ConcurryTask        *inbox;                /* atomic, no lock: finished tasks not
+                                              * counted yet, newest first */
+  char                 inbox_padding_after[128 - sizeof (ConcurryTask *)];
 };
 
 /* Whether there is work: unfinished tasks or input to read. With the lock. */
