@@ -13,11 +13,13 @@
  *                  two runs see the same load on a shared machine), with
  *                  the median times. Goal: at most 1.2x. Then the same work
  *                  as a lazy map: the executor's own map vs the manager's.
- *                  Nothing is freed inside a timed run: the futures and
- *                  tasks are dropped after it, and a round waits until the
- *                  manager and its tasks are gone before the next run.
- *                  Every run starts with the executor's store of spare
- *                  futures empty (see drain_spare_futures()).
+ *                  Nothing is freed inside a timed run: both sides keep
+ *                  what submit returned (futures, tasks) and drop it after
+ *                  the run, and a round waits until the manager and its
+ *                  tasks are gone before the next run. Every run starts
+ *                  the same way, with the executor's store of spare
+ *                  futures empty (see start_the_same_way()). With
+ *                  CONCURRY_BENCH_ROUNDS set, every round is printed.
  *                  Also printed: CPU time (all threads), the CPU time of
  *                  the submitting loop itself, and what the manager adds
  *                  per task in CPU time. A task is the executor's queued
@@ -155,6 +157,8 @@ drain_spare_futures (ConcurryExecutor *pool)
   g_free (futures);
 }
 
+static void start_the_same_way (ConcurryExecutor *pool);
+
 static double
 bare_executor (ConcurryExecutor *pool,
                guint             n)
@@ -164,7 +168,7 @@ bare_executor (ConcurryExecutor *pool,
 
   gint64 submit_cpu;
 
-  drain_spare_futures (pool);
+  start_the_same_way (pool);
   timer_start ();
   submit_cpu = thread_cpu_nsec ();
   for (guint i = 0; i < n; i++)
@@ -205,23 +209,49 @@ drop_manager (ConcurryTaskManager *manager)
     ;
 }
 
+/* The allocator too: a run allocates its objects (futures of 112 bytes,
+ * tasks of about twice that) where the objects of the same size freed
+ * last lie, which the thread may still have in its caches. Emptying the
+ * executor's store of spare futures (above) frees 40000 futures just
+ * before the run, which used to favour the bare executor's run and the
+ * task manager's run that followed another (not one that followed the
+ * bare executor's): the rounds alternate, so the manager's rounds were
+ * of two kinds, 30% apart. Every run now starts after the same steps:
+ * as many tasks made and freed, then the futures. */
+static void
+start_the_same_way (ConcurryExecutor *pool)
+{
+  ConcurryTaskManager *manager = concurry_task_manager_new (pool, CONCURRY_ERROR_POLICY_RAISE);
+
+  concurry_task_manager_set_monitor_interval (manager, 0);
+  for (guint i = 0; i < N_DRAIN; i++)
+    g_object_unref (concurry_task_manager_submit (manager, trivial_work, NULL, NULL, NULL));
+  concurry_task_manager_wait (manager, -1, NULL);
+  drop_manager (manager);
+  drain_spare_futures (pool);
+}
+
 static double
 through_manager (ConcurryExecutor *pool,
                  guint             n)
 {
   ConcurryTaskManager *manager = concurry_task_manager_new (pool, CONCURRY_ERROR_POLICY_RAISE);
+  ConcurryTask **tasks = g_new (ConcurryTask *, n);
   double elapsed;
   gint64 submit_cpu;
 
   concurry_task_manager_set_monitor_interval (manager, 0);
-  drain_spare_futures (pool);
+  start_the_same_way (pool);
   timer_start ();
   submit_cpu = thread_cpu_nsec ();
   for (guint i = 0; i < n; i++)
-    g_object_unref (concurry_task_manager_submit (manager, trivial_work, NULL, NULL, NULL));
+    tasks[i] = concurry_task_manager_submit (manager, trivial_work, NULL, NULL, NULL);
   last_submit_cpu = (thread_cpu_nsec () - submit_cpu) / 1e9;
   concurry_task_manager_wait (manager, -1, NULL);
   elapsed = timer_stop ();
+  for (guint i = 0; i < n; i++)
+    g_object_unref (tasks[i]);
+  g_free (tasks);
 
   drop_manager (manager);
 
@@ -260,7 +290,7 @@ bare_map (ConcurryExecutor *pool,
   ConcurryMapResults *results;
   double elapsed;
 
-  drain_spare_futures (pool);
+  start_the_same_way (pool);
   timer_start ();
   results = concurry_executor_map (pool, trivial_map, NULL, NULL, range_next, &range, NULL,
                                    -1, 1, MAP_WINDOW, NULL);
@@ -284,7 +314,7 @@ manager_map (ConcurryExecutor *pool,
   concurry_task_manager_set_monitor_interval (manager, 0);
   concurry_task_manager_set_keep_completed (manager, FALSE);
   concurry_task_manager_set_max_in_flight (manager, MAP_WINDOW);
-  drain_spare_futures (pool);
+  start_the_same_way (pool);
   timer_start ();
   concurry_task_manager_map (manager, trivial_map, NULL, NULL, range_next, &range, NULL, n, NULL);
   concurry_task_manager_wait (manager, -1, NULL);
@@ -525,6 +555,10 @@ side_by_side (ConcurryExecutor *pool,
         }
       ratios[round] = manager_times[round] / bare_times[round];
       cpu_ratios[round] = cpu_manager[round] / cpu_bare[round];
+      if (g_getenv ("CONCURRY_BENCH_ROUNDS") != NULL)
+        printf ("  round %u: bare %.1f ms (submit %.0f ns/task), manager %.1f ms (submit %.0f ns/task): %.2fx\n",
+                round, bare_times[round] * 1e3, submit_bare[round] * 1e9 / n,
+                manager_times[round] * 1e3, submit_manager[round] * 1e9 / n, ratios[round]);
     }
 
   result->ratio = median (ratios, N_ROUNDS);

@@ -119,6 +119,34 @@ cpu_relax (void)
  * How: up to 100 tries, with the x86 PAUSE hint between them (it tells
  * the core this is a spin loop); then an ordinary lock.
  */
+#if !defined (__GNUC__) && !defined (__clang__)
+static GMutex u64_mutex;
+
+guint64
+_concurry_platform_atomic_inc_u64 (guint64 *value)
+{
+  guint64 ret;
+
+  g_mutex_lock (&u64_mutex);
+  ret = ++*value;
+  g_mutex_unlock (&u64_mutex);
+
+  return ret;
+}
+
+guint64
+_concurry_platform_atomic_get_u64 (const guint64 *value)
+{
+  guint64 ret;
+
+  g_mutex_lock (&u64_mutex);
+  ret = *value;
+  g_mutex_unlock (&u64_mutex);
+
+  return ret;
+}
+#endif
+
 void
 _concurry_platform_mutex_lock_spinning (GMutex *mutex)
 {

@@ -60,6 +60,33 @@ G_BEGIN_DECLS
 # define CONCURRY_TSAN_ACQUIRE_REFS(object) ((void)0)
 #endif
 
+/*
+ * 64-bit counters shared by threads without a lock (a task manager's
+ * numbering of its tasks). GLib's atomics are int- or pointer-sized, and
+ * a pointer is 32 bits on some of Debian's architectures, where a count
+ * of submissions could wrap. GCC and Clang have 64-bit atomics everywhere
+ * (through libatomic where the processor lacks them: see meson.build);
+ * elsewhere a lock does.
+ */
+#if defined (__GNUC__) || defined (__clang__)
+static inline guint64
+_concurry_platform_atomic_inc_u64 (guint64 *value)
+{
+  return __atomic_add_fetch (value, 1, __ATOMIC_SEQ_CST);
+}
+
+static inline guint64
+_concurry_platform_atomic_get_u64 (const guint64 *value)
+{
+  return __atomic_load_n (value, __ATOMIC_SEQ_CST);
+}
+#else
+G_GNUC_INTERNAL
+guint64  _concurry_platform_atomic_inc_u64      (guint64  *value);
+G_GNUC_INTERNAL
+guint64  _concurry_platform_atomic_get_u64      (const guint64 *value);
+#endif
+
 G_GNUC_INTERNAL
 gboolean _concurry_platform_is_main_thread      (void);
 

@@ -65,19 +65,17 @@ struct _ConcurryTaskManager
   GMutex               mutex;
 
   /* counters */
-  guint64              n_submitted;
   guint64              n_completed;          /* finished, whatever the state */
   guint64              n_failed;
   guint64              n_cancelled;
-  guint64              n_unfinished;
-  gboolean             holding;              /* a reference on itself, while
-                                              * tasks are unfinished */
   guint                n_busy;               /* threads still at work after
                                               * counting: the hold lasts */
   guint                n_logging;            /* batches whose failures are being logged:
                                               * the manager runs until they are */
 
-  ConcurryTask        *unfinished;           /* list of unfinished tasks */
+  ConcurryTaskChunk   *chunks;               /* the register of unfinished
+                                              * tasks (concurry-task-manager.c) */
+  ConcurryTaskChunk   *spare_chunks;
   ConcurryTaskMap     *maps;                 /* maps whose input is not exhausted */
   guint                n_maps_unsized;       /* of those, maps of unknown length */
 
@@ -95,7 +93,6 @@ struct _ConcurryTaskManager
 
   /* main context */
   GSource             *publish_source;
-  gboolean             publish_scheduled;
   gint64               last_publish;
   ConcurryTaskProgress published;
   GSource             *refill_source;
@@ -103,19 +100,45 @@ struct _ConcurryTaskManager
   guint64              monitor_completed;
   guint64              monitor_failed;
 
+  /* What a submission writes and reads, without the lock (see
+   * register_task()): on cache lines of their own, which the counting
+   * thread visits once per batch of tasks. All atomic. */
+  char                 submit_padding[128];
+  guint64              n_submitted;          /* the number of the last task */
+  int                  unfinished_count;     /* twice the unfinished tasks,
+                                              * plus HOLDING while the manager
+                                              * holds a reference on itself */
+  int                  refusing;             /* @error or @closed is set */
+  int                  publish_scheduled;    /* written with the lock */
+  ConcurryTaskChunk   *current_chunk;        /* written with the lock */
+
   /* Written by every worker as tasks finish, without the lock: on cache
-   * lines of its own, away from what submitters write with the lock. */
-  char                 inbox_padding_before[128];
+   * lines of its own, away from what submissions write. */
+  char                 inbox_padding[128];
   ConcurryTask        *inbox;                /* atomic, no lock: finished tasks not
                                               * counted yet, newest first */
-  char                 inbox_padding_after[128 - sizeof (ConcurryTask *)];
+  char                 end_padding[128 - sizeof (ConcurryTask *)];
 };
+
+/* In unfinished_count: the manager holds a reference on itself; and the
+ * count of one unfinished task. */
+#define _CONCURRY_TASK_MANAGER_HOLDING 1
+#define _CONCURRY_TASK_MANAGER_ONE_TASK 2
 
 /* Whether there is work: unfinished tasks or input to read. With the lock. */
 static inline gboolean
 _concurry_task_manager_is_running_locked (ConcurryTaskManager *self)
 {
-  return self->n_unfinished > 0 || self->maps != NULL || self->n_logging > 0;
+  return g_atomic_int_get (&self->unfinished_count) >= _CONCURRY_TASK_MANAGER_ONE_TASK ||
+         self->maps != NULL || self->n_logging > 0;
+}
+
+/* No more work accepted (a failure under RAISE, or a shutdown): with the
+ * lock held, once @error or @closed is set. See register_task(). */
+static inline void
+_concurry_task_manager_refuse_work_locked (ConcurryTaskManager *self)
+{
+  g_atomic_int_set (&self->refusing, TRUE);
 }
 
 void     _concurry_task_manager_refill        (ConcurryTaskManager  *self);

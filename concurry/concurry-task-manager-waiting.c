@@ -421,6 +421,7 @@ concurry_task_manager_join (ConcurryTaskManager  *self,
 
   g_mutex_lock (&self->mutex);
   self->closed = TRUE;
+  _concurry_task_manager_refuse_work_locked (self);
   g_mutex_unlock (&self->mutex);
 
   return concurry_task_manager_wait (self, -1, error);

@@ -171,7 +171,7 @@ _concurry_task_map_unref (ConcurryTaskMap *map)
 static double
 fraction_locked (ConcurryTaskManager *self)
 {
-  guint64 total = self->n_submitted;
+  guint64 total = _concurry_platform_atomic_get_u64 (&self->n_submitted);
 
   if (self->n_maps_unsized > 0)
     return 0.0;
@@ -187,7 +187,7 @@ static void
 progress_locked (ConcurryTaskManager  *self,
                  ConcurryTaskProgress *progress)
 {
-  progress->n_submitted = self->n_submitted;
+  progress->n_submitted = _concurry_platform_atomic_get_u64 (&self->n_submitted);
   progress->n_completed = self->n_completed;
   progress->n_failed = self->n_failed;
   progress->n_cancelled = self->n_cancelled;
@@ -250,7 +250,8 @@ publish_dispatch (GSource     *source,
     return G_SOURCE_REMOVE;
 
   g_mutex_lock (&self->mutex);
-  self->publish_scheduled = FALSE;
+  /* before the counters are read: see publish_submitted() */
+  g_atomic_int_set (&self->publish_scheduled, FALSE);
   self->last_publish = g_get_monotonic_time ();
   progress_locked (self, &now);
   old_n = self->n_published;
@@ -296,9 +297,9 @@ static GSourceFuncs publish_funcs = {
 static void
 schedule_publish_locked (ConcurryTaskManager *self)
 {
-  if (self->publish_scheduled)
+  if (g_atomic_int_get (&self->publish_scheduled))
     return;
-  self->publish_scheduled = TRUE;
+  g_atomic_int_set (&self->publish_scheduled, TRUE);
 
   if (self->publish_source != NULL)
     g_source_set_ready_time (self->publish_source, self->last_publish + PUBLISH_INTERVAL_USEC);
@@ -578,17 +579,146 @@ task_release_elsewhere (gpointer data)
   g_object_unref (task);
 }
 
-static void
-unlink_locked (ConcurryTaskManager *self,
-               ConcurryTask        *task)
+/*
+ * The register of unfinished tasks, for stopping them (cancel, fail-fast,
+ * shutdown). Each task has a slot, found from its number, in a chunk of
+ * TASK_CHUNK_SIZE consecutive numbers; a chunk is in use until every one
+ * of its numbers was given and counted.
+ *
+ * Why not a list: a submission takes no lock (see register_task()), and
+ * linking or unlinking a task touches its neighbours, objects that other
+ * threads wrote last. A slot is filled by the submitting thread without
+ * the lock (most submissions find their chunk in current_chunk), and
+ * emptied with the lock by the thread that counts the task; consecutive
+ * tasks share a cache line of slots.
+ *
+ * A submission reads current_chunk without the lock, so chunks are only
+ * ever reused, never freed, while the manager lives: a chunk that was
+ * current is safe to look at, and one whose base is not the submission's
+ * is not its chunk (a chunk is in use for one base at a time, and not
+ * given back while a number of its base has not been counted). Spare
+ * chunks cost 8 bytes per task at the peak of unfinished tasks, which take
+ * thirty times as much themselves.
+ */
+#define TASK_CHUNK_SIZE 256
+#define TASK_CHUNK_UNUSED G_MAXUINT64
+
+struct _ConcurryTaskChunk
 {
-  if (task->prev != NULL)
-    task->prev->next = task->next;
+  guint64            base;        /* atomic: the number, less one, of slots[0];
+                                   * TASK_CHUNK_UNUSED while spare */
+  /* read by every submission: away from what counting writes */
+  char               padding[64 - sizeof (guint64)];
+  guint              n_counted;   /* lock */
+  ConcurryTaskChunk *prev;        /* the list of chunks in use, newest
+                                   * first, or of spare ones (next only);
+                                   * lock */
+  ConcurryTaskChunk *next;
+  ConcurryTask      *slots[TASK_CHUNK_SIZE];   /* atomic */
+};
+
+/* The chunk for the numbers from @base; with the lock held. */
+static ConcurryTaskChunk *
+find_chunk_locked (ConcurryTaskManager *self,
+                   guint64              base)
+{
+  ConcurryTaskChunk *chunk, *current, *prev = NULL, *next = self->chunks;
+
+  /* newest first: a new chunk is almost always the newest */
+  while (next != NULL && next->base > base)
+    {
+      prev = next;
+      next = next->next;
+    }
+  if (next != NULL && next->base == base)
+    return next;
+
+  if (self->spare_chunks != NULL)
+    {
+      chunk = self->spare_chunks;
+      self->spare_chunks = chunk->next;
+    }
   else
-    self->unfinished = task->next;
-  if (task->next != NULL)
-    task->next->prev = task->prev;
-  task->prev = task->next = NULL;
+    chunk = g_new (ConcurryTaskChunk, 1);
+  memset (chunk->slots, 0, sizeof chunk->slots);
+  chunk->n_counted = 0;
+  chunk->prev = prev;
+  chunk->next = next;
+  if (prev != NULL)
+    prev->next = chunk;
+  else
+    self->chunks = chunk;
+  if (next != NULL)
+    next->prev = chunk;
+  __atomic_store_n (&chunk->base, base, __ATOMIC_SEQ_CST);
+
+  /* the newest, for the next submissions */
+  current = self->current_chunk;
+  if (current == NULL || current->base == TASK_CHUNK_UNUSED || current->base < base)
+    g_atomic_pointer_set (&self->current_chunk, chunk);
+
+  return chunk;
+}
+
+/* Gives @task its slot, once it has its number; with the lock held if
+ * @locked, else without it. */
+static void
+place_task (ConcurryTaskManager *self,
+            ConcurryTask        *task,
+            gboolean             locked)
+{
+  guint64 number = task->index - 1;
+  guint64 base = number - number % TASK_CHUNK_SIZE;
+  ConcurryTaskChunk *chunk = g_atomic_pointer_get (&self->current_chunk);
+
+  if (chunk == NULL || _concurry_platform_atomic_get_u64 (&chunk->base) != base)
+    {
+      if (!locked)
+        _concurry_platform_mutex_lock_spinning (&self->mutex);
+      chunk = find_chunk_locked (self, base);
+      if (!locked)
+        g_mutex_unlock (&self->mutex);
+    }
+
+  task->chunk = chunk;
+  g_atomic_pointer_set (&chunk->slots[number - base], task);
+}
+
+/* Empties the slot of a counted task; with the lock held. */
+static void
+unplace_task_locked (ConcurryTaskManager *self,
+                     ConcurryTask        *task)
+{
+  ConcurryTaskChunk *chunk = task->chunk;
+
+  task->chunk = NULL;
+  g_atomic_pointer_set (&chunk->slots[task->index - 1 - chunk->base], NULL);
+  if (++chunk->n_counted < TASK_CHUNK_SIZE)
+    return;
+
+  /* every number of the chunk was given and counted: spare */
+  if (chunk->prev != NULL)
+    chunk->prev->next = chunk->next;
+  else
+    self->chunks = chunk->next;
+  if (chunk->next != NULL)
+    chunk->next->prev = chunk->prev;
+  __atomic_store_n (&chunk->base, TASK_CHUNK_UNUSED, __ATOMIC_SEQ_CST);
+  chunk->prev = NULL;
+  chunk->next = self->spare_chunks;
+  self->spare_chunks = chunk;
+}
+
+static void
+free_chunks (ConcurryTaskChunk *chunk)
+{
+  while (chunk != NULL)
+    {
+      ConcurryTaskChunk *next = chunk->next;
+
+      g_free (chunk);
+      chunk = next;
+    }
 }
 
 /* What stopping leaves to do once the lock is released: the tasks to
@@ -660,8 +790,14 @@ stop_locked (ConcurryTaskManager *self,
       stopped->maps = map;
     }
 
-  for (ConcurryTask *task = self->unfinished; task != NULL; task = task->next)
-    stop_task_locked (stopped, task);
+  for (ConcurryTaskChunk *chunk = self->chunks; chunk != NULL; chunk = chunk->next)
+    for (guint i = 0; i < TASK_CHUNK_SIZE; i++)
+      {
+        ConcurryTask *task = g_atomic_pointer_get (&chunk->slots[i]);
+
+        if (task != NULL)
+          stop_task_locked (stopped, task);
+      }
 
   return stopped;
 }
@@ -702,15 +838,24 @@ finish_stop (Stopped *stopped)
  * some. Nothing else needs the manager alive: a task is counted by the
  * thread that put it into an empty inbox, or by one that emptied the inbox
  * it lay in, and no other thread touches the manager after its task is
- * in. The caller drops the reference once it is done with the manager. */
+ * in. The caller drops the reference once it is done with the manager.
+ *
+ * The hold and the count of unfinished tasks are one atomic integer, which
+ * submissions change without the lock: the hold ends only if it is exactly
+ * "held, no task", so a submission counting itself in at the same time
+ * keeps it (see register_task()). */
 static gboolean
 let_go_locked (ConcurryTaskManager *self)
 {
-  if (self->n_unfinished > 0 || self->n_busy > 0 || !self->holding)
+  /* looked at before the exchange, which takes the cache line from the
+   * submitting thread even when it fails */
+  if (self->n_busy > 0 ||
+      g_atomic_int_get (&self->unfinished_count) != _CONCURRY_TASK_MANAGER_HOLDING)
     return FALSE;
-  self->holding = FALSE;
-  return TRUE;
+  return g_atomic_int_compare_and_exchange (&self->unfinished_count,
+                                            _CONCURRY_TASK_MANAGER_HOLDING, 0);
 }
+
 
 /* Empties the inbox and counts the finished tasks it held in one hold of
  * the lock, then does what they call for without it. No user code but
@@ -732,6 +877,7 @@ count_finished (ConcurryTaskManager *self,
   ConcurryPromise *change;
   gboolean need_refill = FALSE;
   gboolean woken, busy;
+  int n_counted = 0;
 
   g_mutex_lock (&self->mutex);
 
@@ -749,13 +895,13 @@ count_finished (ConcurryTaskManager *self,
   while (batch != NULL)
     {
       ConcurryTask *task = batch;
-      ConcurryFutureState state = _concurry_task_get_state (task);
+      ConcurryFutureState state = task->final_state;
 
       batch = task->inbox_next;
       task->inbox_next = NULL;
 
-      unlink_locked (self, task);
-      self->n_unfinished--;
+      unplace_task_locked (self, task);
+      n_counted++;
       self->n_completed++;
       if (state == CONCURRY_FUTURE_STATE_FAILED)
         {
@@ -766,6 +912,7 @@ count_finished (ConcurryTaskManager *self,
           if (self->error_policy == CONCURRY_ERROR_POLICY_RAISE && self->error == NULL)
             {
               self->error = g_error_copy (error);
+              _concurry_task_manager_refuse_work_locked (self);
               to_cancel = stop_locked (self, FALSE);
             }
           if (self->error_policy == CONCURRY_ERROR_POLICY_LOG)
@@ -799,6 +946,8 @@ count_finished (ConcurryTaskManager *self,
           dropped = task;
         }
     }
+
+  g_atomic_int_add (&self->unfinished_count, -n_counted * _CONCURRY_TASK_MANAGER_ONE_TASK);
 
   /* The records of failures are written without the lock (a log writer
    * is user code), but before the manager can be seen finished: a program
@@ -874,6 +1023,7 @@ _concurry_task_manager_task_completed (ConcurryTask *task)
   ConcurryTask *head, *dropped;
   gboolean let_go;
 
+  task->final_state = _concurry_task_get_state (task);
   do
     {
       head = g_atomic_pointer_get (&self->inbox);
@@ -898,24 +1048,127 @@ _concurry_task_manager_task_completed (ConcurryTask *task)
     g_object_unref (self);      /* may be the last reference */
 }
 
-/* Registers a new task, made without the lock, as unfinished; with the
- * lock held. Returns TRUE if the manager must take a reference on itself
- * (without the lock, before the task starts): its first unfinished task. */
+/* Refuses new work: with the lock held. */
 static gboolean
-register_task_locked (ConcurryTaskManager *self,
-                      ConcurryTask        *task)
+check_accepting_locked (ConcurryTaskManager  *self,
+                        GError              **error)
 {
-  gboolean hold = !self->holding;
+  if (self->error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->error));
+      return FALSE;
+    }
+  if (self->closed)
+    {
+      g_set_error_literal (error, CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN,
+                           _("The task manager was shut down and accepts no more work"));
+      return FALSE;
+    }
+  return TRUE;
+}
 
-  self->holding = TRUE;
-  task->index = ++self->n_submitted;
-  task->next = self->unfinished;
-  if (self->unfinished != NULL)
-    self->unfinished->prev = task;
-  self->unfinished = task;
-  self->n_unfinished++;
+/* Takes the manager's hold on itself for a task just counted in, unless
+ * somebody has it: TRUE if the caller must take the reference (before the
+ * task starts; until the task is counted, nobody lets the hold go). */
+static gboolean
+claim_hold (ConcurryTaskManager *self)
+{
+  int count;
 
-  return hold;
+  while (!((count = g_atomic_int_get (&self->unfinished_count)) & _CONCURRY_TASK_MANAGER_HOLDING))
+    if (g_atomic_int_compare_and_exchange (&self->unfinished_count, count,
+                                           count | _CONCURRY_TASK_MANAGER_HOLDING))
+      return TRUE;
+
+  return FALSE;
+}
+
+/* Counts out a task that register_task() refused, which nobody can have
+ * counted or stopped, and sets @error. A thread counting tasks meanwhile
+ * saw the manager busy with it: what it left undone for that (waking the
+ * waiters of the end, publishing, letting the hold go) is done here. */
+static void
+withdraw_task (ConcurryTaskManager  *self,
+               GError              **error)
+{
+  ConcurryPromise *change;
+  gboolean accepting, let_go;
+
+  g_mutex_lock (&self->mutex);
+  g_atomic_int_add (&self->unfinished_count, -_CONCURRY_TASK_MANAGER_ONE_TASK);
+  accepting = check_accepting_locked (self, error);
+  g_assert (!accepting);   /* refusing is never undone */
+  let_go = let_go_locked (self);
+  change = !_concurry_task_manager_is_running_locked (self) ? take_change_locked (self) : NULL;
+  schedule_publish_locked (self);
+  g_mutex_unlock (&self->mutex);
+
+  signal_change (change);
+  if (let_go)
+    g_object_unref (self);      /* never the last: the caller has one */
+}
+
+/*
+ * Registers a new task, made without the lock, as unfinished; without the
+ * lock either. A trivial task on a pool costs a few hundred nanoseconds,
+ * and taking the manager's lock, which the threads counting finished
+ * tasks take too, cost the submitting thread a third as much again. A
+ * registration is two atomic operations and a store, on cache lines that
+ * the submitting thread mostly keeps to itself (the counting threads visit
+ * them once per batch of tasks):
+ *
+ * - the task is counted in unfinished_count, with the manager's hold on
+ *   itself (see let_go_locked());
+ * - it is numbered;
+ * - it gets its slot in the register of unfinished tasks (see
+ *   place_task()).
+ *
+ * With @check, a task is refused if the manager accepts no more work. It
+ * is counted in before the check: a shutdown or a failure that refuses
+ * work from now on sets refusing before it looks at the count, so either
+ * it sees the task unfinished (it waits for it, or stops it: see
+ * start_task()), or the task sees refusing set. A refused task returns
+ * FALSE with @error set.
+ *
+ * Otherwise @hold tells whether the manager must take a reference on
+ * itself (without the lock, before the task starts). @locked: whether the
+ * caller holds the lock (never with @check).
+ */
+static gboolean
+register_task (ConcurryTaskManager  *self,
+               ConcurryTask         *task,
+               gboolean              check,
+               gboolean              locked,
+               gboolean             *hold,
+               GError              **error)
+{
+  int before = g_atomic_int_add (&self->unfinished_count, _CONCURRY_TASK_MANAGER_ONE_TASK);
+
+  if (check && G_UNLIKELY (g_atomic_int_get (&self->refusing)))
+    {
+      withdraw_task (self, error);
+      return FALSE;
+    }
+
+  *hold = !(before & _CONCURRY_TASK_MANAGER_HOLDING) && claim_hold (self);
+  task->index = _concurry_platform_atomic_inc_u64 (&self->n_submitted);
+  place_task (self, task, locked);
+
+  return TRUE;
+}
+
+/* A task was registered: n-submitted changed. Without the lock when a
+ * publication is scheduled already, which reads the counters after it
+ * marks itself done (see publish_dispatch()): this looks at the mark after
+ * the count changed, so one of the two sees the other. */
+static void
+publish_submitted (ConcurryTaskManager *self)
+{
+  if (g_atomic_int_get (&self->publish_scheduled))
+    return;
+  _concurry_platform_mutex_lock_spinning (&self->mutex);
+  schedule_publish_locked (self);
+  g_mutex_unlock (&self->mutex);
 }
 
 /* A task that will not run: it ends failed with @error, taken, and is
@@ -929,7 +1182,7 @@ task_refuse (ConcurryTask *task,
 }
 
 /* Hands a registered task to the executor; without the lock (@hold: see
- * register_task_locked()). A task the executor refuses ends at once,
+ * register_task()). A task the executor refuses ends at once,
  * failed with the executor's error. Until the task is started (below),
  * nothing but this can complete it, so the manager's references are
  * taken in time. */
@@ -984,25 +1237,6 @@ start_task (ConcurryTaskManager *self,
   /* Stopped while we submitted: stop_locked() may have missed it. */
   if G_UNLIKELY (g_atomic_int_get (&self->stopping))
     _concurry_core_cancel_pending (&task->work.core, (ConcurryFuture *)task);
-}
-
-/* Refuses new work: with the lock held. */
-static gboolean
-check_accepting_locked (ConcurryTaskManager  *self,
-                        GError              **error)
-{
-  if (self->error != NULL)
-    {
-      g_propagate_error (error, g_error_copy (self->error));
-      return FALSE;
-    }
-  if (self->closed)
-    {
-      g_set_error_literal (error, CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN,
-                           _("The task manager was shut down and accepts no more work"));
-      return FALSE;
-    }
-  return TRUE;
 }
 
 static gboolean
@@ -1070,6 +1304,7 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
               self->error == NULL)
             {
               self->error = g_error_copy (error);
+              _concurry_task_manager_refuse_work_locked (self);
               to_cancel = stop_locked (self, FALSE);
             }
           schedule_publish_locked (self);
@@ -1097,7 +1332,7 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
       map->in_flight++;
       task->map = map;              /* the reference taken above */
       task->input = item;
-      hold = register_task_locked (self, task);
+      register_task (self, task, FALSE, TRUE, &hold, NULL);
       schedule_publish_locked (self);
       g_mutex_unlock (&self->mutex);
 
@@ -1205,7 +1440,9 @@ concurry_task_manager_finalize (GObject *object)
 {
   ConcurryTaskManager *self = CONCURRY_TASK_MANAGER (object);
 
-  g_assert (self->unfinished == NULL);
+  /* the chunk of the last numbers given, partly used */
+  free_chunks (self->chunks);
+  free_chunks (self->spare_chunks);
 
   g_clear_pointer (&self->completed, g_ptr_array_unref);
   g_clear_error (&self->error);
@@ -1720,18 +1957,12 @@ concurry_task_manager_submit (ConcurryTaskManager  *self,
   task = _concurry_task_new (self);
   task->work_func = func;
   task->user_data = user_data;
-  /* Held for a few instructions, but by the thread counting finished tasks
-   * too: spin a little before sleeping. */
-  _concurry_platform_mutex_lock_spinning (&self->mutex);
-  if (!check_accepting_locked (self, error))
+  if (!register_task (self, task, TRUE, FALSE, &hold, error))
     {
-      g_mutex_unlock (&self->mutex);
       g_object_unref (task);
       goto refused;
     }
-  hold = register_task_locked (self, task);
-  schedule_publish_locked (self);
-  g_mutex_unlock (&self->mutex);
+  publish_submitted (self);
   task->destroy = destroy;
 
   start_task (self, task, hold);
@@ -1787,16 +2018,12 @@ concurry_task_manager_submit_input (ConcurryTaskManager  *self,
   g_value_copy (input, &task->input);
   task->map_func = func;
   task->user_data = user_data;
-  _concurry_platform_mutex_lock_spinning (&self->mutex);
-  if (!check_accepting_locked (self, error))
+  if (!register_task (self, task, TRUE, FALSE, &hold, error))
     {
-      g_mutex_unlock (&self->mutex);
       g_object_unref (task);
       goto refused;
     }
-  hold = register_task_locked (self, task);
-  schedule_publish_locked (self);
-  g_mutex_unlock (&self->mutex);
+  publish_submitted (self);
   task->destroy = destroy;
 
   start_task (self, task, hold);
@@ -1909,9 +2136,7 @@ concurry_task_manager_get_n_submitted (ConcurryTaskManager *self)
 
   g_return_val_if_fail (CONCURRY_IS_TASK_MANAGER (self), 0);
 
-  g_mutex_lock (&self->mutex);
-  ret = self->n_submitted;
-  g_mutex_unlock (&self->mutex);
+  ret = _concurry_platform_atomic_get_u64 (&self->n_submitted);
 
   return ret;
 }
@@ -2151,6 +2376,7 @@ concurry_task_manager_shutdown (ConcurryTaskManager  *self,
 
   g_mutex_lock (&self->mutex);
   self->closed = TRUE;
+  _concurry_task_manager_refuse_work_locked (self);
   if (cancel_futures)
     {
       self->discarding = TRUE;

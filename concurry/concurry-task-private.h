@@ -17,6 +17,7 @@ G_BEGIN_DECLS
 
 typedef struct _ConcurryTaskMap ConcurryTaskMap;
 typedef struct _ConcurryTaskManager ConcurryTaskManager;
+typedef struct _ConcurryTaskChunk ConcurryTaskChunk;
 
 /*
  * ConcurryTask:
@@ -43,9 +44,11 @@ typedef struct _ConcurryTaskManager ConcurryTaskManager;
  *
  * @manager is borrowed: the manager holds a reference on itself while it
  * has unfinished tasks, and a task only uses it until it is counted.
- * @index is set by the manager, with its lock, before the task is handed
- * out. @map, for a task of a map, is a reference. @prev and @next (the
- * manager's list of unfinished tasks) belong to the manager's lock.
+ * @index (the task's number) and @chunk (where the manager's register of
+ * unfinished tasks has its slot) are set by the thread submitting it
+ * before the task is handed out; @chunk is cleared with the manager's
+ * lock once the task is counted. @map, for a task of a map, is a
+ * reference.
  * @started is set (atomically) once the task went to its executor: only
  * then may the manager cancel it (see start_task()). @start_time and
  * @end_time are written by the thread running the work before the task
@@ -55,20 +58,23 @@ struct _ConcurryTask
 {
   ConcurryWorkFuture    work;
 
-  /* What the workers and the counting thread use, close to the header. */
-  ConcurryTaskManager  *manager;
+  /* What the thread counting finished tasks reads, together: it reads
+   * them on tasks that other threads finished, a cache miss per line. */
   /* the manager's inbox of finished tasks not yet counted (see
    * _concurry_task_manager_task_completed()) */
   ConcurryTask         *inbox_next;
-  ConcurryTask         *prev;
-  ConcurryTask         *next;
+  int                   final_state;   /* written before it goes in */
   int                   started;
+  ConcurryTaskChunk    *chunk;
+  guint64               index;
+  /* for map tasks, shared with the other tasks of the map */
+  ConcurryTaskMap      *map;
+
+  ConcurryTaskManager  *manager;
   int                   submitting;    /* to another executor: see
                                         * task_release_elsewhere() */
 
-  /* the work: either a work function or a map function, with its data
-   * (for map tasks, shared with the other tasks of the map) */
-  ConcurryTaskMap      *map;
+  /* the work: either a work function or a map function, with its data */
   ConcurryWorkFunc      work_func;
   ConcurryMapFunc       map_func;
   gpointer              user_data;
@@ -76,7 +82,6 @@ struct _ConcurryTask
   gint64                start_time;
   gint64                end_time;
 
-  guint64               index;
   GValue                input;
 };
 
