@@ -122,16 +122,13 @@ cpu_relax (void)
 #if !defined (__GNUC__) && !defined (__clang__)
 static GMutex u64_mutex;
 
-guint64
-_concurry_platform_atomic_inc_u64 (guint64 *value)
+void
+_concurry_platform_atomic_set_u64 (guint64 *value,
+                                   guint64  new_value)
 {
-  guint64 ret;
-
   g_mutex_lock (&u64_mutex);
-  ret = ++*value;
+  *value = new_value;
   g_mutex_unlock (&u64_mutex);
-
-  return ret;
 }
 
 guint64
@@ -141,6 +138,36 @@ _concurry_platform_atomic_get_u64 (const guint64 *value)
 
   g_mutex_lock (&u64_mutex);
   ret = *value;
+  g_mutex_unlock (&u64_mutex);
+
+  return ret;
+}
+
+guint64
+_concurry_platform_atomic_add_u64 (guint64 *value,
+                                   guint64  add)
+{
+  guint64 ret;
+
+  g_mutex_lock (&u64_mutex);
+  ret = *value;
+  *value += add;
+  g_mutex_unlock (&u64_mutex);
+
+  return ret;
+}
+
+gboolean
+_concurry_platform_atomic_cas_u64 (guint64 *value,
+                                   guint64  expected,
+                                   guint64  desired)
+{
+  gboolean ret;
+
+  g_mutex_lock (&u64_mutex);
+  ret = *value == expected;
+  if (ret)
+    *value = desired;
   g_mutex_unlock (&u64_mutex);
 
   return ret;

@@ -69,10 +69,11 @@ G_BEGIN_DECLS
  * elsewhere a lock does.
  */
 #if defined (__GNUC__) || defined (__clang__)
-static inline guint64
-_concurry_platform_atomic_inc_u64 (guint64 *value)
+static inline void
+_concurry_platform_atomic_set_u64 (guint64 *value,
+                                   guint64  new_value)
 {
-  return __atomic_add_fetch (value, 1, __ATOMIC_SEQ_CST);
+  __atomic_store_n (value, new_value, __ATOMIC_SEQ_CST);
 }
 
 static inline guint64
@@ -80,11 +81,36 @@ _concurry_platform_atomic_get_u64 (const guint64 *value)
 {
   return __atomic_load_n (value, __ATOMIC_SEQ_CST);
 }
+
+/* Adds @add; returns the value before. */
+static inline guint64
+_concurry_platform_atomic_add_u64 (guint64 *value,
+                                   guint64  add)
+{
+  return __atomic_fetch_add (value, add, __ATOMIC_SEQ_CST);
+}
+
+static inline gboolean
+_concurry_platform_atomic_cas_u64 (guint64 *value,
+                                   guint64  expected,
+                                   guint64  desired)
+{
+  return __atomic_compare_exchange_n (value, &expected, desired, FALSE,
+                                      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
 #else
 G_GNUC_INTERNAL
-guint64  _concurry_platform_atomic_inc_u64      (guint64  *value);
+void     _concurry_platform_atomic_set_u64      (guint64  *value,
+                                                 guint64   new_value);
 G_GNUC_INTERNAL
 guint64  _concurry_platform_atomic_get_u64      (const guint64 *value);
+G_GNUC_INTERNAL
+guint64  _concurry_platform_atomic_add_u64      (guint64  *value,
+                                                 guint64   add);
+G_GNUC_INTERNAL
+gboolean _concurry_platform_atomic_cas_u64      (guint64  *value,
+                                                 guint64   expected,
+                                                 guint64   desired);
 #endif
 
 G_GNUC_INTERNAL

@@ -9,6 +9,7 @@
 # error "config.h must be included before concurry-task-manager-private.h"
 #endif
 
+#include "concurry-platform-private.h"
 #include "concurry-promise.h"
 #include "concurry-task-manager.h"
 #include "concurry-task-private.h"
@@ -66,6 +67,9 @@ struct _ConcurryTaskManager
 
   /* counters */
   guint64              n_completed;          /* finished, whatever the state */
+  guint64              n_withdrawn;          /* numbers given to submissions
+                                              * then refused: see register_task() */
+  guint64              n_numbered_seen;      /* numbers given, as last read */
   guint64              n_failed;
   guint64              n_cancelled;
   guint                n_busy;               /* threads still at work after
@@ -104,10 +108,10 @@ struct _ConcurryTaskManager
    * register_task()): on cache lines of their own, which the counting
    * thread visits once per batch of tasks. All atomic. */
   char                 submit_padding[128];
-  guint64              n_submitted;          /* the number of the last task */
-  int                  unfinished_count;     /* twice the unfinished tasks,
-                                              * plus HOLDING while the manager
-                                              * holds a reference on itself */
+  guint64              numbered;             /* twice the numbers given to
+                                              * tasks, plus HOLDING while the
+                                              * manager holds a reference on
+                                              * itself */
   int                  refusing;             /* @error or @closed is set */
   int                  publish_scheduled;    /* written with the lock */
   ConcurryTaskChunk   *current_chunk;        /* written with the lock */
@@ -120,17 +124,39 @@ struct _ConcurryTaskManager
   char                 end_padding[128 - sizeof (ConcurryTask *)];
 };
 
-/* In unfinished_count: the manager holds a reference on itself; and the
- * count of one unfinished task. */
+/* In numbered: the manager holds a reference on itself; and one number. */
 #define _CONCURRY_TASK_MANAGER_HOLDING 1
-#define _CONCURRY_TASK_MANAGER_ONE_TASK 2
+#define _CONCURRY_TASK_MANAGER_ONE_NUMBER 2
+
+/* Whether a task is unfinished: a number was given and not counted (as
+ * a finished task, or a refused one). With the lock. Submissions change
+ * @numbered without the lock, on every task; the cache line moves only
+ * when the count catches up with the numbers last seen. */
+static inline gboolean
+_concurry_task_manager_has_unfinished_locked (ConcurryTaskManager *self)
+{
+  guint64 counted = self->n_completed + self->n_withdrawn;
+
+  if (counted < self->n_numbered_seen)
+    return TRUE;
+  self->n_numbered_seen = _concurry_platform_atomic_get_u64 (&self->numbered) / _CONCURRY_TASK_MANAGER_ONE_NUMBER;
+  return counted < self->n_numbered_seen;
+}
 
 /* Whether there is work: unfinished tasks or input to read. With the lock. */
 static inline gboolean
 _concurry_task_manager_is_running_locked (ConcurryTaskManager *self)
 {
-  return g_atomic_int_get (&self->unfinished_count) >= _CONCURRY_TASK_MANAGER_ONE_TASK ||
+  return _concurry_task_manager_has_unfinished_locked (self) ||
          self->maps != NULL || self->n_logging > 0;
+}
+
+/* The number of tasks submitted. With the lock. */
+static inline guint64
+_concurry_task_manager_n_submitted_locked (ConcurryTaskManager *self)
+{
+  return _concurry_platform_atomic_get_u64 (&self->numbered) / _CONCURRY_TASK_MANAGER_ONE_NUMBER -
+         self->n_withdrawn;
 }
 
 /* No more work accepted (a failure under RAISE, or a shutdown): with the

@@ -171,7 +171,7 @@ _concurry_task_map_unref (ConcurryTaskMap *map)
 static double
 fraction_locked (ConcurryTaskManager *self)
 {
-  guint64 total = _concurry_platform_atomic_get_u64 (&self->n_submitted);
+  guint64 total = _concurry_task_manager_n_submitted_locked (self);
 
   if (self->n_maps_unsized > 0)
     return 0.0;
@@ -187,7 +187,7 @@ static void
 progress_locked (ConcurryTaskManager  *self,
                  ConcurryTaskProgress *progress)
 {
-  progress->n_submitted = _concurry_platform_atomic_get_u64 (&self->n_submitted);
+  progress->n_submitted = _concurry_task_manager_n_submitted_locked (self);
   progress->n_completed = self->n_completed;
   progress->n_failed = self->n_failed;
   progress->n_cancelled = self->n_cancelled;
@@ -588,9 +588,11 @@ task_release_elsewhere (gpointer data)
  * Why not a list: a submission takes no lock (see register_task()), and
  * linking or unlinking a task touches its neighbours, objects that other
  * threads wrote last. A slot is filled by the submitting thread without
- * the lock (most submissions find their chunk in current_chunk), and
- * emptied with the lock by the thread that counts the task; consecutive
- * tasks share a cache line of slots.
+ * the lock (most submissions find their chunk in current_chunk). Counting
+ * a task does not empty its slot, which the submitting thread may be
+ * writing beside: it sets the number's bit among the chunk's counted
+ * ones, on a cache line of their own. A slot whose bit is set is never
+ * looked into again (its task may be gone).
  *
  * A submission reads current_chunk without the lock, so chunks are only
  * ever reused, never freed, while the manager lives: a chunk that was
@@ -614,6 +616,9 @@ struct _ConcurryTaskChunk
                                    * first, or of spare ones (next only);
                                    * lock */
   ConcurryTaskChunk *next;
+  guint64            counted[TASK_CHUNK_SIZE / 64];   /* lock */
+  /* written by submissions, away from what counting writes */
+  char               padding2[64];
   ConcurryTask      *slots[TASK_CHUNK_SIZE];   /* atomic */
 };
 
@@ -641,6 +646,7 @@ find_chunk_locked (ConcurryTaskManager *self,
   else
     chunk = g_new (ConcurryTaskChunk, 1);
   memset (chunk->slots, 0, sizeof chunk->slots);
+  memset (chunk->counted, 0, sizeof chunk->counted);
   chunk->n_counted = 0;
   chunk->prev = prev;
   chunk->next = next;
@@ -650,7 +656,7 @@ find_chunk_locked (ConcurryTaskManager *self,
     self->chunks = chunk;
   if (next != NULL)
     next->prev = chunk;
-  __atomic_store_n (&chunk->base, base, __ATOMIC_SEQ_CST);
+  _concurry_platform_atomic_set_u64 (&chunk->base, base);
 
   /* the newest, for the next submissions */
   current = self->current_chunk;
@@ -684,15 +690,15 @@ place_task (ConcurryTaskManager *self,
   g_atomic_pointer_set (&chunk->slots[number - base], task);
 }
 
-/* Empties the slot of a counted task; with the lock held. */
+/* Marks @number counted, in @chunk; with the lock held. */
 static void
-unplace_task_locked (ConcurryTaskManager *self,
-                     ConcurryTask        *task)
+count_number_locked (ConcurryTaskManager *self,
+                     ConcurryTaskChunk   *chunk,
+                     guint64              number)
 {
-  ConcurryTaskChunk *chunk = task->chunk;
+  guint64 i = number - 1 - chunk->base;
 
-  task->chunk = NULL;
-  g_atomic_pointer_set (&chunk->slots[task->index - 1 - chunk->base], NULL);
+  chunk->counted[i / 64] |= G_GUINT64_CONSTANT (1) << (i % 64);
   if (++chunk->n_counted < TASK_CHUNK_SIZE)
     return;
 
@@ -703,7 +709,7 @@ unplace_task_locked (ConcurryTaskManager *self,
     self->chunks = chunk->next;
   if (chunk->next != NULL)
     chunk->next->prev = chunk->prev;
-  __atomic_store_n (&chunk->base, TASK_CHUNK_UNUSED, __ATOMIC_SEQ_CST);
+  _concurry_platform_atomic_set_u64 (&chunk->base, TASK_CHUNK_UNUSED);
   chunk->prev = NULL;
   chunk->next = self->spare_chunks;
   self->spare_chunks = chunk;
@@ -793,8 +799,11 @@ stop_locked (ConcurryTaskManager *self,
   for (ConcurryTaskChunk *chunk = self->chunks; chunk != NULL; chunk = chunk->next)
     for (guint i = 0; i < TASK_CHUNK_SIZE; i++)
       {
-        ConcurryTask *task = g_atomic_pointer_get (&chunk->slots[i]);
+        ConcurryTask *task;
 
+        if (chunk->counted[i / 64] & (G_GUINT64_CONSTANT (1) << (i % 64)))
+          continue;
+        task = g_atomic_pointer_get (&chunk->slots[i]);
         if (task != NULL)
           stop_task_locked (stopped, task);
       }
@@ -847,13 +856,15 @@ finish_stop (Stopped *stopped)
 static gboolean
 let_go_locked (ConcurryTaskManager *self)
 {
-  /* looked at before the exchange, which takes the cache line from the
-   * submitting thread even when it fails */
-  if (self->n_busy > 0 ||
-      g_atomic_int_get (&self->unfinished_count) != _CONCURRY_TASK_MANAGER_HOLDING)
+  guint64 numbered;
+
+  if (self->n_busy > 0 || _concurry_task_manager_has_unfinished_locked (self))
     return FALSE;
-  return g_atomic_int_compare_and_exchange (&self->unfinished_count,
-                                            _CONCURRY_TASK_MANAGER_HOLDING, 0);
+  /* Every number given was counted: unless one is given meanwhile. */
+  numbered = self->n_numbered_seen * _CONCURRY_TASK_MANAGER_ONE_NUMBER;
+  return _concurry_platform_atomic_cas_u64 (&self->numbered,
+                                            numbered | _CONCURRY_TASK_MANAGER_HOLDING,
+                                            numbered);
 }
 
 
@@ -877,7 +888,6 @@ count_finished (ConcurryTaskManager *self,
   ConcurryPromise *change;
   gboolean need_refill = FALSE;
   gboolean woken, busy;
-  int n_counted = 0;
 
   g_mutex_lock (&self->mutex);
 
@@ -900,8 +910,7 @@ count_finished (ConcurryTaskManager *self,
       batch = task->inbox_next;
       task->inbox_next = NULL;
 
-      unplace_task_locked (self, task);
-      n_counted++;
+      count_number_locked (self, task->chunk, task->index);
       self->n_completed++;
       if (state == CONCURRY_FUTURE_STATE_FAILED)
         {
@@ -946,8 +955,6 @@ count_finished (ConcurryTaskManager *self,
           dropped = task;
         }
     }
-
-  g_atomic_int_add (&self->unfinished_count, -n_counted * _CONCURRY_TASK_MANAGER_ONE_TASK);
 
   /* The records of failures are written without the lock (a log writer
    * is user code), but before the manager can be seen finished: a program
@@ -1073,29 +1080,34 @@ check_accepting_locked (ConcurryTaskManager  *self,
 static gboolean
 claim_hold (ConcurryTaskManager *self)
 {
-  int count;
+  guint64 numbered;
 
-  while (!((count = g_atomic_int_get (&self->unfinished_count)) & _CONCURRY_TASK_MANAGER_HOLDING))
-    if (g_atomic_int_compare_and_exchange (&self->unfinished_count, count,
-                                           count | _CONCURRY_TASK_MANAGER_HOLDING))
+  while (!((numbered = _concurry_platform_atomic_get_u64 (&self->numbered)) &
+           _CONCURRY_TASK_MANAGER_HOLDING))
+    if (_concurry_platform_atomic_cas_u64 (&self->numbered, numbered,
+                                           numbered | _CONCURRY_TASK_MANAGER_HOLDING))
       return TRUE;
 
   return FALSE;
 }
 
-/* Counts out a task that register_task() refused, which nobody can have
- * counted or stopped, and sets @error. A thread counting tasks meanwhile
- * saw the manager busy with it: what it left undone for that (waking the
- * waiters of the end, publishing, letting the hold go) is done here. */
+/* Counts out the number @number of a task that register_task() refused,
+ * which nobody can have counted or stopped, and sets @error. A thread
+ * counting tasks meanwhile saw the manager busy with it: what it left
+ * undone for that (waking the waiters of the end, publishing, letting the
+ * hold go) is done here. */
 static void
 withdraw_task (ConcurryTaskManager  *self,
+               guint64               number,
                GError              **error)
 {
   ConcurryPromise *change;
   gboolean accepting, let_go;
 
   g_mutex_lock (&self->mutex);
-  g_atomic_int_add (&self->unfinished_count, -_CONCURRY_TASK_MANAGER_ONE_TASK);
+  self->n_withdrawn++;
+  count_number_locked (self, find_chunk_locked (self, (number - 1) - (number - 1) % TASK_CHUNK_SIZE),
+                       number);
   accepting = check_accepting_locked (self, error);
   g_assert (!accepting);   /* refusing is never undone */
   let_go = let_go_locked (self);
@@ -1113,22 +1125,25 @@ withdraw_task (ConcurryTaskManager  *self,
  * lock either. A trivial task on a pool costs a few hundred nanoseconds,
  * and taking the manager's lock, which the threads counting finished
  * tasks take too, cost the submitting thread a third as much again. A
- * registration is two atomic operations and a store, on cache lines that
- * the submitting thread mostly keeps to itself (the counting threads visit
- * them once per batch of tasks):
+ * registration is an atomic addition and a store, on cache lines that the
+ * submitting thread mostly keeps to itself (the counting threads look at
+ * them when they catch up with it):
  *
- * - the task is counted in unfinished_count, with the manager's hold on
- *   itself (see let_go_locked());
- * - it is numbered;
+ * - the task takes the next number, which counts it as unfinished until
+ *   the number is counted (see _concurry_task_manager_has_unfinished_locked());
+ *   the same atomic integer holds the manager's hold on itself (see
+ *   let_go_locked());
  * - it gets its slot in the register of unfinished tasks (see
  *   place_task()).
  *
  * With @check, a task is refused if the manager accepts no more work. It
- * is counted in before the check: a shutdown or a failure that refuses
- * work from now on sets refusing before it looks at the count, so either
- * it sees the task unfinished (it waits for it, or stops it: see
+ * takes its number before the check: a shutdown or a failure that refuses
+ * work from now on sets refusing before it looks at the numbers given, so
+ * either it sees the task unfinished (it waits for it, or stops it: see
  * start_task()), or the task sees refusing set. A refused task returns
- * FALSE with @error set.
+ * FALSE with @error set; its number is counted as withdrawn and given to
+ * no task (submissions racing a shutdown from several threads may leave
+ * such a gap in the numbers).
  *
  * Otherwise @hold tells whether the manager must take a reference on
  * itself (without the lock, before the task starts). @locked: whether the
@@ -1142,16 +1157,18 @@ register_task (ConcurryTaskManager  *self,
                gboolean             *hold,
                GError              **error)
 {
-  int before = g_atomic_int_add (&self->unfinished_count, _CONCURRY_TASK_MANAGER_ONE_TASK);
+  guint64 before = _concurry_platform_atomic_add_u64 (&self->numbered,
+                                                      _CONCURRY_TASK_MANAGER_ONE_NUMBER);
+  guint64 number = before / _CONCURRY_TASK_MANAGER_ONE_NUMBER + 1;
 
   if (check && G_UNLIKELY (g_atomic_int_get (&self->refusing)))
     {
-      withdraw_task (self, error);
+      withdraw_task (self, number, error);
       return FALSE;
     }
 
   *hold = !(before & _CONCURRY_TASK_MANAGER_HOLDING) && claim_hold (self);
-  task->index = _concurry_platform_atomic_inc_u64 (&self->n_submitted);
+  task->index = number;
   place_task (self, task, locked);
 
   return TRUE;
@@ -2136,7 +2153,9 @@ concurry_task_manager_get_n_submitted (ConcurryTaskManager *self)
 
   g_return_val_if_fail (CONCURRY_IS_TASK_MANAGER (self), 0);
 
-  ret = _concurry_platform_atomic_get_u64 (&self->n_submitted);
+  g_mutex_lock (&self->mutex);
+  ret = _concurry_task_manager_n_submitted_locked (self);
+  g_mutex_unlock (&self->mutex);
 
   return ret;
 }

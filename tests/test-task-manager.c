@@ -1687,6 +1687,160 @@ test_executor_of_its_own (void)
   g_object_unref (executor);
 }
 
+/* More tasks than a chunk of the manager's register of unfinished tasks
+ * holds (256), so that stopping walks several chunks. */
+#define N_BLOCKED 1000
+
+static void
+test_stop_reaches_every_unfinished_task (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (1);
+  g_autoptr(GError) error = NULL;
+  ConcurryErrorPolicy policies[] = { CONCURRY_ERROR_POLICY_RAISE, CONCURRY_ERROR_POLICY_IGNORE };
+
+  g_test_summary ("fail-fast and cancel() reach every unfinished task, however many were "
+                  "submitted; the numbers of the tasks are 1, 2, ... in submission order");
+
+  for (guint p = 0; p < G_N_ELEMENTS (policies); p++)
+    {
+      g_autoptr(ConcurryTaskManager) manager = new_manager (pool, policies[p]);
+      g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
+      Gate gate;
+
+      gate_init (&gate);
+      /* the first blocks the only worker; the others wait in the queue */
+      g_ptr_array_add (tasks, concurry_task_manager_submit (manager, gated_failing_work, &gate,
+                                                           NULL, &error));
+      for (guint i = 1; i < N_BLOCKED; i++)
+        g_ptr_array_add (tasks, concurry_task_manager_submit (manager, answer_work, NULL,
+                                                             NULL, &error));
+      g_assert_no_error (error);
+      for (guint i = 0; i < N_BLOCKED; i++)
+        g_assert_cmpuint (concurry_task_get_index (g_ptr_array_index (tasks, i)), ==, i + 1);
+      gate_wait_for (&gate, 1);
+
+      if (policies[p] == CONCURRY_ERROR_POLICY_RAISE)
+        {
+          /* the failure of the first stops the rest */
+          gate_open (&gate);
+          g_assert_false (concurry_task_manager_wait (manager, -1, &error));
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+          g_clear_error (&error);
+          g_assert_true (concurry_task_manager_shutdown (manager, TRUE, FALSE, NULL));
+          g_assert_cmpuint (concurry_task_manager_get_n_failed (manager), ==, 1);
+          g_assert_cmpuint (concurry_task_manager_get_n_cancelled (manager), ==, N_BLOCKED - 1);
+        }
+      else
+        {
+          concurry_task_manager_cancel (manager);
+          gate_open (&gate);
+          g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+          g_assert_no_error (error);
+          g_assert_cmpuint (concurry_task_manager_get_n_cancelled (manager), ==, N_BLOCKED);
+        }
+
+      g_assert_cmpuint (concurry_task_manager_get_n_submitted (manager), ==, N_BLOCKED);
+      g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, N_BLOCKED);
+      for (guint i = 1; i < N_BLOCKED; i++)
+        g_assert_cmpint (concurry_task_get_state (g_ptr_array_index (tasks, i)), ==,
+                         CONCURRY_FUTURE_STATE_CANCELLED);
+
+      /* the worker leaves the gate before the next round closes it */
+      g_assert_true (concurry_executor_shutdown (pool, TRUE, FALSE, NULL));
+      g_clear_object (&pool);
+      pool = concurry_thread_pool_executor_new (1);
+      gate_clear (&gate);
+    }
+}
+
+typedef struct
+{
+  ConcurryTaskManager *manager;
+  GPtrArray           *accepted;
+  GError              *refusal;
+} Submitter;
+
+static gpointer
+submit_until_refused (gpointer data)
+{
+  Submitter *submitter = data;
+  ConcurryTask *task;
+
+  while ((task = concurry_task_manager_submit (submitter->manager, answer_work, NULL, NULL,
+                                               &submitter->refusal)) != NULL)
+    g_ptr_array_add (submitter->accepted, task);
+
+  return NULL;
+}
+
+static int
+compare_numbers (gconstpointer a,
+                 gconstpointer b)
+{
+  guint64 x = *(const guint64 *)a, y = *(const guint64 *)b;
+
+  return x < y ? -1 : x > y;
+}
+
+static void
+test_submissions_racing_shutdown (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+
+  g_test_summary ("submissions from several threads racing a shutdown: each is accepted "
+                  "or refused; the shutdown returns once every accepted task ended; "
+                  "the counts and the numbers of the tasks add up");
+
+  for (guint round = 0; round < 20; round++)
+    {
+      g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+      Submitter submitters[3];
+      GThread *threads[G_N_ELEMENTS (submitters)];
+      g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint64));
+      guint64 n_accepted = 0;
+
+      for (guint i = 0; i < G_N_ELEMENTS (submitters); i++)
+        {
+          submitters[i].manager = manager;
+          submitters[i].accepted = g_ptr_array_new_with_free_func (g_object_unref);
+          submitters[i].refusal = NULL;
+          threads[i] = g_thread_new ("submitter", submit_until_refused, &submitters[i]);
+        }
+      /* shut down while they submit (a condition, not a time) */
+      while (concurry_task_manager_get_n_submitted (manager) < 1000)
+        g_thread_yield ();
+      g_assert_true (concurry_task_manager_shutdown (manager, TRUE, FALSE, NULL));
+
+      /* every task accepted so far has ended; the others are refused */
+      for (guint i = 0; i < G_N_ELEMENTS (submitters); i++)
+        {
+          g_thread_join (threads[i]);
+          g_assert_error (submitters[i].refusal, CONCURRY_ERROR, CONCURRY_ERROR_SHUT_DOWN);
+          g_clear_error (&submitters[i].refusal);
+          for (guint j = 0; j < submitters[i].accepted->len; j++)
+            {
+              ConcurryTask *task = g_ptr_array_index (submitters[i].accepted, j);
+
+              guint64 number = concurry_task_get_index (task);
+
+              g_assert_cmpint (concurry_task_get_state (task), ==, CONCURRY_FUTURE_STATE_DONE);
+              g_array_append_val (numbers, number);
+            }
+          n_accepted += submitters[i].accepted->len;
+        }
+      /* each number given once */
+      g_array_sort (numbers, compare_numbers);
+      for (guint i = 1; i < numbers->len; i++)
+        g_assert_cmpuint (g_array_index (numbers, guint64, i - 1), <, g_array_index (numbers, guint64, i));
+      g_assert_cmpuint (concurry_task_manager_get_n_submitted (manager), ==, n_accepted);
+      g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, n_accepted);
+      g_assert_false (concurry_task_manager_get_running (manager));
+
+      for (guint i = 0; i < G_N_ELEMENTS (submitters); i++)
+        g_ptr_array_unref (submitters[i].accepted);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1738,6 +1892,10 @@ main (int   argc,
                    test_chain_end_cancel_reaches_the_task);
   g_test_add_func ("/Concurry/TaskManager/tasks-finishing-together-counted-once",
                    test_tasks_finishing_together_counted_once);
+  g_test_add_func ("/Concurry/TaskManager/stop-reaches-every-unfinished-task",
+                   test_stop_reaches_every_unfinished_task);
+  g_test_add_func ("/Concurry/TaskManager/submissions-racing-shutdown",
+                   test_submissions_racing_shutdown);
 
   return g_test_run ();
 }
