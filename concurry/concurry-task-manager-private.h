@@ -106,7 +106,8 @@ struct _ConcurryTaskManager
 
   /* What a submission writes and reads, without the lock (see
    * register_task()): on cache lines of their own, which the counting
-   * thread visits once per batch of tasks. All atomic. */
+   * threads look at when they catch up with the submissions. All
+   * atomic. */
   char                 submit_padding[128];
   guint64              numbered;             /* twice the numbers given to
                                               * tasks, plus HOLDING while the
@@ -139,7 +140,8 @@ _concurry_task_manager_has_unfinished_locked (ConcurryTaskManager *self)
 
   if (counted < self->n_numbered_seen)
     return TRUE;
-  self->n_numbered_seen = _concurry_platform_atomic_get_u64 (&self->numbered) / _CONCURRY_TASK_MANAGER_ONE_NUMBER;
+  self->n_numbered_seen = _concurry_platform_atomic_get_u64 (&self->numbered) /
+                          _CONCURRY_TASK_MANAGER_ONE_NUMBER;
   return counted < self->n_numbered_seen;
 }
 

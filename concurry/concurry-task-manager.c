@@ -849,10 +849,10 @@ finish_stop (Stopped *stopped)
  * it lay in, and no other thread touches the manager after its task is
  * in. The caller drops the reference once it is done with the manager.
  *
- * The hold and the count of unfinished tasks are one atomic integer, which
- * submissions change without the lock: the hold ends only if it is exactly
- * "held, no task", so a submission counting itself in at the same time
- * keeps it (see register_task()). */
+ * The hold and the numbers given to tasks are one atomic integer, which
+ * submissions change without the lock: the hold ends only if it is
+ * exactly "held, and every number given counted", so a submission taking
+ * a number at the same time keeps it (see register_task()). */
 static gboolean
 let_go_locked (ConcurryTaskManager *self)
 {
@@ -866,7 +866,6 @@ let_go_locked (ConcurryTaskManager *self)
                                             numbered | _CONCURRY_TASK_MANAGER_HOLDING,
                                             numbered);
 }
-
 
 /* Empties the inbox and counts the finished tasks it held in one hold of
  * the lock, then does what they call for without it. No user code but

@@ -46,9 +46,9 @@ typedef struct _ConcurryTaskChunk ConcurryTaskChunk;
  * has unfinished tasks, and a task only uses it until it is counted.
  * @index (the task's number) and @chunk (where the manager's register of
  * unfinished tasks has its slot) are set by the thread submitting it
- * before the task is handed out; @chunk is cleared with the manager's
- * lock once the task is counted. @map, for a task of a map, is a
- * reference.
+ * before the task is handed out. @final_state is written by the thread
+ * that completed the task before it goes into the manager's inbox. @map,
+ * for a task of a map, is a reference.
  * @started is set (atomically) once the task went to its executor: only
  * then may the manager cancel it (see start_task()). @start_time and
  * @end_time are written by the thread running the work before the task

@@ -121,7 +121,9 @@ _concurry_task_get_error (ConcurryTask *self)
  * @self: a [class@Concurry.Task]
  *
  * Gets the number of @self in its manager: the first task submitted is
- * number 1, the next number 2, and so on, whichever call made them.
+ * number 1, the next number 2, and so on, whichever call made them. (A
+ * submission that a shutdown or a failure refuses while another thread
+ * submits too may leave a number unused.)
  *
  * Returns: the submission number of @self
  *
