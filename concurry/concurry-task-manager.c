@@ -511,11 +511,11 @@ task_call (ConcurryTask  *task,
   else
     task->start_time = g_get_monotonic_time ();
   if (task->map != NULL)
-    task->map->func (&task->input, cancellable, value, task->map->func_data, error);
-  else if (task->map_func != NULL)
-    task->map_func (&task->input, cancellable, value, task->user_data, error);
+    task->map->func (task->input, cancellable, value, task->map->func_data, error);
+  else if (task->input != NULL)
+    task->func.map (task->input, cancellable, value, task->user_data, error);
   else
-    task->work_func (cancellable, value, task->user_data, error);
+    task->func.work (cancellable, value, task->user_data, error);
   task->end_time = g_get_monotonic_time ();
   last_task_end.time = task->end_time;
   last_task_end.seq = seq;
@@ -574,7 +574,8 @@ task_release_elsewhere (gpointer data)
   task_drop_work (task);
   /* Let go of during submit(): a refusal, which start_task() reports
    * with the executor's error. */
-  if (!g_atomic_int_compare_and_exchange (&task->submitting, TRUE, FALSE))
+  if (!(g_atomic_int_and ((guint *)&task->flags, ~_CONCURRY_TASK_SUBMITTING) &
+        _CONCURRY_TASK_SUBMITTING))
     _concurry_core_cancel (&task->work.core, (ConcurryFuture *)task);
   g_object_unref (task);
 }
@@ -607,10 +608,12 @@ task_release_elsewhere (gpointer data)
 
 struct _ConcurryTaskChunk
 {
-  guint64            base;        /* atomic: the number, less one, of slots[0];
+  guint64              base;      /* atomic: the number, less one, of slots[0];
                                    * TASK_CHUNK_UNUSED while spare */
-  /* read by every submission: away from what counting writes */
-  char               padding[64 - sizeof (guint64)];
+  ConcurryTaskManager *manager;   /* borrowed, see ConcurryTask */
+  /* read by every submission and finished task: away from what counting
+   * writes */
+  char               padding[64 - sizeof (guint64) - sizeof (gpointer)];
   guint              n_counted;   /* lock */
   ConcurryTaskChunk *prev;        /* the list of chunks in use, newest
                                    * first, or of spare ones (next only);
@@ -645,6 +648,7 @@ find_chunk_locked (ConcurryTaskManager *self,
     }
   else
     chunk = g_new (ConcurryTaskChunk, 1);
+  chunk->manager = self;
   memset (chunk->slots, 0, sizeof chunk->slots);
   memset (chunk->counted, 0, sizeof chunk->counted);
   chunk->n_counted = 0;
@@ -766,7 +770,7 @@ stop_task_locked (Stopped      *stopped,
   int state;
 
   /* a task still being submitted checks the flag itself */
-  if (!g_atomic_int_get (&task->started))
+  if (!(g_atomic_int_get (&task->flags) & _CONCURRY_TASK_STARTED))
     return;
   state = _concurry_task_get_state (task);
   if (CONCURRY_FUTURE_STATE_IS_TERMINAL (state))
@@ -1025,7 +1029,7 @@ count_finished (ConcurryTaskManager *self,
 void
 _concurry_task_manager_task_completed (ConcurryTask *task)
 {
-  ConcurryTaskManager *self = task->manager;
+  ConcurryTaskManager *self = task->chunk->manager;
   ConcurryTask *head, *dropped;
   gboolean let_go;
 
@@ -1226,15 +1230,14 @@ start_task (ConcurryTaskManager *self,
       task->work.func = task_run;
       task->work.user_data = task;
       task->work.destroy = task_drop_work;
-      g_atomic_int_set (&task->started, TRUE);
+      g_atomic_int_or ((guint *)&task->flags, _CONCURRY_TASK_STARTED);
       _concurry_work_queue_push_reserved (self->queue, self->executor, &task->work);
     }
   else
     {
       ConcurryFuture *future;
 
-      g_atomic_int_set (&task->started, TRUE);
-      g_atomic_int_set (&task->submitting, TRUE);
+      g_atomic_int_or ((guint *)&task->flags, _CONCURRY_TASK_STARTED | _CONCURRY_TASK_SUBMITTING);
       future = concurry_executor_submit (self->executor, task_run_elsewhere, g_object_ref (task),
                                          task_release_elsewhere, &error);
       if (future == NULL)
@@ -1245,7 +1248,8 @@ start_task (ConcurryTaskManager *self,
         }
       /* Accepted, but let go of already (without an error): it will not
        * run. */
-      if (!g_atomic_int_compare_and_exchange (&task->submitting, TRUE, FALSE))
+      if (!(g_atomic_int_and ((guint *)&task->flags, ~_CONCURRY_TASK_SUBMITTING) &
+            _CONCURRY_TASK_SUBMITTING))
         _concurry_core_cancel (&task->work.core, (ConcurryFuture *)task);
       g_object_unref (future);
     }
@@ -1295,7 +1299,7 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
 
       got = map->input (&item, map->input_data, &error);
       /* its task, made without the lock */
-      task = got ? _concurry_task_new (self) : NULL;
+      task = got ? _concurry_task_new () : NULL;
 
       g_mutex_lock (&self->mutex);
       if (got && !map->listed)
@@ -1347,7 +1351,8 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
         map->n_remaining--;
       map->in_flight++;
       task->map = map;              /* the reference taken above */
-      task->input = item;
+      task->input = g_new (GValue, 1);
+      *task->input = item;
       register_task (self, task, FALSE, TRUE, &hold, NULL);
       schedule_publish_locked (self);
       g_mutex_unlock (&self->mutex);
@@ -1970,8 +1975,8 @@ concurry_task_manager_submit (ConcurryTaskManager  *self,
 
   if (refuse_javascript (self, func, error))
     goto refused;
-  task = _concurry_task_new (self);
-  task->work_func = func;
+  task = _concurry_task_new ();
+  task->func.work = func;
   task->user_data = user_data;
   if (!register_task (self, task, TRUE, FALSE, &hold, error))
     {
@@ -2028,11 +2033,12 @@ concurry_task_manager_submit_input (ConcurryTaskManager  *self,
 
   if (refuse_javascript (self, func, error))
     goto refused;
-  task = _concurry_task_new (self);
+  task = _concurry_task_new ();
   /* copied without the lock: it may be an object or a boxed type */
-  g_value_init (&task->input, G_VALUE_TYPE (input));
-  g_value_copy (input, &task->input);
-  task->map_func = func;
+  task->input = g_new0 (GValue, 1);
+  g_value_init (task->input, G_VALUE_TYPE (input));
+  g_value_copy (input, task->input);
+  task->func.map = func;
   task->user_data = user_data;
   if (!register_task (self, task, TRUE, FALSE, &hold, error))
     {

@@ -42,15 +42,16 @@ typedef struct _ConcurryTaskChunk ConcurryTaskChunk;
  * cancel, a refusal) has it counted by its manager at once, exactly once
  * (the core completes once).
  *
- * @manager is borrowed: the manager holds a reference on itself while it
- * has unfinished tasks, and a task only uses it until it is counted.
  * @index (the task's number) and @chunk (where the manager's register of
  * unfinished tasks has its slot) are set by the thread submitting it
- * before the task is handed out. @final_state is written by the thread
- * that completed the task before it goes into the manager's inbox. @map,
- * for a task of a map, is a reference.
- * @started is set (atomically) once the task went to its executor: only
- * then may the manager cancel it (see start_task()). @start_time and
+ * before the task is handed out. The manager is found through @chunk,
+ * borrowed: the manager holds a reference on itself while it has
+ * unfinished tasks, and a task only uses it until it is counted.
+ * @final_state is written by the thread that completed the task before it
+ * goes into the manager's inbox. @map, for a task of a map, is a
+ * reference; @input is the task's own.
+ * %_CONCURRY_TASK_STARTED is set in @flags once the task went to its
+ * executor: only then may the manager cancel it (see start_task()). @start_time and
  * @end_time are written by the thread running the work before the task
  * completes, and read once it has.
  */
@@ -58,34 +59,39 @@ struct _ConcurryTask
 {
   ConcurryWorkFuture    work;
 
-  /* What the thread counting finished tasks reads, together: it reads
-   * them on tasks that other threads finished, a cache miss per line. */
-  /* the manager's inbox of finished tasks not yet counted (see
-   * _concurry_task_manager_task_completed()) */
-  ConcurryTask         *inbox_next;
-  int                   final_state;   /* written before it goes in */
-  int                   started;
-  ConcurryTaskChunk    *chunk;
-  guint64               index;
-  /* for map tasks, shared with the other tasks of the map */
-  ConcurryTaskMap      *map;
-
-  ConcurryTaskManager  *manager;
-  int                   submitting;    /* to another executor: see
-                                        * task_release_elsewhere() */
-
-  /* the work: either a work function or a map function, with its data */
-  ConcurryWorkFunc      work_func;
-  ConcurryMapFunc       map_func;
+  /* What the worker running the task uses, next to the work's own
+   * fields: a task touches as few cache lines as it can (when many are
+   * queued, each line is a miss). */
+  union
+  {
+    ConcurryWorkFunc    work;          /* submit() */
+    ConcurryMapFunc     map;           /* submit_input(); a map's tasks use
+                                        * their map's */
+  } func;
   gpointer              user_data;
   GDestroyNotify        destroy;
+  ConcurryTaskMap      *map;
+  GValue               *input;         /* NULL without an input */
   gint64                start_time;
   gint64                end_time;
 
-  GValue                input;
+  /* What the thread counting finished tasks reads, together: it reads
+   * them on tasks that other threads finished. */
+  /* the manager's inbox of finished tasks not yet counted (see
+   * _concurry_task_manager_task_completed()) */
+  ConcurryTask         *inbox_next;
+  ConcurryTaskChunk    *chunk;         /* which also leads to the manager */
+  guint64               index;
+  int                   final_state;   /* written before it goes in */
+  int                   flags;         /* atomic: TASK_STARTED, TASK_SUBMITTING */
 };
 
-ConcurryTask        *_concurry_task_new        (ConcurryTaskManager *manager);
+/* A task went to its executor (see start_task()); is being submitted to
+ * another executor (see task_release_elsewhere()). */
+#define _CONCURRY_TASK_STARTED    1
+#define _CONCURRY_TASK_SUBMITTING 2
+
+ConcurryTask        *_concurry_task_new        (void);
 void                 _concurry_task_map_unref  (ConcurryTaskMap     *map);
 ConcurryFutureState  _concurry_task_get_state  (ConcurryTask        *task);
 const GError        *_concurry_task_get_error  (ConcurryTask        *task);

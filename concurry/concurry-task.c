@@ -65,8 +65,11 @@ concurry_task_finalize (GObject *object)
   g_assert (self->destroy == NULL);
 
   g_clear_pointer (&self->map, _concurry_task_map_unref);
-  if (G_VALUE_TYPE (&self->input) != G_TYPE_INVALID)
-    g_value_unset (&self->input);
+  if (self->input != NULL)
+    {
+      g_value_unset (self->input);
+      g_free (self->input);
+    }
   _concurry_core_finalize (&self->work.core, (ConcurryFuture *)self);
 
   ((GObjectClass *)concurry_task_parent_class)->finalize (object);
@@ -92,14 +95,9 @@ concurry_task_init (ConcurryTask *self)
 /* Made without the manager's lock: the GObject is most of the cost of a
  * task. */
 ConcurryTask *
-_concurry_task_new (ConcurryTaskManager *manager)
+_concurry_task_new (void)
 {
-  ConcurryTask *self = (ConcurryTask *)g_object_new_with_properties (CONCURRY_TYPE_TASK,
-                                                                     0, NULL, NULL);
-
-  self->manager = manager;     /* borrowed: see the task manager */
-
-  return self;
+  return (ConcurryTask *)g_object_new_with_properties (CONCURRY_TYPE_TASK, 0, NULL, NULL);
 }
 
 ConcurryFutureState
@@ -155,7 +153,7 @@ concurry_task_get_input (ConcurryTask *self)
 {
   g_return_val_if_fail (CONCURRY_IS_TASK (self), NULL);
 
-  return G_IS_VALUE (&self->input) ? &self->input : NULL;
+  return self->input;
 }
 
 /**
