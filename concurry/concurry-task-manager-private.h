@@ -59,9 +59,11 @@ struct _ConcurryTaskManager
   ConcurryErrorPolicy  error_policy;
   guint                max_in_flight;
   guint                monitor_interval;
-  guint                keep_completed : 1;
-  guint                reading : 1;          /* a thread is reading input */
-  guint                main_context_executor : 1;  /* set at construction */
+  /* Whole words, not bit-fields: main_context_executor is read without
+   * the lock, and a bit-field beside it would share its memory. */
+  gboolean             keep_completed;
+  gboolean             reading;              /* a thread is reading input */
+  gboolean             main_context_executor;  /* set at construction */
 
   GMutex               mutex;
 

@@ -44,15 +44,10 @@ _concurry_work_future_finalize (GObject *object)
   ((GObjectClass *)_concurry_work_future_parent_class)->finalize (object);
 }
 
-/* Set once the class exists, before any instance. */
-static GType work_future_type;
-
 static void
 _concurry_work_future_class_init (ConcurryWorkFutureClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  work_future_type = G_TYPE_FROM_CLASS (klass);
 
   object_class->dispose = _concurry_work_future_dispose;
   object_class->finalize = _concurry_work_future_finalize;
@@ -228,7 +223,7 @@ _concurry_work_future_release (ConcurryWorkFuture *self)
 
   /* Not one of ours (a task manager's task is queued as itself), or
    * somebody else holds it. */
-  if (G_TYPE_FROM_INSTANCE (self) != work_future_type ||
+  if (G_TYPE_FROM_INSTANCE (self) != CONCURRY_TYPE_WORK_FUTURE ||
       !_concurry_platform_object_is_unshared (object))
     {
       g_object_unref (self);
