@@ -505,13 +505,14 @@ task_call (ConcurryTask  *task,
            GError       **error)
 {
   guint64 seq = _concurry_work_queue_item_seq;
+  ConcurryTaskMap *map = _concurry_task_get_map (task);
 
   if (seq != 0 && last_task_end.seq + 1 == seq)
     task->start_time = last_task_end.time;
   else
     task->start_time = g_get_monotonic_time ();
-  if (task->map != NULL)
-    task->map->func (task->input, cancellable, value, task->map->func_data, error);
+  if (map != NULL)
+    map->func (task->input, cancellable, value, map->func_data, error);
   else if (task->input != NULL)
     task->func.map (task->input, cancellable, value, task->user_data, error);
   else
@@ -909,6 +910,7 @@ count_finished (ConcurryTaskManager *self,
     {
       ConcurryTask *task = batch;
       ConcurryFutureState state = task->final_state;
+      ConcurryTaskMap *map;
 
       batch = task->inbox_next;
       task->inbox_next = NULL;
@@ -940,11 +942,11 @@ count_finished (ConcurryTaskManager *self,
 
       /* The input is read again once half the window is free: one
        * wake-up for a batch of items, not one per item. */
-      if (task->map != NULL)
+      if ((map = _concurry_task_get_map (task)) != NULL)
         {
-          task->map->in_flight--;
+          map->in_flight--;
           need_refill = need_refill ||
-                        (task->map->listed && task->map->in_flight <= self->max_in_flight / 2);
+                        (map->listed && map->in_flight <= self->max_in_flight / 2);
         }
 
       /* the manager's reference on the task goes there, or back to us */
@@ -1350,7 +1352,8 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
       if (map->n_remaining > 0)
         map->n_remaining--;
       map->in_flight++;
-      task->map = map;              /* the reference taken above */
+      task->func.of_map = map;      /* the reference taken above */
+      task->flags = _CONCURRY_TASK_OF_MAP;
       task->input = g_new (GValue, 1);
       *task->input = item;
       register_task (self, task, FALSE, TRUE, &hold, NULL);

@@ -32,8 +32,8 @@ typedef struct _ConcurryTaskChunk ConcurryTaskChunk;
  * releases it as it does its own futures, and a submission costs one
  * object, as a bare submit does. (The executor never recycles a task: it
  * only recycles objects of its own type.) @work.func is task_run(), with
- * the task as its data; the user's function and data are in @work_func
- * (or @map_func, or @map) and @user_data.
+ * the task as its data; the user's function and data are in @func and
+ * @user_data (a map's task runs its map's).
  *
  * On another executor, the task is submitted as a function of its own and
  * completed by it; the other executor's future is not kept.
@@ -48,8 +48,7 @@ typedef struct _ConcurryTaskChunk ConcurryTaskChunk;
  * borrowed: the manager holds a reference on itself while it has
  * unfinished tasks, and a task only uses it until it is counted.
  * @final_state is written by the thread that completed the task before it
- * goes into the manager's inbox. @map, for a task of a map, is a
- * reference; @input is the task's own.
+ * goes into the manager's inbox. @input is the task's own.
  * %_CONCURRY_TASK_STARTED is set in @flags once the task went to its
  * executor: only then may the manager cancel it (see start_task()). @start_time and
  * @end_time are written by the thread running the work before the task
@@ -65,12 +64,13 @@ struct _ConcurryTask
   union
   {
     ConcurryWorkFunc    work;          /* submit() */
-    ConcurryMapFunc     map;           /* submit_input(); a map's tasks use
-                                        * their map's */
+    ConcurryMapFunc     map;           /* submit_input() */
+    ConcurryTaskMap    *of_map;        /* a map's task (_CONCURRY_TASK_OF_MAP):
+                                        * its map, a reference, whose
+                                        * function and data it runs */
   } func;
   gpointer              user_data;
   GDestroyNotify        destroy;
-  ConcurryTaskMap      *map;
   GValue               *input;         /* NULL without an input */
   gint64                start_time;
   gint64                end_time;
@@ -83,13 +83,22 @@ struct _ConcurryTask
   ConcurryTaskChunk    *chunk;         /* which also leads to the manager */
   guint64               index;
   int                   final_state;   /* written before it goes in */
-  int                   flags;         /* atomic: TASK_STARTED, TASK_SUBMITTING */
+  int                   flags;         /* atomic */
 };
 
 /* A task went to its executor (see start_task()); is being submitted to
- * another executor (see task_release_elsewhere()). */
+ * another executor (see task_release_elsewhere()); is a map's (set
+ * before the task is shared). */
 #define _CONCURRY_TASK_STARTED    1
 #define _CONCURRY_TASK_SUBMITTING 2
+#define _CONCURRY_TASK_OF_MAP     4
+
+/* The map of a map's task, or NULL. */
+static inline ConcurryTaskMap *
+_concurry_task_get_map (ConcurryTask *task)
+{
+  return (g_atomic_int_get (&task->flags) & _CONCURRY_TASK_OF_MAP) ? task->func.of_map : NULL;
+}
 
 ConcurryTask        *_concurry_task_new        (void);
 void                 _concurry_task_map_unref  (ConcurryTaskMap     *map);

@@ -64,7 +64,8 @@ concurry_task_finalize (GObject *object)
   g_assert (self->work.func == NULL);
   g_assert (self->destroy == NULL);
 
-  g_clear_pointer (&self->map, _concurry_task_map_unref);
+  if (_concurry_task_get_map (self) != NULL)
+    _concurry_task_map_unref (self->func.of_map);
   if (self->input != NULL)
     {
       g_value_unset (self->input);
