@@ -68,6 +68,15 @@ G_BEGIN_DECLS
  * (through libatomic where the processor lacks them: see meson.build);
  * elsewhere a lock does.
  */
+/* A 64-bit integer that is 8-byte aligned even on i386, where the ABI
+ * aligns guint64 members of structures to 4 bytes: a 64-bit atomic across
+ * two cache lines would be a split lock, and its load not atomic. */
+#if defined (__GNUC__) || defined (__clang__)
+# define CONCURRY_ALIGNED_U64 guint64 __attribute__ ((aligned (8)))
+#else
+# define CONCURRY_ALIGNED_U64 guint64
+#endif
+
 #if defined (__GNUC__) || defined (__clang__)
 static inline void
 _concurry_platform_atomic_set_u64 (guint64 *value,

@@ -111,7 +111,7 @@ struct _ConcurryTaskManager
    * threads look at when they catch up with the submissions. All
    * atomic. */
   char                 submit_padding[128];
-  guint64              numbered;             /* twice the numbers given to
+  CONCURRY_ALIGNED_U64 numbered;             /* twice the numbers given to
                                               * tasks, plus HOLDING while the
                                               * manager holds a reference on
                                               * itself */

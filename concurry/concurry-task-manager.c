@@ -640,7 +640,10 @@ find_chunk_locked (ConcurryTaskManager *self,
       next = next->next;
     }
   if (next != NULL && next->base == base)
-    return next;
+    {
+      chunk = next;
+      goto found;
+    }
 
   if (self->spare_chunks != NULL)
     {
@@ -663,7 +666,9 @@ find_chunk_locked (ConcurryTaskManager *self,
     next->prev = chunk;
   _concurry_platform_atomic_set_u64 (&chunk->base, base);
 
-  /* the newest, for the next submissions */
+found:
+  /* the newest, for the next submissions (a chunk made late, for older
+   * numbers, does not displace it) */
   current = self->current_chunk;
   if (current == NULL || current->base == TASK_CHUNK_UNUSED || current->base < base)
     g_atomic_pointer_set (&self->current_chunk, chunk);
@@ -1637,7 +1642,9 @@ concurry_task_manager_class_init (ConcurryTaskManagerClass *klass)
   /**
    * ConcurryTaskManager:n-submitted:
    *
-   * How many tasks were made so far.
+   * How many tasks were made so far. (A submission that a shutdown or a
+   * failure refuses while it is being made may be counted for a moment,
+   * then no longer.)
    *
    * Since: 0.2
    */
