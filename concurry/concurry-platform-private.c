@@ -108,17 +108,7 @@ cpu_relax (void)
 #endif
 }
 
-/*
- * Locks @mutex, spinning briefly first.
- *
- * Why: the lock that takes items off a work queue is held for a few
- * instructions per item, by drainers on every worker; a GMutex that is
- * held puts the caller to sleep in the kernel at once, which costs far
- * more than waiting for those few instructions.
- *
- * How: up to 100 tries, with the x86 PAUSE hint between them (it tells
- * the core this is a spin loop); then an ordinary lock.
- */
+/* See concurry-platform-private.h: without GCC's or Clang's atomics. */
 #if !defined (__GNUC__) && !defined (__clang__)
 static GMutex u64_mutex;
 
@@ -174,6 +164,17 @@ _concurry_platform_atomic_cas_u64 (guint64 *value,
 }
 #endif
 
+/*
+ * Locks @mutex, spinning briefly first.
+ *
+ * Why: the lock that takes items off a work queue is held for a few
+ * instructions per item, by drainers on every worker; a GMutex that is
+ * held puts the caller to sleep in the kernel at once, which costs far
+ * more than waiting for those few instructions.
+ *
+ * How: up to 100 tries, with the x86 PAUSE hint between them (it tells
+ * the core this is a spin loop); then an ordinary lock.
+ */
 void
 _concurry_platform_mutex_lock_spinning (GMutex *mutex)
 {

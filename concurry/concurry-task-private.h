@@ -50,9 +50,9 @@ typedef struct _ConcurryTaskChunk ConcurryTaskChunk;
  * @final_state is written by the thread that completed the task before it
  * goes into the manager's inbox. @input is the task's own.
  * %_CONCURRY_TASK_STARTED is set in @flags once the task went to its
- * executor: only then may the manager cancel it (see start_task()). @start_time and
- * @end_time are written by the thread running the work before the task
- * completes, and read once it has.
+ * executor: only then may the manager cancel it (see start_task()).
+ * @start_time and @end_time are written by the thread running the work
+ * before the task completes, and read once it has.
  */
 struct _ConcurryTask
 {
