@@ -601,8 +601,8 @@ task_release_elsewhere (gpointer data)
  * current is safe to look at, and one whose base is not the submission's
  * is not its chunk (a chunk is in use for one base at a time, and not
  * given back while a number of its base has not been counted). Spare
- * chunks cost 8 bytes per task at the peak of unfinished tasks, which take
- * thirty times as much themselves.
+ * chunks cost 9 bytes per task at the peak of unfinished tasks, which take
+ * twenty times as much themselves.
  */
 #define TASK_CHUNK_SIZE 256
 #define TASK_CHUNK_UNUSED G_MAXUINT64
