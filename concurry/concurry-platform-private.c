@@ -122,18 +122,6 @@ _concurry_platform_atomic_set_u64 (guint64 *value,
 }
 
 guint64
-_concurry_platform_atomic_get_u64 (const guint64 *value)
-{
-  guint64 ret;
-
-  g_mutex_lock (&u64_mutex);
-  ret = *value;
-  g_mutex_unlock (&u64_mutex);
-
-  return ret;
-}
-
-guint64
 _concurry_platform_atomic_add_u64 (guint64 *value,
                                    guint64  add)
 {
@@ -145,6 +133,13 @@ _concurry_platform_atomic_add_u64 (guint64 *value,
   g_mutex_unlock (&u64_mutex);
 
   return ret;
+}
+
+guint64
+_concurry_platform_atomic_get_u64 (const guint64 *value)
+{
+  /* adding nothing writes nothing */
+  return _concurry_platform_atomic_add_u64 ((guint64 *)value, 0);
 }
 
 gboolean
