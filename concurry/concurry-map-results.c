@@ -61,19 +61,41 @@ typedef struct
 /* The runner map whose input function runs on this thread, if any. */
 static GPrivate current_input = G_PRIVATE_INIT (NULL);
 
-/* One submitted piece of work: @n items in, a GArray of Outcome out. */
-typedef struct
-{
-  MapFunc *map;
-  GValue  *items;
-  guint    n;
-} Chunk;
-
 typedef struct
 {
   GValue  value;
   GError *error;
 } Outcome;
+
+typedef struct MapState MapState;
+
+/* The outcomes of a submitted chunk, in input order, as its items end
+ * (each preceded by the parts its runner handed over, see
+ * concurry_work_batch_return_part()): the worker appends them and the
+ * consumer takes them, each under @mutex, so that no result waits for the
+ * later items of its chunk, which may wait for somebody reading it. */
+typedef struct
+{
+  gatomicrefcount  ref_count;
+  GMutex           mutex;
+  GArray          *outcomes;   /* of Outcome */
+  guint            taken;      /* how many the consumer took */
+  gboolean         done;       /* the chunk's future completed */
+  ConcurryPromise *wake;       /* resolved on news, if the consumer waits */
+  ConcurryFuture  *future;     /* the chunk's: set once it is submitted */
+  MapState        *state;      /* held by the chunk's done callback */
+} Stream;
+
+/* One submitted piece of work: @n items in, their outcomes to @stream. */
+typedef struct
+{
+  MapFunc *map;
+  Stream  *stream;
+  GValue  *items;
+  guint    n;
+  guint    n_ended;            /* items that ended (parts not counted) */
+  gboolean failed;
+} Chunk;
 
 enum {
   MODE_CONSUMER,           /* input read as results are consumed */
@@ -83,7 +105,7 @@ enum {
 
 /* The state of a map, which outlives the results object while a dropped
  * map still runs. */
-typedef struct
+struct MapState
 {
   gatomicrefcount    ref_count;
 
@@ -114,16 +136,14 @@ typedef struct
    * waiting. */
   GMutex             mutex;
   int                mode;
-  GQueue             in_flight;     /* of ConcurryFuture, input order */
-  ConcurryFuture    *waiting;       /* the item next() waits for */
+  GQueue             in_flight;     /* of Stream, input order */
+  Stream            *reading;       /* the chunk next() reads (set by it) */
   gboolean           finished;
   gboolean           stopped;       /* no more input is read */
 
   /* The consumer's */
-  GArray            *current;       /* of Outcome: the chunk being read */
-  guint              position;      /* next Outcome of @current */
   GValue             payload;       /* of the error last reported */
-} MapState;
+};
 
 struct _ConcurryMapResults
 {
@@ -155,18 +175,6 @@ map_func_unref (MapFunc *map)
 }
 
 static void
-chunk_free (gpointer data)
-{
-  Chunk *chunk = data;
-
-  for (guint i = 0; i < chunk->n; i++)
-    g_value_unset (&chunk->items[i]);
-  g_free (chunk->items);
-  map_func_unref (chunk->map);
-  g_free (chunk);
-}
-
-static void
 outcome_clear (gpointer data)
 {
   Outcome *outcome = data;
@@ -176,55 +184,187 @@ outcome_clear (gpointer data)
   g_clear_error (&outcome->error);
 }
 
+static Stream *
+stream_new (void)
+{
+  Stream *stream = g_new0 (Stream, 1);
+
+  g_atomic_ref_count_init (&stream->ref_count);
+  g_mutex_init (&stream->mutex);
+  stream->outcomes = g_array_new (FALSE, FALSE, sizeof (Outcome));
+  g_array_set_clear_func (stream->outcomes, outcome_clear);
+
+  return stream;
+}
+
+static Stream *
+stream_ref (Stream *stream)
+{
+  g_atomic_ref_count_inc (&stream->ref_count);
+  return stream;
+}
+
+/* Resolves @wake, taken: the consumer waiting on it looks again. */
+static void
+wake_up (ConcurryPromise *wake)
+{
+  if (wake != NULL)
+    {
+      concurry_promise_resolve (wake, NULL);
+      g_object_unref (wake);
+    }
+}
+
+static void
+stream_unref (gpointer data)
+{
+  Stream *stream = data;
+
+  if (!g_atomic_ref_count_dec (&stream->ref_count))
+    return;
+
+  /* Resolved, not abandoned: nobody waits any more. */
+  wake_up (g_steal_pointer (&stream->wake));
+  g_array_unref (stream->outcomes);
+  g_clear_object (&stream->future);
+  g_mutex_clear (&stream->mutex);
+  g_free (stream);
+}
+
+/* On the worker: the next outcome of the chunk, taken. */
+static void
+stream_push (Stream  *stream,
+             Outcome *outcome)
+{
+  ConcurryPromise *wake;
+
+  g_mutex_lock (&stream->mutex);
+  g_array_append_vals (stream->outcomes, outcome, 1);
+  wake = g_steal_pointer (&stream->wake);
+  g_mutex_unlock (&stream->mutex);
+
+  wake_up (wake);
+}
+
+/* The chunk's future completed: no more outcomes are read from @stream. */
+static void
+stream_end (Stream *stream)
+{
+  ConcurryPromise *wake;
+
+  g_mutex_lock (&stream->mutex);
+  stream->done = TRUE;
+  wake = g_steal_pointer (&stream->wake);
+  g_mutex_unlock (&stream->mutex);
+
+  wake_up (wake);
+}
+
+typedef enum {
+  TAKE_OUTCOME,
+  TAKE_ENDED,     /* all taken, and the chunk's future completed */
+  TAKE_TIMED_OUT,
+} Take;
+
+/* On the consumer: takes the next outcome of @stream into @outcome,
+ * waiting until @until (or for ever if negative) for one. The wait is a
+ * future's, which iterates the thread's own main context (work of a
+ * main-context executor may need it). */
+static Take
+stream_take (Stream  *stream,
+             gint64   until,
+             Outcome *outcome)
+{
+  for (;;)
+    {
+      ConcurryPromise *wake;
+
+      g_mutex_lock (&stream->mutex);
+      if (stream->taken < stream->outcomes->len)
+        {
+          Outcome *next = &g_array_index (stream->outcomes, Outcome, stream->taken++);
+
+          /* Moved out: each result is given once. */
+          *outcome = *next;
+          memset (next, 0, sizeof *next);
+          g_mutex_unlock (&stream->mutex);
+          return TAKE_OUTCOME;
+        }
+      if (stream->done)
+        {
+          g_mutex_unlock (&stream->mutex);
+          return TAKE_ENDED;
+        }
+      if (until >= 0 && g_get_monotonic_time () >= until)
+        {
+          g_mutex_unlock (&stream->mutex);
+          return TAKE_TIMED_OUT;
+        }
+      if (stream->wake == NULL)
+        stream->wake = concurry_promise_new ();
+      wake = g_object_ref (stream->wake);
+      g_mutex_unlock (&stream->mutex);
+
+      concurry_future_wait_until (CONCURRY_FUTURE (wake), until, NULL);
+      g_object_unref (wake);
+    }
+}
+
+static void
+chunk_free (gpointer data)
+{
+  Chunk *chunk = data;
+
+  for (guint i = 0; i < chunk->n; i++)
+    g_value_unset (&chunk->items[i]);
+  g_free (chunk->items);
+  map_func_unref (chunk->map);
+  stream_unref (chunk->stream);
+  g_free (chunk);
+}
+
+/* The sink of a runner's batch: each outcome goes to the consumer as the
+ * runner gives it. */
+static void
+chunk_sink (gpointer  data,
+            GValue   *value,
+            GError   *error,
+            gboolean  part)
+{
+  Chunk *chunk = data;
+  Outcome outcome = { G_VALUE_INIT, error };
+
+  if (value != NULL)
+    {
+      outcome.value = *value;
+      memset (value, 0, sizeof *value);
+    }
+  if (!part)
+    chunk->n_ended++;
+  if (error != NULL)
+    chunk->failed = TRUE;
+  stream_push (chunk->stream, &outcome);
+}
+
 /* A runner's part of a chunk: up to CONCURRY_RUNNER_MAX_BATCH items in one
- * call. Returns FALSE once an item failed (or was not run). */
+ * call, their outcomes streamed to the consumer. Returns FALSE once an
+ * item failed (or was not run). */
 static gboolean
 run_with_runner (Chunk        *chunk,
                  guint         first,
                  guint         n,
                  GCancellable *cancellable,
-                 GArray       *outcomes,
                  gint64       *busy_usec)
 {
   gint64 busy = 0;
-  GValue outputs[CONCURRY_RUNNER_MAX_BATCH];
-  GError *errors[CONCURRY_RUNNER_MAX_BATCH];
-  gboolean ok = TRUE;
-
-  memset (outputs, 0, sizeof outputs);
-  memset (errors, 0, sizeof errors);
 
   _concurry_runner_run_values (chunk->map->runner,
                                G_IS_VALUE (&chunk->map->runner_data) ? &chunk->map->runner_data : NULL,
-                               &chunk->items[first], n, cancellable, outputs, errors, &busy);
+                               &chunk->items[first], n, cancellable, NULL, NULL,
+                               chunk_sink, chunk, &busy);
   *busy_usec += busy;
 
-  for (guint i = 0; i < n && ok; i++)
-    {
-      Outcome outcome = { G_VALUE_INIT, NULL };
-
-      if (errors[i] != NULL)
-        {
-          outcome.error = g_steal_pointer (&errors[i]);
-          ok = FALSE;
-        }
-      else
-        {
-          outcome.value = outputs[i];
-          memset (&outputs[i], 0, sizeof outputs[i]);
-        }
-      g_array_append_val (outcomes, outcome);
-    }
-
-  /* Nothing is left after the first failure, but be safe. */
-  for (guint i = 0; i < n; i++)
-    {
-      if (G_IS_VALUE (&outputs[i]))
-        g_value_unset (&outputs[i]);
-      g_clear_error (&errors[i]);
-    }
-
-  return ok;
+  return !chunk->failed;
 }
 
 /* Inputs that ran quickly (for the items they hold) grow the hint, up to
@@ -257,7 +397,7 @@ grow_input_hint (MapFunc *map)
 }
 
 /* Runs on a worker: the map function over the items of the chunk, until
- * the first failure. */
+ * the first failure, each outcome handed to the consumer as it comes. */
 static void
 chunk_work (GCancellable  *cancellable,
             GValue        *result,
@@ -265,9 +405,10 @@ chunk_work (GCancellable  *cancellable,
             GError       **error)
 {
   Chunk *chunk = user_data;
-  GArray *outcomes = g_array_sized_new (FALSE, TRUE, sizeof (Outcome), chunk->n);
 
-  g_array_set_clear_func (outcomes, outcome_clear);
+  /* The outcomes travel by the stream; an executor of a binding may need a
+   * value to complete the chunk's future with. */
+  g_value_init (result, G_TYPE_POINTER);
 
   if (chunk->map->runner != NULL)
     {
@@ -275,39 +416,34 @@ chunk_work (GCancellable  *cancellable,
 
       for (guint i = 0; i < chunk->n; i += CONCURRY_RUNNER_MAX_BATCH)
         if (!run_with_runner (chunk, i, MIN (CONCURRY_RUNNER_MAX_BATCH, chunk->n - i),
-                              cancellable, outcomes, &busy))
+                              cancellable, &busy))
           break;
       /* Measured from the first item started: see
        * _concurry_runner_run_values(). */
       if (_concurry_runner_is_forwarding (chunk->map->runner))
         grow_input_hint (chunk->map);
-      else if (outcomes->len > 0)
-        update_input_hint (chunk->map, busy / outcomes->len);
+      else if (chunk->n_ended > 0)
+        update_input_hint (chunk->map, busy / chunk->n_ended);
+      return;
     }
-  else
+
+  for (guint i = 0; i < chunk->n; i++)
     {
-      for (guint i = 0; i < chunk->n; i++)
-        {
-          Outcome outcome = { G_VALUE_INIT, NULL };
+      Outcome outcome = { G_VALUE_INIT, NULL };
+      gboolean failed;
 
-          if (g_cancellable_set_error_if_cancelled (cancellable, error))
-            {
-              g_array_unref (outcomes);
-              return;
-            }
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return;
 
-          chunk->map->func (&chunk->items[i], cancellable, &outcome.value, chunk->map->data,
-                            &outcome.error);
-          if (outcome.error != NULL && G_IS_VALUE (&outcome.value))
-            g_value_unset (&outcome.value);
-          g_array_append_val (outcomes, outcome);
-          if (outcome.error != NULL)
-            break;
-        }
+      chunk->map->func (&chunk->items[i], cancellable, &outcome.value, chunk->map->data,
+                        &outcome.error);
+      failed = outcome.error != NULL;
+      if (failed && G_IS_VALUE (&outcome.value))
+        g_value_unset (&outcome.value);
+      stream_push (chunk->stream, &outcome);
+      if (failed)
+        break;
     }
-
-  g_value_init (result, G_TYPE_ARRAY);
-  g_value_take_boxed (result, outcomes);
 }
 
 static MapState *
@@ -326,8 +462,7 @@ state_unref (gpointer data)
     return;
 
   g_assert (state->in_flight.length == 0);
-  g_assert (state->waiting == NULL);
-  g_clear_pointer (&state->current, g_array_unref);
+  g_clear_pointer (&state->reading, stream_unref);
   if (G_IS_VALUE (&state->payload))
     g_value_unset (&state->payload);
   g_clear_error (&state->submit_error);
@@ -372,11 +507,22 @@ static void
 chunk_done (ConcurryFuture *future,
             gpointer        data)
 {
-  MapState *state = data;
+  Stream *stream = data;
+  MapState *state = stream->state;
 
+  stream_end (stream);
   g_atomic_int_add (&state->n_unfinished, -1);
   if (get_mode (state) == MODE_DETACHED)
     feed (state);
+}
+
+static void
+chunk_done_free (gpointer data)
+{
+  Stream *stream = data;
+
+  state_unref (stream->state);
+  stream_unref (stream);
 }
 
 /* Whether one more chunk may be submitted now. */
@@ -422,6 +568,7 @@ static gboolean
 submit_chunk (MapState *state)
 {
   Chunk *chunk;
+  Stream *stream;
   ConcurryFuture *future;
   guint allocated;
   gboolean keep;
@@ -464,6 +611,8 @@ submit_chunk (MapState *state)
     }
 
   chunk->map = map_func_ref (state->map);
+  stream = stream_new ();
+  chunk->stream = stream_ref (stream);
   if (state->queue != NULL)
     future = (ConcurryFuture *)_concurry_work_queue_submit (state->queue, state->executor,
                                                             chunk_work, chunk, chunk_free,
@@ -474,15 +623,21 @@ submit_chunk (MapState *state)
     future = concurry_executor_submit (state->executor, chunk_work, chunk, chunk_free,
                                        &state->submit_error);
   if (future == NULL)
-    return FALSE;
+    {
+      stream_unref (stream);
+      return FALSE;
+    }
 
+  stream->future = future;
+  stream->state = state_ref (state);
   g_atomic_int_inc (&state->n_unfinished);
-  concurry_future_add_done_callback_direct (future, chunk_done, state_ref (state), state_unref);
+  concurry_future_add_done_callback_direct (future, chunk_done, stream_ref (stream),
+                                            chunk_done_free);
 
   g_mutex_lock (&state->mutex);
   keep = !state->finished && state->mode != MODE_DETACHED;
   if (keep)
-    g_queue_push_tail (&state->in_flight, future);
+    g_queue_push_tail (&state->in_flight, stream);
   g_mutex_unlock (&state->mutex);
 
   if (keep)
@@ -491,7 +646,7 @@ submit_chunk (MapState *state)
   /* Detached: nobody reads the results. Or closed meanwhile. */
   if (get_mode (state) == -1)
     concurry_future_cancel (future);
-  g_object_unref (future);
+  stream_unref (stream);
   return get_mode (state) == MODE_DETACHED;
 }
 
@@ -522,25 +677,26 @@ static void
 finish (MapState *state)
 {
   GQueue dropped = G_QUEUE_INIT;
-  ConcurryFuture *waiting;
-  ConcurryFuture *future;
+  Stream *reading;
+  Stream *stream;
 
   g_mutex_lock (&state->mutex);
   state->finished = TRUE;
   dropped = state->in_flight;
   g_queue_init (&state->in_flight);
-  waiting = state->waiting ? g_object_ref (state->waiting) : NULL;
+  reading = state->reading ? stream_ref (state->reading) : NULL;
   g_mutex_unlock (&state->mutex);
 
-  if (waiting != NULL)
+  /* Its future's completion wakes next() up. */
+  if (reading != NULL)
     {
-      concurry_future_cancel (waiting);
-      g_object_unref (waiting);
+      concurry_future_cancel (reading->future);
+      stream_unref (reading);
     }
-  while ((future = g_queue_pop_head (&dropped)) != NULL)
+  while ((stream = g_queue_pop_head (&dropped)) != NULL)
     {
-      concurry_future_cancel (future);
-      g_object_unref (future);
+      concurry_future_cancel (stream->future);
+      stream_unref (stream);
     }
 
   /* No more input will be read (a feeder at work gives it back itself). */
@@ -581,7 +737,7 @@ stop (MapState *state)
   g_mutex_lock (&state->mutex);
   state->stopped = TRUE;
   for (GList *l = state->in_flight.head; l != NULL; l = l->next)
-    g_ptr_array_add (pending, g_object_ref (l->data));
+    g_ptr_array_add (pending, g_object_ref (((Stream *)l->data)->future));
   g_mutex_unlock (&state->mutex);
 
   for (guint i = 0; i < pending->len; i++)
@@ -630,7 +786,7 @@ concurry_map_results_dispose (GObject *object)
   ConcurryMapResults *self = (ConcurryMapResults *)object;
   MapState *state = self->state;
   GQueue dropped = G_QUEUE_INIT;
-  ConcurryFuture *future;
+  Stream *stream;
 
   if (state == NULL)
     goto out;
@@ -646,10 +802,12 @@ concurry_map_results_dispose (GObject *object)
   state->mode = MODE_DETACHED;
   dropped = state->in_flight;
   g_queue_init (&state->in_flight);
+  stream = g_steal_pointer (&state->reading);
   g_mutex_unlock (&state->mutex);
-  while ((future = g_queue_pop_head (&dropped)) != NULL)
-    g_object_unref (future);
-  g_clear_pointer (&state->current, g_array_unref);
+  if (stream != NULL)
+    stream_unref (stream);
+  while ((stream = g_queue_pop_head (&dropped)) != NULL)
+    stream_unref (stream);
 
   feed (state);
 
@@ -761,6 +919,20 @@ _concurry_map_results_new (ConcurryExecutor   *executor,
  *
  * Since: 0.1
  */
+/* The chunk being read is read (or dropped): on to the next one. */
+static void
+drop_reading (MapState *state)
+{
+  Stream *stream;
+
+  g_mutex_lock (&state->mutex);
+  stream = g_steal_pointer (&state->reading);
+  g_mutex_unlock (&state->mutex);
+
+  if (stream != NULL)
+    stream_unref (stream);
+}
+
 static gboolean
 next_result (MapState  *state,
              gint64     until,
@@ -770,122 +942,116 @@ next_result (MapState  *state,
 {
   while (!is_finished (state))
     {
-      g_autoptr(ConcurryFuture) head = NULL;
+      Stream *stream = state->reading;
+      Outcome outcome = { G_VALUE_INIT, NULL };
       GError *local_error = NULL;
-      GArray *outcomes;
-      gboolean closed;
+      gint64 wait_until;
 
-      if (state->current != NULL && state->position < state->current->len)
+      if (stream == NULL)
         {
-          Outcome *outcome = &g_array_index (state->current, Outcome, state->position++);
+          g_mutex_lock (&state->mutex);
+          stream = g_queue_pop_head (&state->in_flight);
+          state->reading = stream;
+          g_mutex_unlock (&state->mutex);
 
-          if (outcome->error != NULL)
+          if (stream == NULL)
             {
-              g_propagate_error (error, g_steal_pointer (&outcome->error));
-              finish (state);
-              g_clear_pointer (&state->current, g_array_unref);
+              /* Input still to read: read it, or let the thread reading
+               * it (the executor is shutting down) get on with it. */
+              if (!g_atomic_int_get (&state->input_done) && state->submit_error == NULL &&
+                  !is_stopped (state))
+                {
+                  feed (state);
+                  if (g_atomic_int_get (&state->feeding))
+                    g_thread_yield ();
+                  continue;
+                }
+
+              g_mutex_lock (&state->mutex);
+              state->finished = TRUE;
+              g_mutex_unlock (&state->mutex);
+              /* Stopped by shutdown with cancel_futures before the input
+               * ran out: the rest was cancelled, say so. */
+              if (!g_atomic_int_get (&state->input_done) && state->submit_error == NULL &&
+                  state->input_error == NULL && is_stopped (state))
+                {
+                  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                       _("The map was cancelled by shutting its executor down"));
+                  return FALSE;
+                }
+              if (state->input_error != NULL)
+                g_propagate_error (error, g_steal_pointer (&state->input_error));
+              else if (state->submit_error != NULL)
+                g_propagate_error (error, g_steal_pointer (&state->submit_error));
               return FALSE;
             }
 
-          /* Moved out: each result is given once. */
-          *value = outcome->value;
-          memset (&outcome->value, 0, sizeof outcome->value);
+          /* Keep the executor busy while we wait: replace what we
+           * consume. */
+          feed (state);
+        }
+
+      wait_until = state->deadline;
+      if (until >= 0 && (wait_until < 0 || until < wait_until))
+        wait_until = until;
+
+      switch (stream_take (stream, wait_until, &outcome))
+        {
+        case TAKE_OUTCOME:
+          /* Closed from another thread while we waited. */
+          if (is_finished (state))
+            {
+              outcome_clear (&outcome);
+              return FALSE;
+            }
+          if (outcome.error != NULL)
+            {
+              g_propagate_error (error, outcome.error);
+              finish (state);
+              drop_reading (state);
+              return FALSE;
+            }
+          *value = outcome.value;
           if (G_VALUE_TYPE (value) == G_TYPE_INVALID)
             {
               /* The function returned no value: give a NULL pointer. */
               g_value_init (value, G_TYPE_POINTER);
             }
           return TRUE;
-        }
 
-      g_clear_pointer (&state->current, g_array_unref);
-
-      g_mutex_lock (&state->mutex);
-      head = g_queue_pop_head (&state->in_flight);
-      if (head != NULL)
-        state->waiting = g_object_ref (head);
-      g_mutex_unlock (&state->mutex);
-
-      if (head == NULL)
-        {
-          /* Input still to read: read it, or let the thread reading it
-           * (the executor is shutting down) get on with it. */
-          if (!g_atomic_int_get (&state->input_done) && state->submit_error == NULL &&
-              !is_stopped (state))
+        case TAKE_ENDED:
+          if (is_finished (state))
+            return FALSE;
+          /* Cancelled (by shutdown with cancel_futures) before it ran
+           * its items, or failed as a whole. */
+          if (!concurry_future_wait_until (stream->future, 0, &local_error))
             {
-              feed (state);
-              if (g_atomic_int_get (&state->feeding))
-                g_thread_yield ();
-              continue;
-            }
-
-          g_mutex_lock (&state->mutex);
-          state->finished = TRUE;
-          g_mutex_unlock (&state->mutex);
-          /* Stopped by shutdown with cancel_futures before the input ran
-           * out: the rest was cancelled, say so. */
-          if (!g_atomic_int_get (&state->input_done) && state->submit_error == NULL &&
-              state->input_error == NULL && is_stopped (state))
-            {
-              g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                   _("The map was cancelled by shutting its executor down"));
+              g_propagate_error (error, local_error);
+              finish (state);
+              drop_reading (state);
               return FALSE;
             }
-          if (state->input_error != NULL)
-            g_propagate_error (error, g_steal_pointer (&state->input_error));
-          else if (state->submit_error != NULL)
-            g_propagate_error (error, g_steal_pointer (&state->submit_error));
-          return FALSE;
-        }
+          drop_reading (state);
+          break;
 
-      /* Keep the executor busy while we wait: replace what we consume. */
-      feed (state);
-
-      if (until >= 0 && (state->deadline < 0 || until < state->deadline))
-        {
-          /* The caller's slice: on timeout, the item stays first in line. */
-          if (!concurry_future_wait_until (head, until, NULL) &&
-              !concurry_future_is_done (head))
+        case TAKE_TIMED_OUT:
+        default:
+          if (is_finished (state))
+            return FALSE;
+          if (until >= 0 && (state->deadline < 0 || until < state->deadline))
             {
-              g_mutex_lock (&state->mutex);
-              g_clear_object (&state->waiting);
-              closed = state->finished;
-              if (!closed)
-                g_queue_push_head (&state->in_flight, g_steal_pointer (&head));
-              g_mutex_unlock (&state->mutex);
-              if (closed)
-                return FALSE;
+              /* The caller's slice: the item stays first in line. */
               *timed_out = TRUE;
               return FALSE;
             }
-        }
-
-      concurry_future_wait_until (head, state->deadline, &local_error);
-
-      g_mutex_lock (&state->mutex);
-      g_clear_object (&state->waiting);
-      closed = state->finished;
-      g_mutex_unlock (&state->mutex);
-
-      /* Closed from another thread while we waited. */
-      if (closed)
-        {
-          g_clear_error (&local_error);
-          return FALSE;
-        }
-
-      if (local_error != NULL)
-        {
-          /* Timed out (or the item failed): this item too is cancelled. */
-          concurry_future_cancel (head);
-          g_propagate_error (error, local_error);
+          /* The map's deadline: this item too is cancelled. */
+          concurry_future_cancel (stream->future);
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                               _("Timed out waiting for the future"));
           finish (state);
+          drop_reading (state);
           return FALSE;
         }
-
-      outcomes = concurry_future_get_boxed (head);
-      state->current = g_array_ref (outcomes);
-      state->position = 0;
     }
 
   return FALSE;

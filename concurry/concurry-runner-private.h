@@ -10,6 +10,7 @@
 #endif
 
 #include "concurry-runner.h"
+#include "concurry-work-batch-private.h"
 #include "concurry-work-future-private.h"
 
 G_BEGIN_DECLS
@@ -52,6 +53,8 @@ void                _concurry_runner_run_values     (ConcurryRunner      *runner
                                                      GCancellable        *cancellable,
                                                      GValue              *outputs,
                                                      GError             **errors,
+                                                     ConcurryBatchSink    sink,
+                                                     gpointer             sink_data,
                                                      gint64              *busy_usec);
 gboolean            _concurry_runner_is_javascript  (ConcurryRunner      *runner);
 

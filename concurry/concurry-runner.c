@@ -286,7 +286,7 @@ _concurry_runner_work_func (GCancellable  *cancellable,
   ConcurryRunnerItem *item = user_data;
 
   _concurry_runner_run_values (item->runner, NULL, &item->item, 1, cancellable, value, error,
-                               NULL);
+                               NULL, NULL, NULL);
 }
 
 static GError *
@@ -337,52 +337,71 @@ _concurry_runner_run_queued (ConcurryRunner      *runner,
 }
 
 /* Runs @n_inputs values already taken out of the queue (a map's chunk, or
- * one item): the outcome of item i goes to @outputs[i] or @errors[i].
- * Once an item fails or @cancellable is cancelled, the later ones are not
- * started; an item the function leaves without an outcome fails.
+ * one item): the outcome of item i goes to @outputs[i] or @errors[i], or,
+ * if @sink is set, to @sink as it is given (parts included: see
+ * concurry_work_batch_return_part()). Once an item fails or @cancellable
+ * is cancelled, the later ones are not started; an item the function
+ * leaves without an outcome fails.
  * @busy_usec (if not %NULL) gets how long the function ran from the start
  * of its first item: without the time a binding waits for its
  * interpreter's lock before it can start any (workers of a binding
  * contend for it), which says nothing of how quick its items are. */
 void
-_concurry_runner_run_values (ConcurryRunner  *runner,
-                             const GValue    *data,
-                             const GValue    *inputs,
-                             guint            n_inputs,
-                             GCancellable    *cancellable,
-                             GValue          *outputs,
-                             GError         **errors,
-                             gint64          *busy_usec)
+_concurry_runner_run_values (ConcurryRunner    *runner,
+                             const GValue      *data,
+                             const GValue      *inputs,
+                             guint              n_inputs,
+                             GCancellable      *cancellable,
+                             GValue            *outputs,
+                             GError           **errors,
+                             ConcurryBatchSink  sink,
+                             gpointer           sink_data,
+                             gint64            *busy_usec)
 {
   ConcurryWorkBatch *batch;
   guint8 states[CONCURRY_RUNNER_MAX_BATCH] = { 0, };
   gint64 first_start;
+  gboolean failed;
 
   g_assert (n_inputs <= CONCURRY_RUNNER_MAX_BATCH);
 
   batch = _concurry_work_batch_new_values (data, inputs, n_inputs, cancellable,
                                            outputs, errors, states);
+  if (sink != NULL)
+    _concurry_work_batch_set_sink (batch, sink, sink_data);
   runner->func (batch, runner->user_data);
   first_start = _concurry_work_batch_get_first_start (batch);
+  failed = _concurry_work_batch_has_failed (batch);
   if (busy_usec != NULL)
     *busy_usec = first_start != 0 ? g_get_monotonic_time () - first_start : 0;
   _concurry_work_batch_invalidate (batch);
   g_object_unref (batch);
 
+  if (failed && sink != NULL)
+    return;
+
   for (guint i = 0; i < n_inputs; i++)
     {
+      GError *error = NULL;
+
       if (states[i] == CONCURRY_BATCH_ITEM_DONE)
         {
-          if (errors[i] != NULL)
+          if (sink == NULL && errors[i] != NULL)
             break;
           continue;
         }
 
-      /* The first item without a value: cancelled, or forgotten. */
+      /* The first item without an outcome: cancelled, or forgotten. */
+      if (!g_cancellable_set_error_if_cancelled (cancellable, &error))
+        error = no_outcome_error ();
+      if (sink != NULL)
+        {
+          sink (sink_data, NULL, error, FALSE);
+          break;
+        }
       if (G_IS_VALUE (&outputs[i]))
         g_value_unset (&outputs[i]);
-      if (!g_cancellable_set_error_if_cancelled (cancellable, &errors[i]))
-        errors[i] = no_outcome_error ();
+      errors[i] = error;
       break;
     }
 }

@@ -33,6 +33,20 @@ ConcurryWorkBatch *_concurry_work_batch_new_values (const GValue        *data,
                                                     GValue              *outputs,
                                                     GError             **errors,
                                                     guint8              *states);
+
+/* Where a batch of values hands each outcome as soon as the runner's
+ * function gives it, on the thread running the function: @value (if it
+ * holds one) or @error, both taken; @part tells a part of a started
+ * item's results (see concurry_work_batch_return_part()) from its end. */
+typedef void (*ConcurryBatchSink) (gpointer  data,
+                                   GValue   *value,
+                                   GError   *error,
+                                   gboolean  part);
+
+void               _concurry_work_batch_set_sink   (ConcurryWorkBatch   *batch,
+                                                    ConcurryBatchSink    sink,
+                                                    gpointer             sink_data);
+gboolean           _concurry_work_batch_has_failed (ConcurryWorkBatch   *batch);
 void               _concurry_work_batch_invalidate (ConcurryWorkBatch   *batch);
 gint64             _concurry_work_batch_get_first_start (ConcurryWorkBatch *batch);
 

@@ -45,6 +45,8 @@ struct _ConcurryWorkBatch
   GCancellable        *cancellable;
   GValue              *outputs;
   GError             **errors;
+  ConcurryBatchSink    sink;          /* if set: instead of the arrays */
+  gpointer             sink_data;
 };
 
 G_DEFINE_FINAL_TYPE (ConcurryWorkBatch, concurry_work_batch, G_TYPE_OBJECT)
@@ -100,6 +102,28 @@ _concurry_work_batch_new_values (const GValue  *data,
   return self;
 }
 
+/* From now on, the outcomes of @self (a batch of values) go to @sink as
+ * they are given, instead of its arrays; parts of an item's results are
+ * only taken by a sink. */
+void
+_concurry_work_batch_set_sink (ConcurryWorkBatch *self,
+                               ConcurryBatchSink  sink,
+                               gpointer           sink_data)
+{
+  g_assert (!self->queued);
+
+  self->sink = sink;
+  self->sink_data = sink_data;
+}
+
+/* Whether an item of @self (a batch of values) failed: the later ones
+ * were not started. */
+gboolean
+_concurry_work_batch_has_failed (ConcurryWorkBatch *self)
+{
+  return self->failed;
+}
+
 /* The monotonic time at which the first item of a batch of values was
  * started, 0 if none was: from then on the runner's function runs items
  * (for a binding, with its interpreter's lock taken). */
@@ -122,6 +146,8 @@ _concurry_work_batch_invalidate (ConcurryWorkBatch *self)
   self->outputs = NULL;
   self->errors = NULL;
   self->cancellable = NULL;
+  self->sink = NULL;
+  self->sink_data = NULL;
 }
 
 static gboolean
@@ -312,6 +338,18 @@ check_started (ConcurryWorkBatch *self,
   return TRUE;
 }
 
+/* Copies @value, if set, into @copy (unset). */
+static void
+copy_value (const GValue *value,
+            GValue       *copy)
+{
+  if (value != NULL)
+    {
+      g_value_init (copy, G_VALUE_TYPE (value));
+      g_value_copy (value, copy);
+    }
+}
+
 /**
  * concurry_work_batch_return_value:
  * @self: a [class@Concurry.WorkBatch]
@@ -337,23 +375,70 @@ concurry_work_batch_return_value (ConcurryWorkBatch *self,
 
   self->states[index] = CONCURRY_BATCH_ITEM_DONE;
 
-  if (!self->queued)
+  if (!self->queued && self->sink == NULL)
     {
-      if (value != NULL)
-        {
-          g_value_init (&self->outputs[index], G_VALUE_TYPE (value));
-          g_value_copy (value, &self->outputs[index]);
-        }
+      copy_value (value, &self->outputs[index]);
       return;
     }
 
-  if (value != NULL)
+  copy_value (value, &copy);
+  if (!self->queued)
     {
-      g_value_init (&copy, G_VALUE_TYPE (value));
-      g_value_copy (value, &copy);
+      self->sink (self->sink_data, &copy, NULL, FALSE);
+      return;
     }
+
   _concurry_work_future_end (self->items[index], self->cancellables[index], &copy, NULL);
   self->cancellables[index] = NULL;
+}
+
+/**
+ * concurry_work_batch_return_part:
+ * @self: a [class@Concurry.WorkBatch]
+ * @index: the position of a started item
+ * @value: (nullable): a part of the item's results, copied, or %NULL for
+ *   no value
+ *
+ * Hands over a part of the results of a started item ahead of its end,
+ * for a binding whose map inputs each hold several of its own items (see
+ * [func@Concurry.map_input_hint]): [method@Concurry.MapResults.next]
+ * gives each part as a result of its own, in order, as soon as it is
+ * given, and then the value the item ends with. A binding hands over what
+ * each of its items returned before it starts the next one, so that no
+ * result waits for a later item, which may itself wait for somebody
+ * reading that result.
+ *
+ * The item keeps running: end it with
+ * [method@Concurry.WorkBatch.return_value] (its last part) or
+ * [method@Concurry.WorkBatch.return_error]. Only the inputs of a map have
+ * parts: items submitted with [method@Concurry.Executor.submit_to_runner]
+ * have one outcome each, and a part given to them is a programming error.
+ *
+ * Since: 0.2
+ */
+void
+concurry_work_batch_return_part (ConcurryWorkBatch *self,
+                                 guint              index,
+                                 const GValue      *value)
+{
+  GValue copy = G_VALUE_INIT;
+
+  CHECK_INDEX (self, index, );
+  g_return_if_fail (value == NULL || G_IS_VALUE (value));
+
+  if (!check_started (self, index, G_STRFUNC))
+    return;
+
+  if (self->sink == NULL)
+    {
+      /* Not g_critical(): structured, it would escape g_test_expect_message(). */
+      g_log (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
+             "%s: item %u is not the input of a map: it has no parts", G_STRFUNC, index);
+      return;
+    }
+
+  copy_value (value, &copy);
+  self->sink (self->sink_data, &copy, NULL, TRUE);
 }
 
 /**
@@ -394,7 +479,10 @@ concurry_work_batch_return_error (ConcurryWorkBatch *self,
   if (!self->queued)
     {
       self->failed = TRUE;
-      self->errors[index] = copy;
+      if (self->sink != NULL)
+        self->sink (self->sink_data, NULL, copy, FALSE);
+      else
+        self->errors[index] = copy;
       return;
     }
 

@@ -36,6 +36,10 @@ void            concurry_work_batch_return_value    (ConcurryWorkBatch *self,
                                                      guint              index,
                                                      const GValue      *value);
 CONCURRY_AVAILABLE_IN_0_2
+void            concurry_work_batch_return_part     (ConcurryWorkBatch *self,
+                                                     guint              index,
+                                                     const GValue      *value);
+CONCURRY_AVAILABLE_IN_0_2
 void            concurry_work_batch_return_error    (ConcurryWorkBatch *self,
                                                      guint              index,
                                                      const GError      *error,

@@ -2764,6 +2764,155 @@ test_race_submit_after_inputs_completing (void)
   g_free (works);
 }
 
+/* ------------------------------------------------------------------------
+ * Results as items end: no result waits for a later item of its chunk */
+
+/* A map function whose item 1 blocks on the gate. */
+static void
+square_blocking_on_one (const GValue  *item,
+                        GCancellable  *cancellable,
+                        GValue        *result,
+                        gpointer       user_data,
+                        GError       **error)
+{
+  int n = g_value_get_int (item);
+
+  if (n == 1)
+    gate_pass (user_data);
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, n * n);
+}
+
+static int
+next_int (ConcurryMapResults *results)
+{
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  int n;
+
+  g_assert_true (concurry_map_results_next (results, &value, &error));
+  g_assert_no_error (error);
+  n = g_value_get_int (&value);
+  g_value_unset (&value);
+  return n;
+}
+
+static void
+assert_exhausted (ConcurryMapResults *results)
+{
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+
+  g_assert_false (concurry_map_results_next (results, &value, &error));
+  g_assert_no_error (error);
+  g_value_unset (&value);
+}
+
+static void
+test_map_result_is_given_while_a_later_item_of_its_chunk_runs (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  Counter counter = { 0, 3, 0 };
+  Gate gate;
+
+  gate_init (&gate);
+  /* One chunk of three items. */
+  results = concurry_executor_map (executor, square_blocking_on_one, &gate, NULL, counter_input,
+                                   &counter, NULL, -1, 3, 1, &error);
+  g_assert_no_error (error);
+  gate_wait_for (&gate, 1);
+
+  /* Item 1 runs, blocked: item 0's result is there already. */
+  g_assert_cmpint (next_int (results), ==, 0);
+
+  gate_open (&gate);
+  g_assert_cmpint (next_int (results), ==, 1);
+  g_assert_cmpint (next_int (results), ==, 4);
+  assert_exhausted (results);
+  shutdown_and_wait (executor, FALSE);
+  gate_clear (&gate);
+}
+
+/* A runner handing over parts: item n gives n*10 and n*10+1 as parts,
+ * then (once past the gate, if any) ends with n*10+2. */
+static void
+parts_run (ConcurryWorkBatch *batch,
+           gpointer           user_data)
+{
+  Gate *gate = user_data;
+
+  for (guint i = 0; i < concurry_work_batch_get_size (batch); i++)
+    {
+      const GValue *item = concurry_work_batch_start (batch, i);
+      g_auto(GValue) value = G_VALUE_INIT;
+      int n;
+
+      if (item == NULL)
+        continue;
+      n = g_value_get_int (item);
+      g_value_init (&value, G_TYPE_INT);
+      g_value_set_int (&value, n * 10);
+      concurry_work_batch_return_part (batch, i, &value);
+      g_value_set_int (&value, n * 10 + 1);
+      concurry_work_batch_return_part (batch, i, &value);
+      if (gate != NULL)
+        gate_pass (gate);
+      g_value_set_int (&value, n * 10 + 2);
+      concurry_work_batch_return_value (batch, i, &value);
+    }
+}
+
+static void
+test_map_runner_parts_are_results_before_the_item_ends (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = NULL;
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  Counter counter = { 0, 2, 0 };
+  Gate gate;
+
+  gate_init (&gate);
+  runner = concurry_runner_new (parts_run, &gate, NULL);
+  /* Both items in one chunk, so in one batch. */
+  results = concurry_executor_map_with_runner (executor, runner, NULL, counter_input, &counter,
+                                               NULL, -1, 2, 1, &error);
+  g_assert_no_error (error);
+
+  /* Item 0 waits at the gate: its parts are results already. */
+  g_assert_cmpint (next_int (results), ==, 0);
+  g_assert_cmpint (next_int (results), ==, 1);
+  gate_wait_for (&gate, 1);
+  gate_open (&gate);
+  g_assert_cmpint (next_int (results), ==, 2);
+  g_assert_cmpint (next_int (results), ==, 10);
+  g_assert_cmpint (next_int (results), ==, 11);
+  g_assert_cmpint (next_int (results), ==, 12);
+  assert_exhausted (results);
+  shutdown_and_wait (executor, FALSE);
+  gate_clear (&gate);
+}
+
+static void
+test_runner_submitted_item_has_no_parts (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = concurry_runner_new (parts_run, NULL, NULL);
+  g_autoptr(ConcurryFuture) future = NULL;
+
+  g_test_expect_message ("Concurry", G_LOG_LEVEL_CRITICAL, "*is not the input of a map*");
+  g_test_expect_message ("Concurry", G_LOG_LEVEL_CRITICAL, "*is not the input of a map*");
+  future = submit_int (executor, runner, 4, NULL, 0);
+  wait_ok (future);
+  shutdown_and_wait (executor, FALSE);
+  g_test_assert_expected_messages ();
+
+  /* The parts were refused; the item's value is its one outcome. */
+  g_assert_cmpint (concurry_future_get_int (future), ==, 42);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2812,6 +2961,12 @@ main (int   argc,
   g_test_add_func ("/Concurry/Map/runner-error-has-payload-and-stops-the-batch", test_map_runner_error_has_payload_and_stops_the_batch);
   g_test_add_func ("/Concurry/Map/next-until-slice-keeps-the-item", test_map_next_until_slice_keeps_the_item);
   g_test_add_func ("/Concurry/Map/next-value", test_map_next_value);
+  g_test_add_func ("/Concurry/Map/result-is-given-while-a-later-item-of-its-chunk-runs",
+                   test_map_result_is_given_while_a_later_item_of_its_chunk_runs);
+  g_test_add_func ("/Concurry/Map/runner-parts-are-results-before-the-item-ends",
+                   test_map_runner_parts_are_results_before_the_item_ends);
+  g_test_add_func ("/Concurry/Runner/submitted-item-has-no-parts",
+                   test_runner_submitted_item_has_no_parts);
 
   g_test_add_func ("/Concurry/AsCompleted/next-until-slice-does-not-exhaust", test_as_completed_next_until_slice_does_not_exhaust);
   g_test_add_func ("/Concurry/AsCompleted/next-until-own-deadline-exhausts", test_as_completed_next_until_own_deadline_exhausts);

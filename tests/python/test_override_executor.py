@@ -323,6 +323,46 @@ def test_i95_map_results_before_the_deadline_arrive(pools):
     assert list(executor.map(str, range(5), timeout=LONG)) == ['0', '1', '2', '3', '4']
 
 
+def test_map_result_is_given_before_the_later_items_end(pools, releases):
+    """As in concurrent.futures, a result is there as soon as its item
+    ended, whatever follows it: here item 50 waits for somebody to read
+    item 49 (the quick items before it travel together through the engine,
+    concurry_map_input_hint())."""
+    executor = pools(1)
+    seen = threading.Event()
+    releases.append(seen)
+
+    def fn(i):
+        if i == 50 and not seen.wait(LONG):
+            raise AssertionError('item 49 was not given while item 50 ran')
+        return i
+
+    results = executor.map(fn, range(60))
+    for i in range(50):
+        assert next(results) == i
+    seen.set()
+    assert list(results) == list(range(50, 60))
+
+
+def test_map_exception_is_given_before_the_later_items_end(pools, releases):
+    executor = pools(1)
+    seen = threading.Event()
+    releases.append(seen)
+
+    def fn(i):
+        if i == 20:
+            raise ValueError('item 20')
+        if i == 21 and not seen.wait(LONG):
+            raise AssertionError('the failure of item 20 was not given while item 21 ran')
+        return i
+
+    results = executor.map(fn, range(30))
+    assert [next(results) for _ in range(20)] == list(range(20))
+    with pytest.raises(ValueError, match='item 20'):
+        next(results)
+    seen.set()
+
+
 def test_i96_map_exception_at_its_position_then_the_iterator_ends(pools, releases):
     executor = pools(1)
     release = threading.Event()

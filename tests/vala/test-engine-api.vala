@@ -703,6 +703,71 @@ void test_map_runner_map_in_order () {
     recorder.runner = null;   // the runner's closure holds the recorder
 }
 
+// A runner handing over parts: item n gives n * 10 and n * 10 + 1 as
+// parts, then ends with n * 10 + 2 once @release is set (the gate the
+// test opens after it read the parts).
+class PartsRunner : Object {
+    public Concurry.Runner runner;
+    public Mutex mutex = Mutex ();
+    public Cond cond = Cond ();
+    public bool release = false;
+
+    public PartsRunner () {
+        runner = new Concurry.Runner (run);
+    }
+
+    private void run (Concurry.WorkBatch batch) {
+        for (uint i = 0; i < batch.get_size (); i++) {
+            unowned Value? item = batch.start (i);
+            if (item == null)
+                continue;
+            int n = item.get_int ();
+            batch.return_part (i, int_value (n * 10));
+            batch.return_part (i, int_value (n * 10 + 1));
+            mutex.lock ();
+            while (!release)
+                cond.wait (mutex);
+            mutex.unlock ();
+            batch.return_value (i, int_value (n * 10 + 2));
+        }
+    }
+
+    public void open () {
+        mutex.lock ();
+        release = true;
+        cond.broadcast ();
+        mutex.unlock ();
+    }
+}
+
+void test_map_runner_parts_are_results_before_the_item_ends () {
+    var executor = Concurry.ThreadPoolExecutor.new (1);
+    var parts = new PartsRunner ();
+    var counter = new Counter (2);
+    int[] got = {};
+
+    try {
+        // Both items in one chunk: item 0 holds it until the test opens.
+        var results = executor.map_with_runner (parts.runner, null, counter.read, -1, 2, 1);
+        Value v;
+        assert_true (results.next (out v));
+        got += v.get_int ();
+        assert_true (results.next (out v));
+        got += v.get_int ();
+        parts.open ();
+        foreach (var rest in results)
+            got += rest.get_int ();
+    } catch (GLib.Error e) {
+        error ("map_with_runner: %s", e.message);
+    }
+    shutdown_wait (executor);
+    assert_cmpint (got.length, CompareOperator.EQ, 6);
+    int[] expected = { 0, 1, 2, 10, 11, 12 };
+    for (int i = 0; i < 6; i++)
+        assert_cmpint (got[i], CompareOperator.EQ, expected[i]);
+    parts.runner = null;   // the runner's closure holds the parts runner
+}
+
 class HintCounter : Object {
     public int end;
     public int next = 0;
@@ -950,6 +1015,8 @@ int main (string[] args) {
     Test.add_func ("/concurry/vala/map/runner-map-in-order", test_map_runner_map_in_order);
     Test.add_func ("/concurry/vala/map/runner-error-has-payload", test_map_runner_error_has_payload);
     Test.add_func ("/concurry/vala/map/input-hint-grows-for-quick-items", test_map_input_hint_grows_for_quick_items);
+    Test.add_func ("/concurry/vala/map/runner-parts-are-results-before-the-item-ends",
+                   test_map_runner_parts_are_results_before_the_item_ends);
     Test.add_func ("/concurry/vala/map/next-until-slice-keeps-the-item", test_map_next_until_slice_keeps_the_item);
 
     Test.add_func ("/concurry/vala/as-completed/next-until-slice-does-not-exhaust", test_as_completed_next_until_slice_does_not_exhaust);

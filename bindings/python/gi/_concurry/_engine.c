@@ -326,6 +326,78 @@ engine_batch_return_value (PyObject  *module,
 }
 
 static PyObject *
+engine_batch_return_part (PyObject  *module,
+                          PyObject *const *args,
+                          Py_ssize_t nargs)
+{
+  ConcurryWorkBatch *batch;
+  guint index;
+  GValue value = G_VALUE_INIT;
+
+  if (!batch_item (args, nargs, 1, "batch_return_part(batch, index, part)", &batch, &index))
+    return NULL;
+  /* Kept as itself, whatever it is: the map's iterator reads it. */
+  g_value_init (&value, pyobject_type);
+  g_value_set_boxed (&value, args[2]);
+  concurry_work_batch_return_part (batch, index, &value);
+  g_value_unset (&value);
+  Py_RETURN_NONE;
+}
+
+/* concurry_map_results_next_until() as introspection calls it: (ok,
+ * value, timed_out), or GLib.Error. A poll (until 0) keeps the
+ * interpreter's lock, which the input function it may call takes again;
+ * a wait lets it go. */
+static PyObject *
+engine_map_next (PyObject  *module,
+                 PyObject *const *args,
+                 Py_ssize_t nargs)
+{
+  ConcurryMapResults *results;
+  GValue value = G_VALUE_INIT;
+  GError *error = NULL;
+  gboolean timed_out = FALSE;
+  gboolean ok;
+  long long until;
+  PyObject *item;
+
+  if (nargs != 2)
+    {
+      PyErr_SetString (PyExc_TypeError, "map_next(results, until)");
+      return NULL;
+    }
+  results = unwrap (args[0], CONCURRY_TYPE_MAP_RESULTS, "results");
+  if (results == NULL)
+    return NULL;
+  until = PyLong_AsLongLong (args[1]);
+  if (until == -1 && PyErr_Occurred ())
+    return NULL;
+
+  if (until == 0)
+    {
+      ok = concurry_map_results_next_until (results, 0, &value, &timed_out, &error);
+    }
+  else
+    {
+      Py_BEGIN_ALLOW_THREADS
+      ok = concurry_map_results_next_until (results, until, &value, &timed_out, &error);
+      Py_END_ALLOW_THREADS
+    }
+
+  if (pyg_error_check (&error))
+    {
+      g_value_unset (&value);
+      return NULL;
+    }
+  item = ok ? value_to_py (&value, FALSE) : (Py_INCREF (Py_None), Py_None);
+  g_value_unset (&value);
+  if (item == NULL)
+    return NULL;
+  return Py_BuildValue ("(ONO)", ok ? Py_True : Py_False, item,
+                        timed_out ? Py_True : Py_False);
+}
+
+static PyObject *
 engine_batch_info (PyObject *module,
                    PyObject *batch_obj)
 {
@@ -545,6 +617,12 @@ static PyMethodDef engine_methods[] = {
   { "batch_return_value", (PyCFunction) (void (*) (void)) engine_batch_return_value, METH_FASTCALL,
     "batch_return_value(batch, index, value): concurry_work_batch_return_value(), "
     "or FALLBACK for a value PyGObject must convert" },
+  { "map_next", (PyCFunction) (void (*) (void)) engine_map_next, METH_FASTCALL,
+    "map_next(results, until) -> (ok, value, timed_out): "
+    "concurry_map_results_next_until()" },
+  { "batch_return_part", (PyCFunction) (void (*) (void)) engine_batch_return_part, METH_FASTCALL,
+    "batch_return_part(batch, index, part): concurry_work_batch_return_part() with part "
+    "as a PyObject value" },
   { "new_promise", (PyCFunction) (void (*) (void)) engine_new_promise, METH_FASTCALL,
     "new_promise(source, running): a ConcurryPromise holding source (for source()), "
     "marked running if running is true; no instance dict, so no toggle reference" },

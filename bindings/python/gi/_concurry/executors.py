@@ -46,6 +46,8 @@ if _engine is not None:
     _batch_info = _engine.batch_info
     _batch_start = _engine.batch_start
     _batch_return_value = _engine.batch_return_value
+    _batch_return_part = _engine.batch_return_part
+    _map_next = _engine.map_next
     _input_hint = _engine.input_hint
 else:
     _submit_to_runner = Concurry.Executor.submit_to_runner
@@ -59,6 +61,12 @@ else:
 
     def _batch_return_value(batch, index, value):
         return FALLBACK     # the caller makes the introspected call
+
+    def _batch_return_part(batch, index, part):
+        batch.return_part(index, pyobject_value(part))
+
+    def _map_next(results, until):
+        return results.next_until(until)
 _SEQUENCES = (list, tuple, set, frozenset)
 
 
@@ -188,7 +196,7 @@ class _Pool:
                     else:
                         value = item[0](*_fill(item[1]), **_fill(item[2]))
                 else:
-                    value = _map_group(data[0], data[1], item, self, data[2])
+                    value = _map_group(data[0], data[1], item, self, data[2], batch, index)
             except BaseException as exc:
                 remember(exc)
                 fail(index, error_for(exc), exc)
@@ -219,15 +227,42 @@ def return_failure(batch, index, exc):
     batch.return_error(index, error_for(exc), exc)
 
 
-def _map_group(fn, star, group, pool, control):
+class _Handover:
+    """Outcomes of a map's group on their way to its iterator, which takes
+    them out: the worker may still hold this for a moment, but no longer
+    what the user's function returned (concurrent.futures keeps no
+    reference to a result the iterator gave)."""
+
+    __slots__ = ('outcomes',)
+
+    def __init__(self, outcomes):
+        self.outcomes = outcomes
+
+    def take(self):
+        outcomes, self.outcomes = self.outcomes, ()
+        return outcomes
+
+
+def _map_group(fn, star, group, pool, control, batch, index):
     """The outcomes of fn over one input of a C map, a group of the user's
     items (as many as C's concurry_map_input_hint() said): values, or
-    (_FAILED_ITEM, exception) for an item that raised; the items after it
-    still run, as concurrent.futures runs every submitted item, unless the
-    map is closed or the executor shut down with cancel_futures: the items
-    of the group not started yet are then cancelled, as queued ones are."""
+    (_FAILED_ITEM, exception) for an item that raised.  What each item
+    returned is handed over to the map's iterator (a part of the group's
+    results, concurry_work_batch_return_part()) before the next item
+    starts, as concurrent.futures makes every result available as soon as
+    its item ends: a later item may wait for somebody reading it.  The
+    items after one that raised still run, as concurrent.futures runs every
+    submitted item, unless the map is closed or the executor shut down with
+    cancel_futures: the items of the group not started yet are then
+    cancelled, as queued ones are.  Returns the outcomes not handed over
+    yet, the group's last part, in a _Handover."""
     results = []
     for item in group:
+        if results:
+            # Not held here any more once the iterator took them.
+            results, part = [], _Handover(results)
+            _batch_return_part(batch, index, part)
+            part = None
         if pool.cancelling or control.closed:
             results.append((_FAILED_ITEM, CancelledError()))
             break
@@ -237,7 +272,7 @@ def _map_group(fn, star, group, pool, control):
         except BaseException as exc:
             remember(exc)
             results.append((_FAILED_ITEM, exc))
-    return results
+    return _Handover(results)
 
 
 def _pool(executor):
@@ -458,27 +493,41 @@ class MapIterator:
 
         def step(usec):
             until = -1 if usec < 0 else bridge.now() + usec
-            ok, value, timed_out = results.next_until(until)
+            ok, value, timed_out = _map_next(results, until)
             if ok:
                 got.append(value)
                 return True
             return not timed_out
 
-        try:
-            bridge.wait_slices(step, -1)
-        except GLib.Error as error:
-            self._results = None
-            payload = results.get_error_payload()
-            if isinstance(payload, BaseException):
-                raise payload from None
-            if error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT):
-                raise TimeoutError() from None
-            if error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED):
-                raise CancelledError() from None
-            raise
-        if got:
-            group.extend(got[0])
-            return self._give(group.popleft())
+        while True:
+            try:
+                # A result that is there is taken at once (see map_next()).
+                ok, value, timed_out = _map_next(results, 0)
+                if ok:
+                    got.append(value)
+                elif timed_out:
+                    bridge.wait_slices(step, -1)
+            except GLib.Error as error:
+                self._results = None
+                payload = results.get_error_payload()
+                if isinstance(payload, BaseException):
+                    raise payload from None
+                if error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT):
+                    raise TimeoutError() from None
+                if error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED):
+                    raise CancelledError() from None
+                raise
+            if not got:
+                break
+            # A group's results (from a process, a list), or a part of
+            # them, which may be empty: then read on.
+            outcomes = got.pop()
+            if type(outcomes) is _Handover:
+                outcomes = outcomes.take()
+            if outcomes:
+                group.extend(outcomes)
+                outcomes = None
+                return self._give(group.popleft())
         self._results = None
         if self._reader.error is not None:
             error, self._reader.error = self._reader.error, None
