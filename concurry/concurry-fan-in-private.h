@@ -70,5 +70,8 @@ gboolean          _concurry_fan_in_end_registering      (ConcurryFanIn          
                                                          GMutex                 *mutex);
 guint             _concurry_fan_in_unlink               (ConcurryFanIn          *fan_in,
                                                          guint                   n_nodes);
+void              _concurry_fan_in_replace_locked       (ConcurryFanIn          *fan_in,
+                                                         ConcurryFuture         *original,
+                                                         ConcurryFuture         *stand_in);
 
 G_END_DECLS

@@ -145,6 +145,22 @@ _concurry_fan_in_end_registering (ConcurryFanIn *fan_in,
   return last;
 }
 
+/* Makes the nodes on @original refer to @stand_in (see
+ * _concurry_future_get_stood_for()); with the owner's lock held. */
+void
+_concurry_fan_in_replace_locked (ConcurryFanIn  *fan_in,
+                                 ConcurryFuture *original,
+                                 ConcurryFuture *stand_in)
+{
+  for (guint i = 0; i < fan_in->n_nodes; i++)
+    {
+      ConcurryCallback *node = node_at (fan_in, i);
+
+      if (node->future == original)
+        node->future = stand_in;
+    }
+}
+
 /* Takes the first @n_nodes nodes off their inputs, those that neither ran
  * nor were taken off yet; with no input's lock held (the owner's may be:
  * inputs' locks are taken inside it). The inputs must be alive. Returns

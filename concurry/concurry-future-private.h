@@ -69,4 +69,9 @@ _concurry_prefetch_input (ConcurryFuture * const *futures,
 #endif
 }
 
+ConcurryFuture *_concurry_future_new_stand_in  (ConcurryFuture *original,
+                                               GError         *error);
+void            _concurry_future_stand_in_done (ConcurryFuture *stand_in);
+ConcurryFuture *_concurry_future_get_stood_for (ConcurryFuture *future);
+
 G_END_DECLS

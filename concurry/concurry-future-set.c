@@ -323,6 +323,22 @@ group_settle (Group               *group,
   group_count_out_nodes (group, s->n_taken_off);
 }
 
+/* An input was dropped unresolved: @stand_in, which the group holds
+ * from now on, takes its place in @inputs and on the nodes, where the
+ * input's address would soon be that of nothing (see
+ * _concurry_future_get_stood_for()). */
+static void
+group_take_stand_in_locked (Group          *group,
+                            ConcurryFuture *stand_in)
+{
+  ConcurryFuture *original = _concurry_future_get_stood_for (stand_in);
+
+  for (guint i = 0; i < group->n_inputs; i++)
+    if (group->inputs[i] == original)
+      group->inputs[i] = stand_in;
+  _concurry_fan_in_replace_locked (&group->fan_in, original, stand_in);
+}
+
 /* Runs on the thread that completed @future, with no lock held, from a
  * node of the group. */
 static void
@@ -345,6 +361,8 @@ group_input_done (ConcurryFuture *future,
    * may be gone unless the nodes' reference was ours to drop (@last), or
    * we take one: settling needs the group. */
   g_mutex_lock (&group->mutex);
+  if G_UNLIKELY (_concurry_future_get_stood_for (future) != NULL)
+    group_take_stand_in_locked (group, future);
   late = group->promise == NULL;
   if (!late)
     {

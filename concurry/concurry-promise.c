@@ -68,17 +68,31 @@ concurry_promise_dispose (GObject *object)
 {
   ConcurryPromise *self = (ConcurryPromise *)object;
 
-  /* Nobody can resolve it any more. If callbacks wait for it, rejecting it
-   * queues them with a reference on us, and we live on until they ran. */
+  /* Nobody can resolve it any more: it is rejected. Its callbacks are
+   * given a stand-in done the same way, which they may keep: a reference
+   * taken on us now, and dropped by another thread before
+   * g_object_unref() is done with us, would free us under it (GLib before
+   * 2.76 thaws the notify queue of an object brought back by its dispose
+   * after it gave back its reference). The stand-in's failure is the one
+   * to observe. */
   if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (&self->core)))
     {
-      gboolean watched = _concurry_core_has_callbacks (&self->core);
+      GError *error = g_error_new_literal (CONCURRY_ERROR, CONCURRY_ERROR_ABANDONED,
+                                           _("The promise was dropped before it was resolved"));
 
-      _concurry_core_complete (&self->core, (ConcurryFuture *)self, NULL,
-                               g_error_new_literal (CONCURRY_ERROR, CONCURRY_ERROR_ABANDONED,
-                                                    _("The promise was dropped before it was resolved")));
-      if (!watched)
-        _concurry_core_set_observed (&self->core);
+      if (_concurry_core_has_callbacks (&self->core))
+        {
+          g_autoptr(ConcurryFuture) stand_in =
+            _concurry_future_new_stand_in ((ConcurryFuture *)self, g_error_copy (error));
+
+          _concurry_core_complete (&self->core, stand_in, NULL, error);
+          _concurry_future_stand_in_done (stand_in);
+        }
+      else
+        {
+          _concurry_core_complete (&self->core, (ConcurryFuture *)self, NULL, error);
+        }
+      _concurry_core_set_observed (&self->core);
     }
 
   ((GObjectClass *)concurry_promise_parent_class)->dispose (object);

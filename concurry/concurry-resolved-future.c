@@ -32,8 +32,9 @@
  */
 struct _ConcurryResolvedFuture
 {
-  GObject      parent_instance;
-  ConcurryCore core;
+  GObject         parent_instance;
+  ConcurryCore    core;
+  ConcurryFuture *stands_for;   /* atomic: see _concurry_future_get_stood_for() */
 };
 
 static void future_iface_init (ConcurryFutureInterface *iface);
@@ -81,6 +82,40 @@ resolved_new (GValue *value,
   _concurry_core_init_resolved (&self->core, value, error);
 
   return (ConcurryFuture *)self;
+}
+
+/* A future failed with @error (taken) that stands for @original, a
+ * future that is being finalized, in the callbacks its completion with
+ * @error runs (see concurry_promise_dispose()): they hold references on
+ * it, not on @original. */
+ConcurryFuture *
+_concurry_future_new_stand_in (ConcurryFuture *original,
+                               GError         *error)
+{
+  ConcurryResolvedFuture *self = (ConcurryResolvedFuture *)resolved_new (NULL, error);
+
+  g_atomic_pointer_set (&self->stands_for, original);
+
+  return (ConcurryFuture *)self;
+}
+
+/* Once the callbacks ran: the address of the original may be reused. */
+void
+_concurry_future_stand_in_done (ConcurryFuture *stand_in)
+{
+  g_atomic_pointer_set (&((ConcurryResolvedFuture *)stand_in)->stands_for, NULL);
+}
+
+/* The future that @future stands for in the callbacks running now, or
+ * %NULL if @future stands for itself. Code that kept the address of a
+ * future it holds no reference on (a group's inputs) puts @future in its
+ * place: the original is gone once they returned. */
+ConcurryFuture *
+_concurry_future_get_stood_for (ConcurryFuture *future)
+{
+  if G_LIKELY (G_TYPE_FROM_INSTANCE (future) != CONCURRY_TYPE_RESOLVED_FUTURE)
+    return NULL;
+  return g_atomic_pointer_get (&((ConcurryResolvedFuture *)future)->stands_for);
 }
 
 /**

@@ -1712,6 +1712,30 @@ test_gather_fails_when_inputs_abandoned (void)
   g_assert_error (error, CONCURRY_ERROR, CONCURRY_ERROR_ABANDONED);
 }
 
+/* An input dropped unresolved is gone once its abandonment ran: among
+ * the inputs a group gives back, a future failed the same way stands in
+ * its place. (AddressSanitizer, in CI, would see the input's address
+ * given back.) */
+static void
+test_gather_gives_a_stand_in_for_an_abandoned_input (void)
+{
+  g_autoptr(ConcurryPromise) kept = promise ();
+  ConcurryFuture *inputs[2] = { CONCURRY_FUTURE (kept), CONCURRY_FUTURE (promise ()) };
+  g_autoptr(ConcurryFuture) all = concurry_gather (inputs, 2, CONCURRY_GATHER_FLAGS_ALL_OUTCOMES);
+  GPtrArray *outcomes;
+
+  g_object_unref (inputs[1]);
+  concurry_promise_resolve_int (kept, 7);
+  g_assert_true (concurry_future_wait (all, 0, NULL));
+
+  outcomes = concurry_future_get_boxed (all);
+  g_assert_cmpuint (outcomes->len, ==, 2);
+  g_assert_true (outcomes->pdata[0] == (gpointer)kept);
+  g_assert_true (concurry_future_is_failed (outcomes->pdata[1]));
+  g_assert_error (concurry_future_get_error (outcomes->pdata[1]), CONCURRY_ERROR,
+                  CONCURRY_ERROR_ABANDONED);
+}
+
 /* The result dropped, the inputs kept: the inputs still complete, and
  * that lets the group go. */
 static void
@@ -1799,6 +1823,8 @@ main (int argc,
                         make_race, test_unreachable_group_does_not_warn);
   g_test_add_func ("/Concurry/Gather/fails-when-inputs-abandoned",
                    test_gather_fails_when_inputs_abandoned);
+  g_test_add_func ("/Concurry/Gather/gives-a-stand-in-for-an-abandoned-input",
+                   test_gather_gives_a_stand_in_for_an_abandoned_input);
   g_test_add_func ("/Concurry/Gather/dropped-result-goes-once-inputs-complete",
                    test_dropped_group_result_goes_once_inputs_complete);
   g_test_add_func ("/Concurry/Race/loser-does-not-warn", test_race_loser_does_not_warn);
