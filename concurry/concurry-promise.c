@@ -33,7 +33,9 @@
  *
  * A promise whose last reference is dropped before it was completed can
  * never complete: it is rejected with %CONCURRY_ERROR_ABANDONED, so that
- * its done callbacks still run.
+ * its done callbacks still run. Since the promise itself is going away,
+ * they are given another future, failed with the same error, in its place
+ * (combinators give that one back among their inputs too).
  *
  * ```python
  * promise = Concurry.Promise()
