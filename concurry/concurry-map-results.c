@@ -1220,7 +1220,10 @@ concurry_map_results_next_value (ConcurryMapResults  *self,
  *
  * A binding whose input function costs an entry into its interpreter per
  * call reads several of its items into one input (a list, say) and its
- * runner runs them in turn. How many is the map's decision, made from how
+ * runner runs them in turn, handing over what each returned with
+ * [method@Concurry.WorkBatch.return_part] before it starts the next one
+ * (so that no result waits for the rest of its input). How many is the
+ * map's decision, made from how
  * long the runner took per input, counted from the start of its first
  * item (the wait for the interpreter's lock before it, long when several
  * workers share one interpreter, says nothing of the items): items
