@@ -482,6 +482,22 @@ test('map_with_runner() reports a failure at its position, with its payload', ()
     assertEq(seen.skipped, 3, 'skipped');
 });
 
+test('WorkBatch.return_part(): parts are results, in order, before the item ends', () => {
+    const executor = Concurry.MainContextExecutor.new(null);
+    const runner = Concurry.Runner.new(batch => {
+        for (let i = 0; i < batch.get_size(); i++) {
+            const n = batch.start(i);
+            if (n === null)
+                continue;
+            batch.return_part(i, n * 10);
+            batch.return_part(i, n * 10 + 1);
+            batch.return_value(i, n * 10 + 2);
+        }
+    });
+    const results = executor.map_with_runner(runner, null, counter(3), -1, 2, 0);
+    assertArrayEq([...results], [0, 1, 2, 10, 11, 12, 20, 21, 22], 'parts, then each end');
+});
+
 test('MapResults.next_until(): a slice that times out keeps the item', () => {
     const {executor, drain} = ownExecutor();
     const {runner} = recordingRunner();
