@@ -72,14 +72,14 @@ typedef struct MapState MapState;
 /* The outcomes of a submitted chunk, in input order, as its items end
  * (each preceded by the parts its runner handed over, see
  * concurry_work_batch_return_part()): the worker appends them and the
- * consumer takes them, each under @mutex, so that no result waits for the
- * later items of its chunk, which may wait for somebody reading it. */
+ * consumer takes all those there at once, each under @mutex, so that no
+ * result waits for the later items of its chunk, which may wait for
+ * somebody reading it. */
 typedef struct
 {
   gatomicrefcount  ref_count;
   GMutex           mutex;
-  GArray          *outcomes;   /* of Outcome */
-  guint            taken;      /* how many the consumer took */
+  GArray          *outcomes;   /* of Outcome, not taken yet */
   gboolean         done;       /* the chunk's future completed */
   ConcurryPromise *wake;       /* resolved on news, if the consumer waits */
   ConcurryFuture  *future;     /* the chunk's: set once it is submitted */
@@ -105,6 +105,13 @@ enum {
 
 /* The state of a map, which outlives the results object while a dropped
  * map still runs. */
+/* The consumer's outcomes, taken from a stream: read without a lock. */
+typedef struct
+{
+  GArray *outcomes;    /* of Outcome */
+  guint   position;    /* the next one to give */
+} Taken;
+
 struct MapState
 {
   gatomicrefcount    ref_count;
@@ -142,6 +149,7 @@ struct MapState
   gboolean           stopped;       /* no more input is read */
 
   /* The consumer's */
+  Taken              taken;         /* outcomes of @reading */
   GValue             payload;       /* of the error last reported */
 };
 
@@ -246,6 +254,24 @@ stream_push (Stream  *stream,
   wake_up (wake);
 }
 
+/* On the worker: all the outcomes of a chunk at once, taken. */
+static void
+stream_push_all (Stream *stream,
+                 GArray *outcomes)
+{
+  ConcurryPromise *wake;
+
+  g_mutex_lock (&stream->mutex);
+  g_array_append_vals (stream->outcomes, outcomes->data, outcomes->len);
+  wake = g_steal_pointer (&stream->wake);
+  g_mutex_unlock (&stream->mutex);
+
+  /* moved: not cleared with the array */
+  g_array_set_clear_func (outcomes, NULL);
+  g_array_unref (outcomes);
+  wake_up (wake);
+}
+
 /* The chunk's future completed: no more outcomes are read from @stream. */
 static void
 stream_end (Stream *stream)
@@ -266,29 +292,44 @@ typedef enum {
   TAKE_TIMED_OUT,
 } Take;
 
-/* On the consumer: takes the next outcome of @stream into @outcome,
- * waiting until @until (or for ever if negative) for one. The wait is a
- * future's, which iterates the thread's own main context (work of a
- * main-context executor may need it). */
+/* On the consumer: takes the next outcome of @stream into @outcome (from
+ * @taken, refilled with all that are there), waiting until @until (or for
+ * ever if negative) for one. The wait is a future's, which iterates the
+ * thread's own main context (work of a main-context executor may need
+ * it). */
 static Take
-stream_take (Stream  *stream,
-             gint64   until,
-             Outcome *outcome)
+stream_take (Stream   *stream,
+             Taken    *taken,
+             gint64    until,
+             Outcome  *outcome,
+             gboolean *waited)
 {
   for (;;)
     {
       ConcurryPromise *wake;
 
-      g_mutex_lock (&stream->mutex);
-      if (stream->taken < stream->outcomes->len)
+      if (taken->position < taken->outcomes->len)
         {
-          Outcome *next = &g_array_index (stream->outcomes, Outcome, stream->taken++);
+          Outcome *next = &g_array_index (taken->outcomes, Outcome, taken->position++);
 
           /* Moved out: each result is given once. */
           *outcome = *next;
           memset (next, 0, sizeof *next);
-          g_mutex_unlock (&stream->mutex);
           return TAKE_OUTCOME;
+        }
+
+      g_mutex_lock (&stream->mutex);
+      if (stream->outcomes->len > 0)
+        {
+          /* All of them, in exchange for the emptied array. */
+          GArray *given = stream->outcomes;
+
+          g_array_set_size (taken->outcomes, 0);
+          stream->outcomes = taken->outcomes;
+          taken->outcomes = given;
+          taken->position = 0;
+          g_mutex_unlock (&stream->mutex);
+          continue;
         }
       if (stream->done)
         {
@@ -307,6 +348,7 @@ stream_take (Stream  *stream,
 
       concurry_future_wait_until (CONCURRY_FUTURE (wake), until, NULL);
       g_object_unref (wake);
+      *waited = TRUE;
     }
 }
 
@@ -397,7 +439,11 @@ grow_input_hint (MapFunc *map)
 }
 
 /* Runs on a worker: the map function over the items of the chunk, until
- * the first failure, each outcome handed to the consumer as it comes. */
+ * the first failure. A runner's outcomes go to the consumer as they come
+ * (a binding's input may hold several of its items, one of which may wait
+ * for somebody reading another); a function's go together at the end of
+ * the chunk, as concurrent.futures gives a process pool's chunks: handing
+ * quick items over one by one would cost the consumer a wake-up each. */
 static void
 chunk_work (GCancellable  *cancellable,
             GValue        *result,
@@ -405,6 +451,7 @@ chunk_work (GCancellable  *cancellable,
             GError       **error)
 {
   Chunk *chunk = user_data;
+  GArray *outcomes;
 
   /* The outcomes travel by the stream; an executor of a binding may need a
    * value to complete the chunk's future with. */
@@ -427,23 +474,27 @@ chunk_work (GCancellable  *cancellable,
       return;
     }
 
+  outcomes = g_array_sized_new (FALSE, TRUE, sizeof (Outcome), chunk->n);
+  g_array_set_clear_func (outcomes, outcome_clear);
   for (guint i = 0; i < chunk->n; i++)
     {
       Outcome outcome = { G_VALUE_INIT, NULL };
-      gboolean failed;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return;
+        {
+          g_array_unref (outcomes);
+          return;
+        }
 
       chunk->map->func (&chunk->items[i], cancellable, &outcome.value, chunk->map->data,
                         &outcome.error);
-      failed = outcome.error != NULL;
-      if (failed && G_IS_VALUE (&outcome.value))
+      if (outcome.error != NULL && G_IS_VALUE (&outcome.value))
         g_value_unset (&outcome.value);
-      stream_push (chunk->stream, &outcome);
-      if (failed)
+      g_array_append_val (outcomes, outcome);
+      if (outcome.error != NULL)
         break;
     }
+  stream_push_all (chunk->stream, outcomes);
 }
 
 static MapState *
@@ -463,6 +514,7 @@ state_unref (gpointer data)
 
   g_assert (state->in_flight.length == 0);
   g_clear_pointer (&state->reading, stream_unref);
+  g_array_unref (state->taken.outcomes);
   if (G_IS_VALUE (&state->payload))
     g_value_unset (&state->payload);
   g_clear_error (&state->submit_error);
@@ -806,6 +858,7 @@ concurry_map_results_dispose (GObject *object)
   g_mutex_unlock (&state->mutex);
   if (stream != NULL)
     stream_unref (stream);
+  g_array_set_size (state->taken.outcomes, 0);
   while ((stream = g_queue_pop_head (&dropped)) != NULL)
     stream_unref (stream);
 
@@ -864,6 +917,8 @@ _concurry_map_results_new (ConcurryExecutor   *executor,
   g_atomic_ref_count_init (&state->ref_count);
   g_mutex_init (&state->mutex);
   g_queue_init (&state->in_flight);
+  state->taken.outcomes = g_array_new (FALSE, FALSE, sizeof (Outcome));
+  g_array_set_clear_func (state->taken.outcomes, outcome_clear);
   state->executor = g_object_ref (executor);
   state->queue = queue;
   state->reserved = queue != NULL;
@@ -945,6 +1000,7 @@ next_result (MapState  *state,
       Stream *stream = state->reading;
       Outcome outcome = { G_VALUE_INIT, NULL };
       GError *local_error = NULL;
+      gboolean waited = FALSE;
       gint64 wait_until;
 
       if (stream == NULL)
@@ -995,11 +1051,11 @@ next_result (MapState  *state,
       if (until >= 0 && (wait_until < 0 || until < wait_until))
         wait_until = until;
 
-      switch (stream_take (stream, wait_until, &outcome))
+      switch (stream_take (stream, &state->taken, wait_until, &outcome, &waited))
         {
         case TAKE_OUTCOME:
           /* Closed from another thread while we waited. */
-          if (is_finished (state))
+          if (waited && is_finished (state))
             {
               outcome_clear (&outcome);
               return FALSE;

@@ -2767,20 +2767,26 @@ test_race_submit_after_inputs_completing (void)
 /* ------------------------------------------------------------------------
  * Results as items end: no result waits for a later item of its chunk */
 
-/* A map function whose item 1 blocks on the gate. */
+/* A runner of squares whose item 1 blocks on the gate. */
 static void
-square_blocking_on_one (const GValue  *item,
-                        GCancellable  *cancellable,
-                        GValue        *result,
-                        gpointer       user_data,
-                        GError       **error)
+squares_blocking_on_one (ConcurryWorkBatch *batch,
+                         gpointer           user_data)
 {
-  int n = g_value_get_int (item);
+  for (guint i = 0; i < concurry_work_batch_get_size (batch); i++)
+    {
+      const GValue *item = concurry_work_batch_start (batch, i);
+      g_auto(GValue) value = G_VALUE_INIT;
+      int n;
 
-  if (n == 1)
-    gate_pass (user_data);
-  g_value_init (result, G_TYPE_INT);
-  g_value_set_int (result, n * n);
+      if (item == NULL)
+        continue;
+      n = g_value_get_int (item);
+      if (n == 1)
+        gate_pass (user_data);
+      g_value_init (&value, G_TYPE_INT);
+      g_value_set_int (&value, n * n);
+      concurry_work_batch_return_value (batch, i, &value);
+    }
 }
 
 static int
@@ -2809,18 +2815,20 @@ assert_exhausted (ConcurryMapResults *results)
 }
 
 static void
-test_map_result_is_given_while_a_later_item_of_its_chunk_runs (void)
+test_map_runner_result_is_given_while_a_later_item_of_its_chunk_runs (void)
 {
   g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = NULL;
   g_autoptr(ConcurryMapResults) results = NULL;
   g_autoptr(GError) error = NULL;
   Counter counter = { 0, 3, 0 };
   Gate gate;
 
   gate_init (&gate);
-  /* One chunk of three items. */
-  results = concurry_executor_map (executor, square_blocking_on_one, &gate, NULL, counter_input,
-                                   &counter, NULL, -1, 3, 1, &error);
+  runner = concurry_runner_new (squares_blocking_on_one, &gate, NULL);
+  /* One chunk of three items, run in one batch. */
+  results = concurry_executor_map_with_runner (executor, runner, NULL, counter_input, &counter,
+                                               NULL, -1, 3, 1, &error);
   g_assert_no_error (error);
   gate_wait_for (&gate, 1);
 
@@ -2961,8 +2969,8 @@ main (int   argc,
   g_test_add_func ("/Concurry/Map/runner-error-has-payload-and-stops-the-batch", test_map_runner_error_has_payload_and_stops_the_batch);
   g_test_add_func ("/Concurry/Map/next-until-slice-keeps-the-item", test_map_next_until_slice_keeps_the_item);
   g_test_add_func ("/Concurry/Map/next-value", test_map_next_value);
-  g_test_add_func ("/Concurry/Map/result-is-given-while-a-later-item-of-its-chunk-runs",
-                   test_map_result_is_given_while_a_later_item_of_its_chunk_runs);
+  g_test_add_func ("/Concurry/Map/runner-result-is-given-while-a-later-item-of-its-chunk-runs",
+                   test_map_runner_result_is_given_while_a_later_item_of_its_chunk_runs);
   g_test_add_func ("/Concurry/Map/runner-parts-are-results-before-the-item-ends",
                    test_map_runner_parts_are_results_before_the_item_ends);
   g_test_add_func ("/Concurry/Runner/submitted-item-has-no-parts",
