@@ -103,8 +103,6 @@ enum {
   MODE_DETACHED,           /* results dropped: read as work completes */
 };
 
-/* The state of a map, which outlives the results object while a dropped
- * map still runs. */
 /* The consumer's outcomes, taken from a stream: read without a lock. */
 typedef struct
 {
@@ -112,6 +110,8 @@ typedef struct
   guint   position;    /* the next one to give */
 } Taken;
 
+/* The state of a map, which outlives the results object while a dropped
+ * map still runs. */
 struct MapState
 {
   gatomicrefcount    ref_count;
@@ -958,6 +958,20 @@ _concurry_map_results_new (ConcurryExecutor   *executor,
   return self;
 }
 
+/* The chunk being read is read (or dropped): on to the next one. */
+static void
+drop_reading (MapState *state)
+{
+  Stream *stream;
+
+  g_mutex_lock (&state->mutex);
+  stream = g_steal_pointer (&state->reading);
+  g_mutex_unlock (&state->mutex);
+
+  if (stream != NULL)
+    stream_unref (stream);
+}
+
 /**
  * concurry_map_results_next:
  * @self: a [class@Concurry.MapResults]
@@ -974,20 +988,6 @@ _concurry_map_results_new (ConcurryExecutor   *executor,
  *
  * Since: 0.1
  */
-/* The chunk being read is read (or dropped): on to the next one. */
-static void
-drop_reading (MapState *state)
-{
-  Stream *stream;
-
-  g_mutex_lock (&state->mutex);
-  stream = g_steal_pointer (&state->reading);
-  g_mutex_unlock (&state->mutex);
-
-  if (stream != NULL)
-    stream_unref (stream);
-}
-
 static gboolean
 next_result (MapState  *state,
              gint64     until,
