@@ -117,7 +117,8 @@ void           _concurry_core_attach_cancellable (ConcurryCore            *core,
                                                   GCancellable            *cancellable);
 void           _concurry_core_detach_cancellable (ConcurryCore            *core,
                                                   GCancellable            *cancellable);
-gboolean       _concurry_core_has_callbacks      (ConcurryCore            *core);
+gboolean       _concurry_core_has_callbacks      (ConcurryCore            *core,
+                                                  gboolean                 users_only);
 guint          _concurry_core_add_callback       (ConcurryCore            *core,
                                                   ConcurryFuture          *future,
                                                   ConcurryCallback        *cb);

@@ -475,16 +475,18 @@ _concurry_core_detach_cancellable (ConcurryCore *core,
   g_atomic_pointer_set (&core->cancellable, NULL);
 }
 
-/* Whether user code waits for @core: done callbacks of users, not the
- * internal ones of concurry's combinators. */
+/* Whether callbacks will be called with @core's future: if @users_only,
+ * done callbacks of users, not the internal ones of concurry's
+ * combinators; otherwise any, but the waiters that only need waking. */
 gboolean
-_concurry_core_has_callbacks (ConcurryCore *core)
+_concurry_core_has_callbacks (ConcurryCore *core,
+                              gboolean      users_only)
 {
   gboolean ret = FALSE;
 
   g_mutex_lock (&core->mutex);
   for (ConcurryCallback *cb = core->callbacks; cb != NULL && !ret; cb = cb->next)
-    ret = cb->dispatcher != NULL;
+    ret = cb->dispatcher != NULL || (!users_only && cb->func != NULL);
   g_mutex_unlock (&core->mutex);
 
   return ret;

@@ -257,7 +257,7 @@ group_settle (Group               *group,
     ConcurryCore *result = _concurry_future_get_core (CONCURRY_FUTURE (s->promise));
 
     if (_concurry_platform_object_is_unshared (G_OBJECT (s->promise)) &&
-        !_concurry_core_has_callbacks (result))
+        !_concurry_core_has_callbacks (result, TRUE))
       _concurry_core_set_observed (result);
   }
 

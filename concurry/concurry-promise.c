@@ -70,23 +70,25 @@ concurry_promise_dispose (GObject *object)
 {
   ConcurryPromise *self = (ConcurryPromise *)object;
 
-  /* Nobody can resolve it any more: it is rejected. Its callbacks are
-   * given a stand-in done the same way, which they may keep: a reference
-   * taken on us now, and dropped by another thread before
-   * g_object_unref() is done with us, would free us under it (GLib before
-   * 2.76 thaws the notify queue of an object brought back by its dispose
-   * after it gave back its reference). The stand-in's failure is the one
-   * to observe. */
+  /* Nobody can resolve it any more: it is rejected. Its callbacks (users'
+   * and combinators' alike) are given a stand-in done the same way, which
+   * they may keep: a reference taken on us now, and dropped by another
+   * thread before g_object_unref() is done with us, would free us under
+   * it (GLib before 2.76 thaws the notify queue of an object brought back
+   * by its dispose after it gave back its reference). The stand-in's
+   * failure is the one to observe, if users' callbacks watch it. */
   if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (&self->core)))
     {
       GError *error = g_error_new_literal (CONCURRY_ERROR, CONCURRY_ERROR_ABANDONED,
                                            _("The promise was dropped before it was resolved"));
 
-      if (_concurry_core_has_callbacks (&self->core))
+      if (_concurry_core_has_callbacks (&self->core, FALSE))
         {
           g_autoptr(ConcurryFuture) stand_in =
             _concurry_future_new_stand_in ((ConcurryFuture *)self, g_error_copy (error));
 
+          if (!_concurry_core_has_callbacks (&self->core, TRUE))
+            _concurry_core_set_observed (_concurry_future_get_core (stand_in));
           _concurry_core_complete (&self->core, stand_in, NULL, error);
           _concurry_future_stand_in_done (stand_in);
         }

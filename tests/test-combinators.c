@@ -1722,6 +1722,7 @@ test_gather_gives_a_stand_in_for_an_abandoned_input (void)
   g_autoptr(ConcurryPromise) kept = promise ();
   ConcurryFuture *inputs[2] = { CONCURRY_FUTURE (kept), CONCURRY_FUTURE (promise ()) };
   g_autoptr(ConcurryFuture) all = concurry_gather (inputs, 2, CONCURRY_GATHER_FLAGS_ALL_OUTCOMES);
+  gpointer dropped = inputs[1];
   GPtrArray *outcomes;
 
   g_object_unref (inputs[1]);
@@ -1731,6 +1732,9 @@ test_gather_gives_a_stand_in_for_an_abandoned_input (void)
   outcomes = concurry_future_get_boxed (all);
   g_assert_cmpuint (outcomes->len, ==, 2);
   g_assert_true (outcomes->pdata[0] == (gpointer)kept);
+  /* Not the dropped input, brought back: another future (allocated while
+   * the input still lived, so at another address). */
+  g_assert_true (outcomes->pdata[1] != dropped);
   g_assert_true (concurry_future_is_failed (outcomes->pdata[1]));
   g_assert_error (concurry_future_get_error (outcomes->pdata[1]), CONCURRY_ERROR,
                   CONCURRY_ERROR_ABANDONED);
