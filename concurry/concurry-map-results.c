@@ -86,6 +86,14 @@ typedef struct
   MapState        *state;      /* held by the chunk's done callback */
 } Stream;
 
+/* What a runner gave for an item of its batch before the items ahead of
+ * it ended: its parts, then its end. */
+typedef struct
+{
+  GArray  *outcomes;   /* of Outcome */
+  gboolean ended;
+} Held;
+
 /* One submitted piece of work: @n items in, their outcomes to @stream. */
 typedef struct
 {
@@ -94,7 +102,11 @@ typedef struct
   GValue  *items;
   guint    n;
   guint    n_ended;            /* items that ended (parts not counted) */
-  gboolean failed;
+  gboolean failed;             /* a failure was given: nothing more is */
+
+  /* The runner's batch running now: its outcomes go in the items' order */
+  guint    next;               /* the first item of the batch not ended */
+  Held    *held;               /* CONCURRY_RUNNER_MAX_BATCH, if needed */
 } Chunk;
 
 enum {
@@ -362,13 +374,34 @@ chunk_free (gpointer data)
   g_free (chunk->items);
   map_func_unref (chunk->map);
   stream_unref (chunk->stream);
+  g_free (chunk->held);
   g_free (chunk);
 }
 
+/* Gives @outcome (taken: emptied) to the consumer, unless a failure was
+ * given. */
+static void
+chunk_give (Chunk   *chunk,
+            Outcome *outcome)
+{
+  if (chunk->failed)
+    {
+      outcome_clear (outcome);
+      return;
+    }
+  if (outcome->error != NULL)
+    chunk->failed = TRUE;
+  stream_push (chunk->stream, outcome);
+  memset (outcome, 0, sizeof *outcome);
+}
+
 /* The sink of a runner's batch: each outcome goes to the consumer as the
- * runner gives it. */
+ * runner gives it, in the items' order: what an item gives before the
+ * items ahead of it ended (a runner may end them in any order) is held
+ * until they did. */
 static void
 chunk_sink (gpointer  data,
+            guint     index,
             GValue   *value,
             GError   *error,
             gboolean  part)
@@ -383,9 +416,58 @@ chunk_sink (gpointer  data,
     }
   if (!part)
     chunk->n_ended++;
-  if (error != NULL)
-    chunk->failed = TRUE;
-  stream_push (chunk->stream, &outcome);
+
+  if (index != chunk->next)
+    {
+      Held *held;
+
+      if (chunk->held == NULL)
+        chunk->held = g_new0 (Held, CONCURRY_RUNNER_MAX_BATCH);
+      held = &chunk->held[index];
+      if (held->outcomes == NULL)
+        {
+          held->outcomes = g_array_new (FALSE, FALSE, sizeof (Outcome));
+          g_array_set_clear_func (held->outcomes, outcome_clear);
+        }
+      g_array_append_val (held->outcomes, outcome);
+      held->ended = !part;
+      return;
+    }
+
+  chunk_give (chunk, &outcome);
+  if (part)
+    return;
+
+  /* Then what the items after it gave, up to one still running. */
+  for (chunk->next++; chunk->held != NULL && chunk->next < CONCURRY_RUNNER_MAX_BATCH;
+       chunk->next++)
+    {
+      Held *held = &chunk->held[chunk->next];
+      gboolean ended = held->ended;
+
+      if (held->outcomes != NULL)
+        {
+          for (guint i = 0; i < held->outcomes->len; i++)
+            chunk_give (chunk, &g_array_index (held->outcomes, Outcome, i));
+          g_array_set_size (held->outcomes, 0);   /* emptied: nothing to clear */
+        }
+      if (!ended)
+        break;
+      held->ended = FALSE;
+    }
+}
+
+/* The runner's batch is over: every item of it was given an outcome. */
+static void
+chunk_end_batch (Chunk *chunk)
+{
+  if (chunk->held != NULL)
+    for (guint i = 0; i < CONCURRY_RUNNER_MAX_BATCH; i++)
+      {
+        g_clear_pointer (&chunk->held[i].outcomes, g_array_unref);
+        chunk->held[i].ended = FALSE;
+      }
+  chunk->next = 0;
 }
 
 /* A runner's part of a chunk: up to CONCURRY_RUNNER_MAX_BATCH items in one
@@ -404,6 +486,7 @@ run_with_runner (Chunk        *chunk,
                                G_IS_VALUE (&chunk->map->runner_data) ? &chunk->map->runner_data : NULL,
                                &chunk->items[first], n, cancellable, NULL, NULL,
                                chunk_sink, chunk, &busy);
+  chunk_end_batch (chunk);
   *busy_usec += busy;
 
   return !chunk->failed;
@@ -1019,7 +1102,16 @@ next_result (MapState  *state,
                 {
                   feed (state);
                   if (g_atomic_int_get (&state->feeding))
-                    g_thread_yield ();
+                    {
+                      /* A poll does not wait for the other reader (a
+                       * binding may hold a lock its input needs). */
+                      if (until >= 0 && g_get_monotonic_time () >= until)
+                        {
+                          *timed_out = TRUE;
+                          return FALSE;
+                        }
+                      g_thread_yield ();
+                    }
                   continue;
                 }
 

@@ -361,7 +361,6 @@ _concurry_runner_run_values (ConcurryRunner    *runner,
   ConcurryWorkBatch *batch;
   guint8 states[CONCURRY_RUNNER_MAX_BATCH] = { 0, };
   gint64 first_start;
-  gboolean failed;
 
   g_assert (n_inputs <= CONCURRY_RUNNER_MAX_BATCH);
 
@@ -371,14 +370,10 @@ _concurry_runner_run_values (ConcurryRunner    *runner,
     _concurry_work_batch_set_sink (batch, sink, sink_data);
   runner->func (batch, runner->user_data);
   first_start = _concurry_work_batch_get_first_start (batch);
-  failed = _concurry_work_batch_has_failed (batch);
   if (busy_usec != NULL)
     *busy_usec = first_start != 0 ? g_get_monotonic_time () - first_start : 0;
   _concurry_work_batch_invalidate (batch);
   g_object_unref (batch);
-
-  if (failed && sink != NULL)
-    return;
 
   for (guint i = 0; i < n_inputs; i++)
     {
@@ -391,12 +386,14 @@ _concurry_runner_run_values (ConcurryRunner    *runner,
           continue;
         }
 
-      /* The first item without an outcome: cancelled, or forgotten. */
+      /* The first item without an outcome: cancelled, forgotten, or not
+       * started after a failure (a sink drops what follows a failure, but
+       * an item before it may have been left without an outcome). */
       if (!g_cancellable_set_error_if_cancelled (cancellable, &error))
         error = no_outcome_error ();
       if (sink != NULL)
         {
-          sink (sink_data, NULL, error, FALSE);
+          sink (sink_data, i, NULL, error, FALSE);
           break;
         }
       if (G_IS_VALUE (&outputs[i]))

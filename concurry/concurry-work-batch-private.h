@@ -35,10 +35,13 @@ ConcurryWorkBatch *_concurry_work_batch_new_values (const GValue        *data,
                                                     guint8              *states);
 
 /* Where a batch of values hands each outcome as soon as the runner's
- * function gives it, on the thread running the function: @value (if it
- * holds one) or @error, both taken; @part tells a part of a started
- * item's results (see concurry_work_batch_return_part()) from its end. */
+ * function gives it, on the thread running the function: that of item
+ * @index (in the order the function gives them, which may not be the
+ * items' order), @value (if it holds one) or @error, both taken; @part
+ * tells a part of a started item's results (see
+ * concurry_work_batch_return_part()) from its end. */
 typedef void (*ConcurryBatchSink) (gpointer  data,
+                                   guint     index,
                                    GValue   *value,
                                    GError   *error,
                                    gboolean  part);
@@ -46,7 +49,6 @@ typedef void (*ConcurryBatchSink) (gpointer  data,
 void               _concurry_work_batch_set_sink   (ConcurryWorkBatch   *batch,
                                                     ConcurryBatchSink    sink,
                                                     gpointer             sink_data);
-gboolean           _concurry_work_batch_has_failed (ConcurryWorkBatch   *batch);
 void               _concurry_work_batch_invalidate (ConcurryWorkBatch   *batch);
 gint64             _concurry_work_batch_get_first_start (ConcurryWorkBatch *batch);
 

@@ -116,14 +116,6 @@ _concurry_work_batch_set_sink (ConcurryWorkBatch *self,
   self->sink_data = sink_data;
 }
 
-/* Whether an item of @self (a batch of values) failed: the later ones
- * were not started. */
-gboolean
-_concurry_work_batch_has_failed (ConcurryWorkBatch *self)
-{
-  return self->failed;
-}
-
 /* The monotonic time at which the first item of a batch of values was
  * started, 0 if none was: from then on the runner's function runs items
  * (for a binding, with its interpreter's lock taken). */
@@ -384,7 +376,7 @@ concurry_work_batch_return_value (ConcurryWorkBatch *self,
   copy_value (value, &copy);
   if (!self->queued)
     {
-      self->sink (self->sink_data, &copy, NULL, FALSE);
+      self->sink (self->sink_data, index, &copy, NULL, FALSE);
       return;
     }
 
@@ -438,7 +430,7 @@ concurry_work_batch_return_part (ConcurryWorkBatch *self,
     }
 
   copy_value (value, &copy);
-  self->sink (self->sink_data, &copy, NULL, TRUE);
+  self->sink (self->sink_data, index, &copy, NULL, TRUE);
 }
 
 /**
@@ -480,7 +472,7 @@ concurry_work_batch_return_error (ConcurryWorkBatch *self,
     {
       self->failed = TRUE;
       if (self->sink != NULL)
-        self->sink (self->sink_data, NULL, copy, FALSE);
+        self->sink (self->sink_data, index, NULL, copy, FALSE);
       else
         self->errors[index] = copy;
       return;

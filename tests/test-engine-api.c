@@ -2903,6 +2903,76 @@ test_map_runner_parts_are_results_before_the_item_ends (void)
   gate_clear (&gate);
 }
 
+/* A runner that starts every item of its batch, then ends them from the
+ * last to the first with their squares, leaving out @user_data's item
+ * (an int, -1 for none). */
+static void
+ends_backwards_run (ConcurryWorkBatch *batch,
+                    gpointer           user_data)
+{
+  int forget = GPOINTER_TO_INT (user_data);
+  guint size = concurry_work_batch_get_size (batch);
+  int items[8];
+
+  g_assert_cmpuint (size, <=, G_N_ELEMENTS (items));
+  for (guint i = 0; i < size; i++)
+    items[i] = g_value_get_int (concurry_work_batch_start (batch, i));
+  for (guint i = size; i > 0; i--)
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      if (items[i - 1] == forget)
+        continue;
+      g_value_init (&value, G_TYPE_INT);
+      g_value_set_int (&value, items[i - 1] * items[i - 1]);
+      concurry_work_batch_return_value (batch, i - 1, &value);
+    }
+}
+
+static void
+test_map_runner_results_in_input_order_whatever_order_they_end (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = concurry_runner_new (ends_backwards_run,
+                                                          GINT_TO_POINTER (-1), NULL);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  Counter counter = { 0, 8, 0 };
+
+  /* Chunks of four: each a batch ended backwards. */
+  results = concurry_executor_map_with_runner (executor, runner, NULL, counter_input, &counter,
+                                               NULL, -1, 4, 1, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 8; i++)
+    g_assert_cmpint (next_int (results), ==, i * i);
+  assert_exhausted (results);
+  shutdown_and_wait (executor, FALSE);
+}
+
+static void
+test_map_runner_item_left_without_outcome_fails_at_its_position (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = concurry_runner_new (ends_backwards_run,
+                                                          GINT_TO_POINTER (1), NULL);
+  g_autoptr(ConcurryMapResults) results = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  Counter counter = { 0, 4, 0 };
+
+  results = concurry_executor_map_with_runner (executor, runner, NULL, counter_input, &counter,
+                                               NULL, -1, 4, 1, &error);
+  g_assert_no_error (error);
+  /* Item 2 ended before item 1 was left: it is not given in 1's place. */
+  g_assert_cmpint (next_int (results), ==, 0);
+  g_assert_false (concurry_map_results_next (results, &value, &error));
+  g_assert_error (error, CONCURRY_ERROR, CONCURRY_ERROR_FAILED);
+  g_value_unset (&value);
+  g_clear_error (&error);
+  assert_exhausted (results);
+  shutdown_and_wait (executor, FALSE);
+}
+
 static void
 test_runner_submitted_item_has_no_parts (void)
 {
@@ -2973,6 +3043,10 @@ main (int   argc,
                    test_map_runner_result_is_given_while_a_later_item_of_its_chunk_runs);
   g_test_add_func ("/Concurry/Map/runner-parts-are-results-before-the-item-ends",
                    test_map_runner_parts_are_results_before_the_item_ends);
+  g_test_add_func ("/Concurry/Map/runner-results-in-input-order-whatever-order-they-end",
+                   test_map_runner_results_in_input_order_whatever_order_they_end);
+  g_test_add_func ("/Concurry/Map/runner-item-left-without-outcome-fails-at-its-position",
+                   test_map_runner_item_left_without_outcome_fails_at_its_position);
   g_test_add_func ("/Concurry/Runner/submitted-item-has-no-parts",
                    test_runner_submitted_item_has_no_parts);
 
