@@ -340,6 +340,16 @@ def test_results_that_cannot_be_pickled_fail_alone_in_a_batch(executors):
         next(results)
 
 
+def test_an_argument_that_cannot_be_pickled_fails_at_its_position_in_a_map_chunk(executors):
+    executor = executors('process')
+    # One chunk: the lock fails before the items ahead of it ran, and is
+    # still reported after their results, at its own position.
+    results = executor.map(work.square, [2, 3, threading.Lock(), 4], chunksize=4)
+    assert [next(results), next(results)] == [4, 9]
+    with pytest.raises((TypeError, pickle.PicklingError)):
+        next(results)
+
+
 @pytest.mark.parametrize('how', ['submit', 'map', 'shutdown-without-wait'])
 def test_interpreter_exit_waits_for_the_work_of_a_process_pool(tmp_path, how):
     # The standard pool refuses new calls once its own exit handler ran:
