@@ -87,13 +87,17 @@ resolved_new (GValue *value,
 /* A future failed with @error (taken) that stands for @original, a
  * future that is being finalized, in the callbacks its completion with
  * @error runs (see concurry_promise_dispose()): they hold references on
- * it, not on @original. */
+ * it, not on @original. It has the id of @original (see
+ * concurry_future_get_id()), which a warning that its failure was never
+ * observed names. */
 ConcurryFuture *
 _concurry_future_new_stand_in (ConcurryFuture *original,
                                GError         *error)
 {
   ConcurryResolvedFuture *self = (ConcurryResolvedFuture *)resolved_new (NULL, error);
 
+  g_object_set_qdata_full (G_OBJECT (self), _concurry_core_id_quark (),
+                           g_strdup (concurry_future_get_id (original)), g_free);
   g_atomic_pointer_set (&self->stands_for, original);
 
   return (ConcurryFuture *)self;

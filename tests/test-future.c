@@ -685,6 +685,32 @@ test_abandoned_promise_with_callback (void)
 }
 
 static void
+abandoned_id_cb (ConcurryFuture *future,
+                 gpointer        user_data)
+{
+  char **id = user_data;
+
+  g_assert_error (concurry_future_get_error (future), CONCURRY_ERROR, CONCURRY_ERROR_ABANDONED);
+  *id = g_strdup (concurry_future_get_id (future));
+}
+
+/* The callbacks of a promise dropped unresolved are given another future
+ * (the promise is being freed), failed the same way, with its id. */
+static void
+test_abandoned_promise_callback_gets_its_id (void)
+{
+  ConcurryPromise *promise = concurry_promise_new ();
+  g_autofree char *expected = g_strdup (concurry_future_get_id (CONCURRY_FUTURE (promise)));
+  g_autofree char *id = NULL;
+
+  concurry_future_add_done_callback (CONCURRY_FUTURE (promise), abandoned_id_cb, &id, NULL);
+  g_object_unref (promise);
+  while (id == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (id, ==, expected);
+}
+
+static void
 test_bad_input (void)
 {
   if (g_test_subprocess ())
@@ -750,6 +776,7 @@ main (int argc,
   g_test_add_func ("/Concurry/Future/wait-async", test_wait_async);
   g_test_add_func ("/Concurry/Future/abandoned-promise", test_abandoned_promise);
   g_test_add_func ("/Concurry/Future/abandoned-promise-with-callback", test_abandoned_promise_with_callback);
+  g_test_add_func ("/Concurry/Future/abandoned-promise-callback-gets-its-id", test_abandoned_promise_callback_gets_its_id);
   g_test_add_func ("/Concurry/Future/bad-input", test_bad_input);
   g_test_add_func ("/Concurry/Future/not-a-future", test_not_a_future);
   g_test_add_func ("/Concurry/Future/error-domain", test_error_domain);
