@@ -1526,6 +1526,20 @@ def test_abandoned_promise_is_rejected_and_callbacks_run():
     assert error.domain == 'concurry-error-quark'
 
 
+def test_abandoned_promise_callback_gets_a_failed_future_with_its_id():
+    # The promise is being freed: its callback gets another future, failed
+    # the same way, under the promise's id.
+    seen = []
+    promise = Concurry.Promise()
+    expected = promise.get_id()
+    promise.add_done_callback_full(None, lambda f: seen.append((f.get_id(), f.get_error())))
+    del promise
+    gc.collect()
+    assert run_until(lambda: seen)
+    assert seen[0][0] == expected
+    assert_error(seen[0][1], Concurry.error_quark(), Concurry.Error.ABANDONED)
+
+
 def test_abandoned_running_promise_is_rejected():
     seen = []
     promise = Concurry.Promise()

@@ -271,12 +271,18 @@ void test_abandoned () {
     Concurry.FutureState state = Concurry.FutureState.PENDING;
     GLib.Error? err = null;
 
+    string? expected_id = null;
+    string? id = null;
+
     {
         var p = new Concurry.Promise ();
+        expected_id = p.get_id ();
         p.add_done_callback ((f) => {
             ran = true;
             state = f.get_state ();
             err = f.get_error ().copy ();
+            // Another future (the promise is being freed), with its id.
+            id = f.get_id ();
         });
         // The last reference goes here.
     }
@@ -284,6 +290,7 @@ void test_abandoned () {
     iterate_until (() => ran);
     assert (state == Concurry.FutureState.FAILED);
     assert_error (err, Concurry.Error.quark (), Concurry.Error.ABANDONED);
+    assert_cmpstr (id, CompareOperator.EQ, expected_id);
 
     // Dropping a pending promise nobody watches is not an unobserved error
     // (which would be a fatal warning here).
