@@ -395,7 +395,8 @@ concurry_work_batch_return_value (ConcurryWorkBatch *self,
  * for a binding whose map inputs each hold several of its own items (see
  * [func@Concurry.map_input_hint]): [method@Concurry.MapResults.next]
  * gives each part as a result of its own, in order, as soon as it is
- * given, and then the value the item ends with. A binding hands over what
+ * given (and the items ahead of it in the map ended), and then the value
+ * the item ends with. A binding hands over what
  * each of its items returned before it starts the next one, so that no
  * result waits for a later item, which may itself wait for somebody
  * reading that result.
