@@ -251,47 +251,20 @@ stream_unref (gpointer data)
   g_free (stream);
 }
 
-/* On the worker: the next outcome of the chunk, taken. */
+/* Gives the consumer @n outcomes (taken), and with @end the news that
+ * the chunk's future completed: no more are read from @stream then. */
 static void
-stream_push (Stream  *stream,
-             Outcome *outcome)
+stream_give (Stream        *stream,
+             const Outcome *outcomes,
+             guint          n,
+             gboolean       end)
 {
   ConcurryPromise *wake;
 
   g_mutex_lock (&stream->mutex);
-  g_array_append_vals (stream->outcomes, outcome, 1);
-  wake = g_steal_pointer (&stream->wake);
-  g_mutex_unlock (&stream->mutex);
-
-  wake_up (wake);
-}
-
-/* On the worker: all the outcomes of a chunk at once, taken. */
-static void
-stream_push_all (Stream *stream,
-                 GArray *outcomes)
-{
-  ConcurryPromise *wake;
-
-  g_mutex_lock (&stream->mutex);
-  g_array_append_vals (stream->outcomes, outcomes->data, outcomes->len);
-  wake = g_steal_pointer (&stream->wake);
-  g_mutex_unlock (&stream->mutex);
-
-  /* moved: not cleared with the array */
-  g_array_set_clear_func (outcomes, NULL);
-  g_array_unref (outcomes);
-  wake_up (wake);
-}
-
-/* The chunk's future completed: no more outcomes are read from @stream. */
-static void
-stream_end (Stream *stream)
-{
-  ConcurryPromise *wake;
-
-  g_mutex_lock (&stream->mutex);
-  stream->done = TRUE;
+  g_array_append_vals (stream->outcomes, outcomes, n);
+  if (end)
+    stream->done = TRUE;
   wake = g_steal_pointer (&stream->wake);
   g_mutex_unlock (&stream->mutex);
 
@@ -391,7 +364,7 @@ chunk_give (Chunk   *chunk,
     }
   if (outcome->error != NULL)
     chunk->failed = TRUE;
-  stream_push (chunk->stream, outcome);
+  stream_give (chunk->stream, outcome, 1, FALSE);
   memset (outcome, 0, sizeof *outcome);
 }
 
@@ -577,7 +550,10 @@ chunk_work (GCancellable  *cancellable,
       if (outcome.error != NULL)
         break;
     }
-  stream_push_all (chunk->stream, outcomes);
+  stream_give (chunk->stream, (Outcome *)outcomes->data, outcomes->len, FALSE);
+  /* moved: not cleared with the array */
+  g_array_set_clear_func (outcomes, NULL);
+  g_array_unref (outcomes);
 }
 
 static MapState *
@@ -645,7 +621,7 @@ chunk_done (ConcurryFuture *future,
   Stream *stream = data;
   MapState *state = stream->state;
 
-  stream_end (stream);
+  stream_give (stream, NULL, 0, TRUE);
   g_atomic_int_add (&state->n_unfinished, -1);
   if (get_mode (state) == MODE_DETACHED)
     feed (state);
