@@ -486,18 +486,12 @@ task_drop_work (gpointer data)
     destroy (user_data);
 }
 
-/* When the last task run on this thread returned, and the number of its
- * item (see _concurry_work_queue_item_seq). */
-static CONCURRY_THREAD_LOCAL struct
-{
-  gint64  time;
-  guint64 seq;
-} last_task_end;
-
 /* Times the work of a task. Reading the clock costs as much as a fifth of
- * a trivial task on a pool; a worker running tasks back to back starts the
- * next one within a microsecond (the clock's resolution) of the time the
- * last one returned, which it read already. */
+ * a trivial task on a pool: a task that starts back to back with the last
+ * reading on its thread (the end of the task before it, or the start of
+ * its batch) starts at that reading, and its end is the reading the next
+ * one (or the drainer, for its batch) starts from. See
+ * ConcurryWorkQueueClock. */
 static void
 task_call (ConcurryTask  *task,
            GCancellable  *cancellable,
@@ -507,8 +501,8 @@ task_call (ConcurryTask  *task,
   guint64 seq = _concurry_work_queue_item_seq;
   ConcurryTaskMap *map = _concurry_task_get_map (task);
 
-  if (seq != 0 && last_task_end.seq + 1 == seq)
-    task->start_time = last_task_end.time;
+  if (seq != 0 && _concurry_work_queue_clock.seq + 1 == seq)
+    task->start_time = _concurry_work_queue_clock.time;
   else
     task->start_time = g_get_monotonic_time ();
   if (map != NULL)
@@ -518,8 +512,8 @@ task_call (ConcurryTask  *task,
   else
     task->func.work (cancellable, value, task->user_data, error);
   task->end_time = g_get_monotonic_time ();
-  last_task_end.time = task->end_time;
-  last_task_end.seq = seq;
+  _concurry_work_queue_clock.time = task->end_time;
+  _concurry_work_queue_clock.seq = seq;
 }
 
 /* The work of a task on concurry's executors, run by a worker once it

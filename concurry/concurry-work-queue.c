@@ -653,6 +653,11 @@ _concurry_work_queue_run (ConcurryWorkQueue  *queue,
   ConcurryExecutor *previous = _concurry_executor_get_current ();
 
   _concurry_executor_set_current (executor);
+  /* Not back to back with anything: this may run inside other work on
+   * this thread (a main context iterated by a drainer's item), whose
+   * start would otherwise pass for this item's (see
+   * ConcurryWorkQueueClock). */
+  _concurry_work_queue_item_seq += 2;
   run_item (queue, item);
   _concurry_work_future_release (item);
   _concurry_executor_set_current (previous);
@@ -663,6 +668,17 @@ _concurry_work_queue_run (ConcurryWorkQueue  *queue,
 
 /* See concurry-work-queue-private.h. */
 CONCURRY_THREAD_LOCAL guint64 _concurry_work_queue_item_seq;
+CONCURRY_THREAD_LOCAL ConcurryWorkQueueClock _concurry_work_queue_clock;
+
+/* When the batch just run ended: the end of its last item, if that item
+ * timed itself (see ConcurryWorkQueueClock). */
+static gint64
+batch_end_time (void)
+{
+  if (_concurry_work_queue_clock.seq == _concurry_work_queue_item_seq)
+    return _concurry_work_queue_clock.time;
+  return g_get_monotonic_time ();
+}
 
 /* The body of a drainer, on a pool thread: runs queued items until there
  * are none, then drops the drainer's reference on @executor (maybe the
@@ -714,6 +730,9 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
           /* not back to back with the last item run */
           _concurry_work_queue_item_seq += 2;
           start = g_get_monotonic_time ();
+          /* the first item's start, if it times itself */
+          _concurry_work_queue_clock.seq = _concurry_work_queue_item_seq;
+          _concurry_work_queue_clock.time = start;
           while (batch != NULL)
             {
               ConcurryWorkFuture *item = batch;
@@ -779,7 +798,7 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
            * what they take elsewhere: they get all the batch can hold. */
           if (forwarded)
             batch_size = MAX_BATCH;
-          else if (g_get_monotonic_time () - start <
+          else if (batch_end_time () - start <
               QUICK_BATCH_USEC + QUICK_ITEM_USEC * (gint64)n_runner_items)
             batch_size = MIN (2 * batch_size, MAX_BATCH);
           else

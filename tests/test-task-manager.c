@@ -1299,6 +1299,60 @@ test_duration_counts_no_idle_time (void)
     }
 }
 
+typedef struct
+{
+  GMainContext *context;
+  ConcurryTask *inner;
+  gint64        before;   /* around the inner task's run */
+  gint64        after;
+} Nested;
+
+/* Spins for 2 ms, then runs the inner task by iterating its context. */
+static void
+run_inner_work (GCancellable  *cancellable,
+                GValue        *value,
+                gpointer       user_data,
+                GError       **error)
+{
+  Nested *nested = user_data;
+  gint64 start = g_get_monotonic_time ();
+
+  while (g_get_monotonic_time () < start + 2000)
+    ;
+  nested->before = g_get_monotonic_time ();
+  while (!concurry_future_is_done (CONCURRY_FUTURE (nested->inner)))
+    g_main_context_iteration (nested->context, TRUE);
+  nested->after = g_get_monotonic_time ();
+}
+
+static void
+test_duration_of_task_run_inside_another (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryExecutor) on_context = concurry_main_context_executor_new (context);
+  g_autoptr(ConcurryTaskManager) outer_manager = new_manager (pool, CONCURRY_ERROR_POLICY_IGNORE);
+  g_autoptr(ConcurryTaskManager) inner_manager = NULL;
+  g_autoptr(ConcurryTask) outer = NULL;
+  g_autoptr(GError) error = NULL;
+  Nested nested = { context, NULL, 0, 0 };
+
+  g_test_summary ("A task run inside another task's work (a main context that the "
+                  "work iterates) counts from its own start, not from the outer one's");
+
+  inner_manager = new_manager (on_context, CONCURRY_ERROR_POLICY_IGNORE);
+  nested.inner = concurry_task_manager_submit (inner_manager, answer_work, NULL, NULL, &error);
+  g_assert_no_error (error);
+  outer = concurry_task_manager_submit (outer_manager, run_inner_work, &nested, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (concurry_future_wait (CONCURRY_FUTURE (outer), -1, NULL));
+
+  g_assert_cmpint (concurry_task_get_duration (nested.inner), >=, 0);
+  g_assert_cmpint (concurry_task_get_duration (nested.inner), <=, nested.after - nested.before);
+  g_assert_cmpint (concurry_task_get_duration (outer), >=, 2000);
+  g_object_unref (nested.inner);
+}
+
 static void
 test_finished_task_future_has_its_outcome (void)
 {
@@ -1886,6 +1940,8 @@ main (int   argc,
   g_test_add_func ("/Concurry/TaskManager/task-is-its-own-future", test_task_is_its_own_future);
   g_test_add_func ("/Concurry/TaskManager/duration-counts-no-idle-time",
                    test_duration_counts_no_idle_time);
+  g_test_add_func ("/Concurry/TaskManager/duration-of-task-run-inside-another",
+                   test_duration_of_task_run_inside_another);
   g_test_add_func ("/Concurry/TaskManager/cancelled-running-task-counted-at-once",
                    test_cancelled_running_task_counted_at_once);
   g_test_add_func ("/Concurry/TaskManager/chain-end-cancel-reaches-the-task",
