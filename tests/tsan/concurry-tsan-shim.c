@@ -485,13 +485,25 @@ g_source_new (GSourceFuncs *source_funcs,
   return real_g_source_new (wrap_source_funcs (source_funcs), struct_size);
 }
 
+/* Attaching may add a list to the context for the source's priority,
+ * which GLib removes and frees once its last source is gone, on whichever
+ * thread drops that source, under the context's lock (which TSan does not
+ * see): GIO's GTask pool attaches the idle source of a task that returns
+ * on one worker, and the owner of the context or another worker frees the
+ * list. So that memory is made fresh (see IGNORE_BEGIN()). The callback of
+ * an idle or timeout source acquires what was released here. */
 guint
 g_source_attach (GSource      *source,
                  GMainContext *context)
 {
+  guint id;
+
   REAL (guint, g_source_attach, (GSource *, GMainContext *));
   RELEASE (source);
-  return real_g_source_attach (source, context);
+  IGNORE_BEGIN ();
+  id = real_g_source_attach (source, context);
+  IGNORE_END ();
+  return id;
 }
 
 void
@@ -552,6 +564,7 @@ typedef struct
   GSourceFunc    func;
   gpointer       data;
   GDestroyNotify notify;
+  GSource       *source;   /* set with g_source_set_callback(), or NULL */
 } SourceCallback;
 
 static gboolean
@@ -560,6 +573,8 @@ source_callback_trampoline (gpointer user_data)
   SourceCallback *callback = user_data;
 
   ACQUIRE (callback);
+  if (callback->source != NULL)
+    ACQUIRE (callback->source);
   return callback->func (callback->data);
 }
 
@@ -569,6 +584,8 @@ source_callback_free (gpointer user_data)
   SourceCallback *callback = user_data;
 
   ACQUIRE (callback);
+  if (callback->source != NULL)
+    ACQUIRE (callback->source);
   if (callback->notify != NULL)
     callback->notify (callback->data);
   free (callback);
@@ -596,6 +613,10 @@ g_source_set_callback (GSource        *source,
   callback->func = func;
   callback->data = data;
   callback->notify = notify;
+  /* what is done to the source until it is attached (GTask names it after
+   * setting its callback, say) is released when it is (see
+   * g_source_attach()) */
+  callback->source = source;
   RELEASE (callback);
   real_g_source_set_callback (source, source_callback_trampoline, callback, source_callback_free);
 }
@@ -612,6 +633,7 @@ source_callback_new (GSourceFunc    func,
   callback->func = func;
   callback->data = data;
   callback->notify = notify;
+  callback->source = NULL;
   RELEASE (data);
   RELEASE (callback);
   return callback;
