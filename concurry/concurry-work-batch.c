@@ -213,9 +213,9 @@ concurry_work_batch_get_data (ConcurryWorkBatch *self)
  * Starts the item at @index: its future becomes running (it can no
  * longer be cancelled before it starts), and its cancellable is armed.
  * Returns %NULL instead when the item must not run: it was cancelled
- * while queued, its executor was shut down with `cancel_futures`, or (for
- * the inputs of a map) an earlier item of the batch failed. Each item is
- * started at most once.
+ * while queued, its executor was shut down with `cancel_futures` before
+ * the batch left the queue, or (for the inputs of a map) an earlier item
+ * of the batch failed. Each item is started at most once.
  *
  * Returns: (nullable) (transfer none): the item's value (the item given
  *   to [method@Concurry.Executor.submit_to_runner], or the input of a

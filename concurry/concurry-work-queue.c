@@ -554,10 +554,13 @@ _concurry_work_queue_pop (ConcurryWorkQueue *queue)
 /* Takes up to @max of the oldest queued items, with the queue's
  * references, linked through their @next in queue order; but no more than
  * an even share among the drainers of what is queued, so that the others
- * find work too. */
+ * find work too. @cancelling gets whether a shutdown with cancel_futures
+ * had begun when they were taken: the shutdown cancels what is queued
+ * under the same lock, so items taken before it are not among those. */
 static ConcurryWorkFuture *
 take_batch (ConcurryWorkQueue *queue,
-            guint              max)
+            guint              max,
+            int               *cancelling)
 {
   ConcurryWorkFuture *first, *last;
   guint share;
@@ -575,6 +578,7 @@ take_batch (ConcurryWorkQueue *queue,
       last->next = NULL;
       queue->fifo_length -= share;
     }
+  *cancelling = g_atomic_int_get (&queue->cancelling);
   g_mutex_unlock (&queue->mutex);
 
   return first;
@@ -709,7 +713,8 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
 
   for (;;)
     {
-      ConcurryWorkFuture *batch = take_batch (queue, batch_size);
+      int cancelling_when_taken;
+      ConcurryWorkFuture *batch = take_batch (queue, batch_size, &cancelling_when_taken);
       gint64 start;
       int n;
 
@@ -760,7 +765,13 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
                     _concurry_work_future_set_completion_hook (run[n_run - 1],
                                                                offer_before_completing,
                                                                &drainer);
-                  _concurry_runner_run_queued (runner, run, n_run, &queue->cancelling);
+                  /* A runner's items left the queue: a shutdown with
+                   * cancel_futures that began after cancels them no more,
+                   * as a concurrent.futures worker runs the item it took.
+                   * The runner may have to wait for its interpreter's lock
+                   * first (Python's GIL), which the thread that submitted
+                   * them and shuts the executor down may hold all along. */
+                  _concurry_runner_run_queued (runner, run, n_run, &cancelling_when_taken);
                   _concurry_work_future_set_completion_hook (NULL, NULL, NULL);
                   for (guint i = 0; i < n_run; i++)
                     {

@@ -363,6 +363,51 @@ test_runner_cancelled_queued_item_is_never_started (void)
 }
 
 static void
+test_runner_item_taken_before_cancel_futures_runs (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
+  g_autoptr(ConcurryRunner) runner = NULL;
+  ConcurryFuture *futures[4];
+  g_autoptr(GError) error = NULL;
+  Record record;
+  Gate gate;
+
+  g_test_summary ("A runner's item that a worker took before a shutdown with cancel_futures "
+                  "runs, even if the runner starts it only after the shutdown (a binding "
+                  "waiting for its interpreter's lock): only the items still queued are "
+                  "cancelled, as in concurrent.futures");
+
+  record_init (&record);
+  gate_init (&gate);
+  record.gate = &gate;
+  runner = concurry_runner_new (record_run, &record, NULL);
+
+  /* The worker took item 0, and waits before starting it. */
+  futures[0] = submit_int (executor, runner, 0, NULL, 0);
+  gate_wait_for (&gate, 1);
+  for (int i = 1; i < (int)G_N_ELEMENTS (futures); i++)
+    futures[i] = submit_int (executor, runner, i, NULL, 0);
+
+  g_assert_true (concurry_executor_shutdown (executor, FALSE, TRUE, &error));
+  g_assert_no_error (error);
+  for (guint i = 1; i < G_N_ELEMENTS (futures); i++)
+    g_assert_true (concurry_future_is_cancelled (futures[i]));
+  g_assert_false (concurry_future_is_done (futures[0]));
+
+  gate_open (&gate);
+  shutdown_and_wait (executor, FALSE);
+  g_assert_cmpint (concurry_future_get_state (futures[0]), ==, CONCURRY_FUTURE_STATE_DONE);
+  g_assert_cmpint (concurry_future_get_int (futures[0]), ==, 0);
+  g_assert_cmpuint (record.started->len, ==, 1);
+  g_assert_cmpint (g_array_index (record.started, int, 0), ==, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
+    g_object_unref (futures[i]);
+  record_clear (&record);
+  gate_clear (&gate);
+}
+
+static void
 test_runner_item_without_outcome_fails (void)
 {
   g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (1);
@@ -3000,6 +3045,8 @@ main (int   argc,
   g_test_add_func ("/Concurry/Runner/batch-runs-items-in-order", test_runner_batch_runs_items_in_order);
   g_test_add_func ("/Concurry/Runner/batch-gives-the-submitted-future", test_runner_batch_get_future_is_the_submitted_one);
   g_test_add_func ("/Concurry/Runner/cancelled-queued-item-is-never-started", test_runner_cancelled_queued_item_is_never_started);
+  g_test_add_func ("/Concurry/Runner/item-taken-before-cancel-futures-runs",
+                   test_runner_item_taken_before_cancel_futures_runs);
   g_test_add_func ("/Concurry/Runner/item-without-outcome-fails", test_runner_item_without_outcome_fails);
   g_test_add_func ("/Concurry/Runner/item-never-started-fails", test_runner_item_never_started_fails);
   g_test_add_func ("/Concurry/Runner/return-error-carries-payload", test_runner_return_error_carries_payload);

@@ -13,6 +13,7 @@
 """
 
 import os
+import time
 
 import pytest
 
@@ -85,6 +86,13 @@ class Gates:
     def started(self, path):
         """Waits (with a safety net) until work created path."""
         assert scale_workload.wait_for(path), 'the work never started: %s' % path
+
+    def started_any(self, paths):
+        """Waits (with a safety net) until work created one of paths."""
+        deadline = time.monotonic() + scale_workload.LONG
+        while not any(os.path.exists(path) for path in paths):
+            assert time.monotonic() < deadline, 'none of the work started'
+            time.sleep(0.005)
 
 
 @pytest.fixture

@@ -269,6 +269,29 @@ def test_shutdown_with_cancel_futures_cancels_work_not_started(executor, gates):
     assert not os.path.exists(gates.path('ran-9'))
 
 
+@pytest.mark.parametrize('kind', ['thread', 'process'])
+def test_cancel_futures_right_after_a_burst_lets_the_work_started_finish(executors, gates, kind):
+    """concurrent.futures' test_cancel_futures: a burst of submissions,
+    then shutdown(cancel_futures=True) at once.  The work that the workers
+    took before the shutdown runs (here: what started), the rest is
+    cancelled and never runs; each future ends one way or the other."""
+    executor = executors(kind)
+    gate = gates.gate()
+    started = [gates.path('started-%d' % i) for i in range(50)]
+    futures = [executor.submit(work.block, started[i], gate, i) for i in range(50)]
+    # one of them at least started
+    gates.started_any(started)
+    executor.shutdown(wait=False, cancel_futures=True)
+    cancelled = [i for i, f in enumerate(futures) if f.cancelled()]
+    assert len(cancelled) > 20
+    gates.open(gate)
+    executor.shutdown(wait=True)
+    others = [i for i, f in enumerate(futures) if not f.cancelled()]
+    assert others
+    assert [futures[i].result(timeout=0) for i in others] == others
+    assert not any(os.path.exists(started[i]) for i in cancelled)
+
+
 def test_shutdown_without_waiting_still_runs_the_work_submitted(executor, gates):
     gate, blockers = start_blockers(executor, gates)
     queued = [executor.submit(work.square, i) for i in range(10)]
