@@ -162,7 +162,10 @@ concurry_executor_submit (ConcurryExecutor  *self,
  * Stops accepting work: any later submit fails with
  * %CONCURRY_ERROR_SHUT_DOWN. Work already submitted still runs, unless
  * @cancel_futures cancels what has not started; work that runs is never
- * interrupted by a shutdown.
+ * interrupted by a shutdown. The items of a [class@Concurry.Runner] that
+ * a worker has taken from the queue count as started, even while the
+ * runner has yet to start them (a binding waiting for its interpreter's
+ * lock), as a `concurrent.futures` worker runs the item it took.
  *
  * With @wait, returns only once every submitted item is done. Waiting from
  * inside one of the executor's own work functions would wait for itself:
