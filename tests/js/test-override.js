@@ -242,8 +242,33 @@ test('GObjects and GVariants keep their own type', async () => {
     assertEq(variant.get_variant().get_uint32(), 7, 'variant');
 });
 
+test('a GObject.Value keeps its type when given, or returned by a step', async () => {
+    const value = new GObject.Value();
+    value.init(GObject.TYPE_INT64);
+    value.set_int64(9);
+    const promise = new Concurry.Promise();
+    promise.resolve(value);
+    const step = Concurry.ResolvedFuture.new_int(0).map(() => value);
+    await step.wait_async(null);
+    for (const f of [promise, Concurry.ResolvedFuture.new(value), step]) {
+        assertEq(valueTypeName(f), 'gint64');
+        assertEq(f.get_int64(), 9);
+    }
+});
+
 // ---------------------------------------------------------------------------
 // Executors
+
+test('work returning a GObject.Value fails with a TypeError saying what to return', async () => {
+    const executor = Concurry.MainContextExecutor.new(null);
+    const value = new GObject.Value();
+    value.init(GObject.TYPE_INT64);
+    value.set_int64(9);
+    const f = executor.submit(() => value);
+    const e = await rejectionOf(f.wait_async(null));
+    assert(e instanceof TypeError && e.message.includes('GObject.Value'), `got ${e}`);
+    executor.shutdown(true, false);
+});
 
 test('work returning a Promise fails with a TypeError pointing to and_then()', async () => {
     const executor = Concurry.MainContextExecutor.new(null);

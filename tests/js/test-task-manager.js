@@ -18,10 +18,9 @@ import {
     test, run, assert, assertEq, assertGError, assertThrowsGError, rejectionOf, until,
 } from './harness.js';
 
-// Before anything else touches the prototypes (pitfall P3).
-Gio._promisify(Concurry.TaskManager.prototype, 'wait_async', 'wait_finish');
-Gio._promisify(Concurry.TaskManager.prototype, 'next_completed_async', 'next_completed_finish');
-Gio._promisify(Concurry.Future.prototype, 'wait_async', 'wait_finish');
+// No Gio._promisify() here: the override makes the manager's wait_async()
+// and next_completed_async(), and the futures' wait_async(), return
+// Promises.
 
 const {ErrorPolicy, FutureState} = Concurry;
 const {IOErrorEnum} = Gio;
@@ -67,6 +66,52 @@ test('submit runs a JS closure on the main thread and records the task', async (
     assert(task.get_duration() >= 0, 'duration');
     assertEq(manager.n_submitted, 1);
     assertEq(manager.n_completed, 1);
+});
+
+test('a closure that returns nothing gives a task done with null', async () => {
+    const manager = newManager();
+    const ran = [];
+    const task = manager.submit(() => {
+        ran.push(1);
+    });
+    assertEq(await manager.wait_async(null), true);
+    assertEq(ran.length, 1);
+    assertEq(task.get_state(), FutureState.DONE);
+    assertEq(task.get_value(), null);
+    assertEq(manager.n_failed, 0);
+});
+
+test('plain objects and arrays given to and returned by tasks are variants', async () => {
+    const manager = newManager();
+    const object = manager.submit(() => ({name: 'x', sizes: [1, 2]}));
+    const array = manager.submit_input({n: 3}, (item, _c) => [item.lookup_value('n', null).unpack()]);
+    const refused = manager.submit(() => new Date());
+    await manager.wait_async(null).catch(() => null);
+    assertEq(object.get_value().recursiveUnpack().name, 'x');
+    assertEq(object.get_value().recursiveUnpack().sizes.join(), '1,2');
+    assertEq(array.get_input().get_type_string(), 'a{sv}');
+    assertEq(array.get_value().recursiveUnpack().join(), '3');
+    assertEq(refused.get_state(), FutureState.FAILED);
+    assert(refused.get_error().message.includes('Date'), refused.get_error().message);
+});
+
+test('map reads an array (its length known) or a generator', async () => {
+    const manager = newManager();
+    const bar = new Bar();
+    manager.bind_property('fraction', bar, 'fraction', GObject.BindingFlags.SYNC_CREATE);
+    manager.map((item, _c) => item * 2, [1, 2, 3]);
+    function* numbers() {
+        yield 10;
+        yield 20;
+    }
+    manager.map((item, _c) => item + 1, numbers());
+    assertEq(await manager.wait_async(null), true);
+    await until(() => manager.get_n_items() === 5);
+    const values = [];
+    for (let i = 0; i < 5; i++)
+        values.push(manager.get_item(i).get_value());
+    assertEq(values.sort((a, b) => a - b).join(), '2,4,6,11,21');
+    await until(() => bar.fraction === 1);
 });
 
 test('submit_input keeps the input the closure gets', async () => {

@@ -10,14 +10,18 @@
 // <gjs prefix>/share/gjs-1.0. concurry installs this file as
 // $datadir/gjs-1.0/overrides/Concurry.js, so a program needs no setup:
 //
-// - `await future.wait_async(null)` and `await it.next_async(null)` return
-//   JS Promises (Gio._promisify, run here before any user code);
+// - `await future.wait_async(null)`, `await it.next_async(null)` and a task
+//   manager's `wait_async(null)` and `next_completed_async(null)` return JS
+//   Promises (Gio._promisify, run here before any user code);
 // - `for await (const f of Concurry.as_completed(futures, -1))` and
 //   `for (const v of results)` over Executor.map() results;
 // - a chain step (and_then, map, catch_error, finally_do, finally_then) may return a JS
 //   Promise (or be an async function), which the chain waits for; and_then,
 //   map and catch_error may also return a future, which is flattened;
-// - a step or work function that returns `undefined` gives `null`;
+// - a step or work function (an executor's, a task manager's) that returns
+//   `undefined` gives `null`;
+// - Executor.map() and TaskManager.map() take an iterable (an array, a
+//   generator...) as their input, as well as an input function;
 // - plain objects and arrays (returned by those functions or given to
 //   Promise.resolve() and ResolvedFuture.new()) are carried as GLib.Variant
 //   `a{sv}` and `av`
@@ -28,7 +32,7 @@
 // Kept short and free of state: each wrapper converts the value a JS
 // function returns, then hands it to the C API.
 
-const {GLib, Gio} = imports.gi;
+const {GLib, Gio, GObject} = imports.gi;
 
 let Concurry;
 
@@ -130,10 +134,14 @@ function futureOfThenable(thenable, where) {
     });
 }
 
-// The result of a chain step.
+// The result of a chain step. GJS cannot store a GObject.Value as what a
+// function returns; a future of it, which the chain flattens, keeps its
+// type.
 function toStepResult(value, where) {
     if (isThenable(value))
         return futureOfThenable(value, where);
+    if (value instanceof GObject.Value)
+        return originals.resolvedNew(value);
     return toValue(value, where);
 }
 
@@ -143,6 +151,11 @@ function toWorkResult(value, where) {
         throw new TypeError(`Concurry: ${where} is a Promise; work functions ` +
             'return their value. Continue the future with and_then() instead, ' +
             'whose steps may return Promises');
+    }
+    if (value instanceof GObject.Value) {
+        throw new TypeError(`Concurry: ${where} is a GObject.Value, which GJS cannot ` +
+            'hand over as a function\'s result: return the value it holds, or make ' +
+            'the typed value in an and_then() step');
     }
     return toValue(value, where);
 }
@@ -175,6 +188,24 @@ function wrapChainSteps() {
     };
 }
 
+// A map's function, whose results follow the value rules.
+function mapFunction(func) {
+    return (item, cancellable) =>
+        toWorkResult(func(item, cancellable), 'the value returned by the map() function');
+}
+
+// A map's input: an input function as it is, or an iterable (an array, a
+// generator...) read one item at a time.
+function inputFunction(input) {
+    if (typeof input === 'function' || !input?.[Symbol.iterator])
+        return input;
+    const it = input[Symbol.iterator]();
+    return () => {
+        const {done, value} = it.next();
+        return done ? [false, null] : [true, toWorkResult(value, 'an input item')];
+    };
+}
+
 function wrapExecutors() {
     const proto = Concurry.Executor.prototype;
     const submit = proto.submit;
@@ -182,20 +213,9 @@ function wrapExecutors() {
         return submit.call(this, c => toWorkResult(func(c), 'the value returned by the submitted function'));
     };
 
-    // map() also takes an iterable (an array, a generator...) as its input.
     const map = proto.map;
     proto.map = function (func, input, ...rest) {
-        let next = input;
-        if (typeof input !== 'function' && input?.[Symbol.iterator]) {
-            const it = input[Symbol.iterator]();
-            next = () => {
-                const {done, value} = it.next();
-                return done ? [false, null] : [true, toWorkResult(value, 'an input item')];
-            };
-        }
-        return map.call(this,
-            (item, cancellable) => toWorkResult(func(item, cancellable), 'the value returned by the map() function'),
-            next, ...rest);
+        return map.call(this, mapFunction(func), inputFunction(input), ...rest);
     };
 
     Concurry.MapResults.prototype[Symbol.iterator] = function* () {
@@ -208,6 +228,29 @@ function wrapExecutors() {
     };
 }
 
+// A task manager's work follows the rules of an executor's.
+function wrapTaskManager() {
+    const proto = Concurry.TaskManager.prototype;
+    const submit = proto.submit;
+    proto.submit = function (func) {
+        return submit.call(this, c => toWorkResult(func(c), 'the value returned by the submitted function'));
+    };
+
+    const submitInput = proto.submit_input;
+    proto.submit_input = function (input, func) {
+        return submitInput.call(this, toValue(input, 'the input given to submit_input()'),
+            (item, c) => toWorkResult(func(item, c), 'the value returned by the submit_input() function'));
+    };
+
+    // The number of items may be left out: an array's length, or unknown.
+    const map = proto.map;
+    proto.map = function (func, input, nItems) {
+        if (nItems === undefined)
+            nItems = Array.isArray(input) ? input.length : -1;
+        return map.call(this, mapFunction(func), inputFunction(input), nItems);
+    };
+}
+
 // Promise.resolve() and ResolvedFuture.new() take values by the same rules.
 function wrapValueTakers() {
     const resolve = Concurry.Promise.prototype.resolve;
@@ -215,6 +258,7 @@ function wrapValueTakers() {
         return resolve.call(this, toValue(value, 'the value given to resolve()'));
     };
     const resolvedNew = Concurry.ResolvedFuture.new;
+    originals.resolvedNew = resolvedNew;
     Concurry.ResolvedFuture.new = function (value) {
         return resolvedNew(toValue(value, 'the value given to ResolvedFuture.new()'));
     };
@@ -227,6 +271,9 @@ function _init() {
     // Concurry.Future: GObject.registerClass() copies interface methods.
     Gio._promisify(Concurry.Future.prototype, 'wait_async', 'wait_finish');
     Gio._promisify(Concurry.AsCompleted.prototype, 'next_async', 'next_finish');
+    Gio._promisify(Concurry.TaskManager.prototype, 'wait_async', 'wait_finish');
+    Gio._promisify(Concurry.TaskManager.prototype, 'next_completed_async',
+        'next_completed_finish');
 
     Concurry.AsCompleted.prototype[Symbol.asyncIterator] = async function* () {
         for (let f; (f = await this.next_async(null)) !== null;)
@@ -235,5 +282,6 @@ function _init() {
 
     wrapChainSteps();
     wrapExecutors();
+    wrapTaskManager();
     wrapValueTakers();
 }
