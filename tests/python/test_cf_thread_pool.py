@@ -18,6 +18,7 @@ under test, with work that cannot finish before it).
 
 import concurrent.futures
 import contextlib
+import contextvars
 import itertools
 import logging
 import os
@@ -425,6 +426,57 @@ def test_initializer_runs_once_per_worker_thread():
     finally:
         pool.shutdown(wait=True)
     assert len(calls) == len(set(calls))
+
+
+def test_what_the_initializer_keeps_in_threading_local_lasts_for_every_item():
+    """A worker keeps its thread's state from one item to the next, as a
+    concurrent.futures worker does: the initializer's threading.local
+    (a connection per thread, say) and context variables set by work."""
+    local = threading.local()
+    var = contextvars.ContextVar('var', default='default')
+
+    def init(name):
+        local.name = name
+
+    def look():
+        seen = (threading.get_ident(), getattr(local, 'name', None), var.get())
+        var.set('set by work')
+        return seen
+
+    pool = Concurry.ThreadPoolExecutor(1, initializer=init, initargs=('db',))
+    try:
+        seen = [pool.submit(look).result(timeout=SAFETY) for _ in range(5)]
+    finally:
+        pool.shutdown(wait=True)
+    assert len({ident for ident, _, _ in seen}) == 1
+    assert [name for _, name, _ in seen] == ['db'] * 5
+    assert [value for _, _, value in seen] == ['default'] + ['set by work'] * 4
+
+
+@pytest.mark.skipif(os.environ.get('CONCURRY_PYTHON_ENGINE') == '0',
+                    reason='without the engine, a worker thread state stays until exit')
+def test_a_worker_thread_that_ends_lets_go_of_its_threading_local():
+    from gi.repository import GLib
+    local = threading.local()
+    released = threading.Event()
+
+    class Connection:
+        def __del__(self):
+            released.set()
+
+    def init():
+        local.connection = Connection()
+
+    pool = Concurry.ThreadPoolExecutor(1, initializer=init)
+    assert pool.submit(lambda: type(local.connection).__name__).result(timeout=SAFETY) == \
+        'Connection'
+    pool.shutdown(wait=True)
+    # the thread ends once GLib stops its unused threads
+    for _ in range(int(SAFETY / 0.05)):
+        GLib.ThreadPool.stop_unused_threads()
+        if released.wait(0.05):
+            break
+    assert released.is_set()
 
 
 def test_initializer_must_be_callable():

@@ -595,6 +595,49 @@ engine_call_when_done (PyObject  *module,
   return PyLong_FromUnsignedLong (id);
 }
 
+/*
+ * A worker thread that GLib started has no Python thread state of its own:
+ * each call into Python from it (PyGObject's closures, the calls above)
+ * makes one with PyGILState_Ensure() and drops it when the call returns,
+ * and with it what threading.local and contextvars hold on that thread.
+ * A concurrent.futures worker keeps them for its life, and code relies on
+ * it (an initializer that opens a connection per thread). So the first
+ * item a pool runs on such a thread keeps the thread state: one more
+ * PyGILState_Ensure(), never given back; the state is deleted when the
+ * thread ends (if Python is still there, and not finalizing).
+ */
+static void
+release_kept_thread_state (gpointer data)
+{
+  PyThreadState *tstate = data;
+
+  /* Python's own link from the thread to its state may be gone already
+   * (keys are cleared as the thread ends): this one is the state kept. */
+#if PY_VERSION_HEX >= 0x030D0000
+  if (!Py_IsInitialized () || Py_IsFinalizing ())
+#else
+  if (!Py_IsInitialized () || _Py_IsFinalizing ())
+#endif
+    return;
+  PyEval_RestoreThread (tstate);
+  PyThreadState_Clear (tstate);
+  PyThreadState_DeleteCurrent ();
+}
+
+static GPrivate kept_thread_state = G_PRIVATE_INIT (release_kept_thread_state);
+
+static PyObject *
+engine_keep_thread_state (PyObject *module,
+                          PyObject *unused)
+{
+  if (g_private_get (&kept_thread_state) == NULL)
+    {
+      PyGILState_Ensure ();     /* nested: the thread holds the GIL */
+      g_private_set (&kept_thread_state, PyThreadState_Get ());
+    }
+  Py_RETURN_NONE;
+}
+
 static PyObject *
 engine_input_hint (PyObject *module,
                    PyObject *unused)
@@ -636,6 +679,9 @@ static PyMethodDef engine_methods[] = {
   { "call_when_done", (PyCFunction) (void (*) (void)) engine_call_when_done, METH_FASTCALL,
     "call_when_done(future, fn, *args): concurry_future_add_done_callback_direct() "
     "calling fn(*args), for the wing's own callbacks (an exception is unraisable)" },
+  { "keep_thread_state", engine_keep_thread_state, METH_NOARGS,
+    "keep_thread_state(): keeps this thread's Python thread state (and its "
+    "threading.local and contextvars) until the thread ends; for threads GLib started" },
   { "input_hint", engine_input_hint, METH_NOARGS,
     "input_hint(): concurry_map_input_hint()" },
   { NULL, NULL, 0, NULL }

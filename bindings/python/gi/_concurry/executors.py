@@ -49,6 +49,7 @@ if _engine is not None:
     _batch_return_part = _engine.batch_return_part
     _map_next = _engine.map_next
     _input_hint = _engine.input_hint
+    _keep_thread_state = _engine.keep_thread_state
 else:
     _submit_to_runner = Concurry.Executor.submit_to_runner
     _input_hint = Concurry.map_input_hint
@@ -67,6 +68,15 @@ else:
 
     def _map_next(results, until):
         return results.next_until(until)
+
+    def _keep_thread_state():
+        # One more PyGILState_Ensure() (nested: this thread holds the GIL),
+        # never given back: without the engine, nothing runs at the end of
+        # a GLib thread to do it, and the thread state stays until exit.
+        import ctypes
+        ctypes.pythonapi.PyGILState_Ensure()
+
+
 _SEQUENCES = (list, tuple, set, frozenset)
 
 
@@ -135,7 +145,8 @@ class _Pool:
     """What the runner of one executor needs (the runner must not hold the
     executor, which holds the runner).  Worker threads are known by their
     OS thread id: PyGObject gives a foreign thread a fresh Python thread
-    state (and threading.local) for each call into Python."""
+    state for each call into Python, unless the thread keeps one (see
+    _keep_thread_state())."""
 
     broken_error = BrokenThreadPool
 
@@ -157,6 +168,7 @@ class _Pool:
             # A thread of Python's own (a main context's): keep its name.
             name = thread.name
         else:
+            _keep_thread_state()
             with self.lock:
                 name = '%s_%d' % (self.prefix, len(self.names))
             thread.name = name
