@@ -477,3 +477,21 @@ def test_wrap_done_asyncio_future_is_done_at_once():
         return Concurry.gather([wrapped, source], timeout=0)
 
     assert run(main()) == ['already', 'already']
+
+
+def test_a_callback_added_in_a_loop_closed_before_the_future_is_done_still_runs_once(executor):
+    """asyncio.run() returned: the loop the callback was meant for is
+    closed, so it runs on the completing thread, as concurrent.futures
+    runs callbacks, rather than never."""
+    future, gate = gated(executor)
+    ran = []
+    called = threading.Event()
+
+    async def main():
+        future.add_done_callback(lambda f: (ran.append(threading.get_ident()), called.set()))
+
+    run(main())
+    gate.set()
+    assert called.wait(LONG)
+    assert future.result(timeout=LONG) == 'released'
+    assert len(ran) == 1 and ran[0] != threading.get_ident()

@@ -243,7 +243,11 @@ def _call_soon(future, fn, user_data, loop):
     try:
         loop.call_soon_threadsafe(bridge.call_logged, fn, future, *user_data)
     except RuntimeError:
-        pass  # the loop is closed: nothing runs there any more
+        # The loop is closed (asyncio.run() returned before the future was
+        # done): nothing runs there any more. The callback still runs
+        # once, here on the completing thread, as concurrent.futures runs
+        # its callbacks.
+        bridge.call_logged(fn, future, *user_data)
 
 
 def _cancel_source(future):
