@@ -293,3 +293,48 @@ def test_the_stdlib_wait_does_not_accept_concurry_futures():
     attributes of its own futures; Concurry.wait() takes both kinds."""
     with pytest.raises(AttributeError):
         concurrent.futures.wait([finished()], timeout=0)
+
+
+FOREIGN_FAILURES_CHILD = '''
+import asyncio, concurrent.futures, gc, sys
+import gi
+gi.require_version('Concurry', '1')
+from gi.repository import Concurry
+
+def boom():
+    raise ValueError('boom')
+
+with concurrent.futures.ThreadPoolExecutor(2) as pool:
+    futures = [pool.submit(boom) for _ in range(2)]
+    for future in Concurry.as_completed(futures, timeout=30):
+        future.exception()
+    done, not_done = Concurry.wait(futures, timeout=30)
+    assert len(done) == 2
+    [future.exception() for future in futures]
+
+async def main():
+    loop = asyncio.get_running_loop()
+    futures = [loop.run_in_executor(None, boom) for _ in range(2)]
+    await asyncio.wait(futures)     # (a blocking wait here would block the loop)
+    for future in Concurry.as_completed(futures, timeout=30):
+        future.exception()
+
+asyncio.run(main())
+del future, futures, done, not_done
+gc.collect()
+print('done', flush=True)
+'''
+
+
+def test_waiting_on_other_kinds_of_futures_warns_of_no_failure_of_its_own():
+    """Concurry.wait() and as_completed() over concurrent.futures and
+    asyncio futures that fail, whose exceptions the caller reads: the
+    wrappers they make internally report nothing as never retrieved."""
+    import subprocess
+    import sys
+    from concurry_testutil import child_env
+    result = subprocess.run([sys.executable, '-c', FOREIGN_FAILURES_CHILD], env=child_env(),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == 'done\n'
+    assert 'never retrieved' not in result.stderr, result.stderr

@@ -13,8 +13,8 @@ import concurrent.futures
 
 from . import bridge
 from .futures import wrap_future
-from .outcomes import (Concurry, CancelledError, DONE, FAILED, CANCELLED, exception_of, outcome,
-                       state_of)
+from .outcomes import (Concurry, CancelledError, DONE, FAILED, CANCELLED, call_when_done,
+                       exception_of, outcome, state_of)
 
 FIRST_COMPLETED = concurrent.futures.FIRST_COMPLETED
 FIRST_EXCEPTION = concurrent.futures.FIRST_EXCEPTION
@@ -37,7 +37,13 @@ def _distinct(fs):
     for obj in fs:
         if id(obj) in inputs:
             continue
-        inputs[id(obj)] = (wrap_future(obj), obj)
+        wrapper = wrap_future(obj)
+        if wrapper is not obj:
+            # A future of another kind (concurrent.futures, asyncio): its
+            # failure is the original's, which the caller looks at; the
+            # wrapper, never seen, must not warn that nobody did.
+            call_when_done(wrapper, wrapper.get_error)
+        inputs[id(obj)] = (wrapper, obj)
     return {id(pair[0]): pair for pair in inputs.values()}
 
 
