@@ -276,3 +276,28 @@ def test_a_forwarding_runner_gets_everything_queued_in_one_batch():
     assert [future.result(timeout=60) for future in futures] == [2 * i for i in range(11)]
     Concurry.Executor.shutdown(executor, True, False)
     assert sizes == [1, 10]
+
+
+def _rss_kib():
+    with open('/proc/self/statm') as statm:
+        return int(statm.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') // 1024
+
+
+@pytest.mark.skipif(os.environ.get('CONCURRY_PYTHON_ENGINE') == '0',
+                    reason='through introspection, PyGObject before 3.44 leaks a closure per callback')
+@pytest.mark.skipif(not os.path.exists('/proc/self/statm'), reason='needs /proc')
+def test_done_callbacks_leave_no_memory_behind():
+    """add_done_callback() (and so asyncio.wrap_future() and
+    loop.run_in_executor()) on a pending future: 100 000 of them grow the
+    process by far less than the 11 MB that a leaked libffi closure per
+    callback (PyGObject before 3.44) would."""
+    def round_of(n):
+        for _ in range(n):
+            promise = Concurry.Promise()
+            promise.add_done_callback(lambda f: None)
+            promise.set_result(1)
+
+    round_of(20000)     # warm up: allocator, caches
+    before = _rss_kib()
+    round_of(100000)
+    assert _rss_kib() - before < 4 * 1024

@@ -595,6 +595,94 @@ engine_call_when_done (PyObject  *module,
   return PyLong_FromUnsignedLong (id);
 }
 
+/* fn(future, *args) for add_done_callback(): the future as PyGObject
+ * gives it (the completed one: an abandoned promise's stand-in). */
+static void
+done_callback_cb (ConcurryFuture *future,
+                  gpointer        user_data)
+{
+  PyGILState_STATE state = PyGILState_Ensure ();
+  PyObject *call = user_data;      /* (fn, args) */
+  PyObject *fn = PyTuple_GET_ITEM (call, 0);
+  PyObject *args = PyTuple_GET_ITEM (call, 1);
+  Py_ssize_t n = PyTuple_GET_SIZE (args);
+  PyObject *full = PyTuple_New (n + 1);
+  PyObject *ret = NULL;
+
+  if (full != NULL)
+    {
+      PyObject *py_future = pygobject_new (G_OBJECT (future));
+
+      if (py_future != NULL)
+        {
+          PyTuple_SET_ITEM (full, 0, py_future);
+          for (Py_ssize_t i = 0; i < n; i++)
+            {
+              Py_INCREF (PyTuple_GET_ITEM (args, i));
+              PyTuple_SET_ITEM (full, i + 1, PyTuple_GET_ITEM (args, i));
+            }
+          ret = PyObject_Call (fn, full, NULL);
+        }
+      Py_DECREF (full);
+    }
+  if (ret == NULL)
+    PyErr_WriteUnraisable (fn);
+  Py_XDECREF (ret);
+  PyGILState_Release (state);
+}
+
+/* add_done_callback(future, context, fn, *args): what the introspected
+ * concurry_future_add_done_callback_direct() (context None) and _full()
+ * do, without the libffi closure that PyGObject before 3.44 leaks for
+ * every callback it is given. */
+static PyObject *
+engine_add_done_callback (PyObject         *module,
+                          PyObject *const  *args,
+                          Py_ssize_t        nargs)
+{
+  ConcurryFuture *future;
+  GMainContext *context = NULL;
+  PyObject *call, *rest;
+  guint id;
+
+  if (nargs < 3 || !PyCallable_Check (args[2]))
+    {
+      PyErr_SetString (PyExc_TypeError, "add_done_callback(future, context, fn, *args)");
+      return NULL;
+    }
+  future = unwrap (args[0], CONCURRY_TYPE_FUTURE, "future");
+  if (future == NULL)
+    return NULL;
+  if (args[1] != Py_None)
+    {
+      if (!pyg_boxed_check (args[1], G_TYPE_MAIN_CONTEXT))
+        {
+          PyErr_SetString (PyExc_TypeError, "context must be a GLib.MainContext or None");
+          return NULL;
+        }
+      context = pyg_boxed_get (args[1], GMainContext);
+    }
+  rest = PyTuple_New (nargs - 3);
+  if (rest == NULL)
+    return NULL;
+  for (Py_ssize_t i = 3; i < nargs; i++)
+    {
+      Py_INCREF (args[i]);
+      PyTuple_SET_ITEM (rest, i - 3, args[i]);
+    }
+  call = PyTuple_Pack (2, args[2], rest);
+  Py_DECREF (rest);
+  if (call == NULL)
+    return NULL;
+  if (context != NULL)
+    id = concurry_future_add_done_callback_full (future, context, done_callback_cb, call,
+                                                 release_pyobject);
+  else
+    id = concurry_future_add_done_callback_direct (future, done_callback_cb, call,
+                                                   release_pyobject);
+  return PyLong_FromUnsignedLong (id);
+}
+
 /*
  * A worker thread that GLib started has no Python thread state of its own:
  * each call into Python from it (PyGObject's closures, the calls above)
@@ -679,6 +767,9 @@ static PyMethodDef engine_methods[] = {
   { "call_when_done", (PyCFunction) (void (*) (void)) engine_call_when_done, METH_FASTCALL,
     "call_when_done(future, fn, *args): concurry_future_add_done_callback_direct() "
     "calling fn(*args), for the wing's own callbacks (an exception is unraisable)" },
+  { "add_done_callback", (PyCFunction) (void (*) (void)) engine_add_done_callback, METH_FASTCALL,
+    "add_done_callback(future, context, fn, *args): fn(future, *args) once future is done, "
+    "on context (a GLib.MainContext), or with None on the completing thread" },
   { "keep_thread_state", engine_keep_thread_state, METH_NOARGS,
     "keep_thread_state(): keeps this thread's Python thread state (and its "
     "threading.local and contextvars) until the thread ends; for threads GLib started" },

@@ -18,7 +18,7 @@ from .outcomes import (Concurry, CancelledError, DONE, FALLBACK, call_when_done,
 from . import futures
 
 _isfuture = asyncio.isfuture
-_raw_direct = Concurry.Future.add_done_callback_direct
+_raw_direct = futures._raw_direct
 
 
 def isfuture(obj):
