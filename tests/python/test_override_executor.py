@@ -730,3 +730,31 @@ def test_dropped_executor_finishes_its_work():
     gc.collect()
     assert ran.wait(LONG)
     assert future.result(LONG) is None
+
+
+def test_each_future_gives_back_its_own_glib_error_even_when_they_look_alike():
+    """Two GLib.Error objects of another domain than concurry's, with the
+    same code and message, raised by two items (and set on a promise): each
+    future gives back the very object it failed with."""
+    from gi.repository import GLib, Gio
+    domain = GLib.quark_to_string(Gio.io_error_quark())
+    first = GLib.Error('not found', domain, int(Gio.IOErrorEnum.NOT_FOUND))
+    second = GLib.Error('not found', domain, int(Gio.IOErrorEnum.NOT_FOUND))
+
+    def raise_(error):
+        raise error
+
+    with Concurry.ThreadPoolExecutor(1) as pool:
+        f1 = pool.submit(raise_, first)
+        assert f1.exception(timeout=LONG) is first
+        f2 = pool.submit(raise_, second)
+        f3 = pool.submit(raise_, first)
+        # read once the third raised the first again
+        assert f3.exception(timeout=LONG) is first
+        assert f2.exception(timeout=LONG) is second
+    promise = Concurry.Promise()
+    promise.set_exception(first)
+    other = Concurry.Promise()
+    other.set_exception(second)
+    assert promise.exception(timeout=0) is first
+    assert other.exception(timeout=0) is second

@@ -22,7 +22,7 @@ from gi.repository import Gio, GLib
 from . import bridge, remote
 from .futures import FutureMethods, is_future, wrap_future
 from .outcomes import (Concurry, CancelledError, FALLBACK, _engine, error_for,
-                       pyobject_value, remember, to_gvalue)
+                       pin_exception, pyobject_value, remember, to_gvalue)
 
 BrokenThreadPool = concurrent.futures.thread.BrokenThreadPool
 
@@ -211,6 +211,8 @@ class _Pool:
                     value = _map_group(data[0], data[1], item, self, data[2], batch, index)
             except BaseException as exc:
                 remember(exc)
+                if isinstance(exc, GLib.Error):
+                    pin_exception(batch.get_future(index), exc)
                 fail(index, error_for(exc), exc)
                 del exc
                 continue

@@ -170,8 +170,9 @@ def check_exception(exception):
 _lock = threading.Lock()
 
 # A GLib.Error of another domain than concurry's cannot carry a payload: the
-# last one raised from Python for each (domain, code, message) stands for
-# the errors C copied from it.
+# future it fails keeps it itself (pin_exception()), and for the errors C
+# copied from it (chains, combinators) the last one raised from Python for
+# each (domain, code, message) stands.
 _glib_errors = weakref.WeakValueDictionary()
 
 
@@ -181,6 +182,16 @@ def remember(exc):
             _glib_errors[(exc.domain, exc.code, exc.message)] = exc
         except TypeError:
             pass
+
+
+def pin_exception(future, exc):
+    """Before future fails with exc: a GLib.Error that its error cannot
+    carry as a payload is what exception_of() gives for it, even if
+    another error with the same domain, code and message was raised
+    since."""
+    if (future is not None and isinstance(exc, _Error) and
+            exc.domain != _CONCURRY_DOMAIN):
+        future.__dict__.setdefault('_concurry_pinned', exc)
 
 
 def exception_of(future):
@@ -195,7 +206,12 @@ def exception_of(future):
     if not isinstance(payload, BaseException):
         payload = future.get_error()
         if isinstance(payload, _Error):
-            payload = _glib_errors.get((payload.domain, payload.code, payload.message), payload)
+            pinned = getattr(future, '_concurry_pinned', None)
+            if pinned is not None:
+                payload = pinned
+            else:
+                payload = _glib_errors.get((payload.domain, payload.code, payload.message),
+                                           payload)
     with _lock:
         return future.__dict__.setdefault('_concurry_exception', payload)
 
@@ -238,7 +254,10 @@ def reject(promise, exc):
     """Fails promise with exc (carried as the payload of its error);
     returns whether it was still pending."""
     remember(exc)
-    return promise.reject_with_payload(error_for(exc), exc)
+    rejected = promise.reject_with_payload(error_for(exc), exc)
+    if rejected:
+        pin_exception(promise, exc)
+    return rejected
 
 
 _CONVERTED = (int, str, float, _Value, GLib.Variant, GObject.GBoxed, GLib.Error)
