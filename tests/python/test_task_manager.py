@@ -422,3 +422,138 @@ def test_the_c_task_of_a_task_is_a_concurry_future(TaskManager, executor):
     assert all(ctask.done() and not ctask.cancelled() for ctask in ctasks)
     assert manager.get_n_completed() == 2
     assert first.complete and second.complete
+
+
+# --------------------------------------------------------------------------
+# looking at progress, cancelled work, handled failures, the with block
+# --------------------------------------------------------------------------
+
+def test_completed_tasks_does_not_take_tasks_away_from_as_completed(TaskManager, executor):
+    gate = threading.Event()
+    tm = TaskManager(executor(2), error_policy='ignore', monitor_interval=0)
+    quick = [tm.submit(int, i) for i in range(3)]
+    slow = tm.submit(gate.wait, LONG)
+    for task in quick:
+        assert task.ctask.wait(LONG * 1000000)
+    # a look at the progress collects the finished ones
+    while len(tm.completed_tasks) < 3:
+        tm.manager.wait(1000)
+    gate.set()
+    yielded = list(tm.as_completed())
+    assert set(yielded) == set(quick) | {slow}
+    assert len(yielded) == 4
+    tm.join()
+
+
+def test_a_task_cancelled_while_it_runs_stays_cancelled_and_is_no_failure(
+        TaskManager, executor, caplog):
+    started, release = threading.Event(), threading.Event()
+
+    def work():
+        started.set()
+        release.wait(LONG)
+        raise ValueError('raised after the cancel')
+
+    tm = TaskManager(executor(1), error_policy='log', monitor_interval=0)
+    task = tm.submit(work)
+    assert started.wait(LONG)
+    assert task.ctask.interrupt()
+    yielded = list(tm.as_completed())
+    assert yielded == [task]
+    assert isinstance(task.result, concurrent.futures.CancelledError)
+    release.set()
+    tm.manager.get_executor().shutdown(True, False)     # the work returned
+    tm.join()
+    assert isinstance(task.result, concurrent.futures.CancelledError)
+    assert tm.n_failed == 0
+    assert not [r for r in caplog.records if r.name == 'concurry' and
+                r.levelno >= logging.ERROR]
+
+
+def test_raise_raises_the_failure_not_the_exception_of_a_task_cancelled_while_running(
+        TaskManager, executor):
+    started, release = threading.Event(), threading.Event()
+
+    def cancelled_then_raises():
+        started.set()
+        release.wait(LONG)
+        raise ValueError('of the cancelled task')
+
+    def fails():
+        raise KeyError('the failure')
+
+    tm = TaskManager(executor(2), error_policy='raise', monitor_interval=0)
+    first = tm.submit(cancelled_then_raises)
+    assert started.wait(LONG)
+    assert first.ctask.interrupt()
+    release.set()
+    second = tm.submit(fails)
+    with pytest.raises(KeyError, match='the failure'):
+        tm.join()
+    assert isinstance(first.result, concurrent.futures.CancelledError)
+    assert isinstance(second.result, KeyError)
+
+
+def test_a_failure_handled_in_as_completed_is_not_raised_again_at_the_end(
+        TaskManager, executor):
+    class Boom(Exception):
+        pass
+
+    def boom():
+        raise Boom('x')
+
+    handled = []
+    with TaskManager(executor(2), monitor_interval=0) as tm:
+        tm.submit(boom)
+        try:
+            for _ in tm.as_completed():
+                pass
+        except Boom as exc:
+            handled.append(exc)
+    assert len(handled) == 1
+
+
+def test_log_logs_a_map_input_that_fails_and_a_task_the_executor_refuses(
+        TaskManager, executor, caplog):
+    def items():
+        yield 1
+        raise OSError('the input broke')
+
+    caplog.set_level(logging.ERROR, logger='concurry')
+    with TaskManager(executor(2), error_policy='log', monitor_interval=0) as tm:
+        tm.map(int, items())
+    assert any('input of map() failed' in r.getMessage() and r.exc_info and
+               isinstance(r.exc_info[1], OSError) for r in caplog.records)
+
+    caplog.clear()
+    closed = executor(1)
+    closed.shutdown(wait=True)
+    with TaskManager(closed, error_policy='log', monitor_interval=0) as tm:
+        refused = tm.submit(sum, [1, 2])
+    assert refused.complete and isinstance(refused.result, RuntimeError)
+    assert any(r.exc_info and r.exc_info[1] is refused.result for r in caplog.records)
+
+
+def test_an_exception_in_the_with_block_waits_for_the_tasks_submitted(TaskManager, executor):
+    release = threading.Event()
+    tasks = []
+    with pytest.raises(ZeroDivisionError):
+        with TaskManager(executor(2), error_policy='ignore', monitor_interval=0) as tm:
+            tasks = [tm.submit(release.wait, LONG) for _ in range(2)]
+            threading.Timer(0, release.set).start()
+            1 / 0
+    assert all(task.ctask.is_done() for task in tasks)
+
+
+def test_a_manager_never_joined_leaves_no_monitor_thread_once_dropped(TaskManager, executor):
+    pool = executor(2)
+    before = threading.active_count()
+    for _ in range(20):
+        tm = TaskManager(pool, monitor_interval=0.01)
+        tm.submit(int, 1)
+        assert [t.result for t in tm.as_completed()] == [1]
+        del tm
+    deadline = time.monotonic() + LONG
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() <= before

@@ -30,6 +30,7 @@ import logging
 import sys
 import threading
 import time
+import weakref
 
 import gi
 
@@ -165,21 +166,30 @@ class _Monitor(threading.Thread):
 
     def __init__(self, c_manager, interval):
         super().__init__(name='concurry-task-monitor', daemon=True)
-        self.c = c_manager
+        # Not a reference: a manager nobody joins, once dropped, ends it.
+        self.c = weakref.ref(c_manager)
         self.interval = interval
         self.stopped = threading.Event()
 
     def run(self):
         level = logging.INFO if self.interval > 0 else logging.DEBUG
         period = self.interval if self.interval > 0 else 2.0
-        c = self.c
+        c = self.c()
+        if c is None:
+            return
         logger.log(level, 'Starting executor monitor')
         last_completed = c.get_n_completed()
         last_failed = c.get_n_failed()
         last_time = time.monotonic()
-        while not self.stopped.wait(period):
+        c = None
+        while True:
+            stopped = self.stopped.wait(period)
+            c = self.c()
+            if c is None:
+                break
             completed, failed = c.get_n_completed(), c.get_n_failed()
             now = time.monotonic()
+            # the last window too, when stopped
             if c.get_running() or completed != last_completed:
                 if failed != last_failed:
                     logger.log(level, '%d task(s) completed, %d failed, in the last '
@@ -189,8 +199,9 @@ class _Monitor(threading.Thread):
                     logger.log(level, '%d task(s) completed in the last %.2f second(s)',
                                completed - last_completed, now - last_time)
             last_completed, last_failed, last_time = completed, failed, now
-            if c.is_shutdown() and not c.get_running():
+            if stopped or (c.is_shutdown() and not c.get_running()):
                 break
+            c = None
         logger.debug('Shutting down monitor...')
 
     def stop(self):
@@ -237,6 +248,7 @@ class TaskManager:
         self._seq = itertools.count(1)
         self._pending = {}          # seq -> Task not collected yet
         self._completed = []        # collected tasks, in completion order
+        self._yielded = 0           # how many of them as_completed() gave
         self._first_failure = None  # the first Task that raised
         self._raised = False        # its exception was raised to the user
         self._monitor_interval = monitor_interval
@@ -252,27 +264,36 @@ class TaskManager:
             self._pending[seq] = task
         return seq, task
 
+    def _settle(self, task, cancellable, result, failed):
+        """Gives task its outcome, unless it ended already: cancelled while
+        it ran (its cancellable says so), or collected. Returns whether it
+        took the outcome."""
+        with self._lock:
+            if task.complete or (cancellable is not None and cancellable.is_cancelled()):
+                return False
+            task.result = result
+            task.failed = failed
+            task.complete = True
+            if failed and self._first_failure is None:
+                self._first_failure = task
+            return True
+
     def _run(self, seq_value, cancellable, *unused):
         """The work of every C task (on the executor's threads)."""
         task = self._pending[seq_value]
         try:
             if self._forward is not None:
-                task.result = self._forward(task.fn, task.args, task.kwargs)
+                value = self._forward(task.fn, task.args, task.kwargs)
             else:
-                task.result = task.fn(*task.args, **task.kwargs)
+                value = task.fn(*task.args, **task.kwargs)
         except BaseException as exc:
-            task.result = exc
-            task.failed = True
-            with self._lock:
-                if self._first_failure is None:
-                    self._first_failure = task
-            if self.error_policy is ErrorPolicyEnum.LOG:
+            if (self._settle(task, cancellable, exc, True) and
+                    self.error_policy is ErrorPolicyEnum.LOG):
                 logger.error('Task %s raised an exception', task, exc_info=exc)
             raise GLib.Error.new_literal(Concurry.error_quark(),
                                          '%s: %s' % (type(exc).__name__, exc),
                                          int(Concurry.Error.FAILED))
-        finally:
-            task.complete = True
+        self._settle(task, cancellable, value, False)
         return None
 
     def _start_monitor(self):
@@ -296,8 +317,11 @@ class TaskManager:
     def map(self, fn, iterable):
         """Runs ``fn`` on every element of ``iterable`` (a tuple element is
         spread into positional arguments), reading ``iterable`` lazily: only
-        as tasks finish, so endless iterables run in bounded memory.
-        Returns None; the tasks come out of ``as_completed()``."""
+        as tasks finish, so an endless iterable is never read ahead.  Each
+        finished task is kept (``completed_tasks``), as futureproof keeps
+        them: a few hundred bytes per task.  Returns None; the tasks come
+        out of ``as_completed()``.  Under 'log', an iterable that raises is
+        logged, and read no further."""
         self._raise_pending()
         iterator = iter(iterable)
         manager = self
@@ -317,6 +341,9 @@ class TaskManager:
                     if manager._first_failure is None:
                         manager._first_failure = Task(read, (), {})
                         manager._first_failure.result = exc
+                if manager.error_policy is ErrorPolicyEnum.LOG:
+                    logger.error('Reading the input of map() failed; it is read no further',
+                                 exc_info=exc)
                 raise GLib.Error.new_literal(Concurry.error_quark(),
                                              '%s: %s' % (type(exc).__name__, exc),
                                              int(Concurry.Error.FAILED))
@@ -339,6 +366,7 @@ class TaskManager:
     # -- collecting --
 
     def _collect(self, ctask):
+        refused = None
         with self._lock:
             task = self._pending.pop(ctask.get_input())
             task.ctask = ctask
@@ -350,7 +378,10 @@ class TaskManager:
                 # never ran: the executor refused it (it was shut down)
                 task.result = RuntimeError(ctask.get_error().message)
                 task.failed = True
+                refused = task
             self._completed.append(task)
+        if refused is not None and self.error_policy is ErrorPolicyEnum.LOG:
+            logger.error('Task %s raised an exception', refused, exc_info=refused.result)
         return task
 
     def _raise_pending(self):
@@ -394,13 +425,23 @@ class TaskManager:
         'raise' the first failure's exception is raised here."""
         self._raise_pending()
         while True:
-            try:
-                ctask = self._sliced(self._c.next_completed)
-            except GLib.Error as error:
-                self._raise_error(error, RuntimeError)
-            if ctask is None:
-                return
-            task = self._collect(ctask)
+            # what completed_tasks collected first, each task once
+            with self._lock:
+                task = None
+                if self._yielded < len(self._completed):
+                    task = self._completed[self._yielded]
+                    self._yielded += 1
+            if task is None:
+                try:
+                    ctask = self._sliced(self._c.next_completed)
+                except GLib.Error as error:
+                    self._raise_error(error, RuntimeError)
+                if ctask is None:
+                    if not self._c.get_running():
+                        self._stop_monitor()
+                    return
+                self._collect(ctask)
+                continue
             # fail fast: the first failure is raised as soon as it is known,
             # even ahead of tasks that finished before it
             self._raise_pending()
@@ -438,11 +479,21 @@ class TaskManager:
                 self._c.shutdown(False, False)
                 self._sliced(lambda usec: self._c.wait(usec))
             except GLib.Error as error:
-                self._raise_error(error, RuntimeError)
+                if not (self._raised and self._c.get_error() is not None):
+                    self._raise_error(error, RuntimeError)
+                # the failure was raised once already (and handled): wait
+                # for the tasks still running, without raising it again
+                self._c.shutdown(True, False)
             self._raise_pending()
-        finally:
+        except KeyboardInterrupt:
+            self._stop_monitor()
+            raise
+        except BaseException:
             self._collect_available()
             self._stop_monitor()
+            raise
+        self._collect_available()
+        self._stop_monitor()
 
     run = join
 
@@ -464,8 +515,9 @@ class TaskManager:
         self._c.cancel()
 
     def _stop_monitor(self):
-        if self._monitor is not None:
-            self._monitor.stop()
+        monitor, self._monitor = self._monitor, None
+        if monitor is not None:
+            monitor.stop()
 
     def __enter__(self):
         return self
@@ -474,8 +526,16 @@ class TaskManager:
         if exc_type is not None:
             self._raised = True   # the user sees an exception already
             try:
-                self._c.cancel() if exc_type is KeyboardInterrupt else None
+                if exc_type is KeyboardInterrupt:
+                    self._c.cancel()
                 self._c.shutdown(False, False)
+                if exc_type is not KeyboardInterrupt:
+                    # as an executor's with block: the work submitted
+                    # finishes before the exception goes on
+                    try:
+                        self._sliced(lambda usec: self._c.wait(usec))
+                    except GLib.Error:
+                        self._c.shutdown(True, False)
             finally:
                 self._stop_monitor()
             return False
