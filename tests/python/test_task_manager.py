@@ -435,9 +435,12 @@ def test_completed_tasks_does_not_take_tasks_away_from_as_completed(TaskManager,
     slow = tm.submit(gate.wait, LONG)
     for task in quick:
         assert task.ctask.wait(LONG * 1000000)
-    # a look at the progress collects the finished ones
+    # a look at the progress collects the finished ones (a task is counted
+    # just after it is done)
+    deadline = time.monotonic() + LONG
     while len(tm.completed_tasks) < 3:
-        tm.manager.wait(1000)
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
     gate.set()
     yielded = list(tm.as_completed())
     assert set(yielded) == set(quick) | {slow}
@@ -546,14 +549,17 @@ def test_an_exception_in_the_with_block_waits_for_the_tasks_submitted(TaskManage
 
 
 def test_a_manager_never_joined_leaves_no_monitor_thread_once_dropped(TaskManager, executor):
+    def monitors():
+        return [t for t in threading.enumerate() if t.name == 'concurry-task-monitor']
+
     pool = executor(2)
-    before = threading.active_count()
+    before = len(monitors())
     for _ in range(20):
         tm = TaskManager(pool, monitor_interval=0.01)
         tm.submit(int, 1)
         assert [t.result for t in tm.as_completed()] == [1]
         del tm
     deadline = time.monotonic() + LONG
-    while threading.active_count() > before and time.monotonic() < deadline:
+    while len(monitors()) > before and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert threading.active_count() <= before
+    assert len(monitors()) <= before
