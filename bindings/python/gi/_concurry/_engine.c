@@ -547,6 +547,27 @@ engine_resolve (PyObject  *module,
   return PyBool_FromLong (resolved);
 }
 
+/* (args[first], args[first + 1:]): a callback and its arguments, kept
+ * until the callback is dropped. */
+static PyObject *
+pack_call (PyObject *const *args,
+           Py_ssize_t       nargs,
+           Py_ssize_t       first)
+{
+  PyObject *call, *rest = PyTuple_New (nargs - first - 1);
+
+  if (rest == NULL)
+    return NULL;
+  for (Py_ssize_t i = first + 1; i < nargs; i++)
+    {
+      Py_INCREF (args[i]);
+      PyTuple_SET_ITEM (rest, i - first - 1, args[i]);
+    }
+  call = PyTuple_Pack (2, args[first], rest);
+  Py_DECREF (rest);
+  return call;
+}
+
 static void
 call_when_done_cb (ConcurryFuture *future,
                    gpointer        user_data)
@@ -568,7 +589,7 @@ engine_call_when_done (PyObject  *module,
                        Py_ssize_t nargs)
 {
   ConcurryFuture *future;
-  PyObject *call, *rest;
+  PyObject *call;
   guint id;
 
   if (nargs < 2 || !PyCallable_Check (args[1]))
@@ -579,16 +600,7 @@ engine_call_when_done (PyObject  *module,
   future = unwrap (args[0], CONCURRY_TYPE_FUTURE, "future");
   if (future == NULL)
     return NULL;
-  rest = PyTuple_New (nargs - 2);
-  if (rest == NULL)
-    return NULL;
-  for (Py_ssize_t i = 2; i < nargs; i++)
-    {
-      Py_INCREF (args[i]);
-      PyTuple_SET_ITEM (rest, i - 2, args[i]);
-    }
-  call = PyTuple_Pack (2, args[1], rest);
-  Py_DECREF (rest);
+  call = pack_call (args, nargs, 1);
   if (call == NULL)
     return NULL;
   id = concurry_future_add_done_callback_direct (future, call_when_done_cb, call, release_pyobject);
@@ -642,7 +654,7 @@ engine_add_done_callback (PyObject         *module,
 {
   ConcurryFuture *future;
   GMainContext *context = NULL;
-  PyObject *call, *rest;
+  PyObject *call;
   guint id;
 
   if (nargs < 3 || !PyCallable_Check (args[2]))
@@ -662,16 +674,7 @@ engine_add_done_callback (PyObject         *module,
         }
       context = pyg_boxed_get (args[1], GMainContext);
     }
-  rest = PyTuple_New (nargs - 3);
-  if (rest == NULL)
-    return NULL;
-  for (Py_ssize_t i = 3; i < nargs; i++)
-    {
-      Py_INCREF (args[i]);
-      PyTuple_SET_ITEM (rest, i - 3, args[i]);
-    }
-  call = PyTuple_Pack (2, args[2], rest);
-  Py_DECREF (rest);
+  call = pack_call (args, nargs, 2);
   if (call == NULL)
     return NULL;
   if (context != NULL)
