@@ -553,13 +553,14 @@ def test_a_manager_never_joined_leaves_no_monitor_thread_once_dropped(TaskManage
         return [t for t in threading.enumerate() if t.name == 'concurry-task-monitor']
 
     pool = executor(2)
-    before = len(monitors())
+    before = set(monitors())
     for _ in range(20):
         tm = TaskManager(pool, monitor_interval=0.01)
         tm.submit(int, 1)
         assert [t.result for t in tm.as_completed()] == [1]
         del tm
+    started = set(monitors()) - before
     deadline = time.monotonic() + LONG
-    while len(monitors()) > before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert len(monitors()) <= before
+    for thread in started:
+        thread.join(max(0, deadline - time.monotonic()))
+    assert not any(thread.is_alive() for thread in started)

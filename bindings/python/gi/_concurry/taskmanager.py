@@ -474,6 +474,7 @@ class TaskManager:
     def join(self):
         """Closes the manager and waits for every task; under 'raise'
         raises the first failure's exception (once)."""
+        interrupted = False
         try:
             try:
                 self._c.shutdown(False, False)
@@ -486,14 +487,12 @@ class TaskManager:
                 self._c.shutdown(True, False)
             self._raise_pending()
         except KeyboardInterrupt:
-            self._stop_monitor()
+            interrupted = True      # at once: collecting waits for nobody
             raise
-        except BaseException:
-            self._collect_available()
+        finally:
+            if not interrupted:
+                self._collect_available()
             self._stop_monitor()
-            raise
-        self._collect_available()
-        self._stop_monitor()
 
     run = join
 
