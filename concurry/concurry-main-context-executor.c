@@ -52,7 +52,9 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (ConcurryMainContextExecutor, concurry_main_contex
                                G_IMPLEMENT_INTERFACE (CONCURRY_TYPE_EXECUTOR, executor_iface_init))
 
 /* The source runs queued work until the queue is empty or it has run for
- * a while, so that a flood of small items does not starve the context. */
+ * a while, so that a flood of small items does not starve the context:
+ * between two slices, events, timers, done callbacks and redraws (all of
+ * a higher priority) get their turn. */
 #define TIME_SLICE_USEC 5000
 
 typedef struct
@@ -169,6 +171,11 @@ concurry_main_context_executor_constructed (GObject *object)
   self->source = g_source_new (&work_source_funcs, sizeof (WorkSource));
   ((WorkSource *)self->source)->executor = self;
   g_source_set_static_name (self->source, "[concurry] ConcurryMainContextExecutor");
+  /* Work is background work, as g_idle_add() runs it: while items are
+   * queued the source stays ready, and at the default priority it would
+   * hold back everything of a lower one (a toolkit's redraws, idle
+   * handlers, a task manager's progress) until the queue is empty. */
+  g_source_set_priority (self->source, G_PRIORITY_DEFAULT_IDLE);
   /* Work may wait for other work of the same executor: that wait iterates
    * this context, and the source must run in there. */
   g_source_set_can_recurse (self->source, TRUE);

@@ -171,6 +171,12 @@ _concurry_task_manager_refuse_work_locked (ConcurryTaskManager *self)
   g_atomic_int_set (&self->refusing, TRUE);
 }
 
+/* The manager whose task this thread runs (its work, or the drop of its
+ * data), or NULL. */
+extern CONCURRY_THREAD_LOCAL ConcurryTaskManager *_concurry_task_manager_running_here;
+
+gboolean _concurry_task_manager_refuse_own_wait (ConcurryTaskManager  *self,
+                                                 GError              **error);
 void     _concurry_task_manager_refill        (ConcurryTaskManager  *self);
 void     _concurry_task_manager_task_completed (ConcurryTask        *task);
 gboolean _concurry_task_manager_wait_finished (ConcurryTaskManager  *self,

@@ -307,8 +307,14 @@ concurry_task_manager_next_completed_finish (ConcurryTaskManager  *self,
  * The wait iterates the manager's main context when called on its
  * thread, and reads input for [method@Concurry.TaskManager.map].
  *
+ * Called from one of the tasks of @self (its work or the drop of its
+ * data), a wait would wait for itself: it fails at once with
+ * %CONCURRY_ERROR_WRONG_THREAD instead (a poll, with a timeout of 0, is
+ * answered as anywhere else).
+ *
  * Returns: %TRUE once the work is done; %FALSE with `G_IO_ERROR_TIMED_OUT`
- *   on timeout, or the error that stopped @self
+ *   on timeout, %CONCURRY_ERROR_WRONG_THREAD from one of the tasks of
+ *   @self, or the error that stopped @self
  *
  * Since: 0.2
  */
@@ -321,6 +327,10 @@ concurry_task_manager_wait (ConcurryTaskManager  *self,
 
   g_return_val_if_fail (CONCURRY_IS_TASK_MANAGER (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* a poll may run anywhere; a wait from one of the tasks would never end */
+  if (timeout_usec != 0 && _concurry_task_manager_refuse_own_wait (self, error))
+    return FALSE;
 
   for (;;)
     {
@@ -405,10 +415,13 @@ concurry_task_manager_wait_finish (ConcurryTaskManager  *self,
  * Closes @self to new work (as [method@Concurry.TaskManager.shutdown]
  * does) and waits for the work given so far, like
  * [method@Concurry.TaskManager.wait] with no timeout: the end of a
- * `with` block in Python.
+ * `with` block in Python. From one of the tasks of @self, it closes
+ * @self and fails with %CONCURRY_ERROR_WRONG_THREAD, as
+ * [method@Concurry.TaskManager.wait] does.
  *
  * Returns: %TRUE once the work is done; %FALSE with the error that stopped
- *   @self under %CONCURRY_ERROR_POLICY_RAISE
+ *   @self under %CONCURRY_ERROR_POLICY_RAISE, or
+ *   %CONCURRY_ERROR_WRONG_THREAD
  *
  * Since: 0.2
  */
@@ -423,6 +436,9 @@ concurry_task_manager_join (ConcurryTaskManager  *self,
   self->closed = TRUE;
   _concurry_task_manager_refuse_work_locked (self);
   g_mutex_unlock (&self->mutex);
+
+  if (_concurry_task_manager_refuse_own_wait (self, error))
+    return FALSE;
 
   return concurry_task_manager_wait (self, -1, error);
 }

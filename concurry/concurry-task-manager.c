@@ -519,6 +519,24 @@ task_call (ConcurryTask  *task,
 /* The work of a task on concurry's executors, run by a worker once it
  * marked the task running; the worker then completes the task with
  * @value or @error (and drops nothing: see task_drop_work()). */
+CONCURRY_THREAD_LOCAL ConcurryTaskManager *_concurry_task_manager_running_here;
+
+static ConcurryTaskManager *task_get_manager (ConcurryTask *task);
+
+/* A wait for every task of @self, from inside one of them, would wait for
+ * itself: it fails at once instead, as an executor's shutdown does from
+ * its own work. */
+gboolean
+_concurry_task_manager_refuse_own_wait (ConcurryTaskManager  *self,
+                                        GError              **error)
+{
+  if G_LIKELY (_concurry_task_manager_running_here != self)
+    return FALSE;
+  g_set_error_literal (error, CONCURRY_ERROR, CONCURRY_ERROR_WRONG_THREAD,
+                       _("Cannot wait for a task manager to finish from one of its own tasks"));
+  return TRUE;
+}
+
 static void
 task_run (GCancellable  *cancellable,
           GValue        *value,
@@ -526,9 +544,12 @@ task_run (GCancellable  *cancellable,
           GError       **error)
 {
   ConcurryTask *task = user_data;
+  ConcurryTaskManager *outer = _concurry_task_manager_running_here;
 
+  _concurry_task_manager_running_here = task_get_manager (task);
   task_call (task, cancellable, value, error);
   task_drop_work (task);
+  _concurry_task_manager_running_here = outer;
 }
 
 /* The same on another executor: the task is completed here, and the
@@ -542,6 +563,7 @@ task_run_elsewhere (GCancellable  *cancellable,
 {
   ConcurryTask *task = user_data;
   ConcurryCore *core = &task->work.core;
+  ConcurryTaskManager *outer;
   GValue outcome = G_VALUE_INIT;
   GError *failure = NULL;
 
@@ -549,8 +571,11 @@ task_run_elsewhere (GCancellable  *cancellable,
     return;      /* cancelled first */
 
   _concurry_core_attach_cancellable (core, cancellable);
+  outer = _concurry_task_manager_running_here;
+  _concurry_task_manager_running_here = task_get_manager (task);
   task_call (task, cancellable, &outcome, &failure);
   task_drop_work (task);
+  _concurry_task_manager_running_here = outer;
   if (failure != NULL && G_IS_VALUE (&outcome))
     g_value_unset (&outcome);
   _concurry_core_complete (core, (ConcurryFuture *)task,
@@ -619,6 +644,13 @@ struct _ConcurryTaskChunk
   char               padding2[64];
   ConcurryTask      *slots[TASK_CHUNK_SIZE];   /* atomic */
 };
+
+/* The manager of a registered task. */
+static ConcurryTaskManager *
+task_get_manager (ConcurryTask *task)
+{
+  return task->chunk->manager;
+}
 
 /* The chunk for the numbers from @base; with the lock held. */
 static ConcurryTaskChunk *
@@ -1289,7 +1321,6 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
       GError *error = NULL;
       ConcurryTask *task;
       ConcurryPromise *change = NULL;
-      Stopped *to_cancel = NULL;
       gboolean got, hold;
 
       if (map->in_flight >= self->max_in_flight)
@@ -1299,8 +1330,8 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
       g_mutex_unlock (&self->mutex);
 
       got = map->input (&item, map->input_data, &error);
-      /* its task, made without the lock */
-      task = got ? _concurry_task_new () : NULL;
+      /* its task, made without the lock (a failed input has one too) */
+      task = got || error != NULL ? _concurry_task_new () : NULL;
 
       g_mutex_lock (&self->mutex);
       if (got && !map->listed)
@@ -1317,32 +1348,43 @@ _concurry_task_manager_refill (ConcurryTaskManager *self)
       if (!got)
         {
           gboolean listed = map->listed;
+          ConcurryTask *failed = NULL;
 
+          /* an input may fill the item before it says there is none */
+          if (G_IS_VALUE (&item))
+            g_value_unset (&item);
           /* exhausted (or failed): off the list of maps */
           if (listed)
             unlist_map_locked (self, map);
-          if (error != NULL && listed && self->error_policy == CONCURRY_ERROR_POLICY_RAISE &&
-              self->error == NULL)
+          /* An input that fails ends in a task of its own, failed with the
+           * input's error and with no input: the error policy applies to
+           * it as to any failure (fail fast, a log record, or kept in the
+           * task), and nothing is dropped silently. Not for a map stopped
+           * while it read: its input no longer matters. */
+          if (error != NULL && listed)
             {
-              self->error = g_error_copy (error);
-              _concurry_task_manager_refuse_work_locked (self);
-              to_cancel = stop_locked (self, FALSE);
+              failed = g_steal_pointer (&task);
+              register_task (self, failed, FALSE, TRUE, &hold, NULL);
             }
           schedule_publish_locked (self);
           change = take_change_locked (self);
           g_mutex_unlock (&self->mutex);
 
-          if (error != NULL && listed && self->error_policy == CONCURRY_ERROR_POLICY_LOG)
-            g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
-                              "CONCURRY_ERROR_DOMAIN", g_quark_to_string (error->domain),
-                              "MESSAGE", _("Reading the input of a task map failed: %s"),
-                              error->message);
+          g_clear_object (&task);
+          if (failed != NULL)
+            {
+              if (hold)
+                g_object_ref (self);
+              /* the manager's reference, given to the counting */
+              g_object_ref (failed);
+              task_refuse (failed, g_steal_pointer (&error));
+              g_object_unref (failed);
+            }
           g_clear_error (&error);
           task_map_drop_input (map);
           if (listed)
             _concurry_task_map_unref (map);
           _concurry_task_map_unref (map);
-          finish_stop (to_cancel);
           signal_change (change);
           g_mutex_lock (&self->mutex);
           continue;
@@ -1422,8 +1464,11 @@ concurry_task_manager_constructed (GObject *object)
   self->queue = _concurry_executor_get_work_queue (self->executor);
   if (self->max_in_flight == 0)
     self->max_in_flight = 2 * MAX (1, concurry_executor_get_max_workers (self->executor));
+  /* The default priority, as done callbacks: the ready time limits the
+   * rate, and at idle priority work that keeps the context busy (a
+   * main-context executor's) would hold the progress back until it ends. */
   self->publish_source = attach_source (self, &publish_funcs, "[concurry] task manager progress",
-                                        G_PRIORITY_DEFAULT_IDLE);
+                                        G_PRIORITY_DEFAULT);
   self->refill_source = attach_source (self, &refill_funcs, "[concurry] task manager input",
                                        G_PRIORITY_DEFAULT);
   restart_monitor (self);
@@ -2084,8 +2129,11 @@ refused:
  * [property@Concurry.TaskManager:max-in-flight] tasks of this map are
  * unfinished at any time, and the next item is read as one finishes (see
  * the class documentation for the threads it is read on). The first
- * items are read by this call. An error from @input ends the input; under
- * %CONCURRY_ERROR_POLICY_RAISE it stops the manager like a failed task.
+ * items are read by this call. An error from @input ends the input, in a
+ * task of its own: failed with that error, with no input, and handled by
+ * the error policy as any failed task (under %CONCURRY_ERROR_POLICY_RAISE
+ * it stops the manager). An item that @input filled before it returned
+ * %FALSE is freed.
  *
  * Returns: %TRUE if the map started; %FALSE if @self accepts no more work
  *
@@ -2382,7 +2430,8 @@ concurry_task_manager_cancel (ConcurryTaskManager *self)
  * later submit or map fails with %CONCURRY_ERROR_SHUT_DOWN. Work already
  * given still runs (the input of a map is still read) unless
  * @cancel_futures cancels what has not started. With @wait, returns only
- * once every task is finished.
+ * once every task is finished; from one of the tasks of @self it shuts
+ * down without waiting and fails with %CONCURRY_ERROR_WRONG_THREAD.
  *
  * The executor itself is not shut down. Shutting down again is harmless.
  *
@@ -2419,6 +2468,8 @@ concurry_task_manager_shutdown (ConcurryTaskManager  *self,
 
   if (!wait)
     return TRUE;
+  if (_concurry_task_manager_refuse_own_wait (self, error))
+    return FALSE;
 
   /* Wait for the tasks themselves, even after a failure. */
   return _concurry_task_manager_wait_finished (self, error);

@@ -1475,6 +1475,56 @@ wait_for_sibling_work (GCancellable  *cancellable,
   g_value_set_boolean (value, concurry_future_wait (sibling, -1, NULL));
 }
 
+/* Work that queues more of itself until a source of the toolkit's redraw
+ * priority got its turn (or a million items ran). */
+typedef struct
+{
+  ConcurryExecutor *executor;
+  gboolean          redraw_ran;
+  guint             n_run;
+} Resubmitting;
+
+#define RESUBMIT_LIMIT 1000000
+
+static void
+resubmitting_work (GCancellable  *cancellable,
+                   GValue        *value,
+                   gpointer       user_data,
+                   GError       **error)
+{
+  Resubmitting *r = user_data;
+
+  if (++r->n_run < RESUBMIT_LIMIT && !r->redraw_ran)
+    g_object_unref (concurry_executor_submit (r->executor, resubmitting_work, r, NULL, NULL));
+}
+
+static gboolean
+redraw_ran (gpointer user_data)
+{
+  ((Resubmitting *)user_data)->redraw_ran = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_main_context_work_is_background_work (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_main_context_executor_new (NULL);
+  Resubmitting r = { executor, FALSE, 0 };
+
+  g_test_summary ("A main-context executor runs its work at idle priority: while work "
+                  "stays queued, a source of a toolkit's redraw priority still gets its turn");
+
+  g_object_unref (concurry_executor_submit (executor, resubmitting_work, &r, NULL, NULL));
+  g_idle_add_full (G_PRIORITY_HIGH_IDLE + 20, redraw_ran, &r, NULL);
+  while (!r.redraw_ran && r.n_run < RESUBMIT_LIMIT)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (r.redraw_ran);
+  g_assert_cmpuint (r.n_run, <, RESUBMIT_LIMIT);
+  /* the last item queued runs, and queues nothing */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
 static void
 test_main_context_nested_wait (void)
 {
@@ -1628,6 +1678,8 @@ main (int argc,
   g_test_add_func ("/Concurry/Executor/callbacks-on-main-thread", test_callbacks_on_main_thread);
   g_test_add_func ("/Concurry/Executor/max-workers", test_max_workers);
   g_test_add_func ("/Concurry/Executor/main-context-nested-wait", test_main_context_nested_wait);
+  g_test_add_func ("/Concurry/Executor/main-context-work-is-background-work",
+                   test_main_context_work_is_background_work);
   g_test_add_func ("/Concurry/Executor/main-context-shutdown-elsewhere", test_main_context_shutdown_elsewhere);
   g_test_add_func ("/Concurry/Executor/shutdown-wait-iterates-own-context", test_shutdown_wait_iterates_own_context);
   g_test_add_func ("/Concurry/Executor/cancellable-not-shared", test_cancellable_not_shared);

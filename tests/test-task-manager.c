@@ -946,6 +946,254 @@ test_input_error_under_raise (void)
   g_assert_cmpint (counter.n_read, ==, 5);
 }
 
+/* An input that fails ends in a task of its own: failed with the input's
+ * error, with no input, and the policy applies to it as to any failure. */
+static void
+check_input_failure (ConcurryErrorPolicy policy)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, policy);
+  g_autoptr(GError) error = NULL;
+  ConcurryTask *failed = NULL;
+  Counter counter;
+  guint n_items;
+
+  capture_reset ();
+  counter_init (&counter, 100);
+  counter.error_at = 5;
+  g_assert_true (concurry_task_manager_map (manager, double_work, NULL, NULL,
+                                            counter_next, &counter, counter_free, 100, &error));
+  if (policy == CONCURRY_ERROR_POLICY_RAISE)
+    {
+      g_assert_false (concurry_task_manager_wait (manager, -1, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
+      g_clear_error (&error);
+      g_assert_true (concurry_task_manager_shutdown (manager, TRUE, FALSE, &error));
+    }
+  else
+    g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+  g_assert_true (counter.freed);
+  g_assert_cmpint (counter.n_read, ==, 5);
+
+  /* five items read, and the input's own task */
+  g_assert_cmpuint (concurry_task_manager_get_n_submitted (manager), ==, 6);
+  g_assert_cmpuint (concurry_task_manager_get_n_failed (manager), ==, 1);
+  flush_main_context (manager);
+  n_items = g_list_model_get_n_items (G_LIST_MODEL (manager));
+  g_assert_cmpuint (n_items, ==, 6);
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(ConcurryTask) task = g_list_model_get_item (G_LIST_MODEL (manager), i);
+
+      if (concurry_future_get_state (CONCURRY_FUTURE (task)) == CONCURRY_FUTURE_STATE_FAILED)
+        {
+          g_assert_null (failed);
+          failed = task;
+          g_assert_null (concurry_task_get_input (task));
+          g_assert_error (concurry_task_get_error (task), G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
+        }
+    }
+  g_assert_nonnull (failed);
+
+  g_mutex_lock (&capture.mutex);
+  g_assert_cmpuint (capture.failures->len, ==, policy == CONCURRY_ERROR_POLICY_LOG ? 1 : 0);
+  if (policy == CONCURRY_ERROR_POLICY_LOG)
+    g_assert_nonnull (strstr (g_ptr_array_index (capture.failures, 0), "input broke"));
+  g_mutex_unlock (&capture.mutex);
+}
+
+static void
+test_input_error_is_a_failed_task (void)
+{
+  g_test_summary ("An input that fails ends in a failed task of its own, with no "
+                  "input: RAISE fails fast with its error, LOG logs it, IGNORE keeps it");
+
+  check_input_failure (CONCURRY_ERROR_POLICY_RAISE);
+  check_input_failure (CONCURRY_ERROR_POLICY_LOG);
+  check_input_failure (CONCURRY_ERROR_POLICY_IGNORE);
+}
+
+static void
+length_work (const GValue  *item,
+             GCancellable  *cancellable,
+             GValue        *result,
+             gpointer       user_data,
+             GError       **error)
+{
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, strlen (g_value_get_string (item)));
+}
+
+/* Fills the item (a string), then says the input is exhausted. */
+static gboolean
+input_filling_then_ending (GValue   *item,
+                           gpointer  user_data,
+                           GError  **error)
+{
+  int *n_read = user_data;
+
+  g_value_init (item, G_TYPE_STRING);
+  g_value_set_string (item, "unused");
+  return (*n_read)++ < 3;
+}
+
+static void
+test_input_end_frees_a_filled_item (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  int n_read = 0;
+
+  g_test_summary ("An input that fills the item and then returns FALSE has the item "
+                  "freed, as Executor.map() does (bindings set the out value first)");
+
+  g_assert_true (concurry_task_manager_map (manager, length_work, NULL, NULL,
+                                            input_filling_then_ending, &n_read, NULL, -1,
+                                            &error));
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (n_read, ==, 4);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 3);
+  /* the leak itself is for valgrind and ASan, run by .ci/run */
+}
+
+/* A task that submits another one through its manager until the
+ * progress was published (or a million tasks ran). */
+typedef struct
+{
+  ConcurryTaskManager *manager;
+  guint                n_run;
+  guint64              published_completed;
+} Busy;
+
+#define BUSY_LIMIT 1000000
+
+static void
+busy_task (GCancellable  *cancellable,
+           GValue        *value,
+           gpointer       user_data,
+           GError       **error)
+{
+  Busy *busy = user_data;
+
+  if (++busy->n_run < BUSY_LIMIT && busy->published_completed == 0)
+    g_object_unref (concurry_task_manager_submit (busy->manager, busy_task, busy, NULL, NULL));
+}
+
+static void
+on_n_completed (GObject    *object,
+                GParamSpec *pspec,
+                Busy       *busy)
+{
+  guint64 n;
+
+  g_object_get (object, "n-completed", &n, NULL);
+  busy->published_completed = n;
+}
+
+static void
+test_progress_published_while_main_context_work_runs (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_main_context_executor_new (NULL);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (executor, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  Busy busy = { manager, 0, 0 };
+
+  g_test_summary ("The progress of a manager over a main-context executor is published "
+                  "while its work keeps the context busy, not once it is all done");
+
+  g_signal_connect (manager, "notify::n-completed", G_CALLBACK (on_n_completed), &busy);
+  g_object_unref (concurry_task_manager_submit (manager, busy_task, &busy, NULL, &error));
+  while (busy.published_completed == 0 && busy.n_run < BUSY_LIMIT)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (busy.published_completed, >, 0);
+  g_assert_cmpuint (busy.n_run, <, BUSY_LIMIT);
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+  g_signal_handlers_disconnect_by_data (manager, &busy);
+}
+
+/* Waits for its own manager from inside the task, and keeps the errors. */
+typedef struct
+{
+  ConcurryTaskManager *manager;
+  GError              *wait_error;
+  GError              *shutdown_error;
+  GError              *join_error;
+  GError              *destroy_error;
+  gboolean             poll_done;
+} OwnWait;
+
+static void
+own_wait_work (GCancellable  *cancellable,
+               GValue        *value,
+               gpointer       user_data,
+               GError       **error)
+{
+  OwnWait *w = user_data;
+  GError *poll_error = NULL;
+
+  /* a poll is answered: not done, since this task is not */
+  w->poll_done = concurry_task_manager_wait (w->manager, 0, &poll_error);
+  g_assert_error (poll_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&poll_error);
+  g_assert_false (concurry_task_manager_wait (w->manager, -1, &w->wait_error));
+  g_assert_false (concurry_task_manager_shutdown (w->manager, TRUE, FALSE, &w->shutdown_error));
+  g_assert_false (concurry_task_manager_join (w->manager, &w->join_error));
+}
+
+static void
+own_wait_destroy (gpointer user_data)
+{
+  OwnWait *w = user_data;
+
+  g_assert_false (concurry_task_manager_wait (w->manager, 10 * G_USEC_PER_SEC, &w->destroy_error));
+}
+
+static void
+check_own_wait (ConcurryExecutor *executor)
+{
+  g_autoptr(ConcurryTaskManager) manager = new_manager (executor, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  OwnWait w = { manager, NULL, NULL, NULL, NULL, TRUE };
+
+  g_object_unref (concurry_task_manager_submit (manager, own_wait_work, &w, own_wait_destroy,
+                                                &error));
+  g_assert_no_error (error);
+  g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+  g_assert_no_error (error);
+
+  g_assert_false (w.poll_done);
+  g_assert_error (w.wait_error, CONCURRY_ERROR, CONCURRY_ERROR_WRONG_THREAD);
+  g_assert_error (w.shutdown_error, CONCURRY_ERROR, CONCURRY_ERROR_WRONG_THREAD);
+  g_assert_error (w.join_error, CONCURRY_ERROR, CONCURRY_ERROR_WRONG_THREAD);
+  g_assert_error (w.destroy_error, CONCURRY_ERROR, CONCURRY_ERROR_WRONG_THREAD);
+  /* the shutdown and the join still closed it */
+  g_assert_true (concurry_task_manager_is_shutdown (manager));
+  g_clear_error (&w.wait_error);
+  g_clear_error (&w.shutdown_error);
+  g_clear_error (&w.join_error);
+  g_clear_error (&w.destroy_error);
+}
+
+static void
+test_waiting_for_itself_fails (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryExecutor) main_context = concurry_main_context_executor_new (NULL);
+  g_autoptr(ConcurryExecutor) tasks = concurry_task_executor_new ();
+
+  g_test_summary ("wait(), join() and shutdown(wait) from one of the manager's own tasks "
+                  "(its work or the drop of its data) fail with WRONG_THREAD instead of "
+                  "waiting for themselves for ever");
+
+  check_own_wait (pool);
+  check_own_wait (main_context);
+  check_own_wait (tasks);
+}
+
 static void
 test_main_context_executor (void)
 {
@@ -1925,7 +2173,12 @@ main (int   argc,
   g_test_add_func ("/Concurry/TaskManager/join-closes-and-waits", test_join_closes_and_waits);
   g_test_add_func ("/Concurry/TaskManager/executor-refusal-fails-the-task", test_executor_refusal_fails_the_task);
   g_test_add_func ("/Concurry/TaskManager/input-error-under-raise", test_input_error_under_raise);
+  g_test_add_func ("/Concurry/TaskManager/input-error-is-a-failed-task", test_input_error_is_a_failed_task);
+  g_test_add_func ("/Concurry/TaskManager/input-end-frees-a-filled-item", test_input_end_frees_a_filled_item);
   g_test_add_func ("/Concurry/TaskManager/main-context-executor", test_main_context_executor);
+  g_test_add_func ("/Concurry/TaskManager/waiting-for-itself-fails", test_waiting_for_itself_fails);
+  g_test_add_func ("/Concurry/TaskManager/progress-published-while-main-context-work-runs",
+                   test_progress_published_while_main_context_work_runs);
   g_test_add_func ("/Concurry/TaskManager/monitor-logs-progress", test_monitor_logs_progress);
   g_test_add_func ("/Concurry/TaskManager/dropped-manager-finishes-its-tasks", test_dropped_manager_finishes_its_tasks);
   g_test_add_func ("/Concurry/TaskManager/finished-task-future-has-its-outcome",

@@ -537,6 +537,23 @@ def test_log_logs_a_map_input_that_fails_and_a_task_the_executor_refuses(
     assert any(r.exc_info and r.exc_info[1] is refused.result for r in caplog.records)
 
 
+def test_an_input_that_raises_ends_in_a_failed_task_of_its_own(TaskManager, executor):
+    broke = OSError('the input broke')
+
+    def items():
+        yield 1
+        yield 2
+        raise broke
+
+    with TaskManager(executor(2), error_policy='ignore', monitor_interval=0) as tm:
+        tm.map(abs, items())
+        tasks = list(tm.as_completed())
+    assert len(tasks) == 3
+    failed = [t for t in tasks if t.result is broke]
+    assert len(failed) == 1 and failed[0].complete and failed[0].args == ()
+    assert sorted(t.result for t in tasks if t is not failed[0]) == [1, 2]
+
+
 def test_an_exception_in_the_with_block_waits_for_the_tasks_submitted(TaskManager, executor):
     release = threading.Event()
     tasks = []

@@ -247,6 +247,7 @@ class TaskManager:
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
         self._pending = {}          # seq -> Task not collected yet
+        self._input_failures = []   # Tasks of failed inputs, not collected yet
         self._completed = []        # collected tasks, in completion order
         self._yielded = 0           # how many of them as_completed() gave
         self._first_failure = None  # the first Task that raised
@@ -320,8 +321,9 @@ class TaskManager:
         as tasks finish, so an endless iterable is never read ahead.  Each
         finished task is kept (``completed_tasks``), as futureproof keeps
         them: a few hundred bytes per task.  Returns None; the tasks come
-        out of ``as_completed()``.  Under 'log', an iterable that raises is
-        logged, and read no further."""
+        out of ``as_completed()``.  An iterable that raises is read no
+        further, and its exception ends in a failed task of its own (no
+        arguments), to which the error policy applies as to any failure."""
         self._raise_pending()
         iterator = iter(iterable)
         manager = self
@@ -337,10 +339,15 @@ class TaskManager:
                 manager._interrupt = exc
                 return False, None
             except Exception as exc:
+                # The C manager ends a failed input in a task of its own
+                # (with no input): this is that task, with no arguments.
+                failure = Task(fn, (), {})
+                failure.result = exc
+                failure.failed = True
                 with manager._lock:
+                    manager._input_failures.append(failure)
                     if manager._first_failure is None:
-                        manager._first_failure = Task(read, (), {})
-                        manager._first_failure.result = exc
+                        manager._first_failure = failure
                 if manager.error_policy is ErrorPolicyEnum.LOG:
                     logger.error('Reading the input of map() failed; it is read no further',
                                  exc_info=exc)
@@ -368,7 +375,9 @@ class TaskManager:
     def _collect(self, ctask):
         refused = None
         with self._lock:
-            task = self._pending.pop(ctask.get_input())
+            seq = ctask.get_input()
+            # a failed input's task has none (see map())
+            task = self._pending.pop(seq) if seq is not None else self._input_failures.pop(0)
             task.ctask = ctask
             task.complete = True
             state = ctask.get_state()
