@@ -147,7 +147,9 @@ concurry_delay (gint64 delay_usec)
  * Creates a future that fails with `G_IO_ERROR_TIMED_OUT` once @delay_usec
  * has passed; race it against other futures to bound them, or use
  * [method@Concurry.Future.with_timeout]. Like [func@Concurry.delay], it
- * needs no main loop.
+ * needs no main loop. Failing is its purpose: nobody needs to look at its
+ * error, and it never warns that nobody did (a future its error reaches,
+ * through a chain or a combinator, still does).
  *
  * Returns: (transfer full): a new future
  *
@@ -158,6 +160,9 @@ concurry_timeout (gint64 delay_usec)
 {
   ConcurryPromise *promise = concurry_promise_new ();
 
+  /* Failing is what it is for: dropped unobserved, it never warns (the
+   * futures its error reaches still do). */
+  _concurry_core_set_observed (_concurry_future_get_core (CONCURRY_FUTURE (promise)));
   g_source_unref (start_timer (promise, delay_usec,
                                g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                                                     _("The operation timed out"))));

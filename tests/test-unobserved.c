@@ -144,6 +144,31 @@ test_observed_is_quiet (void)
 }
 
 static void
+set_flag (gpointer  data,
+          GObject  *where_the_object_was)
+{
+  g_atomic_int_set ((int *)data, TRUE);
+}
+
+static void
+test_timeout_is_quiet (void)
+{
+  ConcurryFuture *timeout = concurry_timeout (0);
+  int finalized = FALSE;
+
+  g_test_summary ("A timeout() fails by design: dropped before anybody looked at its "
+                  "error, it never warns");
+
+  reset ();
+  g_object_weak_ref (G_OBJECT (timeout), set_flag, &finalized);
+  g_object_unref (timeout);
+  /* its timer, on concurry's clock thread, fails it and drops it */
+  while (!g_atomic_int_get (&finalized))
+    g_thread_yield ();
+  g_assert_cmpuint (messages->len, ==, 0);
+}
+
+static void
 wait_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
@@ -209,6 +234,7 @@ main (int argc,
   g_test_add_func ("/Concurry/Unobserved/resolved-future", test_unobserved_resolved_future);
   g_test_add_func ("/Concurry/Unobserved/work", test_unobserved_work);
   g_test_add_func ("/Concurry/Unobserved/observed-is-quiet", test_observed_is_quiet);
+  g_test_add_func ("/Concurry/Unobserved/timeout-is-quiet", test_timeout_is_quiet);
   g_test_add_func ("/Concurry/Unobserved/observed-by-wait-async", test_observed_by_wait_async);
   g_test_add_func ("/Concurry/Unobserved/cancelled-and-abandoned-are-quiet", test_cancelled_and_abandoned_are_quiet);
   g_test_add_func ("/Concurry/Unobserved/can-be-turned-off", test_can_be_turned_off);
