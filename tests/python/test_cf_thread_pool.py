@@ -479,6 +479,48 @@ def test_a_worker_thread_that_ends_lets_go_of_its_threading_local():
     assert released.is_set()
 
 
+@pytest.mark.parametrize('use', ['threading.local', 'asyncio.run'])
+def test_a_worker_thread_ends_cleanly_under_python_debug_checks(use):
+    """Python's debug allocator (-X dev) checks that whoever frees memory
+    holds the GIL, through Python's own link from the thread to its state,
+    which the thread's end may clear before concurry lets go of the state
+    it kept: the thread-local data (asyncio's loop policy, a plain
+    threading.local) is freed with the GIL held all the same."""
+    import subprocess
+    import sys
+    script = """
+import asyncio, os, sys, threading
+import gi
+gi.require_version('Concurry', '1')
+from gi.repository import Concurry, GLib
+
+local = threading.local()
+
+async def inner():
+    return 42
+
+def work():
+    if sys.argv[1] == 'asyncio.run':
+        return asyncio.run(inner())
+    local.value = object()
+    return 42
+
+pool = Concurry.ThreadPoolExecutor(1)
+assert pool.submit(work).result() == 42
+pool.shutdown(wait=True)
+# the worker ends once GLib stops its unused threads
+GLib.ThreadPool.set_max_unused_threads(0)
+while len(os.listdir('/proc/self/task')) > 1:
+    GLib.ThreadPool.stop_unused_threads()
+    threading.Event().wait(0.01)
+print('ended')
+"""
+    done = subprocess.run([sys.executable, '-X', 'dev', '-c', script, use],
+                          capture_output=True, text=True, timeout=SAFETY)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == 'ended'
+
+
 def test_initializer_must_be_callable():
     with pytest.raises(TypeError):
         Concurry.ThreadPoolExecutor(1, initializer='not callable')

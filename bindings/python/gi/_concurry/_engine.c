@@ -710,9 +710,24 @@ release_kept_thread_state (gpointer data)
   if (!Py_IsInitialized () || _Py_IsFinalizing ())
 #endif
     return;
-  PyEval_RestoreThread (tstate);
-  PyThreadState_Clear (tstate);
-  PyThreadState_DeleteCurrent ();
+  if (PyGILState_GetThisThreadState () == tstate)
+    {
+      PyEval_RestoreThread (tstate);
+      PyThreadState_Clear (tstate);
+      PyThreadState_DeleteCurrent ();
+    }
+  else
+    {
+      /* Python's link is gone: with the GIL taken through a state of its
+       * own (Python checks that the allocator's caller holds the GIL
+       * through that link), clear the kept state, whose thread-local data
+       * may run weakref callbacks, then delete it. */
+      PyGILState_STATE gstate = PyGILState_Ensure ();
+
+      PyThreadState_Clear (tstate);
+      PyThreadState_Delete (tstate);
+      PyGILState_Release (gstate);
+    }
 }
 
 static GPrivate kept_thread_state = G_PRIVATE_INIT (release_kept_thread_state);
