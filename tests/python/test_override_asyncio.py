@@ -495,3 +495,101 @@ def test_a_callback_added_in_a_loop_closed_before_the_future_is_done_still_runs_
     assert called.wait(LONG)
     assert future.result(timeout=LONG) == 'released'
     assert len(ran) == 1 and ran[0] != threading.get_ident()
+
+
+# -- what awaiting and done callbacks keep (found by a port of asyncio's tests) --
+
+def test_a_loop_that_awaited_a_pending_future_is_freed_with_its_tasks():
+    import gc
+    import weakref
+    pool = Concurry.ThreadPoolExecutor(2)
+    loops = []
+
+    async def main():
+        loops.append(weakref.ref(asyncio.get_running_loop()))
+        return await pool.submit(sum, [1, 2])   # pending when awaited
+
+    for _ in range(20):
+        assert asyncio.run(main()) == 3
+
+    # a task still waiting when its loop is closed is not kept either
+    class Frame:
+        pass
+
+    loop = asyncio.new_event_loop()
+    promise = Concurry.Promise()
+
+    async def waiting(local):
+        await promise
+
+    local = Frame()
+    local_ref = weakref.ref(local)
+    task = loop.create_task(waiting(local))
+    del local
+    loop.run_until_complete(asyncio.sleep(0))    # the task awaits the promise
+    task._log_destroy_pending = False
+    del task
+    loop.close()
+    promise.set_result(1)
+    del promise, loop
+    gc.collect()
+    pool.shutdown()
+    assert [ref() for ref in loops] == [None] * 20
+    assert local_ref() is None
+
+
+def test_a_done_callback_that_ran_is_not_kept_by_the_future():
+    import gc
+    import weakref
+    future = Concurry.Promise()
+    future.set_result(1)
+    loops = []
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        loops.append(weakref.ref(loop))
+        return await asyncio.wrap_future(future)   # a callback added on the loop
+
+    for _ in range(10):
+        assert asyncio.run(main()) == 1
+    gc.collect()
+    assert [ref() for ref in loops] == [None] * 10
+    assert not future.__dict__.get('_concurry_callbacks')
+
+    # and removing one still works while it has not run
+    pending = Concurry.Promise()
+    calls = []
+    pending.add_done_callback(calls.append)
+    pending.add_done_callback(calls.append)
+    assert pending.remove_done_callback(calls.append) == 2
+    pending.set_result(2)
+    assert calls == []
+
+
+def test_a_done_callback_delivered_on_a_loop_runs_in_the_adding_codes_context():
+    import contextvars
+    var = contextvars.ContextVar('var', default='unset')
+    pool = Concurry.ThreadPoolExecutor(1)
+    started = threading.Event()
+    release = threading.Event()
+
+    def work():
+        var.set('worker')
+        started.set()
+        release.wait(LONG)
+        return 1
+
+    async def main():
+        var.set('task')
+        seen = asyncio.get_running_loop().create_future()
+        future = pool.submit(work)
+        future.add_done_callback(lambda f: seen.set_result(var.get()))
+        started.wait(LONG)
+        release.set()
+        return await seen
+
+    try:
+        # as an asyncio future's callbacks: the context of add_done_callback()
+        assert asyncio.run(main()) == 'task'
+    finally:
+        pool.shutdown()

@@ -28,12 +28,13 @@ def isfuture(obj):
 class _Waker:
     """Wakes the awaiting tasks of one loop: the threads completing futures
     queue the waiters, and the loop is woken once for all those queued
-    before it runs (one write to its self-pipe, not one per future)."""
+    before it runs (one write to its self-pipe, not one per future).  It
+    holds its loop weakly: a loop nobody uses any more goes, with it."""
 
     __slots__ = ('loop', 'lock', 'waiters', 'scheduled', '__weakref__')
 
     def __init__(self, loop):
-        self.loop = loop
+        self.loop = weakref.ref(loop)
         self.lock = threading.Lock()
         self.waiters = []
         self.scheduled = False
@@ -44,10 +45,17 @@ class _Waker:
             if self.scheduled:
                 return
             self.scheduled = True
+        loop = self.loop()
         try:
-            self.loop.call_soon_threadsafe(self.run)
+            if loop is None:
+                raise RuntimeError('the loop is gone')
+            loop.call_soon_threadsafe(self.run)
         except RuntimeError:
-            pass  # the loop was closed: nobody waits any more
+            # The loop was closed: nobody waits any more, and the waiters
+            # (and the tasks they would wake) are not kept.
+            with self.lock:
+                self.waiters.clear()
+                self.scheduled = False
 
     def run(self):
         with self.lock:

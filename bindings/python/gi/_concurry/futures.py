@@ -11,6 +11,7 @@ wrappers are.
 """
 
 import concurrent.futures
+import contextvars
 import functools
 import inspect
 import sys
@@ -170,16 +171,24 @@ class FutureMethods:
             # raises reaches the caller, as in concurrent.futures.
             bridge.call_logged(fn, self, *user_data)
             return 0
+        # Listed (for remove_done_callback(fn)) until it runs, not longer.
+        entry = _Registration(fn)
+        entries = self.__dict__.setdefault('_concurry_callbacks', [])
+        entries.append(entry)
         if loop is None:
             bridge.calling()
-            callback_id = _raw_direct(self, _call_direct, fn, user_data)
+            callback_id = _raw_direct(self, _call_direct, fn, (entry, user_data))
             bridge.raise_deferred()    # it ran at once, and raised beyond Exception
         elif isinstance(loop, GLib.MainContext):
-            callback_id = _raw_full(self, loop, _call_direct, fn, user_data)
+            callback_id = _raw_full(self, loop, _call_direct, fn, (entry, user_data))
         else:
-            callback_id = _raw_direct(self, _call_soon, fn, user_data, loop)
-        if callback_id:
-            self.__dict__.setdefault('_concurry_callbacks', []).append((fn, callback_id))
+            # As an asyncio future's callback: in the context of the code
+            # that added it (contextvars), not the completing thread's.
+            callback_id = _raw_direct(self, _call_soon, fn, (entry, user_data), loop,
+                                      contextvars.copy_context())
+        entry.callback_id = callback_id
+        if not callback_id:
+            _forget(self, entry)
         return callback_id
 
     def remove_done_callback(self, fn):
@@ -190,9 +199,9 @@ class FutureMethods:
         entries = getattr(self, '_concurry_callbacks', None) or []
         removed = 0
         for entry in list(entries):
-            if entry[0] == fn:
-                entries.remove(entry)
-                if _raw_remove(self, entry[1]):
+            if entry.fn == fn:
+                _forget(self, entry)
+                if entry.callback_id and _raw_remove(self, entry.callback_id):
                     removed += 1
         return removed
 
@@ -245,19 +254,42 @@ def _wait(future, timeout):
     return state
 
 
-def _call_direct(future, fn, user_data):
+class _Registration:
+    """A done callback added from Python, until it runs or is removed."""
+
+    __slots__ = ('fn', 'callback_id')
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.callback_id = 0
+
+
+def _forget(future, entry):
+    entries = future.__dict__.get('_concurry_callbacks')
+    if entries:
+        try:
+            entries.remove(entry)
+        except ValueError:
+            pass
+
+
+def _call_direct(future, fn, registration):
+    entry, user_data = registration
+    _forget(future, entry)
     bridge.call_logged(fn, future, *user_data)
 
 
-def _call_soon(future, fn, user_data, loop):
+def _call_soon(future, fn, registration, loop, context):
+    entry, user_data = registration
+    _forget(future, entry)
     try:
-        loop.call_soon_threadsafe(bridge.call_logged, fn, future, *user_data)
+        loop.call_soon_threadsafe(bridge.call_logged, fn, future, *user_data, context=context)
     except RuntimeError:
         # The loop is closed (asyncio.run() returned before the future was
         # done): nothing runs there any more. The callback still runs
         # once, here on the completing thread, as concurrent.futures runs
         # its callbacks.
-        bridge.call_logged(fn, future, *user_data)
+        context.run(bridge.call_logged, fn, future, *user_data)
 
 
 def _cancel_source(future):
