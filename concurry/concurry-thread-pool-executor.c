@@ -231,6 +231,8 @@ concurry_thread_pool_executor_init (ConcurryThreadPoolExecutor *self)
 {
   _concurry_work_queue_init (&self->queue);
   self->queue.on_worker_threads = TRUE;
+  /* its threads are its own: an idle one waits a while for more work */
+  self->queue.park_idle_drainers = TRUE;
   self->queue.kick = kick;
 }
 

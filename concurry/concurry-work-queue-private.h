@@ -59,12 +59,26 @@ typedef struct
   guint               fifo_length;
   ConcurryPromise    *drained;         /* resolved when n_outstanding is 0 */
 
+  /* Idle drainers that wait for work a while (@park_idle_drainers) wait
+   * on @idle_cond, with @mutex; @n_parked counts them (atomic, written
+   * with @mutex). */
+  GCond               idle_cond;
+  int                 n_parked;
+  /* Drainers started (atomic), and those that took their first batch,
+   * announced on @begun_cond (with @mutex): see shutdown. */
+  guint               n_started;
+  guint               n_begun;
+  GCond               begun_cond;
+
   ConcurryDrainerExits *exits;         /* drainers still to return */
 
   /* Set by the executor at init: whether work runs on worker threads,
    * and how to get queued work going (@start_drainer: a drainer was
    * counted in and must be started). */
   gboolean            on_worker_threads;
+  /* Whether an idle drainer waits a while for more work before it leaves
+   * (an executor with threads of its own), rather than only a moment. */
+  gboolean            park_idle_drainers;
   void              (*kick)            (ConcurryExecutor *executor,
                                         gboolean          start_drainer);
 

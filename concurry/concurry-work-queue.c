@@ -18,6 +18,17 @@
  * hundred nanoseconds, and starting a drainer again costs a wake-up. */
 #define DRAINER_LINGER_CHECKS 64
 
+/* How long an idle drainer of an executor with threads of its own then
+ * waits for more work before it leaves: a program that submits, waits
+ * for the result and submits again finds the same worker (as a
+ * concurrent.futures worker thread waits for work for ever), however long
+ * its own thread took to wake up and submit. */
+#define DRAINER_PARK_USEC (250 * 1000)
+
+/* How long shutdown with cancel_futures gives the drainers started for
+ * work already submitted to take it: see wait_for_started_drainers(). */
+#define DRAINER_BEGIN_WAIT_USEC G_USEC_PER_SEC
+
 /* A drainer takes up to this many items at once... */
 #define MAX_BATCH 64
 /* ...as long as its items run for less than this all together: then a
@@ -101,6 +112,8 @@ _concurry_work_queue_init (ConcurryWorkQueue *queue)
 {
   memset (queue, 0, sizeof *queue);
   g_mutex_init (&queue->mutex);
+  g_cond_init (&queue->idle_cond);
+  g_cond_init (&queue->begun_cond);
   queue->exits = g_new0 (ConcurryDrainerExits, 1);
   g_atomic_ref_count_init (&queue->exits->ref_count);
   g_mutex_init (&queue->exits->mutex);
@@ -121,6 +134,8 @@ _concurry_work_queue_clear (ConcurryWorkQueue *queue)
   g_clear_pointer (&queue->maps, g_ptr_array_unref);
 
   exits_unref (queue->exits);
+  g_cond_clear (&queue->idle_cond);
+  g_cond_clear (&queue->begun_cond);
   g_mutex_clear (&queue->mutex);
 }
 
@@ -242,8 +257,17 @@ enqueue (ConcurryWorkQueue  *queue,
             start_drainer = TRUE;
             g_object_ref (executor);
             exits_enter (queue->exits);
+            g_atomic_int_inc ((int *)&queue->n_started);
             break;
           }
+    }
+  else if (queue->on_worker_threads && g_atomic_int_get (&queue->n_parked) > 0)
+    {
+      /* The idle drainer claimed may be waiting (see park()): after the
+       * item is visible, as park() counts itself in before it looks. */
+      g_mutex_lock (&queue->mutex);
+      g_cond_signal (&queue->idle_cond);
+      g_mutex_unlock (&queue->mutex);
     }
 
   queue->kick (executor, start_drainer);
@@ -560,12 +584,19 @@ _concurry_work_queue_pop (ConcurryWorkQueue *queue)
 static ConcurryWorkFuture *
 take_batch (ConcurryWorkQueue *queue,
             guint              max,
+            gboolean           first_of_drainer,
             int               *cancelling)
 {
   ConcurryWorkFuture *first, *last;
   guint share;
 
   lock_for_taking (queue);
+  if G_UNLIKELY (first_of_drainer)
+    {
+      /* a drainer just started: see wait_for_started_drainers() */
+      queue->n_begun++;
+      g_cond_broadcast (&queue->begun_cond);
+    }
   if (queue->fifo == NULL)
     take_incoming (queue);
   first = last = queue->fifo;
@@ -617,6 +648,26 @@ typedef struct
   gboolean           offered;
 } Drainer;
 
+/* An idle drainer of an executor with threads of its own waits a while
+ * for work (its offer stands meanwhile: a submitter that claims it wakes
+ * it), unless the executor is shut down. It counts itself in before it
+ * looks at the queue, and a submitter looks at the count after its item
+ * is visible: either this sees the item, or the submitter sees it
+ * waiting. */
+static void
+park (ConcurryWorkQueue *queue)
+{
+  gint64 deadline = g_get_monotonic_time () + DRAINER_PARK_USEC;
+
+  g_mutex_lock (&queue->mutex);
+  g_atomic_int_inc (&queue->n_parked);
+  while (_concurry_work_queue_is_empty (queue) && !g_atomic_int_get (&queue->shut_down))
+    if (!g_cond_wait_until (&queue->idle_cond, &queue->mutex, deadline))
+      break;
+  g_atomic_int_add (&queue->n_parked, -1);
+  g_mutex_unlock (&queue->mutex);
+}
+
 /* Before the last item queued completes: the drainer will be idle once it
  * is done, and says so before the submitter waiting for the item can see
  * it done (and submit the next one, which would otherwise start another
@@ -635,12 +686,15 @@ offer_before_completing (gpointer item,
 }
 
 /* Runs @item, unless it was cancelled or the executor was shut down with
- * cancel_futures meanwhile. */
+ * cancel_futures meanwhile (and @started is FALSE: the item a drainer
+ * took to run next before that shutdown has started, as in
+ * concurrent.futures, and runs). */
 static void
 run_item (ConcurryWorkQueue  *queue,
-          ConcurryWorkFuture *item)
+          ConcurryWorkFuture *item,
+          gboolean            started)
 {
-  if G_UNLIKELY (g_atomic_int_get (&queue->cancelling))
+  if G_UNLIKELY (!started && g_atomic_int_get (&queue->cancelling))
     _concurry_work_future_discard (item);
   else
     _concurry_work_future_run (item);
@@ -662,7 +716,7 @@ _concurry_work_queue_run (ConcurryWorkQueue  *queue,
    * start would otherwise pass for this item's (see
    * ConcurryWorkQueueClock). */
   _concurry_work_queue_item_seq += 2;
-  run_item (queue, item);
+  run_item (queue, item, FALSE);
   _concurry_work_future_release (item);
   _concurry_executor_set_current (previous);
 
@@ -698,7 +752,9 @@ batch_end_time (void)
  * Quick items are taken in batches, one lock for many: the batch doubles
  * while a whole batch runs in under QUICK_BATCH_USEC, and is back to one
  * item as soon as one does not. Items of a batch are cancelled, or
- * skipped on shutdown, as if they were still queued. */
+ * skipped on shutdown with cancel_futures, as if they were still queued,
+ * but for the first one, which has started (and a runner's items: see
+ * _concurry_runner_run_queued()). */
 void
 _concurry_work_queue_drain (ConcurryWorkQueue *queue,
                             ConcurryExecutor  *executor)
@@ -706,6 +762,7 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
   ConcurryWorkFuture *previous = NULL;
   ConcurryDrainerExits *exits;
   Drainer drainer = { queue, FALSE };
+  gboolean first = TRUE;
   guint batch_size = 1;
   int finished = 0;
 
@@ -714,10 +771,11 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
   for (;;)
     {
       int cancelling_when_taken;
-      ConcurryWorkFuture *batch = take_batch (queue, batch_size, &cancelling_when_taken);
+      ConcurryWorkFuture *batch = take_batch (queue, batch_size, first, &cancelling_when_taken);
       gint64 start;
       int n;
 
+      first = FALSE;
       if (batch != NULL)
         {
           /* Busy again: withdraw the offer (or one like it, if it was
@@ -731,6 +789,7 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
 
           guint n_runner_items = 0;
           gboolean forwarded = FALSE;
+          gboolean first_of_batch = TRUE;
 
           /* not back to back with the last item run */
           _concurry_work_queue_item_seq += 2;
@@ -772,6 +831,7 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
                    * first (Python's GIL), which the thread that submitted
                    * them and shuts the executor down may hold all along. */
                   _concurry_runner_run_queued (runner, run, n_run, &cancelling_when_taken);
+                  first_of_batch = FALSE;
                   _concurry_work_future_set_completion_hook (NULL, NULL, NULL);
                   for (guint i = 0; i < n_run; i++)
                     {
@@ -793,7 +853,10 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
               if (batch == NULL)
                 _concurry_work_future_set_completion_hook (item, offer_before_completing,
                                                            &drainer);
-              run_item (queue, item);
+              /* The first of a batch taken before a shutdown with
+               * cancel_futures has started; the others are as if queued. */
+              run_item (queue, item, first_of_batch && !cancelling_when_taken);
+              first_of_batch = FALSE;
               _concurry_work_future_set_completion_hook (NULL, NULL, NULL);
               if (previous != NULL)
                 {
@@ -833,6 +896,8 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
         offer_idle (queue);
       for (guint i = 0; i < DRAINER_LINGER_CHECKS && _concurry_work_queue_is_empty (queue); i++)
         g_thread_yield ();
+      if (queue->park_idle_drainers && _concurry_work_queue_is_empty (queue))
+        park (queue);
       claim_idle (queue);
       drainer.offered = FALSE;
       if (!_concurry_work_queue_is_empty (queue))
@@ -858,6 +923,27 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
   exits_leave (exits);
 }
 
+/* Before shutdown cancels what is queued, the drainers started for work
+ * submitted so far take their first batch: work that started a worker
+ * runs, as a concurrent.futures worker thread, which submit() starts,
+ * takes its work before shutdown can cancel it. Without this, whether a
+ * submit() followed at once by shutdown(cancel_futures) runs its work
+ * would depend on how soon the pool's new thread is scheduled. Bounded:
+ * a pool that cannot give the drainer a thread soon (all of them busy)
+ * does not hold shutdown. */
+static void
+wait_for_started_drainers (ConcurryWorkQueue *queue)
+{
+  guint started = (guint)g_atomic_int_get ((int *)&queue->n_started);
+  gint64 deadline = g_get_monotonic_time () + DRAINER_BEGIN_WAIT_USEC;
+
+  g_mutex_lock (&queue->mutex);
+  while ((int)(queue->n_begun - started) < 0)
+    if (!g_cond_wait_until (&queue->begun_cond, &queue->mutex, deadline))
+      break;
+  g_mutex_unlock (&queue->mutex);
+}
+
 /* Waiting for the executor to drain goes through a promise, so that it
  * waits like any future: a thread that owns its main context runs it
  * meanwhile (the work of a main-context executor may need exactly that,
@@ -875,6 +961,10 @@ _concurry_work_queue_shutdown (ConcurryWorkQueue  *queue,
   GPtrArray *maps = NULL;
 
   g_atomic_int_set (&queue->shut_down, TRUE);
+  /* Idle drainers waiting for work leave (or take what is left). */
+  g_mutex_lock (&queue->mutex);
+  g_cond_broadcast (&queue->idle_cond);
+  g_mutex_unlock (&queue->mutex);
 
   /* Maps go on reading their input (they were submitted before), unless
    * the rest of their work is cancelled. */
@@ -896,6 +986,9 @@ _concurry_work_queue_shutdown (ConcurryWorkQueue  *queue,
 
   if (cancel_futures)
     {
+      if (queue->on_worker_threads)
+        wait_for_started_drainers (queue);
+
       /* Items still on their way into the queue are discarded by whoever
        * takes them; those already in it are cancelled now. */
       g_atomic_int_set (&queue->cancelling, TRUE);

@@ -616,6 +616,61 @@ test_sequential_work_reuses_an_idle_worker (void)
   gate_clear (&sequence.done);
 }
 
+static void
+test_waiting_submitter_finds_the_idle_worker (void)
+{
+  g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (8);
+  g_autoptr(GHashTable) threads = g_hash_table_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("Submitting, waiting for the result and submitting again runs on one "
+                  "worker: the idle worker waits a while for more work (as a "
+                  "concurrent.futures worker does), however late the submitter wakes");
+
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autoptr(ConcurryFuture) future = concurry_executor_submit (executor, thread_work,
+                                                                   NULL, NULL, &error);
+
+      g_assert_true (concurry_future_wait (future, -1, &error));
+      g_hash_table_add (threads, concurry_future_get_pointer (future));
+    }
+  g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+  g_assert_cmpuint (g_hash_table_size (threads), ==, 1);
+}
+
+static void
+test_work_that_started_a_worker_survives_cancel_futures (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("Work submitted to an idle pool, which starts a worker for it, runs "
+                  "even if shutdown(cancel_futures) comes at once: the worker takes it "
+                  "first, as concurrent.futures' submit() starts a thread that does");
+
+  for (guint round = 0; round < 20; round++)
+    {
+      g_autoptr(ConcurryExecutor) executor = concurry_thread_pool_executor_new (2);
+      g_autoptr(ConcurryFuture) first = NULL;
+      g_autoptr(ConcurryFuture) second = NULL;
+      g_autoptr(ConcurryFuture) third = NULL;
+      Gate gate;
+
+      gate_init (&gate);
+      first = concurry_executor_submit (executor, gated_work, &gate, NULL, &error);
+      second = concurry_executor_submit (executor, gated_work, &gate, NULL, &error);
+      /* no third worker: this one is queued behind them */
+      third = concurry_executor_submit (executor, gated_work, &gate, NULL, &error);
+      g_assert_true (concurry_executor_shutdown (executor, FALSE, TRUE, &error));
+      g_assert_true (concurry_future_is_cancelled (third));
+      gate_open (&gate);
+      g_assert_true (concurry_executor_shutdown (executor, TRUE, FALSE, &error));
+      g_assert_cmpint (concurry_future_get_state (first), ==, CONCURRY_FUTURE_STATE_DONE);
+      g_assert_cmpint (concurry_future_get_state (second), ==, CONCURRY_FUTURE_STATE_DONE);
+      gate_clear (&gate);
+    }
+}
+
 static gboolean
 open_gate_cb (gpointer data)
 {
@@ -1672,6 +1727,10 @@ main (int argc,
   g_test_add_func ("/Concurry/Executor/shutdown-wait-after-cancel", test_shutdown_wait_after_cancel);
   g_test_add_func ("/Concurry/Executor/sequential-work-reuses-an-idle-worker",
                    test_sequential_work_reuses_an_idle_worker);
+  g_test_add_func ("/Concurry/Executor/waiting-submitter-finds-the-idle-worker",
+                   test_waiting_submitter_finds_the_idle_worker);
+  g_test_add_func ("/Concurry/Executor/work-that-started-a-worker-survives-cancel-futures",
+                   test_work_that_started_a_worker_survives_cancel_futures);
   g_test_add_func ("/Concurry/Executor/shutdown-no-wait-still-runs", test_shutdown_no_wait_still_runs);
   g_test_add_func ("/Concurry/Executor/shutdown-wait-waits", test_shutdown_wait_waits);
   g_test_add_func ("/Concurry/Executor/main-context", test_main_context_executor);

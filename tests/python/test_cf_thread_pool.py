@@ -333,13 +333,23 @@ def test_the_pool_never_runs_more_than_max_workers_at_once(pools):
     assert state['most'] == 4
 
 
-@pytest.mark.xfail(reason='engine: a future completes before its worker waits on the queue '
-                          'again, and the GLib pool then starts another thread (below '
-                          'max_workers) instead of reusing it', strict=False)
 def test_sequential_work_reuses_an_idle_worker(pools):
+    # CPython's test_idle_thread_reuse: the idle worker waits for more work
     pool = pools(8)
     idents = {pool.submit(threading.get_ident).result(timeout=SAFETY) for _ in range(3)}
     assert len(idents) == 1
+
+
+def test_work_submitted_just_before_shutdown_cancelling_futures_runs(pools):
+    # CPython's test_cancel_futures_wait_false: the worker that submit()
+    # started takes the work before shutdown cancels what is queued
+    for _ in range(10):
+        pool = pools(2)
+        ran = []
+        future = pool.submit(ran.append, 'apple')
+        pool.shutdown(wait=False, cancel_futures=True)
+        assert future.result(timeout=SAFETY) is None
+        assert ran == ['apple']
 
 
 def test_a_worker_keeps_its_name_across_work(pools):
