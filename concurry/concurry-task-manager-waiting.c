@@ -34,6 +34,29 @@ change_future_locked (ConcurryTaskManager *self)
   return g_object_ref (concurry_promise_get_future (self->change));
 }
 
+/* The work is over (or failed): when this thread may dispatch on the
+ * manager's context (the context it pushed, or the default one on the
+ * main thread or on the thread running it, as a blocking wait decides
+ * which context to iterate), what is left to publish is published now, so
+ * that a program that carries on from the wait (or drops the manager)
+ * finds the properties and the list model final. */
+static void
+publish_if_at_home (ConcurryTaskManager *self)
+{
+  GMainContext *here = g_main_context_get_thread_default ();
+
+  if (here == NULL)
+    {
+      here = g_main_context_default ();
+      if (!_concurry_platform_is_main_thread () && !g_main_context_is_owner (here))
+        return;
+    }
+  if (here != self->context || !g_main_context_acquire (here))
+    return;
+  _concurry_task_manager_publish_now (self);
+  g_main_context_release (here);
+}
+
 static Step
 check_idle_locked (ConcurryTaskManager  *self,
                    GError              **error)
@@ -202,6 +225,9 @@ async_wait_step (GTask *task)
     self->next_waiting++;
   g_mutex_unlock (&self->mutex);
 
+  if (step != STEP_WAIT && !next)
+    publish_if_at_home (self);
+
   switch (step)
     {
     case STEP_FAILED:
@@ -307,6 +333,10 @@ concurry_task_manager_next_completed_finish (ConcurryTaskManager  *self,
  * The wait iterates the manager's main context when called on its
  * thread, and reads input for [method@Concurry.TaskManager.map].
  *
+ * Returning on the manager's main context (the thread that runs it), it
+ * first publishes what is left to publish: the properties and the list
+ * model are final, and no last notification is left for later.
+ *
  * Called from one of the tasks of @self (its work or the drop of its
  * data), a wait would wait for itself: it fails at once with
  * %CONCURRY_ERROR_WRONG_THREAD instead (a poll, with a timeout of 0, is
@@ -344,6 +374,7 @@ concurry_task_manager_wait (ConcurryTaskManager  *self,
       if (step != STEP_WAIT)
         {
           g_mutex_unlock (&self->mutex);
+          publish_if_at_home (self);
           return step == STEP_DONE;
         }
       change = change_future_locked (self);
@@ -459,6 +490,7 @@ _concurry_task_manager_wait_finished (ConcurryTaskManager  *self,
       if (!_concurry_task_manager_is_running_locked (self))
         {
           g_mutex_unlock (&self->mutex);
+          publish_if_at_home (self);
           return TRUE;
         }
       future = change_future_locked (self);

@@ -236,18 +236,46 @@ manager_source_get (GSource *source)
   return g_weak_ref_get (&((ManagerSource *)source)->manager);
 }
 
+static void publish (ConcurryTaskManager *self);
+
 static gboolean
 publish_dispatch (GSource     *source,
                   GSourceFunc  callback,
                   gpointer     user_data)
 {
   ConcurryTaskManager *self = manager_source_get (source);
-  ConcurryTaskProgress now, before;
-  guint old_n, new_n;
 
   g_source_set_ready_time (source, -1);
   if (self == NULL)
     return G_SOURCE_REMOVE;
+
+  publish (self);
+  g_object_unref (self);
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* Publishes what changed since the last time, now, if a publication is
+ * due: on the manager's context, by a thread that may dispatch it (see
+ * concurry-task-manager-waiting.c). A wait that returns there leaves
+ * the properties and the list model final, whatever the rate limit. */
+void
+_concurry_task_manager_publish_now (ConcurryTaskManager *self)
+{
+  if (!g_atomic_int_get (&self->publish_scheduled))
+    return;
+  if (self->publish_source != NULL)
+    g_source_set_ready_time (self->publish_source, -1);
+  publish (self);
+}
+
+/* Emits the changes since the last publication, on the manager's
+ * context. */
+static void
+publish (ConcurryTaskManager *self)
+{
+  ConcurryTaskProgress now, before;
+  guint old_n, new_n;
 
   g_mutex_lock (&self->mutex);
   /* before the counters are read: see publish_submitted() */
@@ -281,10 +309,6 @@ publish_dispatch (GSource     *source,
   if (now.fraction != before.fraction)
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_FRACTION]);
   g_object_thaw_notify (G_OBJECT (self));
-
-  g_object_unref (self);
-
-  return G_SOURCE_CONTINUE;
 }
 
 static GSourceFuncs publish_funcs = {

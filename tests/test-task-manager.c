@@ -1195,6 +1195,69 @@ test_waiting_for_itself_fails (void)
 }
 
 static void
+record_fraction (GObject    *object,
+                 GParamSpec *pspec,
+                 double     *fraction)
+{
+  g_object_get (object, "fraction", fraction, NULL);
+}
+
+static void
+wait_async_done (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  ConcurryTaskManager *manager = CONCURRY_TASK_MANAGER (object);
+  double *fraction = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (concurry_task_manager_wait_finish (manager, result, &error));
+  /* published before the callback could see it */
+  g_assert_cmpfloat (*fraction, ==, 1.0);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (manager)), ==, 40);
+  *fraction = -1;   /* done */
+}
+
+static void
+test_wait_leaves_the_progress_published (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("Once wait(), wait_async() or shutdown(wait) returns on the manager's "
+                  "context, the properties and the list model are final: a program that "
+                  "carries on (or drops the manager) misses no last notification");
+
+  for (int how = 0; how < 3; how++)
+    {
+      g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+      Counter counter;
+      double fraction = 0;
+
+      g_signal_connect (manager, "notify::fraction", G_CALLBACK (record_fraction), &fraction);
+      counter_init (&counter, 40);
+      g_assert_true (concurry_task_manager_map (manager, double_work, NULL, NULL,
+                                                counter_next, &counter, NULL, 40, &error));
+      if (how == 0)
+        g_assert_true (concurry_task_manager_wait (manager, -1, &error));
+      else if (how == 1)
+        g_assert_true (concurry_task_manager_shutdown (manager, TRUE, FALSE, &error));
+      else
+        {
+          concurry_task_manager_wait_async (manager, NULL, wait_async_done, &fraction);
+          while (fraction != -1)
+            g_main_context_iteration (NULL, TRUE);
+          g_signal_handlers_disconnect_by_data (manager, &fraction);
+          continue;
+        }
+      g_assert_no_error (error);
+      g_assert_cmpfloat (fraction, ==, 1.0);
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (manager)), ==, 40);
+      g_signal_handlers_disconnect_by_data (manager, &fraction);
+    }
+}
+
+static void
 test_main_context_executor (void)
 {
   g_autoptr(ConcurryExecutor) executor = concurry_main_context_executor_new (NULL);
@@ -2176,6 +2239,8 @@ main (int   argc,
   g_test_add_func ("/Concurry/TaskManager/input-error-is-a-failed-task", test_input_error_is_a_failed_task);
   g_test_add_func ("/Concurry/TaskManager/input-end-frees-a-filled-item", test_input_end_frees_a_filled_item);
   g_test_add_func ("/Concurry/TaskManager/main-context-executor", test_main_context_executor);
+  g_test_add_func ("/Concurry/TaskManager/wait-leaves-the-progress-published",
+                   test_wait_leaves_the_progress_published);
   g_test_add_func ("/Concurry/TaskManager/waiting-for-itself-fails", test_waiting_for_itself_fails);
   g_test_add_func ("/Concurry/TaskManager/progress-published-while-main-context-work-runs",
                    test_progress_published_while_main_context_work_runs);

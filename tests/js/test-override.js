@@ -288,4 +288,64 @@ test('Executor.map() takes an iterable and its results are iterable', () => {
     executor.shutdown(true, false);
 });
 
+test('finally_do() waits for a future its function returns, whose failure replaces the outcome', async () => {
+    const cleanup = new Concurry.Promise();
+    let cleanedUp = false;
+    const end = Concurry.ResolvedFuture.new(1).finally_do(() => cleanup);
+    laterIdle(() => {
+        cleanedUp = true;
+        cleanup.reject_literal(Gio.io_error_quark(), Gio.IOErrorEnum.FAILED, 'clean-up failed');
+    });
+    const e = await rejectionOf(end.wait_async(null));
+    assert(cleanedUp, 'the chain waited for the returned future');
+    assert(e instanceof GLib.Error && e.message === 'clean-up failed', `got ${e}`);
+});
+
+test('an async chain step may return a GObject.Value, as a plain step may', async () => {
+    const value = new GObject.Value();
+    value.init(GObject.TYPE_UINT);
+    value.set_uint(7);
+    const end = Concurry.ResolvedFuture.new(1).and_then(async () => value);
+    await end.wait_async(null);
+    assertEq(end.get_value(), 7);
+    assertEq(end.get_value_type(), GObject.TYPE_UINT, 'its type is kept');
+});
+
+test('submit_after(), take_value() and new_take_value() follow the value rules', async () => {
+    const executor = Concurry.MainContextExecutor.new(null);
+    const dep = Concurry.ResolvedFuture.new(1);
+    const nothing = executor.submit_after([dep], () => undefined);
+    const plain = executor.submit_after([dep], () => ({a: 1}));
+    const date = executor.submit_after([dep], () => new Date());
+    await nothing.wait_async(null);
+    assertEq(nothing.get_value(), null);
+    await plain.wait_async(null);
+    assertEq(plain.get_value().recursiveUnpack().a, 1);
+    const e = await rejectionOf(date.wait_async(null));
+    assert(e instanceof TypeError && e.message.includes('Date'), `got ${e}`);
+
+    const p = new Concurry.Promise();
+    p.take_value([1, 2]);
+    assertArrayEq(p.get_value().recursiveUnpack(), [1, 2]);
+    assertArrayEq(Concurry.ResolvedFuture.new_take_value({b: 2}).get_value().recursiveUnpack().b, 2);
+    executor.shutdown(true, false);
+});
+
+test('arrays with holes and big integers are carried; a value that holds itself is refused', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    const holes = Concurry.ResolvedFuture.new([1, , 3]).get_value();
+    assertEq(holes.n_children(), 3, 'a hole is an item');
+    const big = Concurry.ResolvedFuture.new({n: 2n ** 62n}).get_value().lookup_value('n', null);
+    assertEq(big.print(false), String(2n ** 62n), 'an int64, exactly');
+    const loop = {};
+    loop.self = loop;
+    let error = null;
+    try {
+        Concurry.ResolvedFuture.new(loop);
+    } catch (e) {
+        error = e;
+    }
+    assert(error instanceof TypeError && error.message.includes('holds itself'), `got ${error}`);
+});
+
 run();

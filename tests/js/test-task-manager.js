@@ -162,6 +162,44 @@ test('fraction binds to another object and reaches 1', async () => {
     assert(seen.length <= 50, `at most one notification per task, got ${seen.length}`);
 });
 
+test('the bar moves while main-context work keeps the loop busy', async () => {
+    const manager = newManager();
+    const bar = new Bar();
+    manager.bind_property('fraction', bar, 'fraction', GObject.BindingFlags.SYNC_CREATE);
+    let seenDuring = null;
+    // each task queues the next until the bar moved: the loop stays busy
+    const step = () => {
+        if (bar.fraction === 0)
+            manager.submit(step);
+        else if (seenDuring === null)
+            seenDuring = manager.running;
+    };
+    manager.submit(step);
+    await manager.wait_async(null);
+    assert(seenDuring === true, 'the bar moved while tasks were still queued');
+});
+
+test('IGNORE: a map input that throws ends in a failed task of its own', async () => {
+    const manager = newManager(ErrorPolicy.IGNORE);
+    function* items() {
+        yield 1;
+        yield 2;
+        throw new RangeError('input broke');
+    }
+    manager.map(item => item * 10, items());
+    await manager.wait_async(null);
+    assertEq(manager.n_failed, 1, 'the input failure is counted');
+    // final once the wait is over, without waiting for the next publication
+    const model = manager.get_completed_tasks();
+    assertEq(model.get_n_items(), 3);
+    const tasks = [0, 1, 2].map(i => model.get_item(i));
+    const failed = tasks.filter(t => t.get_state() === FutureState.FAILED);
+    assertEq(failed.length, 1);
+    assertEq(failed[0].get_input(), null, 'it has no input');
+    const e = await rejectionOf(failed[0].wait_async(null));
+    assert(e instanceof RangeError || e.message.includes('input broke'), `got ${e}`);
+});
+
 test('next_completed_async hands out every task once', async () => {
     const manager = newManager();
     manager.map((item, _c) => item * 10, counter(20), 20);

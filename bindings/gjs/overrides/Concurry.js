@@ -17,7 +17,8 @@
 //   `for (const v of results)` over Executor.map() results;
 // - a chain step (and_then, map, catch_error, finally_do, finally_then) may return a JS
 //   Promise (or be an async function), which the chain waits for; and_then,
-//   map and catch_error may also return a future, which is flattened;
+//   map and catch_error may also return a future, which is flattened, and
+//   finally_do a future, which the chain waits for as for a Promise;
 // - a step or work function (an executor's, a task manager's) that returns
 //   `undefined` gives `null`;
 // - Executor.map() and TaskManager.map() take an iterable (an array, a
@@ -26,8 +27,11 @@
 //   Promise.resolve() and ResolvedFuture.new()) are carried as GLib.Variant
 //   `a{sv}` and `av`
 //   (readable from C with g_variant_lookup(), from Python with unpack(),
-//   from JS with recursiveUnpack()); other JS objects are refused with a
-//   TypeError naming the value.
+//   from JS with recursiveUnpack()); other JS objects, and an array or an
+//   object that holds itself, are refused with a TypeError naming the
+//   value;
+// - Executor.submit_after(), Promise.take_value() and
+//   ResolvedFuture.new_take_value() follow the same value rules.
 //
 // Kept short and free of state: each wrapper converts the value a JS
 // function returns, then hands it to the C API.
@@ -63,8 +67,14 @@ function describe(value) {
     return typeof value;
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
 // A JS value as a GVariant, for plain objects, arrays and what they hold.
-function toVariant(value, where) {
+// @within: the arrays and objects being converted, to refuse one that
+// holds itself.
+function toVariant(value, where, within = new Set()) {
     if (value instanceof GLib.Variant)
         return value;
     switch (typeof value) {
@@ -76,20 +86,33 @@ function toVariant(value, where) {
         return Number.isSafeInteger(value)
             ? new GLib.Variant('x', value) : new GLib.Variant('d', value);
     case 'bigint':
-        if (value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER))
-            return new GLib.Variant('x', Number(value));
+        if (value >= INT64_MIN && value <= INT64_MAX)
+            return new GLib.Variant('x', value);
+        if (value > INT64_MAX && value <= UINT64_MAX)
+            return new GLib.Variant('t', value);
         break;
     case 'undefined':
         return new GLib.Variant('mv', null);
     }
     if (value === null)
         return new GLib.Variant('mv', null);
-    if (Array.isArray(value))
-        return new GLib.Variant('av', value.map((v, i) => toVariant(v, `${where}[${i}]`)));
+    if ((Array.isArray(value) || isPlainObject(value)) && within.has(value)) {
+        throw new TypeError(`Concurry: ${where} holds itself, which cannot be carried ` +
+            'in a future');
+    }
+    if (Array.isArray(value)) {
+        within.add(value);
+        // Array.from() visits holes too (as undefined): [1, , 3] has 3 items
+        const items = Array.from(value, (v, i) => toVariant(v, `${where}[${i}]`, within));
+        within.delete(value);
+        return new GLib.Variant('av', items);
+    }
     if (isPlainObject(value)) {
         const dict = {};
+        within.add(value);
         for (const [key, v] of Object.entries(value))
-            dict[key] = toVariant(v, `${where}.${key}`);
+            dict[key] = toVariant(v, `${where}.${key}`, within);
+        within.delete(value);
         return new GLib.Variant('a{sv}', dict);
     }
     throw new TypeError(`Concurry: ${where} is a ${describe(value)}, which cannot be ` +
@@ -130,8 +153,14 @@ function futureOfThenable(thenable, where) {
     return originals.and_then.call(settled, () => {
         if ('error' in outcome)
             throw outcome.error;
-        return toValue(outcome.value, where);
+        return toStepResult(outcome.value, where);
     });
+}
+
+// Whether @value is a Concurry.Future (an object implementing it).
+function isFuture(value) {
+    const gtype = value?.constructor?.$gtype;
+    return gtype !== undefined && GObject.type_is_a(gtype, Concurry.Future.$gtype);
 }
 
 // The result of a chain step. GJS cannot store a GObject.Value as what a
@@ -182,8 +211,10 @@ function wrapChainSteps() {
     proto.finally_do = function (func) {
         return originals.finally_then.call(this, f => {
             const result = func(f);
-            return isThenable(result)
-                ? futureOfThenable(result, 'the value returned by the finally_do() step') : null;
+            if (isThenable(result))
+                return futureOfThenable(result, 'the value returned by the finally_do() step');
+            // a future, which finally_then() waits for, as for a Promise
+            return isFuture(result) ? result : null;
         });
     };
 }
@@ -216,6 +247,12 @@ function wrapExecutors() {
     const map = proto.map;
     proto.map = function (func, input, ...rest) {
         return map.call(this, mapFunction(func), inputFunction(input), ...rest);
+    };
+
+    const submitAfter = proto.submit_after;
+    proto.submit_after = function (after, func) {
+        return submitAfter.call(this, after,
+            c => toWorkResult(func(c), 'the value returned by the submitted function'));
     };
 
     Concurry.MapResults.prototype[Symbol.iterator] = function* () {
@@ -257,10 +294,18 @@ function wrapValueTakers() {
     Concurry.Promise.prototype.resolve = function (value) {
         return resolve.call(this, toValue(value, 'the value given to resolve()'));
     };
+    const takeValue = Concurry.Promise.prototype.take_value;
+    Concurry.Promise.prototype.take_value = function (value) {
+        return takeValue.call(this, toValue(value, 'the value given to take_value()'));
+    };
     const resolvedNew = Concurry.ResolvedFuture.new;
     originals.resolvedNew = resolvedNew;
     Concurry.ResolvedFuture.new = function (value) {
         return resolvedNew(toValue(value, 'the value given to ResolvedFuture.new()'));
+    };
+    const newTakeValue = Concurry.ResolvedFuture.new_take_value;
+    Concurry.ResolvedFuture.new_take_value = function (value) {
+        return newTakeValue(toValue(value, 'the value given to ResolvedFuture.new_take_value()'));
     };
 }
 
