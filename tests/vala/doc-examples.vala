@@ -298,6 +298,36 @@ async void readme_example (Concurry.Future future) throws Error {
 // ---------------------------------------------------------------------------
 // Running them
 
+// ---------------------------------------------------------------------------
+// doc/task-manager.md
+
+class Bar : Object {
+    public double fraction { get; set; }
+}
+
+async void task_manager_example (Bar progress_bar) {
+    var pool = Concurry.ThreadPoolExecutor.new (4);
+    var manager = new Concurry.TaskManager (pool, Concurry.ErrorPolicy.RAISE);
+    manager.bind_property ("fraction", progress_bar, "fraction", BindingFlags.SYNC_CREATE);
+
+    int next = 0;
+    try {
+        manager.map ((item, cancellable, out result) => {
+            result = Value (typeof (int));
+            result.set_int (item.get_int () * 2);
+        }, (out item) => {
+            item = Value (typeof (int));
+            if (next >= 1000)
+                return false;
+            item.set_int (next++);
+            return true;
+        }, 1000);
+        yield manager.wait_async (null);
+    } catch (Error e) {
+        warning ("stopped by %s", e.message);
+    }
+}
+
 async void run_all (string self_path) throws Error {
     yield show_answer (answer_async ());
     reject_examples ();
@@ -342,6 +372,11 @@ async void run_all (string self_path) throws Error {
     check (opened.get_object () is FileInputStream, "open_file ()");
 
     yield readme_example (new Concurry.ResolvedFuture.int (7));
+
+    // the manager is dropped as soon as the wait returns: the bar is full
+    var bar = new Bar ();
+    yield task_manager_example (bar);
+    check (bar.fraction == 1.0, "the progress bar of task-manager.md reaches 1");
 
     // The other creation methods.
     var v = Value (typeof (string));

@@ -121,6 +121,41 @@ void test_map_steps_read_a_const_value_and_errors_are_const () {
     assert_cmpstr (value.get_string (), CompareOperator.EQ, "read only");
 }
 
+void test_every_const_getter_is_read_as_const () {
+    // Each of these returns `const GValue *` or `const GError *` in C: the
+    // strict build (-Werror=discarded-qualifiers) fails if one is not.
+    var pool = new Concurry.ThreadPoolExecutor (1);
+    var manager = new Concurry.TaskManager (pool, Concurry.ErrorPolicy.IGNORE);
+    try {
+        var input = Value (typeof (int));
+        input.set_int (3);
+        var task = manager.submit_input (input, (item, cancellable, out result) => {
+            throw new IOError.BUSY ("busy %d", item.get_int ());
+        });
+        manager.wait (-1);
+        unowned Value? given = task.get_input ();
+        unowned Value? value = task.get_value ();
+        unowned Error? task_error = task.get_error ();
+        unowned Error? manager_error = manager.get_error ();
+        assert_true (given.get_int () == 3 && value == null);
+        assert_true (task_error is IOError.BUSY && manager_error == null);
+        unowned Value? payload = task.get_error_payload ();
+        unowned Value? also = Concurry.Error.get_payload (task_error);
+        assert_true (payload == null && also == null);
+        pool.shutdown (true, false);
+    } catch (Error e) {
+        error ("%s", e.message);
+    }
+}
+
+// Only compiled: the getters of a map's results and of a runner's batch.
+void read_const_getters_of (Concurry.MapResults results, Concurry.WorkBatch batch) {
+    unowned Value? payload = results.get_error_payload ();
+    unowned Value? data = batch.get_data ();
+    unowned Value? item = batch.start (0);
+    print ("%s\n", (payload == null && data == null && item == null).to_string ());
+}
+
 int main (string[] args) {
     Test.init (ref args);
     Test.add_func ("/vapi/creation-methods", test_creation_methods_make_the_class_they_name);
@@ -128,5 +163,8 @@ int main (string[] args) {
     Test.add_func ("/vapi/foreach/as-completed-timeout", test_foreach_over_as_completed_throws_when_time_is_up);
     Test.add_func ("/vapi/foreach/map-results-error", test_foreach_over_map_results_stops_at_a_failed_item);
     Test.add_func ("/vapi/const-values", test_map_steps_read_a_const_value_and_errors_are_const);
+    Test.add_func ("/vapi/const-getters", test_every_const_getter_is_read_as_const);
+    if (args.length > 1000)   // never: keeps read_const_getters_of() used
+        read_const_getters_of ((Concurry.MapResults) null, (Concurry.WorkBatch) null);
     return Test.run ();
 }
