@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "concurry-combinators.h"
+#include "concurry-error.h"
 #include "concurry-combinator-private.h"
 #include "concurry-i18n-private.h"
 
@@ -91,6 +92,18 @@ step_settle (Step    *step,
              GError  *error)
 {
   ConcurryPromise *promise = g_steal_pointer (&step->promise);
+
+  /* A step that returns the very future its chain gives would wait for
+   * itself for ever (as a JavaScript promise resolved with itself): that
+   * fails the chain instead. */
+  if (error == NULL && G_IS_VALUE (result) && G_VALUE_HOLDS_OBJECT (result) &&
+      g_value_get_object (result) == (gpointer)promise)
+    {
+      g_value_unset (result);
+      error = g_error_new_literal (CONCURRY_ERROR, CONCURRY_ERROR_INVALID_STATE,
+                                   _("A chain step returned the future of its own chain, "
+                                     "which would wait for itself"));
+    }
 
   if (error != NULL)
     {
@@ -221,6 +234,15 @@ finally_then_run (Step           *step,
   ConcurryFuture *cleanup = NULL;
 
   ((ConcurryChainFunc)step->func) (upstream, &result, step->user_data, &error);
+  if (error == NULL && G_IS_VALUE (&result) && G_VALUE_HOLDS_OBJECT (&result) &&
+      g_value_get_object (&result) == (gpointer)promise)
+    {
+      /* its own chain's future: see step_settle() */
+      g_value_unset (&result);
+      error = g_error_new_literal (CONCURRY_ERROR, CONCURRY_ERROR_INVALID_STATE,
+                                   _("A chain step returned the future of its own chain, "
+                                     "which would wait for itself"));
+    }
   if (error == NULL && G_IS_VALUE (&result) && G_VALUE_HOLDS_OBJECT (&result) &&
       CONCURRY_IS_FUTURE (g_value_get_object (&result)))
     cleanup = g_value_get_object (&result);

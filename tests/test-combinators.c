@@ -1756,6 +1756,49 @@ test_dropped_group_result_goes_once_inputs_complete (void)
   g_weak_ref_clear (&weak);
 }
 
+/* A step that returns its own chain's future (held in *data). */
+static void
+return_own_end (ConcurryFuture  *upstream,
+                GValue          *result,
+                gpointer         data,
+                GError         **error)
+{
+  ConcurryFuture **end = data;
+
+  g_value_init (result, CONCURRY_TYPE_FUTURE);
+  g_value_set_object (result, *end);
+}
+
+static void
+test_chain_step_returning_its_own_end_fails (void)
+{
+  g_test_summary ("A step (and_then, catch_error, finally_then) that returns the "
+                  "future of its own chain fails it with INVALID_STATE instead of "
+                  "waiting for itself for ever");
+
+  for (int kind = 0; kind < 3; kind++)
+    {
+      g_autoptr(ConcurryPromise) start = concurry_promise_new ();
+      g_autoptr(GError) error = NULL;
+      ConcurryFuture *end;
+
+      if (kind == 0)
+        end = concurry_future_and_then (CONCURRY_FUTURE (start), return_own_end, &end, NULL);
+      else if (kind == 1)
+        end = concurry_future_catch_error (CONCURRY_FUTURE (start), return_own_end, &end, NULL);
+      else
+        end = concurry_future_finally_then (CONCURRY_FUTURE (start), return_own_end, &end, NULL);
+      if (kind == 1)
+        concurry_promise_reject_literal (start, G_IO_ERROR, G_IO_ERROR_FAILED, "failed");
+      else
+        concurry_promise_resolve_int (start, 1);
+      iterate_until_done (end);
+      g_assert_false (concurry_future_wait (end, 0, &error));
+      g_assert_error (error, CONCURRY_ERROR, CONCURRY_ERROR_INVALID_STATE);
+      g_object_unref (end);
+    }
+}
+
 int
 main (int argc,
       char *argv[])
@@ -1790,6 +1833,8 @@ main (int argc,
   g_test_add_func ("/Concurry/Any/basic", test_any);
   g_test_add_func ("/Concurry/Race/basic", test_race);
   g_test_add_func ("/Concurry/Race/settled-group-lets-inputs-go", test_settled_group_lets_inputs_go);
+  g_test_add_func ("/Concurry/Chain/step-returning-its-own-end-fails",
+                   test_chain_step_returning_its_own_end_fails);
   g_test_add_func ("/Concurry/Chain/finally-runs-when-end-cancelled",
                    test_finally_runs_when_end_cancelled);
   g_test_add_func ("/Concurry/Chain/finally-runs-when-later-step-cancelled",

@@ -348,4 +348,14 @@ test('arrays with holes and big integers are carried; a value that holds itself 
     assert(error instanceof TypeError && error.message.includes('holds itself'), `got ${error}`);
 });
 
+test('a step that returns its own chain fails it instead of waiting for ever', async () => {
+    const start = Concurry.ResolvedFuture.new(1);
+    // eslint-disable-next-line prefer-const
+    let end;
+    end = start.and_then(() => end);
+    const e = await rejectionOf(end.wait_async(null));
+    assert(e instanceof GLib.Error && e.matches(Concurry.Error, Concurry.Error.INVALID_STATE),
+        `got ${e}`);
+});
+
 run();
