@@ -923,6 +923,56 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
   exits_leave (exits);
 }
 
+/* A main-context executor's queued items that were cancelled (by their
+ * futures, or by this shutdown) wait in the queue until its context runs
+ * and skips them: shutdown takes them out now, drops their work (on this
+ * thread, as destroying a GSource from another thread does) and counts
+ * them out, so that waiting for the rest does not wait for a context that
+ * the thread owning it may not run meanwhile (it may be waiting for this
+ * one). */
+static void
+purge_cancelled (ConcurryWorkQueue *queue,
+                 ConcurryExecutor  *executor)
+{
+  ConcurryWorkFuture *purged = NULL, *kept = NULL, **kept_tail = &kept;
+  ConcurryWorkFuture *item;
+
+  g_mutex_lock (&queue->mutex);
+  take_incoming (queue);
+  item = queue->fifo;
+  while (item != NULL)
+    {
+      ConcurryWorkFuture *next = item->next;
+
+      if (concurry_future_is_done ((ConcurryFuture *)item))
+        {
+          item->next = purged;
+          purged = item;
+          queue->fifo_length--;
+        }
+      else
+        {
+          item->next = NULL;
+          *kept_tail = item;
+          kept_tail = &item->next;
+        }
+      item = next;
+    }
+  g_atomic_pointer_set (&queue->fifo, kept);
+  g_mutex_unlock (&queue->mutex);
+
+  g_object_ref (executor);
+  while (purged != NULL)
+    {
+      item = purged;
+      purged = item->next;
+      item->next = NULL;
+      /* skipped, released and counted out as the context would */
+      _concurry_work_queue_run (queue, executor, item);
+    }
+  g_object_unref (executor);
+}
+
 /* Before shutdown cancels what is queued, the drainers started for work
  * submitted so far take their first batch: work that started a worker
  * runs, as a concurrent.futures worker thread, which submit() starts,
@@ -1021,6 +1071,9 @@ _concurry_work_queue_shutdown (ConcurryWorkQueue  *queue,
         concurry_future_cancel (to_cancel->pdata[i]);
       g_ptr_array_unref (to_cancel);
     }
+
+  if (!queue->on_worker_threads)
+    purge_cancelled (queue, executor);
 
   if (!wait)
     return TRUE;

@@ -1615,6 +1615,73 @@ test_main_context_shutdown_elsewhere (void)
   g_assert_true (n.ran_on == g_thread_self ());
 }
 
+typedef struct
+{
+  ConcurryExecutor *executor;
+  gboolean          cancel_futures;
+} ShutdownCall;
+
+static gpointer
+shutdown_waiting_from_thread (gpointer data)
+{
+  ShutdownCall *call = data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = concurry_executor_shutdown (call->executor, TRUE, call->cancel_futures, &error);
+
+  g_assert_no_error (error);
+  return GINT_TO_POINTER (ok);
+}
+
+typedef struct
+{
+  int ran;
+  int destroyed;
+} RunAndDrop;
+
+static void
+run_and_drop_work (GCancellable  *cancellable,
+                   GValue        *value,
+                   gpointer       user_data,
+                   GError       **error)
+{
+  ((RunAndDrop *)user_data)->ran++;
+}
+
+static void
+run_and_drop_destroy (gpointer data)
+{
+  ((RunAndDrop *)data)->destroyed++;
+}
+
+static void
+test_main_context_shutdown_waits_for_no_cancelled_work (void)
+{
+  g_test_summary ("shutdown(wait) of a main-context executor from another thread does "
+                  "not wait for work that was cancelled (by cancel_futures, or by its "
+                  "future): the context's owner may be waiting for that thread");
+
+  for (int how = 0; how < 2; how++)
+    {
+      g_autoptr(ConcurryExecutor) executor = concurry_main_context_executor_new (NULL);
+      ShutdownCall call = { executor, how == 0 };
+      RunAndDrop counts = { 0, 0 };
+      g_autoptr(ConcurryFuture) future = concurry_executor_submit (executor, run_and_drop_work,
+                                                                   &counts,
+                                                                   run_and_drop_destroy, NULL);
+      GThread *thread;
+
+      g_assert_nonnull (future);
+      if (how == 1)
+        g_assert_true (concurry_future_cancel (future));
+      thread = g_thread_new ("shutdown", shutdown_waiting_from_thread, &call);
+      /* this thread owns the context and does not run it meanwhile */
+      g_assert_true (GPOINTER_TO_INT (g_thread_join (thread)));
+      g_assert_true (concurry_future_is_cancelled (future));
+      g_assert_cmpint (counts.ran, ==, 0);
+      g_assert_cmpint (counts.destroyed, ==, 1);
+    }
+}
+
 static gboolean
 resolve_true_idle (gpointer data)
 {
@@ -1740,6 +1807,8 @@ main (int argc,
   g_test_add_func ("/Concurry/Executor/main-context-work-is-background-work",
                    test_main_context_work_is_background_work);
   g_test_add_func ("/Concurry/Executor/main-context-shutdown-elsewhere", test_main_context_shutdown_elsewhere);
+  g_test_add_func ("/Concurry/Executor/main-context-shutdown-waits-for-no-cancelled-work",
+                   test_main_context_shutdown_waits_for_no_cancelled_work);
   g_test_add_func ("/Concurry/Executor/shutdown-wait-iterates-own-context", test_shutdown_wait_iterates_own_context);
   g_test_add_func ("/Concurry/Executor/cancellable-not-shared", test_cancellable_not_shared);
   g_test_add_func ("/Concurry/Executor/handler-left-on-cancellable-never-sees-later-work",
