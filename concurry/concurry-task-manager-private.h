@@ -178,7 +178,7 @@ extern CONCURRY_THREAD_LOCAL ConcurryTaskManager *_concurry_task_manager_running
 gboolean _concurry_task_manager_refuse_own_wait (ConcurryTaskManager  *self,
                                                  GError              **error);
 void     _concurry_task_manager_refill        (ConcurryTaskManager  *self);
-void     _concurry_task_manager_publish_now   (ConcurryTaskManager  *self);
+gint64   _concurry_task_manager_publication_due (ConcurryTaskManager *self);
 void     _concurry_task_manager_task_completed (ConcurryTask        *task);
 gboolean _concurry_task_manager_wait_finished (ConcurryTaskManager  *self,
                                                GError              **error);

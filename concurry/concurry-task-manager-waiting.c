@@ -34,14 +34,11 @@ change_future_locked (ConcurryTaskManager *self)
   return g_object_ref (concurry_promise_get_future (self->change));
 }
 
-/* The work is over (or failed): when this thread may dispatch on the
- * manager's context (the context it pushed, or the default one on the
- * main thread or on the thread running it, as a blocking wait decides
- * which context to iterate), what is left to publish is published now, so
- * that a program that carries on from the wait (or drops the manager)
- * finds the properties and the list model final. */
-static void
-publish_if_at_home (ConcurryTaskManager *self)
+/* Whether this thread may dispatch on the manager's context: the context
+ * it pushed, or the default one on the main thread or on the thread
+ * running it (as a blocking wait decides which context to iterate). */
+static gboolean
+at_home (ConcurryTaskManager *self)
 {
   GMainContext *here = g_main_context_get_thread_default ();
 
@@ -49,12 +46,66 @@ publish_if_at_home (ConcurryTaskManager *self)
     {
       here = g_main_context_default ();
       if (!_concurry_platform_is_main_thread () && !g_main_context_is_owner (here))
-        return;
+        return FALSE;
     }
-  if (here != self->context || !g_main_context_acquire (here))
+  return here == self->context;
+}
+
+/* The work is over (or failed): a blocking wait that returns on the
+ * manager's context first lets the publication that is still due run
+ * (at most a 60th of a second later: the rate limit holds), so that a
+ * program that carries on from the wait (or drops the manager) finds the
+ * properties and the list model final. */
+static void
+publish_if_at_home (ConcurryTaskManager *self)
+{
+  if (!at_home (self) || !g_main_context_acquire (self->context))
     return;
-  _concurry_task_manager_publish_now (self);
-  g_main_context_release (here);
+  while (_concurry_task_manager_publication_due (self) >= 0)
+    g_main_context_iteration (self->context, TRUE);
+  g_main_context_release (self->context);
+}
+
+/* The same for an asynchronous wait: its answer comes once the due
+ * publication ran (a source of lower priority, ready at the same time). */
+static void async_wait_step (GTask *task);
+
+static gboolean
+after_publication_dispatch (GSource     *source,
+                            GSourceFunc  callback,
+                            gpointer     user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs after_publication_funcs = {
+  .dispatch = after_publication_dispatch,
+};
+
+static gboolean
+async_wait_again (gpointer data)
+{
+  async_wait_step (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+defer_after_publication (ConcurryTaskManager *self,
+                         GTask               *task)
+{
+  gint64 due;
+  GSource *later;
+
+  if (!at_home (self) || (due = _concurry_task_manager_publication_due (self)) < 0)
+    return FALSE;
+  later = g_source_new (&after_publication_funcs, sizeof (GSource));
+  g_source_set_static_name (later, "[concurry] task manager wait");
+  g_source_set_priority (later, G_PRIORITY_DEFAULT + 1);
+  g_source_set_ready_time (later, due);
+  g_source_set_callback (later, async_wait_again, task, NULL);
+  g_source_attach (later, self->context);
+  g_source_unref (later);
+  return TRUE;
 }
 
 static Step
@@ -175,8 +226,6 @@ typedef struct
   gboolean             next;      /* next_completed, else wait */
 } AsyncWait;
 
-static void async_wait_step (GTask *task);
-
 static void
 async_wait_changed (GObject      *source,
                     GAsyncResult *result,
@@ -225,8 +274,11 @@ async_wait_step (GTask *task)
     self->next_waiting++;
   g_mutex_unlock (&self->mutex);
 
-  if (step != STEP_WAIT && !next)
-    publish_if_at_home (self);
+  if (step != STEP_WAIT && !next && defer_after_publication (self, task))
+    {
+      g_clear_error (&error);
+      return;
+    }
 
   switch (step)
     {

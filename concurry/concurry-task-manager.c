@@ -255,18 +255,21 @@ publish_dispatch (GSource     *source,
   return G_SOURCE_CONTINUE;
 }
 
-/* Publishes what changed since the last time, now, if a publication is
- * due: on the manager's context, by a thread that may dispatch it (see
- * concurry-task-manager-waiting.c). A wait that returns there leaves
- * the properties and the list model final, whatever the rate limit. */
-void
-_concurry_task_manager_publish_now (ConcurryTaskManager *self)
+/* When the publication that is scheduled will run (its ready time), or
+ * -1 if none is: see concurry-task-manager-waiting.c. */
+gint64
+_concurry_task_manager_publication_due (ConcurryTaskManager *self)
 {
-  if (!g_atomic_int_get (&self->publish_scheduled))
-    return;
-  if (self->publish_source != NULL)
-    g_source_set_ready_time (self->publish_source, -1);
-  publish (self);
+  gint64 due;
+
+  if (self->publish_source == NULL)
+    return -1;
+  g_mutex_lock (&self->mutex);
+  due = g_atomic_int_get (&self->publish_scheduled)
+        ? self->last_publish + PUBLISH_INTERVAL_USEC : -1;
+  g_mutex_unlock (&self->mutex);
+
+  return due;
 }
 
 /* Emits the changes since the last publication, on the manager's
