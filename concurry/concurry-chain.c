@@ -93,9 +93,10 @@ step_settle (Step    *step,
 {
   ConcurryPromise *promise = g_steal_pointer (&step->promise);
 
-  /* A step that returns the very future its chain gives would wait for
-   * itself for ever (as a JavaScript promise resolved with itself): that
-   * fails the chain instead. */
+  /* A step that returns the very future it gives would wait for itself
+   * for ever (as a JavaScript promise resolved with itself): that fails
+   * the chain instead. (Only that future: a step that returns a future
+   * further down its chain still waits for ever.) */
   if (error == NULL && G_IS_VALUE (result) && G_VALUE_HOLDS_OBJECT (result) &&
       g_value_get_object (result) == (gpointer)promise)
     {
@@ -234,7 +235,7 @@ finally_then_run (Step           *step,
   ConcurryFuture *cleanup = NULL;
 
   ((ConcurryChainFunc)step->func) (upstream, &result, step->user_data, &error);
-  if (error == NULL && G_IS_VALUE (&result) && G_VALUE_HOLDS_OBJECT (&result) &&
+  if (!cancelled && error == NULL && G_IS_VALUE (&result) && G_VALUE_HOLDS_OBJECT (&result) &&
       g_value_get_object (&result) == (gpointer)promise)
     {
       /* its own chain's future: see step_settle() */

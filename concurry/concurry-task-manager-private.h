@@ -100,6 +100,11 @@ struct _ConcurryTaskManager
   /* main context */
   GSource             *publish_source;
   gint64               last_publish;
+  /* Owner thread of the context only: publications made, and whether
+   * one is being made (its handlers may wait: see
+   * concurry-task-manager-waiting.c). */
+  guint                n_publications;
+  gboolean             publishing;
   ConcurryTaskProgress published;
   GSource             *refill_source;
   GSource             *monitor_source;

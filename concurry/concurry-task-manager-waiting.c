@@ -59,9 +59,16 @@ at_home (ConcurryTaskManager *self)
 static void
 publish_if_at_home (ConcurryTaskManager *self)
 {
-  if (!at_home (self) || !g_main_context_acquire (self->context))
+  guint n_publications;
+
+  /* Not from a handler of a publication (the source cannot run again
+   * from inside itself), and only the one due now: a publication made
+   * since ends the wait, whatever is due after it. */
+  if (!at_home (self) || self->publishing || !g_main_context_acquire (self->context))
     return;
-  while (_concurry_task_manager_publication_due (self) >= 0)
+  n_publications = self->n_publications;
+  while (self->n_publications == n_publications &&
+         _concurry_task_manager_publication_due (self) >= 0)
     g_main_context_iteration (self->context, TRUE);
   g_main_context_release (self->context);
 }
@@ -85,24 +92,34 @@ static GSourceFuncs after_publication_funcs = {
 static gboolean
 async_wait_again (gpointer data)
 {
-  async_wait_step (data);
+  /* the step takes a reference: the source keeps its own */
+  async_wait_step (g_object_ref (data));
   return G_SOURCE_REMOVE;
 }
 
+/* Once per wait (marked on @task), and not from a handler of a
+ * publication. Takes the step's reference on @task if it defers. */
 static gboolean
 defer_after_publication (ConcurryTaskManager *self,
                          GTask               *task)
 {
+  static GQuark deferred_quark;
   gint64 due;
   GSource *later;
 
-  if (!at_home (self) || (due = _concurry_task_manager_publication_due (self)) < 0)
+  if (G_UNLIKELY (deferred_quark == 0))
+    deferred_quark = g_quark_from_static_string ("concurry-task-manager-deferred");
+  if (self->publishing || g_object_get_qdata (G_OBJECT (task), deferred_quark) != NULL ||
+      !at_home (self) || (due = _concurry_task_manager_publication_due (self)) < 0)
     return FALSE;
+  g_object_set_qdata (G_OBJECT (task), deferred_quark, GINT_TO_POINTER (TRUE));
   later = g_source_new (&after_publication_funcs, sizeof (GSource));
   g_source_set_static_name (later, "[concurry] task manager wait");
   g_source_set_priority (later, G_PRIORITY_DEFAULT + 1);
   g_source_set_ready_time (later, due);
-  g_source_set_callback (later, async_wait_again, task, NULL);
+  /* the step's reference, dropped with the source (by a context that goes
+   * away without running it, too) */
+  g_source_set_callback (later, async_wait_again, task, g_object_unref);
   g_source_attach (later, self->context);
   g_source_unref (later);
   return TRUE;
@@ -385,9 +402,12 @@ concurry_task_manager_next_completed_finish (ConcurryTaskManager  *self,
  * The wait iterates the manager's main context when called on its
  * thread, and reads input for [method@Concurry.TaskManager.map].
  *
- * Returning on the manager's main context (the thread that runs it), it
- * first publishes what is left to publish: the properties and the list
- * model are final, and no last notification is left for later.
+ * Returning on the manager's main context (the thread that runs it), a
+ * wait that blocks (not a poll) first lets the publication that is due
+ * run (within the rate limit: at most a 60th of a second later): the
+ * properties and the list model are final, and no last notification is
+ * left for later. (Not from a handler of a publication: that one is still
+ * running.)
  *
  * Called from one of the tasks of @self (its work or the drop of its
  * data), a wait would wait for itself: it fails at once with
@@ -426,7 +446,9 @@ concurry_task_manager_wait (ConcurryTaskManager  *self,
       if (step != STEP_WAIT)
         {
           g_mutex_unlock (&self->mutex);
-          publish_if_at_home (self);
+          /* a poll only polls */
+          if (timeout_usec != 0)
+            publish_if_at_home (self);
           return step == STEP_DONE;
         }
       change = change_future_locked (self);

@@ -292,6 +292,8 @@ publish (ConcurryTaskManager *self)
 
   before = self->published;
   self->published = now;
+  self->n_publications++;
+  self->publishing = TRUE;
 
   if (new_n != old_n)
     g_list_model_items_changed (G_LIST_MODEL (self), old_n, 0, new_n - old_n);
@@ -312,6 +314,7 @@ publish (ConcurryTaskManager *self)
   if (now.fraction != before.fraction)
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_FRACTION]);
   g_object_thaw_notify (G_OBJECT (self));
+  self->publishing = FALSE;
 }
 
 static GSourceFuncs publish_funcs = {

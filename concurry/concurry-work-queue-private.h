@@ -69,6 +69,9 @@ typedef struct
   guint               n_started;
   guint               n_begun;
   GCond               begun_cond;
+  /* Under @mutex: during a shutdown with cancel_futures, the oldest queued
+   * items, one for each drainer still to begin (see shutdown). */
+  ConcurryWorkFuture *reserved;
 
   ConcurryDrainerExits *exits;         /* drainers still to return */
 
@@ -76,8 +79,10 @@ typedef struct
    * and how to get queued work going (@start_drainer: a drainer was
    * counted in and must be started). */
   gboolean            on_worker_threads;
-  /* Whether an idle drainer waits a while for more work before it leaves
-   * (an executor with threads of its own), rather than only a moment. */
+  /* Whether the executor has threads of its own: an idle drainer then
+   * waits a while for more work before it leaves (rather than only a
+   * moment), and a shutdown with cancel_futures lets the drainers it
+   * started take their first item (see shutdown). */
   gboolean            park_idle_drainers;
   void              (*kick)            (ConcurryExecutor *executor,
                                         gboolean          start_drainer);

@@ -27,7 +27,7 @@
 
 /* How long shutdown with cancel_futures gives the drainers started for
  * work already submitted to take it: see wait_for_started_drainers(). */
-#define DRAINER_BEGIN_WAIT_USEC G_USEC_PER_SEC
+#define DRAINER_BEGIN_WAIT_USEC (250 * 1000)
 
 /* A drainer takes up to this many items at once... */
 #define MAX_BATCH 64
@@ -261,10 +261,14 @@ enqueue (ConcurryWorkQueue  *queue,
             break;
           }
     }
-  else if (queue->on_worker_threads && g_atomic_int_get (&queue->n_parked) > 0)
+
+  /* No drainer started for it: one that waits for work (see park()) takes
+   * it, whether its offer was the one claimed or not (offers are alike,
+   * and a busy drainer may have withdrawn a waiting one's). Looked at
+   * after the item is visible, as park() counts itself in before it
+   * looks at the queue. */
+  if (queue->on_worker_threads && !start_drainer && g_atomic_int_get (&queue->n_parked) > 0)
     {
-      /* The idle drainer claimed may be waiting (see park()): after the
-       * item is visible, as park() counts itself in before it looks. */
       g_mutex_lock (&queue->mutex);
       g_cond_signal (&queue->idle_cond);
       g_mutex_unlock (&queue->mutex);
@@ -596,6 +600,16 @@ take_batch (ConcurryWorkQueue *queue,
       /* a drainer just started: see wait_for_started_drainers() */
       queue->n_begun++;
       g_cond_broadcast (&queue->begun_cond);
+      /* an item kept for it by a shutdown that cancels the rest: started */
+      if (queue->reserved != NULL)
+        {
+          first = queue->reserved;
+          queue->reserved = first->next;
+          first->next = NULL;
+          *cancelling = FALSE;
+          g_mutex_unlock (&queue->mutex);
+          return first;
+        }
     }
   if (queue->fifo == NULL)
     take_incoming (queue);
@@ -973,25 +987,56 @@ purge_cancelled (ConcurryWorkQueue *queue,
   g_object_unref (executor);
 }
 
-/* Before shutdown cancels what is queued, the drainers started for work
- * submitted so far take their first batch: work that started a worker
- * runs, as a concurrent.futures worker thread, which submit() starts,
- * takes its work before shutdown can cancel it. Without this, whether a
- * submit() followed at once by shutdown(cancel_futures) runs its work
- * would depend on how soon the pool's new thread is scheduled. Bounded:
- * a pool that cannot give the drainer a thread soon (all of them busy)
- * does not hold shutdown. */
-static void
+/* A shutdown with cancel_futures keeps one queued item for each drainer
+ * started for work submitted so far that has not begun yet (the oldest
+ * ones), cancels the rest at once, and gives those drainers a moment to
+ * take their item, which then runs: as a concurrent.futures worker
+ * thread, which submit() starts, takes its work before shutdown can
+ * cancel it. Without this, whether a submit() followed at once by
+ * shutdown(cancel_futures) runs its work would depend on how soon the
+ * pool's new thread is scheduled. The drainers at work take nothing
+ * meanwhile (the queue holds nothing else), and the wait is bounded: a
+ * pool that cannot give a drainer a thread soon does not hold shutdown.
+ * With the lock held: keeps the items, and returns how many. */
+static guint
+reserve_for_started_drainers_locked (ConcurryWorkQueue *queue)
+{
+  guint pending = (guint)g_atomic_int_get ((int *)&queue->n_started) - queue->n_begun;
+  ConcurryWorkFuture *last = NULL;
+  guint n = 0;
+
+  if ((int)pending <= 0 || queue->fifo == NULL)
+    return 0;
+  queue->reserved = queue->fifo;
+  for (ConcurryWorkFuture *item = queue->fifo; item != NULL && n < pending; item = item->next)
+    {
+      last = item;
+      n++;
+    }
+  g_atomic_pointer_set (&queue->fifo, last->next);
+  last->next = NULL;
+  queue->fifo_length -= n;
+
+  return n;
+}
+
+/* Waits (bounded) until the drainers started before took what was kept
+ * for them; gives back what they did not take, to cancel. */
+static ConcurryWorkFuture *
 wait_for_started_drainers (ConcurryWorkQueue *queue)
 {
   guint started = (guint)g_atomic_int_get ((int *)&queue->n_started);
   gint64 deadline = g_get_monotonic_time () + DRAINER_BEGIN_WAIT_USEC;
+  ConcurryWorkFuture *left;
 
   g_mutex_lock (&queue->mutex);
-  while ((int)(queue->n_begun - started) < 0)
+  while (queue->reserved != NULL && (int)(queue->n_begun - started) < 0)
     if (!g_cond_wait_until (&queue->begun_cond, &queue->mutex, deadline))
       break;
+  left = g_steal_pointer (&queue->reserved);
   g_mutex_unlock (&queue->mutex);
+
+  return left;
 }
 
 /* Waiting for the executor to drain goes through a promise, so that it
@@ -1036,15 +1081,19 @@ _concurry_work_queue_shutdown (ConcurryWorkQueue  *queue,
 
   if (cancel_futures)
     {
-      if (queue->on_worker_threads)
-        wait_for_started_drainers (queue);
+      guint n_reserved = 0;
 
       /* Items still on their way into the queue are discarded by whoever
-       * takes them; those already in it are cancelled now. */
+       * takes them; those already in it are cancelled now, but for those
+       * kept for the drainers still to begin. */
       g_atomic_int_set (&queue->cancelling, TRUE);
 
       g_mutex_lock (&queue->mutex);
       take_incoming (queue);
+      /* (On threads of its own: a shared pool, busy with others' work,
+       * may not start a drainer for a long time.) */
+      if (queue->park_idle_drainers)
+        n_reserved = reserve_for_started_drainers_locked (queue);
       if (queue->fifo != NULL || (queue->waiting != NULL && g_hash_table_size (queue->waiting) > 0))
         {
           GHashTableIter iter;
@@ -1061,15 +1110,42 @@ _concurry_work_queue_shutdown (ConcurryWorkQueue  *queue,
             }
         }
       g_mutex_unlock (&queue->mutex);
-    }
 
-  /* Outside the lock: cancelling schedules callbacks and runs the handlers
-   * of the cancellables. The items stay queued and are skipped. */
-  if (to_cancel != NULL)
-    {
-      for (guint i = 0; i < to_cancel->len; i++)
-        concurry_future_cancel (to_cancel->pdata[i]);
-      g_ptr_array_unref (to_cancel);
+      /* Outside the lock: cancelling schedules callbacks and runs the
+       * handlers of the cancellables. The items stay queued and are
+       * skipped. */
+      if (to_cancel != NULL)
+        {
+          for (guint i = 0; i < to_cancel->len; i++)
+            concurry_future_cancel (to_cancel->pdata[i]);
+          g_ptr_array_unref (to_cancel);
+        }
+
+      if (n_reserved > 0)
+        {
+          ConcurryWorkFuture *left = wait_for_started_drainers (queue);
+
+          /* Not taken in time: cancelled, and back at the head of the
+           * queue, for the drainers (started, so they will come) to skip. */
+          if (left != NULL)
+            {
+              ConcurryWorkFuture *last = left;
+              guint n = 1;
+
+              for (ConcurryWorkFuture *item = left; item != NULL; item = item->next)
+                concurry_future_cancel ((ConcurryFuture *)item);
+              while (last->next != NULL)
+                {
+                  last = last->next;
+                  n++;
+                }
+              g_mutex_lock (&queue->mutex);
+              last->next = queue->fifo;
+              g_atomic_pointer_set (&queue->fifo, left);
+              queue->fifo_length += n;
+              g_mutex_unlock (&queue->mutex);
+            }
+        }
     }
 
   if (!queue->on_worker_threads)
