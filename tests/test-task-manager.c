@@ -1257,6 +1257,71 @@ test_wait_leaves_the_progress_published (void)
     }
 }
 
+typedef struct
+{
+  ConcurryTaskManager *manager;
+  Gate                *gate;
+  gboolean             waited;
+} WaitInHandler;
+
+static void
+wait_in_handler (GObject       *object,
+                 GParamSpec    *pspec,
+                 WaitInHandler *w)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (w->waited)
+    return;
+  w->waited = TRUE;
+  /* the rest finishes while this waits, inside a publication */
+  gate_open (w->gate);
+  g_assert_true (concurry_task_manager_wait (w->manager, -1, &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+count_idle (gpointer data)
+{
+  (*(guint *)data)++;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+test_waits_inside_a_publication_and_polls (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (2);
+  g_autoptr(ConcurryTaskManager) manager = new_manager (pool, CONCURRY_ERROR_POLICY_RAISE);
+  g_autoptr(GError) error = NULL;
+  WaitInHandler w = { manager, NULL, FALSE };
+  guint n_idle = 0, idle_id;
+  Gate gate;
+
+  g_test_summary ("A blocking wait from a handler of the manager's own notifications "
+                  "returns (it does not wait for a publication that cannot run inside "
+                  "itself), and a poll, wait(0), dispatches nothing");
+
+  gate_init (&gate);
+  w.gate = &gate;
+  g_signal_connect (manager, "notify::n-completed", G_CALLBACK (wait_in_handler), &w);
+  g_object_unref (concurry_task_manager_submit (manager, answer_work, NULL, NULL, &error));
+  for (int i = 0; i < 4; i++)
+    g_object_unref (concurry_task_manager_submit (manager, gated_work, &gate, NULL, &error));
+  while (!w.waited)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (concurry_task_manager_get_n_completed (manager), ==, 5);
+
+  /* a poll once all is done: answered at once, nothing else runs */
+  idle_id = g_idle_add (count_idle, &n_idle);
+  for (int i = 0; i < 3; i++)
+    g_assert_true (concurry_task_manager_wait (manager, 0, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_idle, ==, 0);
+  g_source_remove (idle_id);
+  g_signal_handlers_disconnect_by_data (manager, &w);
+  gate_clear (&gate);
+}
+
 static void
 test_main_context_executor (void)
 {
@@ -2239,6 +2304,8 @@ main (int   argc,
   g_test_add_func ("/Concurry/TaskManager/input-error-is-a-failed-task", test_input_error_is_a_failed_task);
   g_test_add_func ("/Concurry/TaskManager/input-end-frees-a-filled-item", test_input_end_frees_a_filled_item);
   g_test_add_func ("/Concurry/TaskManager/main-context-executor", test_main_context_executor);
+  g_test_add_func ("/Concurry/TaskManager/waits-inside-a-publication-and-polls",
+                   test_waits_inside_a_publication_and_polls);
   g_test_add_func ("/Concurry/TaskManager/wait-leaves-the-progress-published",
                    test_wait_leaves_the_progress_published);
   g_test_add_func ("/Concurry/TaskManager/waiting-for-itself-fails", test_waiting_for_itself_fails);
