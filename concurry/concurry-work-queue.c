@@ -844,7 +844,13 @@ _concurry_work_queue_drain (ConcurryWorkQueue *queue,
                    * The runner may have to wait for its interpreter's lock
                    * first (Python's GIL), which the thread that submitted
                    * them and shuts the executor down may hold all along. */
+                  /* The items hold the runner, but the runner may end
+                   * them inside its call (a forwarding runner whose
+                   * destination is gone fails them at once), dropping the
+                   * last of those references while its function runs. */
+                  g_object_ref (runner);
                   _concurry_runner_run_queued (runner, run, n_run, &cancelling_when_taken);
+                  g_object_unref (runner);
                   first_of_batch = FALSE;
                   _concurry_work_future_set_completion_hook (NULL, NULL, NULL);
                   for (guint i = 0; i < n_run; i++)

@@ -3036,6 +3036,73 @@ test_runner_submitted_item_has_no_parts (void)
   g_assert_cmpint (concurry_future_get_int (future), ==, 42);
 }
 
+/* A runner that fails every item of its batch at once (as a forwarding
+ * runner whose destination is gone does), and checks on the way out that
+ * it is still alive: the items held the last references to it. */
+typedef struct
+{
+  int  destroyed;
+  int  used_after_destroy;
+} FailingRunner;
+
+static void
+fail_every_item (ConcurryWorkBatch *batch,
+                 gpointer           user_data)
+{
+  FailingRunner *r = user_data;
+  g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, "gone");
+
+  for (guint i = 0; i < concurry_work_batch_get_size (batch); i++)
+    {
+      concurry_work_batch_start (batch, i);
+      concurry_work_batch_return_error (batch, i, error, NULL);
+    }
+  /* its data (and so the runner) is still there while it runs */
+  if (g_atomic_int_get (&r->destroyed))
+    g_atomic_int_inc (&r->used_after_destroy);
+}
+
+static void
+failing_runner_destroy (gpointer data)
+{
+  g_atomic_int_set (&((FailingRunner *)data)->destroyed, TRUE);
+}
+
+static void
+test_runner_dropped_while_its_items_run (void)
+{
+  g_autoptr(ConcurryExecutor) pool = concurry_thread_pool_executor_new (1);
+  FailingRunner r = { 0, 0 };
+  ConcurryRunner *runner = concurry_runner_new (fail_every_item, &r, failing_runner_destroy);
+  ConcurryFuture *futures[8];
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("A runner whose only references are its queued items stays alive "
+                  "while its function runs, even if that function ends the items");
+
+  concurry_runner_set_forwarding (runner, TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
+    {
+      GValue item = G_VALUE_INIT;
+
+      g_value_init (&item, G_TYPE_UINT);
+      g_value_set_uint (&item, i);
+      futures[i] = concurry_executor_submit_to_runner (pool, runner, &item, NULL, 0, &error);
+      g_assert_no_error (error);
+    }
+  g_object_unref (runner);     /* the items hold it now */
+  for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
+    {
+      g_assert_false (concurry_future_wait (futures[i], -1, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+      g_clear_error (&error);
+      g_object_unref (futures[i]);
+    }
+  g_assert_true (concurry_executor_shutdown (pool, TRUE, FALSE, &error));
+  g_assert_true (g_atomic_int_get (&r.destroyed));
+  g_assert_cmpint (g_atomic_int_get (&r.used_after_destroy), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3043,6 +3110,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/Concurry/Runner/batch-runs-items-in-order", test_runner_batch_runs_items_in_order);
+  g_test_add_func ("/Concurry/Runner/dropped-while-its-items-run", test_runner_dropped_while_its_items_run);
   g_test_add_func ("/Concurry/Runner/batch-gives-the-submitted-future", test_runner_batch_get_future_is_the_submitted_one);
   g_test_add_func ("/Concurry/Runner/cancelled-queued-item-is-never-started", test_runner_cancelled_queued_item_is_never_started);
   g_test_add_func ("/Concurry/Runner/item-taken-before-cancel-futures-runs",

@@ -166,3 +166,14 @@ def test_a_map_held_across_shutdown_still_gives_every_result():
     gc.collect()
     pool.shutdown(wait=True)
     assert not any(running(pid) for pid in pids)
+
+
+def test_a_pool_dropped_with_calls_pending_still_runs_them():
+    # CPython's test_del_shutdown: the pool's last reference goes while its
+    # calls are pending; every result still comes (the runner that carries
+    # them stays alive while it fails or runs them)
+    pool = Concurry.ProcessPoolExecutor(2)
+    futures = [pool.submit(operator.pow, 2, i) for i in range(6)]
+    del pool
+    gc.collect()
+    assert [f.result(timeout=LONG) for f in futures] == [2 ** i for i in range(6)]
