@@ -177,3 +177,31 @@ def test_a_pool_dropped_with_calls_pending_still_runs_them():
     del pool
     gc.collect()
     assert [f.result(timeout=LONG) for f in futures] == [2 ** i for i in range(6)]
+
+
+def test_shutdown_while_the_collector_closes_dropped_maps_never_hangs():
+    # The collector may finalize a dropped map iterator of the pool at any
+    # allocation, also inside shutdown(), on its own thread: that finalizer
+    # takes the lock shutdown holds (found by CPython's test_map_timeout).
+    import threading
+    threshold = gc.get_threshold()
+    gc.set_threshold(5)
+    try:
+        for _ in range(200):
+            pool = Concurry.ProcessPoolExecutor(1)
+            iterators = [pool.map(abs, []) for _ in range(30)]
+            for it in iterators:
+                list(it)     # started: dropping one closes it
+
+            def drop():
+                while iterators:
+                    cycle = [iterators.pop()]
+                    cycle.append(cycle)
+                    del cycle
+
+            dropper = threading.Thread(target=drop)
+            dropper.start()
+            pool.shutdown(wait=True)
+            dropper.join()
+    finally:
+        gc.set_threshold(*threshold)

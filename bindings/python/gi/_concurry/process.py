@@ -105,7 +105,7 @@ class ProcessPoolExecutor(executors.ExecutorMethods, remote.RemoteExecutor):
         self._max_workers = max_workers
         self._standard = standard
         self._closing = None
-        self._closing_lock = threading.Lock()
+        self._closing_lock = threading.RLock()
         self._standard_lock = threading.Lock()
         self._maps = 0                  # map() iterators still held
         self._close_when_unmapped = False
@@ -150,9 +150,10 @@ class ProcessPoolExecutor(executors.ExecutorMethods, remote.RemoteExecutor):
             # shutdown(wait=True) from now on waits for this thread.
             closing = threading.Thread(target=self._close_standard,
                                        name='concurry-process-close', daemon=True)
+            # started before it is seen: a shutdown(wait=True) joins it
+            closing.start()
             with self._closing_lock:
                 self._closing = closing
-            closing.start()
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         """Stops accepting work.  Work already submitted still runs unless
@@ -165,12 +166,21 @@ class ProcessPoolExecutor(executors.ExecutorMethods, remote.RemoteExecutor):
         executors.ExecutorMethods.shutdown(self, wait, cancel_futures)
         # The work still queued needs the worker processes: one thread
         # shuts them down once it is done, which a wait waits for.
+        # The lock is reentrant and no thread is made or started with it
+        # held: the collector may run a dropped map's finalizer
+        # (_map_dropped(), which takes it) on this thread at any
+        # allocation.
         with self._closing_lock:
             closing = self._closing
-            if closing is None:
-                closing = self._closing = threading.Thread(
-                    target=self._close, name='concurry-process-close', daemon=True)
-                closing.start()
+        if closing is None:
+            made = threading.Thread(target=self._close, name='concurry-process-close',
+                                    daemon=True)
+            with self._closing_lock:
+                if self._closing is None:
+                    self._closing = made
+                closing = self._closing
+            if closing is made:
+                made.start()
         if wait:
             closing.join()
             # _map_dropped() may have started another closing thread
