@@ -86,8 +86,14 @@ def test_the_executor_is_a_concurrent_futures_executor(executor):
 
 
 def test_keyword_arguments_reach_the_function_whatever_their_names(executor):
-    future = executor.submit(work.echo, 1, key='k', pure='p', fn='f')
-    assert future.result(timeout=LONG) == ((1,), [('fn', 'f'), ('key', 'k'), ('pure', 'p')])
+    future = executor.submit(work.echo, 1, key='k', pure='p', fn='f', self='s', func='u')
+    assert future.result(timeout=LONG) == ((1,), [('fn', 'f'), ('func', 'u'), ('key', 'k'),
+                                                  ('pure', 'p'), ('self', 's')])
+
+
+def test_submit_of_something_not_callable_raises_TypeError_at_once(executor):
+    with pytest.raises(TypeError):
+        executor.submit(42)
 
 
 def test_an_exception_comes_back_with_its_type_args_and_traceback_text(executor):
@@ -514,3 +520,29 @@ def test_a_worker_killed_mid_task_fails_or_retries_and_nothing_hangs(
         assert future.result() == 'retried'
     else:
         assert type(future.exception()).__name__ == 'KilledWorker'
+
+
+@pytest.mark.parametrize('ending', ['no shutdown', 'shutdown(wait=False)'])
+def test_interpreter_exit_waits_for_the_work_submitted_to_a_dask_executor(
+        dask_client, tmp_path, ending):
+    # CPython's test_interpreter_shutdown, for the Dask executor: a script
+    # that submits and ends still has its work run
+    import subprocess
+    import sys
+    script = """
+import sys
+import gi
+gi.require_version('Concurry', '1')
+from gi.repository import Concurry
+import scale_workload as work
+executor = Concurry.DaskExecutor(sys.argv[1])
+for i in range(4):
+    executor.submit(work.touch, '%s/ran-%d' % (sys.argv[2], i))
+if sys.argv[3] == 'shutdown(wait=False)':
+    executor.shutdown(wait=False)
+"""
+    done = subprocess.run([sys.executable, '-c', script, dask_client.scheduler.address,
+                           str(tmp_path), ending],
+                          capture_output=True, text=True, timeout=LONG * 4)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['ran-%d' % i for i in range(4)]

@@ -31,6 +31,7 @@ import asyncio
 import functools
 import sys
 import threading
+import weakref
 
 from gi._concurry import remote
 
@@ -41,7 +42,7 @@ _ATTRIBUTE = '_concurry_dask_future'
 # client.submit()'s own keyword arguments: a call using one of these names
 # is submitted through _apply so that fn gets it.
 _SUBMIT_KEYWORDS = frozenset((
-    'key', 'workers', 'resources', 'retries', 'priority', 'fifo_timeout',
+    'self', 'func', 'key', 'workers', 'resources', 'retries', 'priority', 'fifo_timeout',
     'allow_other_workers', 'actor', 'actors', 'pure'))
 
 
@@ -558,6 +559,7 @@ class DaskExecutor(remote.RemoteExecutor):
         # What a task manager over this executor runs its tasks with.
         self.__dict__['_concurry_c'] = self._carriers
         self.__dict__['_concurry_pool'] = self._carrier
+        _live.add(self)
 
     @property
     def client(self):
@@ -587,8 +589,11 @@ class DaskExecutor(remote.RemoteExecutor):
         for without blocking and replaced by its value; if one fails, the
         returned future fails with the same exception object.
 
-        Raises ``RuntimeError`` after ``shutdown()``.
+        Raises ``RuntimeError`` after ``shutdown()``, and ``TypeError`` at
+        once if ``fn`` is not callable (as the thread and process pools do).
         """
+        if not callable(fn):
+            raise TypeError('%r is not callable' % (fn,))
         promise = remote.new_promise()
         with self._lock:
             if self._shutdown:
@@ -701,3 +706,24 @@ class DaskExecutor(remote.RemoteExecutor):
     def is_shutdown(self):
         """Whether ``shutdown()`` was called."""
         return self._shutdown
+
+
+# Like concurrent.futures and concurry's pools: interpreter exit waits for
+# the work submitted to every Dask executor still alive (shut down without
+# waiting, or not at all), before atexit handlers close the clusters.
+_live = weakref.WeakSet()
+
+
+def _at_exit():
+    for executor in list(_live):
+        try:
+            executor.shutdown(wait=True)
+        except Exception:   # pragma: no cover - a client already gone
+            pass
+
+
+try:
+    threading._register_atexit(_at_exit)
+except (AttributeError, RuntimeError):  # pragma: no cover
+    import atexit
+    atexit.register(_at_exit)
