@@ -14,6 +14,7 @@ import concurrent.futures
 import concurrent.futures.thread
 import itertools
 import os
+import sys
 import threading
 import weakref
 
@@ -568,8 +569,10 @@ class MapIterator:
 
     def __del__(self):
         # Like the generator of concurrent.futures: dropping it once it was
-        # read cancels the rest; never read, it lets the input run.
-        if self._started:
+        # read cancels the rest; never read, it lets the input run. Not
+        # while the interpreter tears down (its modules are going, and
+        # exit already waited for the executors' work).
+        if self._started and not sys.is_finalizing():
             self.close()
 
 
