@@ -205,3 +205,14 @@ def test_shutdown_while_the_collector_closes_dropped_maps_never_hangs():
             dropper.join()
     finally:
         gc.set_threshold(*threshold)
+
+
+def test_max_tasks_per_child_counts_each_map_item_as_a_task():
+    # as concurrent.futures does with chunksize=1: a worker process runs
+    # one item, then the next item gets a new one
+    pool = Concurry.ProcessPoolExecutor(1, max_tasks_per_child=1)
+    try:
+        pids = list(pool.map(work.process_id, range(6)))
+    finally:
+        pool.shutdown(wait=True)
+    assert len(set(pids)) == 6

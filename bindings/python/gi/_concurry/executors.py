@@ -429,7 +429,9 @@ def map_with_runner(executor, runner, pool, fn, iterables, timeout, chunksize, b
     star = len(iterables) != 1
     source = iter(zip(*iterables) if star else iterables[0])
     control = _MapControl()
-    reader = _Input(source)
+    # A pool whose workers count their tasks (max_tasks_per_child) gets one
+    # item per call: each item is a task, as in concurrent.futures.
+    reader = _Input(source, 1 if getattr(pool, 'one_call_per_task', False) else None)
     until = bridge.deadline(timeout)
     try:
         results = _raw_map_with_runner(executor, runner, pyobject_value((fn, star, control)),
@@ -448,18 +450,19 @@ class _Input:
     is entered once per group; an exception it raises is kept for the
     consumer, at its position."""
 
-    __slots__ = ('source', 'error')
+    __slots__ = ('source', 'error', 'group')
 
-    def __init__(self, source):
+    def __init__(self, source, group=None):
         self.source = source
         self.error = None
+        self.group = group      # a fixed number of items per input, or None
 
     def next(self, *unused):
         if self.error is not None:
             return False, None
         items = []
         try:
-            for item in itertools.islice(self.source, _input_hint()):
+            for item in itertools.islice(self.source, self.group or _input_hint()):
                 items.append(item)
         except BaseException as exc:
             self.error = exc
