@@ -224,3 +224,23 @@ _concurry_platform_spin_until_changed (const int *value,
     }
   return g_atomic_int_get (value) != seen ? looks + 1 : 0;
 }
+
+static gboolean
+ready_time_dispatch (GSource     *source,
+                     GSourceFunc  callback,
+                     gpointer     user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs ready_time_funcs = {
+  .dispatch = ready_time_dispatch,
+};
+
+/* A source that calls its callback when its ready time comes (see
+ * g_source_set_ready_time()): a timer to the microsecond, on any context. */
+GSource *
+_concurry_platform_ready_time_source_new (void)
+{
+  return g_source_new (&ready_time_funcs, sizeof (GSource));
+}

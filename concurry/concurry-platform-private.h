@@ -140,4 +140,7 @@ guint    _concurry_platform_spin_until_changed  (const int *value,
                                                  guint      max_spins,
                                                  guint      spins_per_look);
 
+G_GNUC_INTERNAL
+GSource *_concurry_platform_ready_time_source_new (void);
+
 G_END_DECLS

@@ -78,18 +78,6 @@ publish_if_at_home (ConcurryTaskManager *self)
 static void async_wait_step (GTask *task);
 
 static gboolean
-after_publication_dispatch (GSource     *source,
-                            GSourceFunc  callback,
-                            gpointer     user_data)
-{
-  return callback (user_data);
-}
-
-static GSourceFuncs after_publication_funcs = {
-  .dispatch = after_publication_dispatch,
-};
-
-static gboolean
 async_wait_again (gpointer data)
 {
   /* the step takes a reference: the source keeps its own */
@@ -113,7 +101,7 @@ defer_after_publication (ConcurryTaskManager *self,
       !at_home (self) || (due = _concurry_task_manager_publication_due (self)) < 0)
     return FALSE;
   g_object_set_qdata (G_OBJECT (task), deferred_quark, GINT_TO_POINTER (TRUE));
-  later = g_source_new (&after_publication_funcs, sizeof (GSource));
+  later = _concurry_platform_ready_time_source_new ();
   g_source_set_static_name (later, "[concurry] task manager wait");
   g_source_set_priority (later, G_PRIORITY_DEFAULT + 1);
   g_source_set_ready_time (later, due);

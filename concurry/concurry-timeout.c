@@ -8,6 +8,7 @@
 #include "concurry-combinators.h"
 #include "concurry-combinator-private.h"
 #include "concurry-i18n-private.h"
+#include "concurry-platform-private.h"
 
 /* Delays, timeouts and time limits on futures. */
 
@@ -71,18 +72,6 @@ timer_fired (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-timer_dispatch (GSource     *source,
-                GSourceFunc  callback,
-                gpointer     user_data)
-{
-  return callback (user_data);
-}
-
-static GSourceFuncs timer_funcs = {
-  .dispatch = timer_dispatch,
-};
-
 static void
 destroy_source_cb (GCancellable *cancellable,
                    gpointer      user_data)
@@ -99,7 +88,7 @@ start_timer (ConcurryPromise *promise,
              GError          *error)
 {
   Timer *timer = g_new0 (Timer, 1);
-  GSource *source = g_source_new (&timer_funcs, sizeof (GSource));
+  GSource *source = _concurry_platform_ready_time_source_new ();
 
   timer->promise = g_object_ref (promise);
   timer->error = error;
