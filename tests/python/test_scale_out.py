@@ -521,28 +521,3 @@ def test_a_worker_killed_mid_task_fails_or_retries_and_nothing_hangs(
     else:
         assert type(future.exception()).__name__ == 'KilledWorker'
 
-
-@pytest.mark.parametrize('ending', ['no shutdown', 'shutdown(wait=False)'])
-def test_interpreter_exit_waits_for_the_work_submitted_to_a_dask_executor(
-        dask_client, tmp_path, ending):
-    # CPython's test_interpreter_shutdown, for the Dask executor: a script
-    # that submits and ends still has its work run
-    import subprocess
-    import sys
-    script = """
-import sys
-import gi
-gi.require_version('Concurry', '1')
-from gi.repository import Concurry
-import scale_workload as work
-executor = Concurry.DaskExecutor(sys.argv[1])
-for i in range(4):
-    executor.submit(work.touch, '%s/ran-%d' % (sys.argv[2], i))
-if sys.argv[3] == 'shutdown(wait=False)':
-    executor.shutdown(wait=False)
-"""
-    done = subprocess.run([sys.executable, '-c', script, dask_client.scheduler.address,
-                           str(tmp_path), ending],
-                          capture_output=True, text=True, timeout=LONG * 4)
-    assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['ran-%d' % i for i in range(4)]

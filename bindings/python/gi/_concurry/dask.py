@@ -31,7 +31,6 @@ import asyncio
 import functools
 import sys
 import threading
-import weakref
 
 from gi._concurry import remote
 
@@ -559,7 +558,6 @@ class DaskExecutor(remote.RemoteExecutor):
         # What a task manager over this executor runs its tasks with.
         self.__dict__['_concurry_c'] = self._carriers
         self.__dict__['_concurry_pool'] = self._carrier
-        _live.add(self)
 
     @property
     def client(self):
@@ -707,23 +705,3 @@ class DaskExecutor(remote.RemoteExecutor):
         """Whether ``shutdown()`` was called."""
         return self._shutdown
 
-
-# Like concurrent.futures and concurry's pools: interpreter exit waits for
-# the work submitted to every Dask executor still alive (shut down without
-# waiting, or not at all), before atexit handlers close the clusters.
-_live = weakref.WeakSet()
-
-
-def _at_exit():
-    for executor in list(_live):
-        try:
-            executor.shutdown(wait=True)
-        except Exception:   # pragma: no cover - a client already gone
-            pass
-
-
-try:
-    threading._register_atexit(_at_exit)
-except (AttributeError, RuntimeError):  # pragma: no cover
-    import atexit
-    atexit.register(_at_exit)
