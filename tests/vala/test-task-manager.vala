@@ -139,6 +139,41 @@ void test_map_with_a_vala_input () {
     assert (manager.fraction == 1.0);
 }
 
+void test_an_input_that_throws_ends_in_a_failed_task () {
+    // IGNORE keeps the input's error in a task of its own, with no input
+    var pool = Concurry.ThreadPoolExecutor.new (2);
+    var manager = new_manager (pool, Concurry.ErrorPolicy.IGNORE);
+    int next = 0;
+    try {
+        manager.map ((item, cancellable, out result) => {
+            result = Value (typeof (int));
+            result.set_int (item.get_int ());
+        }, (out item) => {
+            item = Value (typeof (int));
+            if (next == 2)
+                throw new IOError.BROKEN_PIPE ("input broke");
+            item.set_int (next++);
+            return true;
+        }, -1);
+        assert (manager.wait (-1));
+    } catch (GLib.Error e) {
+        error ("%s", e.message);
+    }
+    assert (manager.n_submitted == 3);
+    assert (manager.n_failed == 1);
+    var failed = 0;
+    for (uint i = 0; i < manager.get_n_items (); i++) {
+        var task = (Concurry.Task) manager.get_item (i);
+        unowned GLib.Error? task_error = task.get_error ();
+        if (task_error != null) {
+            failed++;
+            assert (task_error is IOError.BROKEN_PIPE);
+            assert (task.get_input () == null);
+        }
+    }
+    assert (failed == 1);
+}
+
 void test_yield_wait_async_and_list_model () {
     var pool = Concurry.ThreadPoolExecutor.new (1);
     var manager = new_manager (pool, Concurry.ErrorPolicy.IGNORE);
@@ -303,6 +338,8 @@ int main (string[] args) {
     Test.init (ref args);
     Test.add_func ("/Concurry/Vala/TaskManager/submit-closure", test_submit_closure);
     Test.add_func ("/Concurry/Vala/TaskManager/map-with-a-vala-input", test_map_with_a_vala_input);
+    Test.add_func ("/Concurry/Vala/TaskManager/an-input-that-throws-ends-in-a-failed-task",
+                   test_an_input_that_throws_ends_in_a_failed_task);
     Test.add_func ("/Concurry/Vala/TaskManager/yield-wait-async-and-list-model",
                    test_yield_wait_async_and_list_model);
     Test.add_func ("/Concurry/Vala/TaskManager/next-completed-async", test_next_completed_async);
