@@ -1091,15 +1091,16 @@ _concurry_work_queue_shutdown (ConcurryWorkQueue  *queue,
 
       /* Items still on their way into the queue are discarded by whoever
        * takes them; those already in it are cancelled now, but for those
-       * kept for the drainers still to begin. */
-      g_atomic_int_set (&queue->cancelling, TRUE);
-
+       * kept for the drainers still to begin. Set with the lock, which
+       * takers hold when they look at it: a drainer that begins either
+       * took its item before (and runs it) or finds it kept. */
       g_mutex_lock (&queue->mutex);
       take_incoming (queue);
       /* (On threads of its own: a shared pool, busy with others' work,
        * may not start a drainer for a long time.) */
       if (queue->park_idle_drainers)
         n_reserved = reserve_for_started_drainers_locked (queue);
+      g_atomic_int_set (&queue->cancelling, TRUE);
       if (queue->fifo != NULL || (queue->waiting != NULL && g_hash_table_size (queue->waiting) > 0))
         {
           GHashTableIter iter;
