@@ -171,10 +171,10 @@ class FutureMethods:
             # raises reaches the caller, as in concurrent.futures.
             bridge.call_logged(fn, self, *user_data)
             return 0
-        # Listed (for remove_done_callback(fn)) until it runs, not longer.
+        # Listed (for remove_done_callback(fn)) until it runs, not longer:
+        # an insertion-ordered dict, so that forgetting one is O(1).
         entry = _Registration(fn)
-        entries = self.__dict__.setdefault('_concurry_callbacks', [])
-        entries.append(entry)
+        self.__dict__.setdefault('_concurry_callbacks', {})[entry] = None
         if loop is None:
             bridge.calling()
             callback_id = _raw_direct(self, _call_direct, fn, (entry, user_data))
@@ -196,7 +196,7 @@ class FutureMethods:
         has not run yet; returns how many were removed (asyncio's rule)."""
         if isinstance(fn, int):
             return _raw_remove(self, fn)
-        entries = getattr(self, '_concurry_callbacks', None) or []
+        entries = getattr(self, '_concurry_callbacks', None) or {}
         removed = 0
         for entry in list(entries):
             if entry.fn == fn:
@@ -267,10 +267,7 @@ class _Registration:
 def _forget(future, entry):
     entries = future.__dict__.get('_concurry_callbacks')
     if entries:
-        try:
-            entries.remove(entry)
-        except ValueError:
-            pass
+        entries.pop(entry, None)
 
 
 def _call_direct(future, fn, registration):
