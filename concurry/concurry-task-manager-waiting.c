@@ -91,12 +91,10 @@ static gboolean
 defer_after_publication (ConcurryTaskManager *self,
                          GTask               *task)
 {
-  static GQuark deferred_quark;
+  GQuark deferred_quark = g_quark_from_static_string ("concurry-task-manager-deferred");
   gint64 due;
   GSource *later;
 
-  if (G_UNLIKELY (deferred_quark == 0))
-    deferred_quark = g_quark_from_static_string ("concurry-task-manager-deferred");
   if (self->publishing || g_object_get_qdata (G_OBJECT (task), deferred_quark) != NULL ||
       !at_home (self) || (due = _concurry_task_manager_publication_due (self)) < 0)
     return FALSE;
