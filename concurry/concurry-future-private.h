@@ -74,4 +74,8 @@ ConcurryFuture *_concurry_future_new_stand_in  (ConcurryFuture *original,
 void            _concurry_future_stand_in_done (ConcurryFuture *stand_in);
 ConcurryFuture *_concurry_future_get_stood_for (ConcurryFuture *future);
 
+/* The context a blocking wait on this thread iterates, acquired (release
+ * it), or NULL: see concurry-future.c. */
+GMainContext *_concurry_acquire_context_to_iterate (void);
+
 G_END_DECLS

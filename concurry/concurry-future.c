@@ -833,8 +833,8 @@ concurry_future_remove_done_callback (ConcurryFuture *self,
  * thread-default here, or the global default one on the main thread or on
  * a thread that is iterating it already. Recognizing the main thread is
  * Linux-only: elsewhere a main thread that runs no loop just sleeps. */
-static GMainContext *
-acquire_context_to_iterate (void)
+GMainContext *
+_concurry_acquire_context_to_iterate (void)
 {
   GMainContext *context = g_main_context_get_thread_default ();
 
@@ -936,7 +936,7 @@ concurry_future_wait_until (ConcurryFuture  *self,
   if (!CONCURRY_FUTURE_STATE_IS_TERMINAL (_concurry_core_get_state (core)) &&
       (deadline_usec < 0 || deadline_usec > g_get_monotonic_time ()))
     {
-      GMainContext *context = acquire_context_to_iterate ();
+      GMainContext *context = _concurry_acquire_context_to_iterate ();
 
       if (context != NULL)
         {

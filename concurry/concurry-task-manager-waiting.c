@@ -35,20 +35,19 @@ change_future_locked (ConcurryTaskManager *self)
 }
 
 /* Whether this thread may dispatch on the manager's context: the context
- * it pushed, or the default one on the main thread or on the thread
- * running it (as a blocking wait decides which context to iterate). */
+ * a blocking wait here would iterate (see
+ * _concurry_acquire_context_to_iterate()) is the manager's. Acquired, if
+ * so: release it. */
 static gboolean
-at_home (ConcurryTaskManager *self)
+acquire_at_home (ConcurryTaskManager *self)
 {
-  GMainContext *here = g_main_context_get_thread_default ();
+  GMainContext *here = _concurry_acquire_context_to_iterate ();
 
-  if (here == NULL)
-    {
-      here = g_main_context_default ();
-      if (!_concurry_platform_is_main_thread () && !g_main_context_is_owner (here))
-        return FALSE;
-    }
-  return here == self->context;
+  if (here == self->context)
+    return TRUE;
+  if (here != NULL)
+    g_main_context_release (here);
+  return FALSE;
 }
 
 /* The work is over (or failed): a blocking wait that returns on the
@@ -64,7 +63,7 @@ publish_if_at_home (ConcurryTaskManager *self)
   /* Not from a handler of a publication (the source cannot run again
    * from inside itself), and only the one due now: a publication made
    * since ends the wait, whatever is due after it. */
-  if (!at_home (self) || self->publishing || !g_main_context_acquire (self->context))
+  if (self->publishing || !acquire_at_home (self))
     return;
   n_publications = self->n_publications;
   while (self->n_publications == n_publications &&
@@ -96,7 +95,10 @@ defer_after_publication (ConcurryTaskManager *self,
   GSource *later;
 
   if (self->publishing || g_object_get_qdata (G_OBJECT (task), deferred_quark) != NULL ||
-      !at_home (self) || (due = _concurry_task_manager_publication_due (self)) < 0)
+      !acquire_at_home (self))
+    return FALSE;
+  g_main_context_release (self->context);
+  if ((due = _concurry_task_manager_publication_due (self)) < 0)
     return FALSE;
   g_object_set_qdata (G_OBJECT (task), deferred_quark, GINT_TO_POINTER (TRUE));
   later = _concurry_platform_ready_time_source_new ();
